@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CasesConfig(AppConfig):
+    name = "cases"
+    verbose_name = "Dossiers"
+
+    def ready(self):
+        from . import transitions  # noqa: F401  (registers the state machines with the engine)

@@ -1,0 +1,210 @@
+"""LEADER committee: agenda, votes and scores, validity (quorum, 49 % rule), outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+
+from engine.errors import DomainError
+from engine.transitions import transition_apply
+
+from .models import (
+    CommitteeDecision,
+    CommitteeSession,
+    FundingRequest,
+    RequestState,
+    User,
+    Vote,
+)
+
+
+def committee_size() -> int:
+    return User.objects.filter(role=User.Role.COMMITTEE_MEMBER, is_active=True).count()
+
+
+@dataclass
+class Outcome:
+    funding_request: FundingRequest
+    outcome: str
+    votes: Counter
+    average_score: Decimal | None
+
+
+@dataclass
+class Outcomes:
+    items: list[Outcome] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def session_outcomes(session: CommitteeSession) -> Outcomes:
+    """Check validity and compute the outcome of each agenda item, without writing."""
+    scheme = session.scheme
+    out = Outcomes()
+    present = session.members.count()
+    total = committee_size()
+    needed = (Decimal(total) * scheme.quorum_rate).quantize(Decimal("1"), rounding="ROUND_CEILING")
+    if total == 0 or present < needed:
+        out.problems.append(
+            f"Quorum non atteint : {present} membre(s) présent(s) sur {total}, il en faut au "
+            f"moins {needed} ({int(scheme.quorum_rate * 100)} %)."
+        )
+    votes_by_request: dict[int, list[Vote]] = {}
+    for vote in session.votes.select_related("member"):
+        votes_by_request.setdefault(vote.funding_request_id, []).append(vote)
+    minimum = scheme.grid_min_score or Decimal(0)
+    for fr in session.agenda.select_related("case").order_by("id"):
+        votes = votes_by_request.get(fr.pk, [])
+        counts = Counter(v.vote for v in votes)
+        if votes:
+            groups = Counter((v.member.interest_group or "autorités publiques") for v in votes)
+            group, n = groups.most_common(1)[0]
+            share = Decimal(n) / Decimal(len(votes))
+            if share > scheme.max_group_share:
+                out.problems.append(
+                    f"Règle des 49 % non respectée pour « {fr.case.title} » : le groupe "
+                    f"« {group} » détient {n} des {len(votes)} voix exprimées "
+                    f"({(share * 100).quantize(Decimal('1'))} %)."
+                )
+        scores = [v.total_score for v in votes if v.scores]
+        average = (sum(scores) / len(scores)).quantize(Decimal("0.01")) if scores else None
+        if not votes or counts["for"] == counts["against"]:
+            outcome = "adjourned"
+        elif counts["for"] > counts["against"]:
+            outcome = "selected" if average is None or average >= minimum else "adjourned"
+        else:
+            outcome = "rejected"
+        out.items.append(Outcome(fr, outcome, counts, average))
+    return out
+
+
+TRANSITION_FOR_OUTCOME = {"selected": "select", "adjourned": "adjourn", "rejected": "reject"}
+
+
+def session_apply_outcomes(session: CommitteeSession, outcomes: Outcomes) -> None:
+    for item in outcomes.items:
+        CommitteeDecision.objects.create(
+            session=session,
+            funding_request=item.funding_request,
+            outcome=item.outcome,
+            votes_for=item.votes["for"],
+            votes_against=item.votes["against"],
+            votes_abstain=item.votes["abstain"],
+            average_score=item.average_score,
+        )
+        fr = FundingRequest.objects.get(pk=item.funding_request.pk)
+        if fr.state == RequestState.AWAITING_COMMITTEE:
+            transition_apply(
+                instance=fr,
+                name=TRANSITION_FOR_OUTCOME[item.outcome],
+                comment=f"Comité de programmation du {session.date:%d/%m/%Y}.",
+                data={"session": session.pk},
+            )
+
+
+def session_create(*, actor, date: dt.date, members: list[int], scheme) -> CommitteeSession:
+    if actor.effective_role not in (User.Role.AGENT, User.Role.ADMIN):
+        raise DomainError("Seuls les agents planifient les séances du comité.", code="forbidden")
+    member_users = list(
+        User.objects.filter(pk__in=members, role=User.Role.COMMITTEE_MEMBER, is_active=True)
+    )
+    unknown = set(members) - {u.pk for u in member_users}
+    if unknown:
+        raise DomainError(
+            "Ces utilisateurs ne sont pas membres du comité : "
+            + ", ".join(str(x) for x in sorted(unknown))
+            + ".",
+            errors={"members": ["Membres inconnus."]},
+        )
+    with transaction.atomic():
+        session = CommitteeSession.objects.create(date=date, scheme=scheme)
+        session.members.set(member_users)
+        session.agenda.set(
+            FundingRequest.objects.filter(scheme=scheme, state=RequestState.AWAITING_COMMITTEE)
+        )
+    return session
+
+
+def vote_record(
+    *, actor, session: CommitteeSession, funding_request_id, member_id, vote: str, scores
+) -> Vote:
+    role = actor.effective_role
+    if role == User.Role.COMMITTEE_MEMBER:
+        if member_id not in (None, actor.pk):
+            raise DomainError("Un membre ne vote que pour lui-même.", code="forbidden")
+        member_id = actor.pk
+    elif role not in (User.Role.AGENT, User.Role.ADMIN):
+        raise DomainError("Votre rôle ne permet pas d'enregistrer un vote.", code="forbidden")
+    if session.state != "planned":
+        raise DomainError("La séance est close.", code="unavailable")
+    if vote not in Vote.Choice.values:
+        raise DomainError(
+            "Vote attendu : « for », « against » ou « abstain ».",
+            errors={"vote": ["Valeur invalide."]},
+        )
+    member = session.members.filter(pk=member_id).first()
+    if member is None:
+        raise DomainError(
+            "Ce membre n'est pas inscrit comme présent à la séance.",
+            errors={"member": ["Absent de la séance."]},
+        )
+    fr = session.agenda.filter(pk=funding_request_id).first()
+    if fr is None:
+        raise DomainError(
+            "Cette demande n'est pas à l'ordre du jour de la séance.",
+            errors={"funding_request": ["Hors ordre du jour."]},
+        )
+    total = _score_total(session.scheme, scores or {})
+    try:
+        with transaction.atomic():
+            obj, _ = Vote.objects.update_or_create(
+                session=session,
+                funding_request=fr,
+                member=member,
+                defaults={
+                    "vote": vote,
+                    "scores": scores or {},
+                    "total_score": total,
+                    "recorded_by": actor,
+                },
+            )
+    except IntegrityError:
+        raise DomainError(
+            "Vote enregistré en même temps ailleurs : réessayez.", code="conflict"
+        ) from None
+    return obj
+
+
+def _score_total(scheme, scores) -> Decimal:
+    if not isinstance(scores, dict):
+        raise DomainError(
+            "Les notes sont un objet {critère: points}.", errors={"scores": ["Objet attendu."]}
+        )
+    grid = {c["code"]: c for c in scheme.grid or []}
+    total = Decimal(0)
+    for code, points in scores.items():
+        criterion = grid.get(code)
+        if criterion is None:
+            raise DomainError(
+                f"Critère inconnu dans la grille : « {str(code)[:50]} ».",
+                errors={"scores": [f"Critère inconnu : {str(code)[:50]}"]},
+            )
+        try:
+            value = Decimal(str(points))
+            if not value.is_finite():
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            raise DomainError(
+                f"Note invalide pour « {criterion['label']} ».",
+                errors={"scores": ["Nombre attendu."]},
+            ) from None
+        if value < 0 or value > Decimal(str(criterion.get("max", 0))):
+            raise DomainError(
+                f"La note de « {criterion['label']} » doit être entre 0 et {criterion['max']}.",
+                errors={"scores": ["Hors barème."]},
+            )
+        total += value
+    return total

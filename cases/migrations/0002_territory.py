@@ -1,0 +1,26 @@
+import csv
+from pathlib import Path
+
+from django.db import migrations
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "territory_communes.csv"
+
+
+def load(apps, schema_editor):
+    EPCI = apps.get_model("cases", "EPCI")
+    Commune = apps.get_model("cases", "Commune")
+    with DATA.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            epci, _ = EPCI.objects.get_or_create(
+                siren=row["siren_epci"], defaults={"name": row["nom_epci"]}
+            )
+            Commune.objects.update_or_create(
+                insee=row["code_insee"],
+                defaults={"name": row["nom_commune"], "population": int(row["population"]),
+                          "epci": epci},
+            )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("cases", "0001_initial")]
+    operations = [migrations.RunPython(load, migrations.RunPython.noop)]

@@ -1,0 +1,265 @@
+"""Financing-plan rules of domain.md, as pure functions over plain values.
+
+Each violation names the line and the rule, in French. Scheme parameters come from the
+``Scheme`` rows (or any object with the same attributes): never constants here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+OWN_SHARE_MIN = Decimal("0.20")  # CGCT L1111-10 III (the law, not a scheme parameter)
+
+
+def money(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def euros(value: Decimal) -> str:
+    """French formatting: 12 500,00 €."""
+    q = money(value)
+    sign = "-" if q < 0 else ""
+    whole, frac = f"{abs(q):.2f}".split(".")
+    groups = []
+    while whole:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    return f"{sign}{' '.join(groups)},{frac} €"
+
+
+def percent(rate: Decimal) -> str:
+    value = (Decimal(rate) * 100).quantize(Decimal("0.01")).normalize()
+    return f"{value:f}".replace(".", ",") + " %"
+
+
+@dataclass(frozen=True)
+class Expense:
+    label: str
+    amount: Decimal
+    tax: str = "HT"
+    eligible: bool = True
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: str  # scheme | self | other_public | other
+    amount: Decimal
+    scheme: Any = None  # a Scheme (or an object with its attributes) when kind == scheme
+    label: str = ""
+
+
+@dataclass
+class Violation:
+    rule: str
+    line: str
+    message: str
+
+
+@dataclass
+class PlanSummary:
+    total_eligible: Decimal = ZERO
+    total_resources: Decimal = ZERO
+    public_aid: Decimal = ZERO
+    own_funds: Decimal = ZERO
+    violations: list[Violation] = field(default_factory=list)
+
+    @property
+    def public_aid_rate(self) -> Decimal:
+        if not self.total_eligible:
+            return Decimal("0.0000")
+        return (self.public_aid / self.total_eligible).quantize(Decimal("0.0001"))
+
+    @property
+    def valid(self) -> bool:
+        return not self.violations
+
+
+def _resource_name(index: int, res: Resource) -> str:
+    if res.kind == "scheme" and res.scheme is not None:
+        return f"Ressource n° {index} ({res.scheme.code})"
+    names = {
+        "self": "autofinancement",
+        "other_public": "autre financement public",
+        "other": "autre financement",
+    }
+    label = f" « {res.label} »" if res.label else ""
+    return f"Ressource n° {index} ({names.get(res.kind, res.kind)}{label})"
+
+
+def check_plan(
+    expenses: Sequence[Expense],
+    resources: Sequence[Resource],
+    *,
+    public_owner: bool,
+    own_share_exception: bool = False,
+) -> PlanSummary:
+    """Check every rule; return the totals and the list of violations (empty if valid)."""
+    out = PlanSummary()
+    v = out.violations
+
+    for i, exp in enumerate(expenses, start=1):
+        name = f"Dépense n° {i} « {exp.label} »"
+        if exp.amount <= 0:
+            v.append(Violation("amount_positive", name, f"{name} : le montant doit être positif."))
+        if exp.amount != money(exp.amount):
+            v.append(Violation("cents", name, f"{name} : le montant a plus de deux décimales."))
+    for i, res in enumerate(resources, start=1):
+        name = _resource_name(i, res)
+        if res.amount <= 0:
+            v.append(Violation("amount_positive", name, f"{name} : le montant doit être positif."))
+        if res.amount != money(res.amount):
+            v.append(Violation("cents", name, f"{name} : le montant a plus de deux décimales."))
+        if res.kind == "scheme" and res.scheme is None:
+            v.append(Violation("scheme", name, f"{name} : précisez le dispositif sollicité."))
+
+    total = sum((e.amount for e in expenses if e.eligible), ZERO)
+    out.total_eligible = total
+    out.total_resources = sum((r.amount for r in resources), ZERO)
+    scheme_lines = [(i, r) for i, r in enumerate(resources, 1) if r.kind == "scheme" and r.scheme]
+    other_public = sum((r.amount for r in resources if r.kind == "other_public"), ZERO)
+    own = sum((r.amount for r in resources if r.kind == "self"), ZERO)
+    out.own_funds = own
+    out.public_aid = sum((r.amount for _, r in scheme_lines), ZERO) + other_public
+
+    if total <= 0:
+        v.append(
+            Violation(
+                "no_expense", "Dépenses", "Le plan doit comporter au moins une dépense éligible."
+            )
+        )
+        return out
+    if not scheme_lines:
+        v.append(
+            Violation(
+                "no_scheme",
+                "Ressources",
+                "Sollicitez au moins un dispositif dans le plan de financement.",
+            )
+        )
+
+    # 1. balance to the cent
+    if out.total_resources != total:
+        gap = out.total_resources - total
+        what = "dépassent" if gap > 0 else "n'atteignent pas"
+        v.append(
+            Violation(
+                "balance",
+                "Total des ressources",
+                f"Plan déséquilibré : les ressources ({euros(out.total_resources)}) {what} la "
+                f"dépense éligible ({euros(total)}), écart de {euros(abs(gap))}.",
+            )
+        )
+
+    # 2. one line per scheme
+    seen: dict[str, int] = {}
+    for i, res in scheme_lines:
+        if res.scheme.code in seen:
+            v.append(
+                Violation(
+                    "duplicate_scheme",
+                    _resource_name(i, res),
+                    f"{_resource_name(i, res)} : le dispositif {res.scheme.code} figure déjà en "
+                    f"ressource n° {seen[res.scheme.code]} ; une seule ligne par dispositif.",
+                )
+            )
+        seen.setdefault(res.scheme.code, i)
+
+    # 3. scheme rate bounds and minimum amounts
+    for i, res in scheme_lines:
+        name = _resource_name(i, res)
+        rate = res.amount / total
+        if rate < Decimal(res.scheme.rate_min):
+            v.append(
+                Violation(
+                    "rate_min",
+                    name,
+                    f"{name} : le taux d'aide ({percent(rate)}) est inférieur au minimum du "
+                    f"dispositif ({percent(res.scheme.rate_min)}).",
+                )
+            )
+        if rate > Decimal(res.scheme.rate_max):
+            v.append(
+                Violation(
+                    "rate_max",
+                    name,
+                    f"{name} : le taux d'aide ({percent(rate)}) dépasse le maximum du "
+                    f"dispositif ({percent(res.scheme.rate_max)}).",
+                )
+            )
+        if res.scheme.min_amount and res.amount < res.scheme.min_amount:
+            v.append(
+                Violation(
+                    "min_amount",
+                    name,
+                    f"{name} : l'aide {res.scheme.code} doit être d'au moins "
+                    f"{euros(res.scheme.min_amount)} ({euros(res.amount)} demandés).",
+                )
+            )
+
+    # 4. public aid ceiling: the strictest ceiling among the schemes requested
+    if scheme_lines:
+        ceiling_scheme = min(
+            (r.scheme for _, r in scheme_lines), key=lambda s: Decimal(s.public_aid_ceiling)
+        )
+        ceiling = Decimal(ceiling_scheme.public_aid_ceiling)
+        if out.public_aid > (total * ceiling).quantize(CENT):
+            v.append(
+                Violation(
+                    "public_aid_ceiling",
+                    "Total des aides publiques",
+                    f"Les aides publiques ({euros(out.public_aid)}, {percent(out.public_aid / total)})"
+                    f" dépassent le plafond de {percent(ceiling)} du coût éligible "
+                    f"(règle du dispositif {ceiling_scheme.code} : {euros(total * ceiling)} au plus).",
+                )
+            )
+
+    # 5. minimum own share of a public project owner (CGCT L1111-10 III)
+    if public_owner and not own_share_exception:
+        public_financing = out.public_aid + own
+        required = (public_financing * OWN_SHARE_MIN).quantize(CENT, rounding=ROUND_HALF_UP)
+        if own < required:
+            v.append(
+                Violation(
+                    "own_share",
+                    "Autofinancement",
+                    f"Autofinancement : un maître d'ouvrage public doit apporter au moins 20 % des "
+                    f"financements publics (CGCT L1111-10 III), soit {euros(required)} ; "
+                    f"{euros(own)} prévus. Une dérogation légale peut être enregistrée par l'agent.",
+                )
+            )
+
+    # 6. FEADER needs national public co-financing
+    for i, res in scheme_lines:
+        ratio = res.scheme.national_match_ratio
+        if not ratio:
+            continue
+        match = sum((r.amount for _, r in scheme_lines if not r.scheme.is_feader), ZERO)
+        match += other_public + (own if public_owner else ZERO)
+        cap = (match * Decimal(ratio)).quantize(CENT)
+        if res.amount > cap:
+            name = _resource_name(i, res)
+            v.append(
+                Violation(
+                    "national_match",
+                    name,
+                    f"{name} : le FEADER ne peut dépasser {ratio} fois les contreparties publiques "
+                    f"nationales ({euros(match)}), soit {euros(cap)} ; {euros(res.amount)} demandés.",
+                )
+            )
+    return out
+
+
+def plan_messages(summary: PlanSummary) -> list[str]:
+    return [x.message for x in summary.violations]
+
+
+def lines_from_rows(expense_rows: Iterable, resource_rows: Iterable):
+    """Convert model rows (ExpenseLine, ResourceLine) into rule values."""
+    expenses = [Expense(e.label, e.amount, e.tax, e.eligible) for e in expense_rows]
+    resources = [Resource(r.kind, r.amount, r.scheme, r.label) for r in resource_rows]
+    return expenses, resources

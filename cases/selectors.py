@@ -1,0 +1,117 @@
+"""Reads, already scoped to what the user may see. Every list starts here."""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Prefetch, Q, QuerySet
+
+from engine.models import Deadline
+
+from .models import Case, Document, FundingRequest, Organisation, PaymentClaim, User
+
+R = User.Role
+TERRITORY_WIDE = {R.AGENT, R.ADMIN, R.DIRECTOR}
+
+
+def case_list(*, user) -> QuerySet[Case]:
+    qs = Case.objects.select_related("organisation", "referent_agent", "epci")
+    role = user.effective_role
+    if role in TERRITORY_WIDE:
+        return qs
+    if role == R.PORTEUR:
+        return (
+            qs.filter(organisation_id=user.organisation_id) if user.organisation_id else qs.none()
+        )
+    if role == R.EPCI_PARTNER:
+        return qs.filter(epci_id=user.epci_id) if user.epci_id else qs.none()
+    if role == R.FUNDER_INSTRUCTOR:
+        return qs.filter(funding_requests__scheme__funder_id=user.funder_id).distinct()
+    if role == R.COMMITTEE_MEMBER:
+        return (
+            qs.filter(funding_requests__scheme__committee=True)
+            .exclude(state__in=["idea", "scoping", "draft"])
+            .distinct()
+        )
+    return qs.none()
+
+
+def case_detail_queryset(*, user) -> QuerySet[Case]:
+    return case_list(user=user).prefetch_related(
+        "communes",
+        "expenses",
+        Prefetch("resources", queryset=_resources()),
+        Prefetch("funding_requests", queryset=FundingRequest.objects.select_related("scheme")),
+    )
+
+
+def _resources():
+    from .models import ResourceLine
+
+    return ResourceLine.objects.select_related("scheme")
+
+
+def case_get(*, user, pk) -> Case:
+    from engine.errors import DomainError
+
+    try:
+        return case_detail_queryset(user=user).get(pk=int(pk))
+    except (Case.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise DomainError("Dossier introuvable.", code="not_found") from None
+
+
+def funding_request_list(*, user) -> QuerySet[FundingRequest]:
+    qs = FundingRequest.objects.select_related("case", "scheme", "case__organisation")
+    if user.effective_role == R.FUNDER_INSTRUCTOR:
+        return qs.filter(scheme__funder_id=user.funder_id)
+    return qs.filter(case__in=case_list(user=user).values("pk"))
+
+
+def claim_list(*, user) -> QuerySet[PaymentClaim]:
+    qs = PaymentClaim.objects.select_related(
+        "funding_request", "funding_request__scheme", "funding_request__case"
+    )
+    return qs.filter(funding_request__in=funding_request_list(user=user).values("pk"))
+
+
+def document_list(*, user, case: Case) -> QuerySet[Document]:
+    return Document.objects.filter(case=case)
+
+
+def organisation_list(*, user) -> QuerySet[Organisation]:
+    qs = Organisation.objects.select_related("commune", "epci")
+    if user.effective_role == R.PORTEUR:
+        return qs.filter(pk=user.organisation_id)
+    return qs
+
+
+def deadline_list(*, user) -> QuerySet[Deadline]:
+    case_ids = case_list(user=user).values("pk")
+    return Deadline.objects.filter(aggregate_id__in=case_ids).select_related("subject_type")
+
+
+def case_deadlines(case: Case) -> QuerySet[Deadline]:
+    return (
+        Deadline.objects.filter(aggregate_id=case.pk)
+        .select_related("subject_type")
+        .order_by("due_on", "id")
+    )
+
+
+def case_history(case: Case):
+    """State logs of the dossier, its requests and its claims, oldest first."""
+    from django_fsm_log.models import StateLog
+
+    fr_ids = list(case.funding_requests.values_list("pk", flat=True))
+    claim_ids = list(
+        PaymentClaim.objects.filter(funding_request_id__in=fr_ids).values_list("pk", flat=True)
+    )
+    types = ContentType.objects.get_for_models(Case, FundingRequest, PaymentClaim)
+    return (
+        StateLog.objects.filter(
+            Q(content_type=types[Case], object_id=case.pk)
+            | Q(content_type=types[FundingRequest], object_id__in=fr_ids)
+            | Q(content_type=types[PaymentClaim], object_id__in=claim_ids)
+        )
+        .select_related("by", "content_type")
+        .order_by("timestamp", "id")
+    )

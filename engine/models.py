@@ -1,0 +1,76 @@
+"""Generic machinery: deadlines with indexed due dates, and the outbox of domain events.
+
+The engine knows nothing about funding: a deadline or an event points at any subject
+(content type + id) and at the aggregate it belongs to (``aggregate_id``, e.g. a dossier),
+so that the layers above can scope them without joins through generic relations.
+"""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+
+
+class Deadline(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", "Ouverte"
+        SUSPENDED = "suspended", "Suspendue"
+        MET = "met", "Respectée"
+        MISSED = "missed", "Dépassée"
+        CANCELLED = "cancelled", "Annulée"
+
+    kind = models.CharField(max_length=40)
+    subject_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    subject_id = models.BigIntegerField()
+    aggregate_id = models.BigIntegerField(help_text="Dossier auquel l'échéance se rattache.")
+    due_on = models.DateField()
+    party = models.CharField(max_length=30, help_text="Rôle qui doit agir.")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
+    expiry_transition = models.CharField(
+        max_length=60, blank=True, default="", help_text="Transition automatique à l'échéance."
+    )
+    days_left_when_suspended = models.IntegerField(null=True, blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        verbose_name = "échéance"
+        indexes = [
+            models.Index(
+                fields=["due_on"], name="deadline_open_due_idx", condition=models.Q(state="open")
+            ),
+            models.Index(fields=["subject_type", "subject_id", "state"], name="deadline_subj_idx"),
+            models.Index(fields=["aggregate_id", "state"], name="deadline_aggr_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} → {self.due_on} ({self.state})"
+
+    @property
+    def subject_label(self) -> str:
+        return self.subject_type.model
+
+
+class OutboxEvent(models.Model):
+    """A domain event written in the same transaction as the change it reports."""
+
+    topic = models.CharField(max_length=80)
+    subject_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    subject_id = models.BigIntegerField()
+    aggregate_id = models.BigIntegerField(null=True)
+    actor_id = models.BigIntegerField(null=True)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "événement"
+        indexes = [
+            models.Index(
+                fields=["id"], name="outbox_pending_idx", condition=models.Q(processed_at=None)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.topic} #{self.subject_id}"

@@ -1,0 +1,45 @@
+"""The outbox: domain events written in the transaction of the change they report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from .models import OutboxEvent
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def event_emit(
+    *,
+    topic: str,
+    subject: models.Model,
+    aggregate_id: int | None,
+    actor_id: int | None = None,
+    payload: dict | None = None,
+) -> OutboxEvent:
+    return OutboxEvent.objects.create(
+        topic=topic,
+        subject_type=ContentType.objects.get_for_model(subject, for_concrete_model=False),
+        subject_id=subject.pk,
+        aggregate_id=aggregate_id,
+        actor_id=actor_id,
+        payload=_json_safe(payload or {}),
+    )

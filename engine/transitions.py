@@ -1,0 +1,226 @@
+"""The one transition service: the only way any state changes.
+
+In one database transaction it checks the actor's role and the object-level permission,
+checks that the transition is available from the current state (django-fsm) and its
+guard, applies it with optimistic locking (``ConcurrentTransitionMixin``: a concurrent
+change raises ``ConcurrentChange``, a 409, never a lost update), records who/when/why
+(django-fsm-log), closes the deadlines the transition settles, runs the hooks registered
+by the layers above (deadlines to open, automatic follow-up transitions) and writes a
+domain event to the outbox.
+
+The engine knows nothing about funding: models register their transitions here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+from django_fsm import ConcurrentTransition, can_proceed
+
+from .deadlines import deadlines_close
+from .errors import ConcurrentChange, DomainError, TransitionUnavailable
+from .outbox import event_emit
+
+SYSTEM = "system"
+ADMIN = "admin"
+
+
+@dataclass
+class TransitionContext:
+    instance: models.Model
+    name: str
+    actor: Any  # a user, or None for an automatic transition
+    comment: str
+    data: dict
+    source: str = ""
+    target: str = ""
+    today: dt.date = field(default_factory=timezone.localdate)
+
+    @property
+    def automatic(self) -> bool:
+        return self.actor is None
+
+
+Guard = Callable[[TransitionContext], None]
+Effect = Callable[[TransitionContext], None]
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    """What the engine must know of one transition beside its django-fsm definition."""
+
+    name: str
+    roles: frozenset[str]
+    label: str = ""
+    guard: Guard | None = None
+    effect: Effect | None = None
+    closes: tuple[str, ...] = ()  # deadline kinds on the subject that this transition meets
+    terminal: bool = False  # cancels every live deadline of the aggregate
+
+
+@dataclass
+class ModelRegistration:
+    model: type[models.Model]
+    state_field: str
+    specs: dict[str, TransitionSpec]
+    aggregate: Callable[[models.Model], int]
+    authorize: Callable[[Any, models.Model, TransitionSpec], bool] | None = None
+
+
+_registry: dict[type[models.Model], ModelRegistration] = {}
+_hooks: list[Effect] = []
+
+
+def register(
+    model: type[models.Model],
+    *,
+    specs: Iterable[TransitionSpec],
+    aggregate: Callable[[models.Model], int],
+    authorize: Callable[[Any, models.Model, TransitionSpec], bool] | None = None,
+    state_field: str = "state",
+) -> None:
+    _registry[model] = ModelRegistration(
+        model=model,
+        state_field=state_field,
+        specs={s.name: s for s in specs},
+        aggregate=aggregate,
+        authorize=authorize,
+    )
+
+
+def register_hook(hook: Effect) -> None:
+    """A hook runs after every transition, in its transaction (e.g. open deadlines)."""
+    if hook not in _hooks:
+        _hooks.append(hook)
+
+
+def registration_for(model: type[models.Model]) -> ModelRegistration:
+    try:
+        return _registry[model]
+    except KeyError:
+        raise DomainError("Objet sans cycle de vie.", code="not_found") from None
+
+
+def role_of(actor) -> str:
+    if actor is None:
+        return SYSTEM
+    if getattr(actor, "is_superuser", False):
+        return ADMIN
+    return getattr(actor, "role", "") or ""
+
+
+def available_transitions(instance: models.Model, actor=None) -> list[str]:
+    """Transitions the actor may attempt now (state, conditions, role and object rights).
+
+    Guards that need input (a date, an amount) are checked at apply time, not here.
+    """
+    reg = registration_for(type(instance))
+    role = role_of(actor)
+    names = []
+    for spec in reg.specs.values():
+        if actor is not None and role != ADMIN and role not in spec.roles:
+            continue
+        if actor is None and SYSTEM not in spec.roles:
+            continue
+        if role == ADMIN and spec.roles == frozenset({SYSTEM}):
+            continue
+        method = getattr(instance, spec.name, None)
+        if method is None or not can_proceed(method):
+            continue
+        if actor is not None and reg.authorize and not reg.authorize(actor, instance, spec):
+            continue
+        names.append(spec.name)
+    return names
+
+
+def transition_apply(
+    *,
+    instance: models.Model,
+    name: str,
+    actor=None,
+    comment: str = "",
+    data: dict | None = None,
+) -> models.Model:
+    reg = registration_for(type(instance))
+    spec = reg.specs.get(name)
+    if spec is None:
+        raise DomainError(f"Transition inconnue : « {name} ».", code="not_found")
+    role = role_of(actor)
+    if role == SYSTEM:
+        if SYSTEM not in spec.roles:
+            raise DomainError("Cette transition demande un utilisateur.", code="forbidden")
+    elif role != ADMIN and role not in spec.roles:
+        raise DomainError(
+            f"Votre rôle ne permet pas la transition « {spec.label or name} ».", code="forbidden"
+        )
+    elif role == ADMIN and spec.roles == frozenset({SYSTEM}):
+        raise DomainError(
+            f"La transition « {spec.label or name} » est automatique.", code="unavailable"
+        )
+    if actor is not None and reg.authorize and not reg.authorize(actor, instance, spec):
+        raise DomainError("Vous n'êtes pas habilité à agir sur cet objet.", code="forbidden")
+
+    method = getattr(instance, name)
+    source = getattr(instance, reg.state_field)
+    if not can_proceed(method):
+        label = _state_label(instance, reg.state_field)
+        raise TransitionUnavailable(
+            f"La transition « {spec.label or name} » n'est pas possible depuis l'état « {label} »."
+        )
+    ctx = TransitionContext(
+        instance=instance, name=name, actor=actor, comment=comment or "", data=dict(data or {})
+    )
+    ctx.source = source
+    try:
+        with transaction.atomic():
+            if spec.guard:
+                spec.guard(ctx)
+            method(by=actor, description=ctx.comment or None, ctx=ctx)
+            ctx.target = getattr(instance, reg.state_field)
+            instance.save()
+            if spec.closes:
+                deadlines_close(subject=instance, kinds=spec.closes)
+            aggregate_id = reg.aggregate(instance)
+            if spec.terminal:
+                from .deadlines import deadlines_cancel_aggregate
+
+                deadlines_cancel_aggregate(aggregate_id=aggregate_id)
+            if spec.effect:
+                spec.effect(ctx)
+            for hook in _hooks:
+                hook(ctx)
+            event_emit(
+                topic=f"{instance._meta.model_name}.{name}",
+                subject=instance,
+                aggregate_id=aggregate_id,
+                actor_id=getattr(actor, "pk", None),
+                payload={
+                    "source": ctx.source,
+                    "target": ctx.target,
+                    "comment": ctx.comment,
+                    "data": ctx.data,
+                    "automatic": ctx.automatic,
+                },
+            )
+    except ConcurrentTransition:
+        _reset_state(instance, reg.state_field, source)
+        raise ConcurrentChange() from None
+    except BaseException:
+        _reset_state(instance, reg.state_field, source)
+        raise
+    return instance
+
+
+def _reset_state(instance, state_field: str, source: str) -> None:
+    """After a rollback, the in-memory object must not claim the new state."""
+    instance.__dict__[state_field] = source
+
+
+def _state_label(instance, state_field: str) -> str:
+    display = getattr(instance, f"get_{state_field}_display", None)
+    return str(display()) if display else str(getattr(instance, state_field))

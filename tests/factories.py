@@ -1,0 +1,71 @@
+"""factory-boy factories shared by the tests."""
+
+from __future__ import annotations
+
+import factory
+
+from cases.models import Commune, Organisation, User
+from cases.siren import luhn_valid
+from workflows.models import Funder, Scheme
+
+PASSWORD = "motdepasse-solide-42"
+
+
+def make_siren(seed: int) -> str:
+    base = f"{2_0000_0000 + seed:08d}"[-8:]
+    for key in range(10):
+        if luhn_valid(base + str(key)):
+            return base + str(key)
+    raise AssertionError("unreachable")
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Commune test {n}")
+    kind = Organisation.Kind.COMMUNE
+    siren = factory.Sequence(lambda n: make_siren(n + 1000))
+    commune = factory.LazyFunction(lambda: Commune.objects.order_by("insee").first())
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    role = User.Role.AGENT
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(self, create, extracted, **kwargs):
+        if create:
+            self.save()
+
+
+def porteur(organisation=None, **kw) -> User:
+    return UserFactory(
+        role=User.Role.PORTEUR, organisation=organisation or OrganisationFactory(), **kw
+    )
+
+
+def agent(**kw) -> User:
+    return UserFactory(role=User.Role.AGENT, **kw)
+
+
+def funder_instructor(funder_code: str, **kw) -> User:
+    return UserFactory(
+        role=User.Role.FUNDER_INSTRUCTOR, funder=Funder.objects.get(code=funder_code), **kw
+    )
+
+
+def committee_member(college="public", interest_group="", **kw) -> User:
+    return UserFactory(
+        role=User.Role.COMMITTEE_MEMBER, college=college, interest_group=interest_group, **kw
+    )
+
+
+def scheme(code: str) -> Scheme:
+    return Scheme.objects.get(code=code)

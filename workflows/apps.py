@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class WorkflowsConfig(AppConfig):
+    name = "workflows"
+    verbose_name = "Dispositifs et circuits"
+
+    def ready(self):
+        from . import hooks  # noqa: F401  (registers deadline planning with the engine)

@@ -1,0 +1,170 @@
+"""One small definition per kind of scheme: which deadlines each transition opens, closes,
+suspends or resumes. Periods are scheme parameters (``Scheme`` rows), read at run time.
+
+A rule's key is ``"<model>.<transition>"`` (``case.submit``, ``fundingrequest.grant``).
+Every period runs from the event's date (the date given with the transition, else today).
+``per="case"`` rules open one deadline on the dossier with the shortest period among its
+schemes; ``per="request"`` rules open one deadline on each funding request they concern.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PORTEUR = "porteur"
+AGENT = "agent"
+
+
+@dataclass(frozen=True)
+class Open:
+    on: str
+    kind: str
+    party: str
+    per: str  # "case" | "request"
+    months: str = ""  # Scheme attribute giving the period in months
+    days: str = ""  # or in days
+    expiry: str = ""  # transition applied by the sweep when the period has run out
+    when: tuple[str, str] | None = None  # (Scheme attribute, required value)
+
+
+@dataclass(frozen=True)
+class Close:
+    on: str
+    kinds: tuple[str, ...]
+    per: str  # "case" | "request" (every request of the dossier) | "self"
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Suspend (``stop=True``) or resume the clock of these kinds on the whole dossier."""
+
+    on: str
+    kinds: tuple[str, ...]
+    stop: bool
+
+
+@dataclass(frozen=True)
+class Definition:
+    code: str
+    label: str
+    opens: tuple[Open, ...]
+    closes: tuple[Close, ...] = ()
+    clocks: tuple[Clock, ...] = ()
+
+
+SUSPENDED_BY_DOCUMENTS = ("completeness", "implicit_decision")
+
+COMMON = Definition(
+    code="common",
+    label="Étapes communes du dossier unique",
+    opens=(
+        Open(
+            "case.submit",
+            "completeness",
+            AGENT,
+            "case",
+            months="completeness_months",
+            expiry="declare_complete",
+        ),
+        Open("case.request_documents", "documents", PORTEUR, "case", days="documents_days"),
+        Open(
+            "case.declare_complete",
+            "implicit_decision",
+            AGENT,
+            "request",
+            months="implicit_decision_months",
+        ),
+        Open(
+            "case.complete_works",
+            "balance_claim",
+            PORTEUR,
+            "request",
+            months="balance_claim_months",
+        ),
+    ),
+    closes=(
+        Close("case.declare_complete", ("completeness",), "case"),
+        Close("case.provide_documents", ("documents",), "case"),
+        Close("fundingrequest.grant", ("implicit_decision",), "self"),
+        Close("fundingrequest.refuse", ("implicit_decision",), "self"),
+        Close("fundingrequest.submit_to_committee", ("implicit_decision",), "self"),
+        Close("case.start_works", ("works_start",), "request"),
+        Close("case.complete_works", ("works_completion", "operation_end"), "request"),
+        Close("paymentclaim.file", ("balance_claim",), "request"),
+    ),
+    clocks=(
+        Clock("case.request_documents", SUSPENDED_BY_DOCUMENTS, stop=True),
+        Clock("case.provide_documents", SUSPENDED_BY_DOCUMENTS, stop=False),
+    ),
+)
+
+STANDARD = Definition(
+    code="standard",
+    label="Instruction par le financeur (DETR, DSIL, Fonds vert, Région, Département)",
+    opens=(
+        Open(
+            "fundingrequest.grant",
+            "works_start",
+            PORTEUR,
+            "request",
+            months="works_start_months",
+            expiry="lapse",
+            when=("works_start_from", "grant"),
+        ),
+        Open(
+            "fundingrequest.commit",
+            "works_start",
+            PORTEUR,
+            "request",
+            months="works_start_months",
+            expiry="lapse",
+            when=("works_start_from", "commit"),
+        ),
+        Open(
+            "case.start_works",
+            "works_completion",
+            PORTEUR,
+            "request",
+            months="completion_months",
+            when=("completion_from", "start"),
+        ),
+    ),
+)
+
+LEADER = Definition(
+    code="leader",
+    label="LEADER : instruction, comité de programmation, convention",
+    opens=(
+        Open(
+            "fundingrequest.commit",
+            "works_start",
+            PORTEUR,
+            "request",
+            months="works_start_months",
+            expiry="lapse",
+            when=("works_start_from", "commit"),
+        ),
+        Open(
+            "fundingrequest.commit",
+            "operation_end",
+            PORTEUR,
+            "request",
+            months="completion_months",
+            when=("completion_from", "commit"),
+        ),
+        Open(
+            "case.start_works",
+            "works_completion",
+            PORTEUR,
+            "request",
+            months="completion_months",
+            when=("completion_from", "start"),
+        ),
+    ),
+)
+
+DEFINITIONS = {d.code: d for d in (STANDARD, LEADER)}
+
+
+def definition_for(flow_kind: str) -> Definition:
+    return DEFINITIONS.get(flow_kind, STANDARD)

@@ -1,0 +1,115 @@
+"""Applies the scheme definitions after each transition: deadlines opened, closed,
+suspended and resumed. Registered with the engine; runs inside its transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from engine.calendar import period_end
+from engine.deadlines import deadline_open, deadlines_close, deadlines_resume, deadlines_suspend
+from engine.transitions import TransitionContext, register_hook
+
+from .definitions import COMMON, Open, definition_for
+
+UNDECIDED = {"requested", "instructing", "awaiting_committee", "selected", "adjourned"}
+GRANTED = {"granted", "committed", "paying"}
+
+
+def _event_date(ctx: TransitionContext) -> dt.date:
+    value = ctx.data.get("date")
+    return value if isinstance(value, dt.date) else ctx.today
+
+
+def _case_and_requests(instance):
+    from cases.models import Case, FundingRequest, PaymentClaim
+
+    if isinstance(instance, Case):
+        return instance, None
+    if isinstance(instance, FundingRequest):
+        return instance.case, instance
+    if isinstance(instance, PaymentClaim):
+        return instance.funding_request.case, instance.funding_request
+    return None, None
+
+
+def _due(rule: Open, scheme, start: dt.date) -> dt.date | None:
+    if rule.when and getattr(scheme, rule.when[0]) != rule.when[1]:
+        return None
+    if rule.months:
+        months = getattr(scheme, rule.months)
+        return None if months is None else period_end(start, months=months)
+    days = getattr(scheme, rule.days)
+    return None if days is None else period_end(start, days=days)
+
+
+def _concerned(fr, kind: str, request) -> bool:
+    if request is not None and fr.pk != request.pk:
+        return False
+    return fr.state in (UNDECIDED if kind == "implicit_decision" else GRANTED)
+
+
+def plan_deadlines(ctx: TransitionContext) -> None:
+    case, request = _case_and_requests(ctx.instance)
+    if case is None:
+        return
+    key = f"{ctx.instance._meta.model_name}.{ctx.name}"
+    start = _event_date(ctx)
+    requests = list(case.funding_requests.select_related("scheme"))
+
+    for clock in COMMON.clocks:
+        if clock.on == key:
+            if clock.stop:
+                deadlines_suspend(aggregate_id=case.pk, kinds=clock.kinds, on=start)
+            else:
+                deadlines_resume(aggregate_id=case.pk, kinds=clock.kinds, on=start)
+
+    for close in COMMON.closes:
+        if close.on != key:
+            continue
+        if close.per == "case":
+            deadlines_close(subject=case, kinds=close.kinds)
+        elif close.per == "self" and request is not None and ctx.instance is request:
+            deadlines_close(subject=request, kinds=close.kinds)
+        else:
+            targets = [request] if request is not None else requests
+            for fr in targets:
+                deadlines_close(subject=fr, kinds=close.kinds)
+
+    for rule in COMMON.opens:
+        if rule.on != key:
+            continue
+        if rule.per == "case":
+            dues = [d for d in (_due(rule, fr.scheme, start) for fr in requests) if d]
+            if dues:
+                deadline_open(
+                    subject=case,
+                    aggregate_id=case.pk,
+                    kind=rule.kind,
+                    due_on=min(dues),
+                    party=rule.party,
+                    expiry_transition=rule.expiry,
+                )
+        else:
+            for fr in requests:
+                if _concerned(fr, rule.kind, request):
+                    _open_on_request(rule, fr, case, start)
+    for fr in requests:
+        for rule in definition_for(fr.scheme.flow_kind).opens:
+            if rule.on == key and _concerned(fr, rule.kind, request):
+                _open_on_request(rule, fr, case, start)
+
+
+def _open_on_request(rule: Open, fr, case, start: dt.date) -> None:
+    due = _due(rule, fr.scheme, start)
+    if due:
+        deadline_open(
+            subject=fr,
+            aggregate_id=case.pk,
+            kind=rule.kind,
+            due_on=due,
+            party=rule.party,
+            expiry_transition=rule.expiry,
+        )
+
+
+register_hook(plan_deadlines)
