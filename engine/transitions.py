@@ -178,6 +178,7 @@ def transition_apply(
     ctx.source = source
     try:
         with transaction.atomic():
+            _lock_and_refresh(instance, reg.state_field, source)
             if spec.guard:
                 spec.guard(ctx)
             method(by=actor, description=ctx.comment or None, ctx=ctx)
@@ -214,6 +215,20 @@ def transition_apply(
         _reset_state(instance, reg.state_field, source)
         raise
     return instance
+
+
+def _lock_and_refresh(instance, state_field: str, source: str) -> None:
+    """Lock the row for the transaction; if its state moved since the caller read it, the
+    caller acted on stale information: 409. Otherwise take the row's other fields as they are
+    now, so that saving the transition never overwrites a concurrent edit (no lost update)."""
+    fresh = type(instance)._default_manager.select_for_update().filter(pk=instance.pk).first()
+    if fresh is None:
+        raise DomainError("Objet introuvable.", code="not_found")
+    if getattr(fresh, state_field) != source:
+        raise ConcurrentChange()
+    for f in instance._meta.concrete_fields:
+        if f.attname != state_field and not f.primary_key:
+            instance.__dict__[f.attname] = fresh.__dict__[f.attname]
 
 
 def _reset_state(instance, state_field: str, source: str) -> None:
