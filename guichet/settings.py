@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -131,12 +132,38 @@ SPECTACULAR_SETTINGS = {
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Without a broker configured (the embedded demo), tasks run in-process.
+CELERY_TASK_ALWAYS_EAGER = env_bool(
+    "CELERY_TASK_ALWAYS_EAGER", "DATABASE_URL" not in os.environ and "REDIS_URL" not in os.environ
+)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BEAT_SCHEDULE = {
+    # One pass of everything periodic: expiries, outbox, reminders, alerts.
+    "sweep": {"task": "notifications.periodic_sweep", "schedule": 300.0},
+    "outbox": {"task": "notifications.relay_outbox", "schedule": 60.0},
+    "daily-digest": {
+        "task": "notifications.daily_digest",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "weekly-digest": {
+        "task": "notifications.weekly_digest",
+        "schedule": crontab(hour=7, minute=15, day_of_week="monday"),
+    },
+}
+
+# Reminders and alerts
+GUICHET_REMINDER_CATCHUP_DAYS = int(os.environ.get("GUICHET_REMINDER_CATCHUP_DAYS", "3"))
+GUICHET_TREASURY_EUR_PER_INHABITANT = int(
+    os.environ.get("GUICHET_TREASURY_EUR_PER_INHABITANT", "150")
+)
+GUICHET_SITE_URL = os.environ.get("GUICHET_SITE_URL", "http://127.0.0.1:8000")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "guichet@pole-albigeois-bastides.fr")

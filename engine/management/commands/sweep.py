@@ -13,6 +13,8 @@ class Command(BaseCommand):
         import datetime as dt
 
         today = dt.date.fromisoformat(date) if date else None
-        report = run_all(today=today)
+        report = run_all(today=today, inline=True)
         for name, count in report.items():
             self.stdout.write(f"{name}: {count}")
+        if any(count < 0 for count in report.values()):
+            raise SystemExit(1)

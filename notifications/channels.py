@@ -1,0 +1,51 @@
+"""Delivery channels: in-app notifications and email (French, HTML and text)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+
+from .models import Notification
+
+
+def notify_in_app(
+    *, user_id: int, kind: str, message: str, dedup_key: str, subject=None, aggregate_id=None
+) -> Notification | None:
+    """Create the notification once (the unique key absorbs a repeat)."""
+    try:
+        with transaction.atomic():
+            return Notification.objects.create(
+                user_id=user_id,
+                kind=kind,
+                message=message,
+                dedup_key=dedup_key[:120],
+                subject_type=ContentType.objects.get_for_model(subject) if subject else None,
+                subject_id=getattr(subject, "pk", None),
+                aggregate_id=aggregate_id,
+            )
+    except IntegrityError:
+        return None
+
+
+def send_email(*, to: list[str], subject: str, template: str, context: dict, message_id: str):
+    """One email in French, text and HTML. ``message_id`` is deterministic so that a repeat
+    can be recognised downstream."""
+    to = [addr for addr in to if addr]
+    if not to:
+        return 0
+    context = {**context, "site_url": getattr(settings, "GUICHET_SITE_URL", "")}
+    text = render_to_string(f"notifications/email/{template}.txt", context)
+    html = render_to_string(f"notifications/email/{template}.html", context)
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]
+    msg = EmailMultiAlternatives(
+        subject=f"[Guichet] {subject}",
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=to,
+        headers={"Message-ID": f"<{message_id}@{domain}>", "Auto-Submitted": "auto-generated"},
+    )
+    msg.attach_alternative(html, "text/html")
+    return msg.send()

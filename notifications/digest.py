@@ -1,0 +1,102 @@
+"""Digests: each agent's daily summary, the director's weekly one. Once per period."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cases.models import Case, User
+from engine.models import Deadline
+
+from .channels import notify_in_app, send_email
+from .labels import deadline_label
+from .models import Alert, DigestLog
+
+R = User.Role
+HORIZON_DAYS = 7
+
+
+def _claim(user: User, period: str) -> bool:
+    try:
+        with transaction.atomic():
+            DigestLog.objects.create(user=user, period=period)
+        return True
+    except IntegrityError:
+        return False
+
+
+def agent_digest_lines(user: User, today: dt.date) -> list[str]:
+    case_ids = list(Case.objects.filter(referent_agent=user).values_list("pk", flat=True))
+    titles = dict(Case.objects.filter(pk__in=case_ids).values_list("pk", "reference"))
+    lines = []
+    deadlines = Deadline.objects.filter(
+        aggregate_id__in=case_ids,
+        state=Deadline.State.OPEN,
+        due_on__lte=today + dt.timedelta(days=HORIZON_DAYS),
+    ).order_by("due_on")
+    for d in deadlines.iterator():
+        status = "EN RETARD" if d.due_on < today else "à venir"
+        lines.append(
+            f"{d.due_on:%d/%m/%Y} ({status}) — {titles.get(d.aggregate_id, d.aggregate_id)} : "
+            f"{deadline_label(d.kind)}"
+        )
+    for alert in Alert.objects.filter(case_id__in=case_ids, state=Alert.State.OPEN):
+        lines.append(f"Alerte {alert.get_severity_display().lower()} — {alert.message}")
+    return lines
+
+
+def digests_daily(*, today: dt.date | None = None) -> int:
+    today = today or timezone.localdate()
+    sent = 0
+    for user in User.objects.filter(role=R.AGENT, is_active=True).iterator():
+        lines = agent_digest_lines(user, today)
+        if not lines:
+            continue
+        sent += _deliver(user, f"daily:{today.isoformat()}", "Votre journée", lines)
+    return sent
+
+
+def director_digest_lines(today: dt.date) -> list[str]:
+    overdue = Counter(
+        Deadline.objects.filter(state=Deadline.State.OPEN, due_on__lt=today).values_list(
+            "kind", flat=True
+        )
+    )
+    alerts = Counter(Alert.objects.filter(state=Alert.State.OPEN).values_list("kind", "severity"))
+    states = Counter(Case.objects.values_list("state", flat=True))
+    lines = [f"Dossiers {state} : {n}" for state, n in sorted(states.items())]
+    lines += [f"Échéances dépassées — {deadline_label(k)} : {n}" for k, n in overdue.items()]
+    lines += [
+        f"Alertes ouvertes {Alert.Kind(k).label} (gravité {s}) : {n}"
+        for (k, s), n in sorted(alerts.items())
+    ]
+    return lines
+
+
+def digests_weekly(*, today: dt.date | None = None) -> int:
+    today = today or timezone.localdate()
+    year, week, _ = today.isocalendar()
+    lines = director_digest_lines(today)
+    sent = 0
+    for user in User.objects.filter(role=R.DIRECTOR, is_active=True).iterator():
+        sent += _deliver(user, f"weekly:{year}-W{week:02d}", "Semaine du territoire", lines)
+    return sent
+
+
+def _deliver(user: User, period: str, title: str, lines: list[str]) -> int:
+    with transaction.atomic():
+        if not _claim(user, period):
+            return 0
+        message = f"{title} : {len(lines)} point(s) à suivre."
+        notify_in_app(user_id=user.pk, kind="digest", message=message, dedup_key=period)
+        send_email(
+            to=[user.email],
+            subject=title,
+            template="digest",
+            context={"user": user, "title": title, "lines": lines},
+            message_id=f"digest-{period}-{user.pk}",
+        )
+    return 1

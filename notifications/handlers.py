@@ -1,0 +1,156 @@
+"""What each domain event tells whom. One table; every notice is keyed by its event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cases.models import Case, FundingRequest, PaymentClaim, User
+from cases.rules import euros
+
+from .channels import notify_in_app, send_email
+
+R = User.Role
+
+
+@dataclass(frozen=True)
+class Notice:
+    audience: tuple[str, ...]  # "porteurs", "referent", "funder"
+    text: str  # formatted with case, fr, claim, data
+    email: bool = False
+
+
+NOTICES: dict[str, Notice] = {
+    "case.submit": Notice(
+        ("porteurs", "referent"),
+        "Dossier {case.reference} « {case.title} » déposé ; date de réception : {receipt}.",
+        email=True,
+    ),
+    "case.request_documents": Notice(
+        ("porteurs",),
+        "Pièces demandées pour le dossier {case.reference} : {documents}.",
+        email=True,
+    ),
+    "case.provide_documents": Notice(
+        ("referent",), "Le porteur a transmis des pièces pour le dossier {case.reference}."
+    ),
+    "case.declare_complete": Notice(
+        ("porteurs",), "Le dossier {case.reference} est complet ; l'instruction commence."
+    ),
+    "case.record_decisions": Notice(
+        ("porteurs", "referent"), "Toutes les décisions sont rendues sur {case.reference}."
+    ),
+    "case.lapse": Notice(
+        ("porteurs", "referent"),
+        "Le dossier {case.reference} est caduc : les travaux n'ont pas commencé à temps.",
+        email=True,
+    ),
+    "case.close": Notice(("porteurs", "referent"), "Le dossier {case.reference} est soldé."),
+    "fundingrequest.grant": Notice(
+        ("porteurs", "referent"),
+        "{fr.scheme.code} : aide de {granted} accordée pour {case.reference}.",
+        email=True,
+    ),
+    "fundingrequest.refuse": Notice(
+        ("porteurs", "referent"),
+        "{fr.scheme.code} : aide refusée pour {case.reference}. Motif : {fr.motivation}",
+        email=True,
+    ),
+    "fundingrequest.select": Notice(
+        ("porteurs",), "Le comité de programmation LEADER a sélectionné {case.reference}."
+    ),
+    "fundingrequest.adjourn": Notice(
+        ("porteurs", "referent"), "Le comité LEADER a ajourné {case.reference}."
+    ),
+    "fundingrequest.reject": Notice(
+        ("porteurs", "referent"), "Le comité LEADER a rejeté {case.reference}.", email=True
+    ),
+    "fundingrequest.lapse": Notice(
+        ("porteurs", "referent"), "{fr.scheme.code} : l'aide pour {case.reference} est caduque."
+    ),
+    "paymentclaim.file": Notice(
+        ("funder", "referent"),
+        "Demande de paiement ({claim_kind}, {claim_amount}) déposée sur {case.reference}.",
+    ),
+    "paymentclaim.pay": Notice(
+        ("porteurs",),
+        "{fr.scheme.code} : paiement de {paid} reçu pour {case.reference}.",
+        email=True,
+    ),
+    "paymentclaim.reject": Notice(
+        ("porteurs",), "Demande de paiement rejetée sur {case.reference} : {claim.motivation}"
+    ),
+}
+
+
+def _objects(event):
+    model = event.subject_type.model_class()
+    subject = model._default_manager.filter(pk=event.subject_id).first()
+    case = fr = claim = None
+    if isinstance(subject, Case):
+        case = subject
+    elif isinstance(subject, FundingRequest):
+        fr, case = subject, subject.case
+    elif isinstance(subject, PaymentClaim):
+        claim, fr = subject, subject.funding_request
+        case = fr.case
+    return subject, case, fr, claim
+
+
+def _audience(names, case, fr) -> list[User]:
+    users: dict[int, User] = {}
+    if "porteurs" in names:
+        for u in User.objects.filter(
+            role=R.PORTEUR, is_active=True, organisation_id=case.organisation_id
+        ):
+            users[u.pk] = u
+    if "referent" in names and case.referent_agent_id:
+        users[case.referent_agent_id] = case.referent_agent
+    if "funder" in names and fr is not None:
+        for u in User.objects.filter(
+            role=R.FUNDER_INSTRUCTOR, is_active=True, funder_id=fr.scheme.funder_id
+        ):
+            users[u.pk] = u
+    return list(users.values())
+
+
+def handle_event(event) -> int:
+    notice = NOTICES.get(event.topic)
+    if notice is None:
+        return 0
+    subject, case, fr, claim = _objects(event)
+    if case is None:
+        return 0
+    data = event.payload.get("data") or {}
+    docs = data.get("documents") or case.missing_documents or []
+    text = notice.text.format(
+        case=case,
+        fr=fr,
+        claim=claim,
+        receipt=case.receipt_date.strftime("%d/%m/%Y") if case.receipt_date else "—",
+        documents=", ".join(str(d) for d in docs) or "voir le dossier",
+        granted=euros(fr.amount_granted) if fr and fr.amount_granted else "—",
+        paid=euros(claim.paid_amount) if claim and claim.paid_amount else "—",
+        claim_kind=claim.get_kind_display().lower() if claim else "",
+        claim_amount=euros(claim.amount) if claim else "",
+    )
+    count = 0
+    for user in _audience(notice.audience, case, fr):
+        created = notify_in_app(
+            user_id=user.pk,
+            kind=event.topic,
+            message=text,
+            dedup_key=f"event:{event.pk}",
+            subject=subject,
+            aggregate_id=case.pk,
+        )
+        if created is not None:
+            count += 1
+            if notice.email:
+                send_email(
+                    to=[user.email],
+                    subject=text[:120],
+                    template="event",
+                    context={"user": user, "message": text, "case": case},
+                    message_id=f"event-{event.pk}-{user.pk}",
+                )
+    return count
