@@ -83,6 +83,7 @@ def _resource_name(index: int, res: Resource) -> str:
     if res.kind == "scheme" and res.scheme is not None:
         return f"Ressource n° {index} ({res.scheme.code})"
     names = {
+        "scheme": "dispositif",
         "self": "autofinancement",
         "other_public": "autre financement public",
         "other": "autre financement",
