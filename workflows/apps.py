@@ -7,3 +7,6 @@ class WorkflowsConfig(AppConfig):
 
     def ready(self):
         from . import hooks  # noqa: F401  (registers deadline planning with the engine)
+        from .agent_tasks import connect
+
+        connect()  # agent tasks kept in step with every transition (viewflow flows)

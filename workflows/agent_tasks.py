@@ -1,0 +1,342 @@
+"""Agent tasks: keep the viewflow tasks of each dossier equal to the agent steps its
+states call for, and let agents take and complete them.
+
+- ``case_tasks_sync`` runs in the engine's transaction after every transition of a
+  dossier, a funding request or a committee session (engine hook), and when a dossier is
+  created: it starts the dossier's process, replaces it when the kind of flow changes,
+  cancels the open tasks that no longer apply, opens the ones that now apply, and ends
+  the process when the dossier reaches a final state.
+- ``task_assign`` lets an agent of the dossier's EPCI take a queued task.
+- ``task_complete`` applies one of the task's transitions through the engine, as the
+  agent, and marks the task done; the hook then opens the next tasks.
+
+Every change to a process happens under viewflow's ``select_for_update_lock`` on the
+process row, after a row lock on the dossier (always in that order).
+"""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.utils import timezone
+from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.models import Process, Task
+from viewflow.workflow.status import PROCESS, STATUS
+
+from engine.errors import ConcurrentChange, DomainError
+from engine.transitions import TransitionContext, register_hook, transition_apply
+
+from .flows import CASE, FLOWS, STEPS_BY_NODE, expected_steps, flow_for
+
+OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+HUMAN = "HUMAN"
+
+
+def _reference_agent():
+    """Any user of role ``agent``: the rights the task list is computed for."""
+    from cases.models import User
+
+    return User(role=User.Role.AGENT)
+
+
+def _case_ct() -> ContentType:
+    from cases.models import Case
+
+    return ContentType.objects.get_for_model(Case)
+
+
+def case_process(case_id: int) -> Process | None:
+    """The dossier's live process (at most one: created under the dossier's row lock)."""
+    return (
+        Process.objects.filter(
+            flow_class__in=FLOWS,
+            artifact_content_type=_case_ct(),
+            artifact_object_id=case_id,
+        )
+        .exclude(status=PROCESS.CANCELED)
+        .order_by("-created", "-pk")
+        .first()
+    )
+
+
+def open_tasks(process: Process):
+    return Task.objects.filter(process=process, flow_task_type=HUMAN, status__in=OPEN)
+
+
+def _task_key(task: Task) -> tuple[str, str, int]:
+    return (task.flow_task.name, task.seed_content_type.model, task.seed_object_id)
+
+
+class _locked:
+    """``flow_class.lock(pk)`` with a lock failure turned into a 409 domain error."""
+
+    def __init__(self, flow_class, process_pk):
+        self.cm = flow_class.lock(process_pk)
+
+    def __enter__(self):
+        try:
+            return self.cm.__enter__()
+        except FlowLockFailed:
+            raise ConcurrentChange(
+                "Le dossier est en cours de traitement par quelqu'un d'autre : réessayez."
+            ) from None
+
+    def __exit__(self, *exc):
+        return self.cm.__exit__(*exc)
+
+
+def _start(case, flow_class) -> Process:
+    process = flow_class.start.run(case=case)
+    return process
+
+
+def _tracker(process: Process) -> Task | None:
+    flow_class = process.flow_class
+    return (
+        Task.objects.filter(process=process, flow_task=flow_class.follow, status=STATUS.NEW)
+        .order_by("pk")
+        .first()
+    )
+
+
+def _cancel(task: Task, reason: str) -> None:
+    activation = task.flow_task.activation_class(task)
+    task.data = {**(task.data or {}), "closed_because": reason}
+    activation.cancel()
+
+
+def _replace(process: Process, case, flow_class) -> Process:
+    """The kind of flow changed (schemes edited before submission): cancel the old
+    process with its open tasks and start one of the right kind."""
+    old_flow = process.flow_class
+    with _locked(old_flow, process.pk):
+        for task in Task.objects.filter(process=process, status__in=OPEN):
+            _cancel(task, "Circuit remplacé.")
+        tracker = _tracker(process)
+        if tracker is not None:
+            _cancel(tracker, "Circuit remplacé.")
+        process.status = PROCESS.CANCELED
+        process.finished = timezone.now()
+        process.data = {**(process.data or {}), "replaced_by": flow_class.instance.flow_label}
+        process.save()
+    return _start(case, flow_class)
+
+
+def case_tasks_sync(case_id: int) -> Process | None:
+    """Make the dossier's open agent tasks equal to ``flows.expected_steps``.
+
+    Runs inside the caller's transaction (the engine's, for a transition)."""
+    from cases.models import Case, FundingRequest
+
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case_id)
+        process = case_process(case.pk)
+        if process is not None and process.status == PROCESS.DONE:
+            return process
+        flow_class = flow_for(case)
+        if process is None:
+            if case.is_terminal:
+                return None
+            process = _start(case, flow_class)
+        elif process.flow_class is not flow_class:
+            process = _replace(process, case, flow_class)
+
+        with _locked(flow_class, process.pk):
+            tracker = _tracker(process)
+            expected = set() if case.is_terminal else expected_steps(case, _reference_agent())
+            current = {}
+            for task in open_tasks(process).select_related("seed_content_type"):
+                key = _task_key(task)
+                if key in expected and key not in current:
+                    current[key] = task
+                else:
+                    _cancel(task, "L'étape ne correspond plus à l'état du dossier.")
+            missing = sorted(expected - current.keys())
+            if missing:
+                prev = tracker.flow_task.activation_class(tracker)
+                for node, subject, pk in missing:
+                    node_obj = flow_class.instance.node(node, no_obsolete=True)
+                    if node_obj is None:
+                        raise DomainError(
+                            f"Étape « {STEPS_BY_NODE[node].title} » absente du circuit "
+                            f"« {flow_class.process_title} ».",
+                            code="conflict",
+                        )
+                    seed = case if subject == CASE else FundingRequest.objects.get(pk=pk)
+                    node_obj._create(
+                        prev,
+                        tracker.token,
+                        data={"case": case.pk, "subject": subject, "subject_id": pk},
+                        seed=seed,
+                    )
+            if case.is_terminal and tracker is not None:
+                flow_class.follow.run(tracker)  # completes the tracker; End finishes it
+    return process
+
+
+def _case_id_of(instance) -> list[int]:
+    from cases.models import Case, CommitteeSession, FundingRequest
+
+    if isinstance(instance, Case):
+        return [instance.pk]
+    if isinstance(instance, FundingRequest):
+        return [instance.case_id]
+    if isinstance(instance, CommitteeSession):
+        return sorted(set(instance.agenda.values_list("case_id", flat=True)))
+    return []  # payment claims: no agent step depends on them
+
+
+def tasks_sync_hook(ctx: TransitionContext) -> None:
+    for case_id in _case_id_of(ctx.instance):
+        case_tasks_sync(case_id)
+
+
+def _on_case_created(sender, instance, created, raw=False, **kwargs):
+    if created and not raw:
+        case_tasks_sync(instance.pk)
+
+
+def connect() -> None:
+    from cases.models import Case
+
+    register_hook(tasks_sync_hook)
+    post_save.connect(_on_case_created, sender=Case, dispatch_uid="workflows.case_tasks")
+
+
+# ---------------------------------------------------------------- services
+
+
+def _is_agent(user) -> bool:
+    from cases.models import User
+
+    return (
+        user is not None
+        and user.is_active
+        and user.effective_role
+        in (
+            User.Role.AGENT,
+            User.Role.ADMIN,
+        )
+    )
+
+
+def _task_case(task: Task):
+    from cases.models import Case
+
+    return Case.objects.get(pk=task.process.artifact_object_id)
+
+
+def _may_take(user, case) -> bool:
+    from cases.models import User
+
+    if user.effective_role == User.Role.ADMIN:
+        return True
+    return case.epci_id is None or user.epci_id == case.epci_id
+
+
+def _locked_task(task_id: int) -> tuple[Task, object]:
+    """Lock the dossier row then the process row; return the fresh task and dossier."""
+    from cases.models import Case
+
+    try:
+        task = Task.objects.select_related("process").get(pk=task_id, flow_task_type=HUMAN)
+    except Task.DoesNotExist:
+        raise DomainError("Tâche introuvable.", code="not_found") from None
+    if task.process.flow_class not in FLOWS:
+        raise DomainError("Tâche introuvable.", code="not_found")
+    case = Case.objects.select_for_update().get(pk=task.process.artifact_object_id)
+    return task, case
+
+
+def _check_open(task: Task) -> None:
+    if task.status not in OPEN:
+        raise DomainError(
+            f"La tâche « {task.flow_task.task_title} » est déjà close "
+            f"({task.get_status_display().lower()}).",
+            code="conflict",
+        )
+
+
+def task_assign(*, task: Task, actor) -> Task:
+    """An agent of the dossier's EPCI takes a queued task."""
+    if not _is_agent(actor):
+        raise DomainError("Seuls les agents prennent des tâches.", code="forbidden")
+    with transaction.atomic():
+        task, case = _locked_task(task.pk)
+        flow_class = task.process.flow_class
+        with _locked(flow_class, task.process_id):
+            task.refresh_from_db()
+            _check_open(task)
+            if task.owner_id is not None:
+                raise DomainError("Cette tâche est déjà attribuée à un agent.", code="conflict")
+            if not _may_take(actor, case):
+                raise DomainError("Cette tâche est dans la file d'un autre EPCI.", code="forbidden")
+            activation = task.flow_task.activation_class(task)
+            activation.assign(actor)
+            task.assigned = timezone.now()
+            task.save(update_fields=["assigned"])
+    return task
+
+
+def task_complete(
+    *, task: Task, actor, transition: str, data: dict | None = None, comment: str = ""
+) -> Task:
+    """Do the task: apply ``transition`` (one of the task's actions) as ``actor``
+    through the engine, and mark the task done. One completion wins; a second one, or a
+    completion racing it, gets a 409 domain error."""
+    from cases.models import FundingRequest, User
+
+    if not _is_agent(actor):
+        raise DomainError("Seuls les agents traitent ces tâches.", code="forbidden")
+    with transaction.atomic():
+        task, case = _locked_task(task.pk)
+        flow_class = task.process.flow_class
+        with _locked(flow_class, task.process_id):
+            task.refresh_from_db()
+            _check_open(task)
+            step = STEPS_BY_NODE[task.flow_task.name]
+            if task.owner_id is None:
+                if not _may_take(actor, case):
+                    raise DomainError(
+                        "Cette tâche est dans la file d'un autre EPCI.", code="forbidden"
+                    )
+                raise DomainError(
+                    "Prenez d'abord la tâche dans la file de votre EPCI.", code="unavailable"
+                )
+            if task.owner_id != actor.pk and actor.effective_role != User.Role.ADMIN:
+                raise DomainError("Cette tâche est attribuée à un autre agent.", code="forbidden")
+            if transition not in step.transitions:
+                raise DomainError(
+                    f"« {transition} » n'est pas une action de la tâche « {step.title} » "
+                    f"(attendu : {', '.join(step.transitions)}).",
+                    errors={"transition": list(step.transitions)},
+                )
+            subject = (
+                case if step.subject == CASE else FundingRequest.objects.get(pk=task.seed_object_id)
+            )
+            activation = task.flow_task.activation_class(task)
+            activation.start(None)
+            task.owner = task.owner or actor
+            task.data = {
+                **(task.data or {}),
+                "transition": transition,
+                "done_by": actor.pk,
+            }
+            activation.complete()
+            transition_apply(
+                instance=subject, name=transition, actor=actor, comment=comment, data=data
+            )
+            activation.activate_next()
+    task.refresh_from_db()
+    return task
+
+
+__all__ = [
+    "case_process",
+    "case_tasks_sync",
+    "connect",
+    "open_tasks",
+    "task_assign",
+    "task_complete",
+]

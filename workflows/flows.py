@@ -1,0 +1,263 @@
+"""The viewflow flows that turn the agents' work on a dossier into tasks.
+
+One viewflow ``Process`` per dossier (``process.artifact`` is the ``Case``), of one of two
+flow classes chosen by the dossier's schemes: ``LeaderFlow`` when one of them goes
+through the LEADER committee (``flow_kind == "leader"`` or ``committee``), else
+``StandardFlow``. Before submission the schemes are only wished for in the financing
+plan; if that changes the kind of flow, the process is replaced at the next transition
+(``workflows.agent_tasks``).
+
+The dossier's state machines (``cases.transitions``, applied by the engine) are the
+graph: viewflow does not decide what comes next, it holds the task list. Each process
+has one « Suivi du dossier » task (a ``Handle``, i.e. a BPMN receive task) that stays
+open while the dossier lives and is completed when it reaches a terminal state, which
+ends the process. While it waits, the agent steps below are opened and closed as human
+tasks (``ManualTask``: the agent does the work in the application, and completing the
+task applies one of its transitions through ``engine.transitions.transition_apply``).
+Porteur steps (draft, documents, works…), funder steps (grant, commit, payments) and
+automatic steps (sweep, committee outcomes) are not agent tasks: the process waits.
+
+Agent steps — the table the task list is kept equal to (``AGENT_STEPS``):
+
+=====================  ===============  ==================  ================================
+node                   subject          subject state       transitions (actions)
+=====================  ===============  ==================  ================================
+study_idea             dossier          idea                start_scoping, open_application
+support_upstream       dossier          scoping             open_application
+check_completeness     dossier          submitted           declare_complete,
+                                                            request_documents
+start_instruction      funding request  requested (and      start_instruction
+                                        dossier in
+                                        instruction)
+present_to_committee   funding request  instructing         submit_to_committee
+(LEADER only)
+resume_instruction     funding request  adjourned           resume_instruction
+(LEADER only)
+=====================  ===============  ==================  ================================
+
+A step is open exactly when its subject is in its state and one of its transitions is in
+``engine.transitions.available_transitions(subject, <an agent>)`` (plus the dossier in
+instruction for ``start_instruction``, a guard the engine only checks when applied).
+
+What else an agent may do but is not a task (``SIDE_ACTIONS``): withdraw a dossier or a
+request (any live state), request documents during instruction, declare the start or
+the end of works on the porteur's behalf, close a committee session (a session is not a
+dossier: it has no process).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from viewflow import this
+from viewflow.workflow import flow
+from viewflow.workflow.lock import select_for_update_lock
+
+CASE = "case"
+REQUEST = "fundingrequest"
+
+STANDARD = "standard"
+LEADER = "leader"
+
+
+def _case_in_instruction(subject) -> bool:
+    return subject.case.state == "instruction"
+
+
+@dataclass(frozen=True)
+class AgentStep:
+    node: str
+    subject: str  # CASE or REQUEST (model_name of the subject)
+    state: str
+    transitions: tuple[str, ...]
+    title: str
+    description: str
+    ready: Callable[[object], bool] | None = None  # a condition the fsm does not hold
+    leader_only: bool = False
+
+
+AGENT_STEPS: tuple[AgentStep, ...] = (
+    AgentStep(
+        "study_idea",
+        CASE,
+        "idea",
+        ("start_scoping", "open_application"),
+        "Étudier l'idée",
+        "Prendre connaissance de la fiche projet : accompagner le porteur en amont ou "
+        "ouvrir directement la demande.",
+    ),
+    AgentStep(
+        "support_upstream",
+        CASE,
+        "scoping",
+        ("open_application",),
+        "Accompagner en amont",
+        "Aider le porteur à préciser son projet, puis ouvrir la demande.",
+    ),
+    AgentStep(
+        "check_completeness",
+        CASE,
+        "submitted",
+        ("declare_complete", "request_documents"),
+        "Vérifier la complétude",
+        "Contrôler les pièces du dossier déposé : le déclarer complet ou demander les "
+        "pièces manquantes.",
+    ),
+    AgentStep(
+        "start_instruction",
+        REQUEST,
+        "requested",
+        ("start_instruction",),
+        "Engager l'instruction",
+        "Le dossier est complet : engager l'instruction de la demande auprès du financeur.",
+        ready=_case_in_instruction,
+    ),
+    AgentStep(
+        "present_to_committee",
+        REQUEST,
+        "instructing",
+        ("submit_to_committee",),
+        "Instruire et présenter au comité",
+        "Instruire la demande LEADER, la pré-noter sur la grille de sélection et "
+        "l'inscrire au comité de programmation.",
+        leader_only=True,
+    ),
+    AgentStep(
+        "resume_instruction",
+        REQUEST,
+        "adjourned",
+        ("resume_instruction",),
+        "Reprendre l'instruction",
+        "Le comité a ajourné la demande : reprendre l'instruction avec le porteur.",
+        leader_only=True,
+    ),
+)
+
+STEPS_BY_NODE = {step.node: step for step in AGENT_STEPS}
+
+# (subject, transition): what an agent may do that is not a task of its own.
+SIDE_ACTIONS: frozenset[tuple[str, str]] = frozenset(
+    {
+        (CASE, "withdraw"),
+        (CASE, "request_documents"),  # during instruction; at submission it is a task
+        (CASE, "start_works"),
+        (CASE, "complete_works"),
+        (REQUEST, "withdraw"),
+    }
+)
+
+
+def _agent_task(node: str):
+    step = STEPS_BY_NODE[node]
+    return (
+        flow.ManualTask()
+        .Annotation(title=step.title, description=step.description)
+        .Assign(this.task_owner)
+        .Next(this.end)
+    )
+
+
+class _DossierNodes:
+    """Nodes and callbacks shared by both flows (a plain mixin: each flow class gets
+    its own copies of the nodes, resolved against itself)."""
+
+    lock_impl = select_for_update_lock
+
+    start = flow.StartHandle(this.start_process).Next(this.follow)
+    follow = (
+        flow.Handle()
+        .Annotation(
+            title="Suivi du dossier",
+            description="Attend que le dossier atteigne un état final ; les étapes des "
+            "agents s'ouvrent et se ferment pendant ce temps selon son état.",
+        )
+        .Next(this.end)
+    )
+    study_idea = _agent_task("study_idea")
+    support_upstream = _agent_task("support_upstream")
+    check_completeness = _agent_task("check_completeness")
+    start_instruction = _agent_task("start_instruction")
+    end = flow.End()
+
+    def start_process(self, activation, case):
+        activation.process.artifact = case
+        activation.process.data = {"case": case.pk, "reference": case.reference or ""}
+        return activation.process
+
+    def task_owner(self, activation):
+        """The dossier's referent agent, if any and still active; else the task is
+        queued for the agents of the dossier's EPCI (``workflows.selectors.queue``)."""
+        from cases.models import User
+
+        case = activation.process.artifact
+        agent = case.referent_agent if case is not None else None
+        if agent is not None and agent.is_active and agent.role == User.Role.AGENT:
+            return agent
+        return None
+
+
+class StandardFlow(_DossierNodes, flow.Flow):
+    """Dossier standard
+
+    Instruction par chaque financeur (DETR, DSIL, Fonds vert, Région, Département)."""
+
+    kind = STANDARD
+
+
+class LeaderFlow(_DossierNodes, flow.Flow):
+    """Dossier LEADER
+
+    Instruction par le GAL, pré-notation et comité de programmation, puis décision."""
+
+    kind = LEADER
+
+    present_to_committee = _agent_task("present_to_committee")
+    resume_instruction = _agent_task("resume_instruction")
+
+
+FLOWS = (StandardFlow, LeaderFlow)
+FLOW_BY_KIND = {STANDARD: StandardFlow, LEADER: LeaderFlow}
+
+
+def flow_kind_for(case) -> str:
+    """``leader`` when a scheme of the dossier goes through the LEADER committee.
+
+    After submission the schemes are those of the funding requests; before, those
+    wished for in the financing plan."""
+    from workflows.models import Scheme
+
+    schemes = Scheme.objects.filter(requests__case=case)
+    if not schemes.exists():
+        schemes = Scheme.objects.filter(resourceline__case=case)
+    if schemes.filter(flow_kind=LEADER).exists() or schemes.filter(committee=True).exists():
+        return LEADER
+    return STANDARD
+
+
+def flow_for(case) -> type[flow.Flow]:
+    return FLOW_BY_KIND[flow_kind_for(case)]
+
+
+def expected_steps(case, agent) -> set[tuple[str, str, int]]:
+    """The agent steps the dossier needs now: ``{(node, subject, subject_pk)}``.
+
+    Derived from what ``available_transitions`` allows ``agent`` (any user of role
+    ``agent``) on the dossier and on each of its funding requests."""
+    from engine.transitions import available_transitions
+
+    subjects = [(CASE, case)] + [
+        (REQUEST, fr) for fr in case.funding_requests.select_related("scheme", "case")
+    ]
+    expected = set()
+    for kind, subject in subjects:
+        allowed = set(available_transitions(subject, agent))
+        for step in AGENT_STEPS:
+            if step.subject != kind or step.state != subject.state:
+                continue
+            if not allowed.intersection(step.transitions):
+                continue
+            if step.ready is not None and not step.ready(subject):
+                continue
+            expected.add((step.node, kind, subject.pk))
+    return expected

@@ -1,0 +1,73 @@
+"""Reads of the agent tasks: an agent's inbox, its EPCI's queue, a dossier's tasks."""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import QuerySet
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from .agent_tasks import HUMAN, OPEN
+from .flows import FLOWS
+
+
+def _agent_tasks() -> QuerySet[Task]:
+    return Task.objects.filter(flow_task_type=HUMAN, process__flow_class__in=FLOWS).select_related(
+        "process", "owner", "seed_content_type"
+    )
+
+
+def _is_agent(user) -> bool:
+    from cases.models import User
+
+    return (
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.effective_role in (User.Role.AGENT, User.Role.ADMIN)
+    )
+
+
+def inbox(user) -> QuerySet[Task]:
+    """Open tasks assigned to the agent (as the dossiers' referent, or taken from a queue)."""
+    if not _is_agent(user):
+        return Task.objects.none()
+    return _agent_tasks().filter(owner=user, status__in=OPEN).order_by("created", "pk")
+
+
+def queue(user) -> QuerySet[Task]:
+    """Unassigned open tasks the agent may take: those of its EPCI's dossiers (and of
+    dossiers with no EPCI). An administrator sees every queued task."""
+    from cases.models import Case, User
+
+    if not _is_agent(user):
+        return Task.objects.none()
+    cases = Case.objects.all()
+    if user.effective_role != User.Role.ADMIN:
+        if user.epci_id is None:
+            cases = cases.filter(epci__isnull=True)
+        else:
+            cases = cases.filter(epci_id=user.epci_id) | cases.filter(epci__isnull=True)
+    return (
+        _agent_tasks()
+        .filter(
+            status=STATUS.NEW,
+            owner__isnull=True,
+            process__artifact_content_type=ContentType.objects.get_for_model(Case),
+            process__artifact_object_id__in=cases.values("pk"),
+        )
+        .order_by("created", "pk")
+    )
+
+
+def case_tasks(case, *, open_only: bool = True) -> QuerySet[Task]:
+    """The agent tasks of a dossier (open ones by default), across its processes."""
+    from cases.models import Case
+
+    qs = _agent_tasks().filter(
+        process__artifact_content_type=ContentType.objects.get_for_model(Case),
+        process__artifact_object_id=case.pk,
+    )
+    if open_only:
+        qs = qs.filter(status__in=OPEN)
+    return qs.order_by("created", "pk")
