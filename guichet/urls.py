@@ -1,9 +1,14 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from notifications import urls as notification_urls
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("guichet.api.urls")),
+    path("api/v1/", include(notification_urls.api_urlpatterns)),
+    path("", include(notification_urls.feed_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
