@@ -3,6 +3,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -31,6 +32,26 @@ def _flatten(detail):
     return [str(detail)]
 
 
+def _first_message(errors, path=()):
+    """The first leaf message of nested field errors, with the path of its field."""
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            found = _first_message(value, (*path, str(key)))
+            if found:
+                return found
+        return None
+    if isinstance(errors, list):
+        for index, value in enumerate(errors):
+            if isinstance(value, dict | list):
+                found = _first_message(value, (*path, str(index)))
+                if found:
+                    return found
+            elif value:
+                return path, str(value)
+        return None
+    return path, str(errors)
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         body = {"detail": exc.message, "code": exc.code}
@@ -40,6 +61,12 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
+    if isinstance(exc, DataError):
+        # Last line of defence: a value the database refuses is bad input, not a crash.
+        return Response(
+            {"detail": "Saisie invalide : une valeur est hors des limites acceptées."},
+            status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -52,15 +79,16 @@ def exception_handler(exc, context):
         errors = _flatten(exc.detail)
         if not isinstance(errors, dict):
             errors = {"non_field_errors": errors}
-        first = next(iter(errors.items()), ("", [""]))
-        msg = first[1][0] if isinstance(first[1], list) and first[1] else str(first[1])
-        if isinstance(msg, dict):
-            msg = "données invalides"
-        field = "" if first[0] == "non_field_errors" else f"{first[0]} : "
+        found = _first_message(errors) or ((), "données invalides")
+        path = [p for p in found[0] if p != "non_field_errors"]
+        field = f"{'.'.join(path)} : " if path else ""
+        msg = found[1]
         response.data = {"detail": f"Saisie invalide — {field}{msg}", "errors": errors}
         response.status_code = status.HTTP_400_BAD_REQUEST
         return response
     message = FRENCH.get(type(exc))
+    if isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith("Requête illisible"):
+        message = str(exc.detail)
     if message is None:
         message = str(getattr(exc, "detail", "Erreur."))
     response.data = {"detail": message}
