@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from cases import services
-from cases.models import EPCI, ClaimState, Commune, Organisation, Payment, User
+from cases.models import EPCI, ClaimState, Commune, FundingRequest, Organisation, Payment, User
 from engine.errors import DomainError
 from engine.transitions import transition_apply
 from notifications.alert_selectors import alert_list
@@ -364,6 +364,7 @@ def test_installment_ceiling_and_receivables_of_completed_works():
     rec = receivables(porteur.organisation, today=D(2026, 6, 11))
     assert rec.claimed == Decimal("28000.00") and rec.balances == []
 
+    case.refresh_from_db()
     transition_apply(instance=case, name="start_works", actor=porteur, data={"date": "2026-04-20"})
     transition_apply(
         instance=case, name="complete_works", actor=porteur, data={"date": "2026-07-01"}
@@ -379,6 +380,7 @@ def test_installment_ceiling_and_receivables_of_completed_works():
     assert alert.severity == Alert.Severity.WARNING  # works completed: claim the balance
     assert alert.pk == live(K.INSTALLMENT_CEILING).get().pk
 
+    fr = FundingRequest.objects.get(pk=fr.pk)  # the dossier is completed now
     claim_filed(porteur, fr, "balance", "7000.00", "2026-07-15")
     rec = receivables(porteur.organisation, today=D(2026, 7, 16))
     assert rec.balances == [] and rec.claimed == Decimal("35000.00")
@@ -411,10 +413,11 @@ def test_late_forecast_against_money_needed_by():
     assert alert.data["money_needed_by"] == "2026-12-15"
     assert alert.data["days_late"] == 16
 
-    Organisation.objects.filter(pk=organisation.pk).update(money_needed_by=D(2026, 10, 1))
+    Organisation.objects.filter(pk=organisation.pk).update(money_needed_by=D(2026, 11, 1))
     alerts_evaluate(today=D(2026, 11, 11))
     alert.refresh_from_db()
-    assert alert.severity == Alert.Severity.WARNING  # 91 days late... at least 30
+    assert alert.severity == Alert.Severity.WARNING  # 60 days late
+    assert alert.data["days_late"] == 60 and alert.pk == live(K.LATE_FORECAST).get().pk
 
     Organisation.objects.filter(pk=organisation.pk).update(money_needed_by=D(2027, 1, 31))
     alerts_evaluate(today=D(2026, 11, 12))
