@@ -546,3 +546,26 @@ def test_visibility_per_role(overdue):
     assert seen(overdue["porteur"], state="open") == kinds - {K.TREASURY_RISK}
     with pytest.raises(DomainError):
         alert_list(user=overdue["agent"], filters={"kind": "nope"})
+
+
+def test_a_pass_reads_in_a_bounded_number_of_queries(overdue, django_assert_max_num_queries):
+    porteur, fr = overdue["porteur"], overdue["fr"]
+    # a second dossier of another commune, same scheme: the pass must not query per row
+    other = f.porteur(small_commune(250))
+    case, agent = instructing(
+        LEADER_60K, porteur=other, receipt="2025-01-06", complete="2025-01-13"
+    )
+    fr2 = walk.grant_and_commit(
+        leader_selected(case, agent),
+        amount="60000.00",
+        granted="2025-02-10",
+        committed="2025-02-17",
+    )
+    claim_filed(other, fr2, "installment", "20000.00", "2026-01-21")
+    assert porteur.organisation_id != other.organisation_id and fr.pk != fr2.pk
+    alerts_evaluate(today=day(300))
+    assert live(K.PAYMENT_OVERDUE).count() == 2 and live(K.TREASURY_RISK).count() == 2
+    for a in Alert.objects.all():
+        print(a.kind, a.severity, a.message, a.data, sep="\n  ")
+    with django_assert_max_num_queries(6):
+        assert alerts_evaluate(today=day(300)) == 0
