@@ -63,17 +63,21 @@ def draft_case(plan=None, *, porteur=None, title="Rénovation de l'école") -> t
     return case, porteur
 
 
-def submitted_case(plan=None, *, receipt="2026-03-02", porteur=None) -> tuple[Case, object]:
-    case, porteur = draft_case(plan, porteur=porteur)
+def submitted_case(
+    plan=None, *, receipt="2026-03-02", porteur=None, title="Rénovation de l'école"
+) -> tuple[Case, object]:
+    case, porteur = draft_case(plan, porteur=porteur, title=title)
     upload_required(porteur, case)
     transition_apply(instance=case, name="submit", actor=porteur, data={"date": receipt})
     case.refresh_from_db()
     return case, porteur
 
 
-def instructing_case(plan=None, *, receipt="2026-03-02", complete="2026-03-10", agent=None):
+def instructing_case(
+    plan=None, *, receipt="2026-03-02", complete="2026-03-10", agent=None, title="Rénovation"
+):
     """A dossier declared complete, each request in instruction."""
-    case, porteur = submitted_case(plan, receipt=receipt)
+    case, porteur = submitted_case(plan, receipt=receipt, title=title)
     agent = agent or f.agent()
     transition_apply(instance=case, name="declare_complete", actor=agent, data={"date": complete})
     for fr in case.funding_requests.select_related("scheme"):
