@@ -372,7 +372,7 @@ def _options(
 ) -> str:
     items = []
     if funder:
-        items.append(f"relancer le financeur ({funder}) sur ce paiement")
+        items.append(f"relancer le financeur — {funder} — sur ce paiement")
     if relaunch:
         items.append(relaunch)
     if advance:
@@ -543,7 +543,9 @@ def _emit(topic: str, alert: Alert) -> None:
 # ---------------------------------------------------------------- findings
 
 
-def _payment_overdue(item: ClaimReceivable, claim: PaymentClaim, today: dt.date, room) -> _Finding:
+def _payment_overdue(
+    item: ClaimReceivable, claim: PaymentClaim, today: dt.date, room
+) -> _Finding | None:
     p = item.projection
     severity = overdue_severity(p.days_waiting, p.expected_delay)
     if severity is None:
@@ -566,7 +568,7 @@ def _payment_overdue(item: ClaimReceivable, claim: PaymentClaim, today: dt.date,
     return _Finding(K.PAYMENT_OVERDUE, claim, _org_id(claim), item.case_id, severity, message, data)
 
 
-def _feader_blocked(item: ClaimReceivable, claim: PaymentClaim, today: dt.date) -> _Finding:
+def _feader_blocked(item: ClaimReceivable, claim: PaymentClaim, today: dt.date) -> _Finding | None:
     fr = claim.funding_request
     if not fr.scheme.is_feader or claim.state != ClaimState.AWAITING_COFINANCERS:
         return None
@@ -617,7 +619,9 @@ def _lagging_cofinancers(claim: PaymentClaim) -> list[tuple[str, str]]:
     return lagging
 
 
-def _late_forecast(item: ClaimReceivable, claim: PaymentClaim, organisation, room) -> _Finding:
+def _late_forecast(
+    item: ClaimReceivable, claim: PaymentClaim, organisation, room
+) -> _Finding | None:
     needed_by = organisation.money_needed_by
     if needed_by is None or item.projection.projected_on <= needed_by:
         return None
@@ -639,7 +643,7 @@ def _late_forecast(item: ClaimReceivable, claim: PaymentClaim, organisation, roo
     return _Finding(K.LATE_FORECAST, claim, organisation.pk, item.case_id, severity, message, data)
 
 
-def _installment_ceiling(fr: FundingRequest, figures: _GrantFigures) -> _Finding:
+def _installment_ceiling(fr: FundingRequest, figures: _GrantFigures) -> _Finding | None:
     if fr.has_balance or fr.state not in (RequestState.COMMITTED, RequestState.PAYING):
         return None
     if figures.ceiling <= 0 or figures.before_balance < figures.ceiling:
@@ -678,7 +682,7 @@ def _installment_ceiling(fr: FundingRequest, figures: _GrantFigures) -> _Finding
     )
 
 
-def _treasury_risk(organisation: Organisation, rec: Receivables) -> _Finding:
+def _treasury_risk(organisation: Organisation, rec: Receivables) -> _Finding | None:
     total = rec.total
     if total <= 0:
         return None
@@ -711,6 +715,14 @@ def _treasury_risk(organisation: Organisation, rec: Receivables) -> _Finding:
     if not exceeded:
         return None
     funders = ", ".join(sorted({c.funder for c in rec.claims}))
+    parts = ", ".join(
+        text
+        for amount, text in (
+            (rec.claimed, f"{euros(rec.claimed)} demandés et impayés"),
+            (rec.balances_due, f"{euros(rec.balances_due)} de soldes dus sur travaux achevés"),
+        )
+        if amount > 0
+    )
     ratio = max(r for r, _t in exceeded)
     lines = [
         f"{c.label} de {euros(c.amount)} déposé le {_fr(c.projection.filed_on)} "
@@ -720,19 +732,18 @@ def _treasury_risk(organisation: Organisation, rec: Receivables) -> _Finding:
     ]
     lines += [
         f"solde {b.scheme} de {euros(b.amount)} à demander (dossier {b.reference}, travaux "
-        f"achevés ; versement environ {b.expected_delay} jours après la demande)"
+        f"achevés, versement environ {b.expected_delay} jours après la demande)"
         for b in rec.balances
     ]
     message = (
         f"Risque de trésorerie pour {organisation.name} : {euros(total)} de subventions "
-        f"attendues ({euros(rec.claimed)} demandés et impayés, {euros(rec.balances_due)} de "
-        f"soldes dus), " + " ; ".join(text for _r, text in exceeded) + ". "
+        f"attendues ({parts}), " + " ; ".join(text for _r, text in exceeded) + ". "
         "Détail : "
         + " ; ".join(lines)
         + ". "
         + _options(
             relaunch=(
-                "relancer les financeurs sur les paiements attendus (" + funders + ")"
+                f"relancer les financeurs — {funders} — sur les paiements attendus"
                 if rec.claims
                 else None
             ),

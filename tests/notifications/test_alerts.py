@@ -561,11 +561,9 @@ def test_a_pass_reads_in_a_bounded_number_of_queries(overdue, django_assert_max_
         granted="2025-02-10",
         committed="2025-02-17",
     )
-    claim_filed(other, fr2, "installment", "20000.00", "2026-01-21")
+    claim_filed(other, fr2, "installment", "40000.00", "2026-01-21")  # 160 €/hab.
     assert porteur.organisation_id != other.organisation_id and fr.pk != fr2.pk
     alerts_evaluate(today=day(300))
     assert live(K.PAYMENT_OVERDUE).count() == 2 and live(K.TREASURY_RISK).count() == 2
-    for a in Alert.objects.all():
-        print(a.kind, a.severity, a.message, a.data, sep="\n  ")
     with django_assert_max_num_queries(6):
         assert alerts_evaluate(today=day(300)) == 0
