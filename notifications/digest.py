@@ -8,7 +8,7 @@ from collections import Counter
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cases.models import Case, User
+from cases.models import Case, CaseState, User
 from engine.models import Deadline
 
 from .channels import notify_in_app, send_email
@@ -67,7 +67,8 @@ def director_digest_lines(today: dt.date) -> list[str]:
     )
     alerts = Counter(Alert.objects.filter(state=Alert.State.OPEN).values_list("kind", "severity"))
     states = Counter(Case.objects.values_list("state", flat=True))
-    lines = [f"Dossiers {state} : {n}" for state, n in sorted(states.items())]
+    labels = dict(CaseState.choices)
+    lines = [f"Dossiers « {labels.get(s, s)} » : {n}" for s, n in sorted(states.items())]
     lines += [f"Échéances dépassées — {deadline_label(k)} : {n}" for k, n in overdue.items()]
     lines += [
         f"Alertes ouvertes {Alert.Kind(k).label} (gravité {s}) : {n}"

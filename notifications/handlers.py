@@ -113,7 +113,52 @@ def _audience(names, case, fr) -> list[User]:
     return list(users.values())
 
 
+def handle_alert_event(event) -> int:
+    """An alert opened or worsened: the porteurs of the organisation and the referent agent
+    hear of it in the app; by email too when it is serious."""
+    from .models import Alert
+
+    alert = (
+        Alert.objects.select_related("case", "case__referent_agent")
+        .filter(pk=event.subject_id)
+        .first()
+    )
+    if alert is None or alert.state == Alert.State.RESOLVED:
+        return 0
+    users = {
+        u.pk: u
+        for u in User.objects.filter(
+            role=R.PORTEUR, is_active=True, organisation_id=alert.organisation_id
+        )
+    }
+    if alert.case and alert.case.referent_agent_id:
+        users[alert.case.referent_agent_id] = alert.case.referent_agent
+    count = 0
+    for user in users.values():
+        created = notify_in_app(
+            user_id=user.pk,
+            kind=f"alert.{alert.kind}",
+            message=alert.message,
+            dedup_key=f"event:{event.pk}",
+            subject=alert,
+            aggregate_id=alert.case_id,
+        )
+        if created is not None:
+            count += 1
+            if alert.severity >= Alert.Severity.WARNING:
+                send_email(
+                    to=[user.email],
+                    subject=f"Alerte : {alert.get_kind_display()}",
+                    template="event",
+                    context={"user": user, "message": alert.message, "case": alert.case},
+                    message_id=f"event-{event.pk}-{user.pk}",
+                )
+    return count
+
+
 def handle_event(event) -> int:
+    if event.topic in ("alert.opened", "alert.raised"):
+        return handle_alert_event(event)
     notice = NOTICES.get(event.topic)
     if notice is None:
         return 0

@@ -45,10 +45,8 @@ def reminders_job(*, today=None, inline=False) -> int:
 
 
 def alerts_job(*, today=None, inline=False) -> int:
-    try:
-        from .alerts import alerts_evaluate
-    except ImportError:  # pragma: no cover - during partial deployments
-        return 0
+    from .alerts import alerts_evaluate
+
     return alerts_evaluate(today=today)
 
 
