@@ -93,12 +93,12 @@ def parse_amount(ctx: TransitionContext, key: str, *, label: str) -> Decimal:
         ) from None
     if value <= 0:
         raise DomainError(f"Le {label} doit être positif.", errors={key: ["Montant ≤ 0."]})
+    if value >= Decimal("1e12"):
+        raise DomainError(f"Le {label} est invraisemblable.", errors={key: ["Montant trop élevé."]})
     if value != rules.money(value):
         raise DomainError(
             f"Le {label} a plus de deux décimales.", errors={key: ["Deux décimales au plus."]}
         )
-    if value >= Decimal("1e12"):
-        raise DomainError(f"Le {label} est invraisemblable.", errors={key: ["Montant trop élevé."]})
     ctx.data[key] = value
     return value
 
