@@ -10,7 +10,9 @@ import datetime as dt
 
 from django.contrib.auth import authenticate
 from django.db.models import Q
+from django.http import JsonResponse
 from django.utils import translation
+from django.views.defaults import page_not_found
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers as s
 from rest_framework import status
@@ -198,6 +200,13 @@ def parse_date_param(view: ApiView, name: str) -> dt.date | None:
         raise DomainError(
             f"« {name} » au format AAAA-MM-JJ.", errors={name: ["Date invalide."]}
         ) from None
+
+
+def not_found_view(request, exception=None):
+    """``handler404``: a JSON body in French under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Introuvable."}, status=404)
+    return page_not_found(request, exception)
 
 
 # ---------------------------------------------------------------- auth
