@@ -146,3 +146,20 @@ def yesterday() -> dt.date:
 
 
 __all__ = ["transition_apply"]
+
+
+def ensure_reference_data() -> None:
+    """Territory and default schemes, reloaded when a transactional test flushed them."""
+    import importlib
+
+    from django.apps import apps
+
+    from workflows.models import Scheme
+
+    if not Scheme.objects.exists():
+        for module in ("workflows.migrations.0002_default_schemes",):
+            importlib.import_module(module).load(apps, None)
+    from cases.models import Commune
+
+    if not Commune.objects.exists():
+        importlib.import_module("cases.migrations.0002_territory").load(apps, None)
