@@ -69,7 +69,7 @@ class Command(BaseCommand):
         base = f"http://{shown}:{port}"
         for line in (
             "Guichet — démonstration",
-            f"  Application        {base}/",
+            f"  Application        {base}{self._home()}",
             f"  Administration     {base}/admin/",
             f"  API (navigable)    {base}/api/v1/",
             f"  Documentation API  {base}/api/docs/",
@@ -82,6 +82,17 @@ class Command(BaseCommand):
             call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True)
         finally:
             stop.set()
+
+    @staticmethod
+    def _home() -> str:
+        """The site's home page if one is routed, else the browsable API."""
+        from django.urls import Resolver404, resolve
+
+        try:
+            resolve("/")
+        except Resolver404:
+            return "/api/v1/"
+        return "/"
 
     def _write(self, message: str) -> None:
         self.stdout.write(message)
