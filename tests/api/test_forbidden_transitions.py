@@ -338,3 +338,60 @@ def test_malformed_input_never_produces_a_500(api):
     wrong = api()
     wrong.credentials(HTTP_AUTHORIZATION="Token 0000")
     check(wrong.get(f"{h.V1}/me/"), 401)
+
+
+def test_committee_and_claim_input_is_validated(api):
+    world = World(api)
+    members = [f.committee_member().pk, f.committee_member("private", "tourisme").pk]
+    a = world.agent
+    for body in [
+        {"date": "demain", "members": members},
+        {"date": "2025-03-01", "members": [10**30]},
+        {"date": "2025-03-01", "members": "tous"},
+        {"date": "2025-03-01", "members": members, "scheme": "DETR"},
+        {"date": "2025-03-01", "members": [*members, world.porteur_user.pk]},
+    ]:
+        assert post(a, "/committee-sessions/", body, 400)["detail"]
+    session = post(a, "/committee-sessions/", {"date": "2025-03-01", "members": members}, 201)
+    assert session["agenda"] == []
+    url = f"/committee-sessions/{session['id']}/votes/"
+    for body in [
+        {"funding_request": 10**30, "vote": "for"},
+        {"funding_request": 1, "vote": "peut-être"},
+        {"funding_request": 1, "vote": "for", "scores": "beaucoup"},
+        {"funding_request": 1, "vote": "for", "scores": {"ancrage": "1e999"}},
+        {"funding_request": 1, "member": members[0], "vote": "for"},
+    ]:
+        assert post(a, url, body, 400)["detail"]
+    get(a, "/committee-sessions/999999/", 404)
+    post(a, "/committee-sessions/999999/transitions/close/", {}, 404)
+    for group in ("agriculture", "associations", "entreprises"):
+        f.committee_member("private", group)  # absent: 2 present out of 5
+    refused = post(a, f"/committee-sessions/{session['id']}/transitions/close/", {}, 400)
+    assert "Quorum non atteint : 2 membre(s) présent(s) sur 5" in refused["detail"]
+    assert get(a, f"/committee-sessions/{session['id']}/")["state"] == "planned"
+
+    case_id, fr_id = world.case("decided")
+    act_request(world.prefecture, fr_id, "commit", date="2025-03-01")
+    p = world.porteur
+    url = f"/funding-requests/{fr_id}/payment-claims/"
+    for body in [
+        {"kind": "advance", "amount": "abc"},
+        {"kind": "advance", "amount": "1e999"},
+        {"kind": "advance", "amount": "-5.00"},
+        {"kind": "advance", "amount": "5.001"},
+        {"kind": "don", "amount": "5.00"},
+        {"kind": "advance", "amount": "5.00", "filed_on": "2999-01-01"},
+        {"kind": "advance", "amount": "5.00", "filed_on": "hier"},
+    ]:
+        assert post(p, url, body, 400)["detail"], body
+    claim = post(p, url, {"kind": "advance", "amount": "5000.00", "filed_on": "2025-04-01"}, 201)
+    act_claim(p, claim["id"], "file")
+    verified = act_claim(world.prefecture, claim["id"], "verify", date="2025-04-10")
+    assert verified["state"] == "verified"
+    for data in [{"amount": "1e999"}, {"amount": "6000.00"}, {"amount": "5000.00", "date": "x"}]:
+        assert act_claim(world.prefecture, claim["id"], "pay", 400, **data)["detail"]
+    body = act_claim(world.prefecture, claim["id"], "reject", 400)
+    assert "motivation" in body["detail"]
+    paid = act_claim(world.prefecture, claim["id"], "pay", amount="5000.00", date="2025-05-02")
+    assert paid["state"] == "paid" and paid["paid_on"] == "2025-05-02"
