@@ -14,6 +14,9 @@ fi
 # The demo runs on SQLite unless DATABASE_URL says otherwise; reachable from the LAN.
 export ALLOWED_HOSTS="${ALLOWED_HOSTS:-*}"
 export PORT="${PORT:-8000}"
+# No e-mail leaves the demo (in-app notifications only); set EMAIL_BACKEND to
+# django.core.mail.backends.console.EmailBackend to print the e-mails in this terminal.
+export EMAIL_BACKEND="${EMAIL_BACKEND:-django.core.mail.backends.dummy.EmailBackend}"
 
 .venv/bin/python manage.py migrate --no-input
 .venv/bin/python manage.py load_demo

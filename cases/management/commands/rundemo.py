@@ -71,7 +71,7 @@ class Command(BaseCommand):
             "Guichet — démonstration",
             f"  Application        {base}{self._home()}",
             f"  Administration     {base}/admin/",
-            f"  API (navigable)    {base}/api/v1/",
+            f"  API (navigable)    {base}{self._first_routed('/api/v1/', '/api/v1/cases/')}",
             f"  Documentation API  {base}/api/docs/",
             "  Comptes : voir README.md (mot de passe de démonstration : bastides-2026)",
             f"  Tâches périodiques : toutes les {interval:g} s"
@@ -83,16 +83,21 @@ class Command(BaseCommand):
         finally:
             stop.set()
 
-    @staticmethod
-    def _home() -> str:
+    def _home(self) -> str:
         """The site's home page if one is routed, else the browsable API."""
+        return self._first_routed("/", "/api/v1/", "/api/v1/cases/")
+
+    @staticmethod
+    def _first_routed(*paths: str) -> str:
         from django.urls import Resolver404, resolve
 
-        try:
-            resolve("/")
-        except Resolver404:
-            return "/api/v1/"
-        return "/"
+        for path in paths:
+            try:
+                resolve(path)
+            except Resolver404:
+                continue
+            return path
+        return paths[-1]
 
     def _write(self, message: str) -> None:
         self.stdout.write(message)
