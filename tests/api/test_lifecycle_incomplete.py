@@ -113,3 +113,22 @@ def test_reputed_complete_when_the_period_ends_without_request(api):
     call_command("sweep", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert get(agent, f"/cases/{case_id}/") == case
     assert OutboxEvent.objects.count() == events
+
+
+def test_case_list_query_count_does_not_grow_with_the_cases(api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    porteur_user = f.porteur()
+    porteur, agent = api(porteur_user), api(f.agent())
+    submitted_case(porteur, "2025-01-15")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert get(agent, "/cases/")["count"] >= 1
+        return len(ctx.captured_queries)
+
+    few = count()
+    for _ in range(4):
+        submitted_case(porteur, "2025-01-15")
+    assert count() == few
