@@ -1,0 +1,173 @@
+"""Randomized walks: porteurs, agents (through their tasks), funders, the committee and the
+sweep move dossiers in any order the rules allow; after every step the open agent tasks
+equal what an agent can do on the dossier and its requests."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from cases import committee
+from cases.models import Case, CaseState, RequestState
+from engine.errors import DomainError
+from engine.transitions import transition_apply
+from tests import factories as f
+from workflows import selectors
+from workflows.agent_tasks import task_complete
+from workflows.flows import STEPS_BY_NODE
+
+from .helpers import assert_invariant, attach_required, new_case, today_iso, upload
+
+pytestmark = pytest.mark.django_db
+
+TASK_DATA = {
+    "request_documents": {"documents": ["Délibération signée"]},
+    "submit_to_committee": {"pre_score": "15"},
+}
+FUNDER_OF = {"DETR": "ETAT", "LEADER": "UE"}
+
+
+@pytest.fixture
+def cast():
+    porteur = f.porteur()
+    return {
+        "porteur": porteur,
+        "agent": f.agent(epci=porteur.organisation.epci),
+        "ETAT": f.funder_instructor("ETAT"),
+        "UE": f.funder_instructor("UE"),
+        "members": [
+            f.committee_member(college="public"),
+            f.committee_member(college="private", interest_group="agriculture"),
+            f.committee_member(college="private", interest_group="associations"),
+        ],
+    }
+
+
+def moves(case: Case, cast) -> list[tuple[str, callable]]:
+    """Every move the rules allow now, each a (label, thunk)."""
+    porteur, agent = cast["porteur"], cast["agent"]
+    out = []
+    for task in selectors.case_tasks(case):
+        for name in STEPS_BY_NODE[task.flow_task.name].transitions:
+            out.append(
+                (
+                    f"agent task {task.flow_task.name}: {name}",
+                    lambda task=task, name=name: task_complete(
+                        task=task, actor=agent, transition=name, data=TASK_DATA.get(name, {})
+                    ),
+                )
+            )
+
+    def apply(obj, name, actor, **data):
+        return lambda: transition_apply(instance=obj, name=name, actor=actor, data=data)
+
+    state = case.state
+    if state == CaseState.DRAFT:
+        out.append(("porteur submit", apply(case, "submit", porteur)))
+    if state == CaseState.SUBMITTED:
+        out.append(("sweep: réputé complet", apply(case, "declare_complete", None)))
+    if state == CaseState.INCOMPLETE:
+
+        def provide():
+            upload(porteur, case)
+            transition_apply(instance=case, name="provide_documents", actor=porteur)
+
+        out.append(("porteur provides documents", provide))
+    if state == CaseState.INSTRUCTION:
+        out.append(
+            (
+                "agent requests documents during instruction",
+                apply(case, "request_documents", agent, documents=["Devis actualisé"]),
+            )
+        )
+    if state == CaseState.DECIDED:
+        out.append(("porteur starts works", apply(case, "start_works", porteur, date=today_iso())))
+    if state == CaseState.IN_PROGRESS:
+        out.append(
+            ("porteur completes works", apply(case, "complete_works", porteur, date=today_iso()))
+        )
+    for fr in case.funding_requests.select_related("scheme"):
+        funder = cast[FUNDER_OF[fr.scheme.code]]
+        if fr.state == RequestState.REQUESTED and state == CaseState.INSTRUCTION:
+            out.append((f"{fr.scheme.code} funder starts", apply(fr, "start_instruction", funder)))
+        decidable = fr.state == RequestState.SELECTED or (
+            fr.state == RequestState.INSTRUCTING and not fr.scheme.committee
+        )
+        if decidable and state == CaseState.INSTRUCTION:
+            amount = str(fr.amount_requested)
+            out.append(
+                (f"{fr.scheme.code} grant", apply(fr, "grant", funder, amount_granted=amount))
+            )
+            out.append((f"{fr.scheme.code} refuse", apply(fr, "refuse", funder, motivation="Non.")))
+        if fr.state == RequestState.GRANTED:
+            out.append((f"{fr.scheme.code} commit", apply(fr, "commit", funder, date=today_iso())))
+        if fr.state == RequestState.AWAITING_COMMITTEE:
+            for vote in ("for", "against", None):
+                out.append((f"committee votes {vote}", committee_move(fr, cast, agent, vote)))
+    return out
+
+
+def committee_move(fr, cast, agent, vote):
+    def run():
+        session = committee.session_create(
+            actor=agent,
+            date=timezone.localdate(),
+            members=[m.pk for m in cast["members"]],
+            scheme=fr.scheme,
+        )
+        if vote:
+            scores = {"ancrage": 4, "innovation": 3, "transition": 3, "cooperation": 2}
+            for member in cast["members"]:
+                committee.vote_record(
+                    actor=agent,
+                    session=session,
+                    funding_request_id=fr.pk,
+                    member_id=member.pk,
+                    vote=vote,
+                    scores=scores,
+                )
+        transition_apply(instance=session, name="close", actor=agent)
+
+    return run
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    plan=st.sampled_from(["DETR", "LEADER", "LEADER+DETR"]),
+    start=st.sampled_from(["idea", "draft"]),
+    data=st.data(),
+)
+def test_open_tasks_always_match_what_agents_can_do(cast, plan, start, data):
+    case = new_case(cast["porteur"], plan, state=start)
+    attach_required(cast["porteur"], case)
+    assert_invariant(case)
+    for _ in range(30):
+        case = Case.objects.get(pk=case.pk)
+        options = moves(case, cast)
+        if not case.is_terminal and (not options or data.draw(st.integers(0, 9)) == 0):
+            options.append(
+                (
+                    "porteur withdraws",
+                    lambda case=case: transition_apply(
+                        instance=case,
+                        name="withdraw",
+                        actor=cast["porteur"],
+                        data={"reason": "Le porteur renonce."},
+                    ),
+                )
+            )
+        if not options:
+            break
+        label, move = data.draw(st.sampled_from(options), label="move")
+        try:
+            move()
+        except DomainError as exc:  # a guard may refuse (e.g. the plan); nothing moved
+            pytest.fail(f"{label}: {exc.message}")
+        assert_invariant(case)
+        event(f"{case.state} after {label.split(':')[0]}")
