@@ -136,12 +136,10 @@ class AlertListView(APIView):
     def get(self, request):
         from .alert_selectors import alert_list
 
-        qs = alert_list(user=request.user)
-        kind, state = request.query_params.get("kind"), request.query_params.get("state")
-        if kind:
-            qs = qs.filter(kind=kind)
-        if state:
-            qs = qs.filter(state=state)
+        qs = alert_list(
+            user=request.user,
+            filters={k: request.query_params.get(k) for k in ("kind", "state")},
+        ).select_related("subject_type")
         return Response(AlertSerializer(qs[:500], many=True).data)
 
 
