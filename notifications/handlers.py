@@ -133,6 +133,15 @@ def handle_alert_event(event) -> int:
     }
     if alert.case and alert.case.referent_agent_id:
         users[alert.case.referent_agent_id] = alert.case.referent_agent
+    elif alert.case is None:  # about the organisation: the referents of its live dossiers
+        from cases.models import CASE_LIVE
+
+        for u in User.objects.filter(
+            referent_cases__organisation_id=alert.organisation_id,
+            referent_cases__state__in=CASE_LIVE,
+            is_active=True,
+        ).distinct():
+            users[u.pk] = u
     count = 0
     for user in users.values():
         created = notify_in_app(
