@@ -50,7 +50,9 @@ def sweep_expired(*, today: dt.date | None = None) -> int:
 def _expire_one(deadline_id: int, today: dt.date) -> bool:
     with transaction.atomic():
         deadline = (
-            Deadline.objects.select_for_update(skip_locked=True)
+            # of=("self",): lock the deadline only, not the shared content-type row of the
+            # join, else a concurrent sweep would skip every deadline of the same model.
+            Deadline.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=deadline_id, state=Deadline.State.OPEN, due_on__lt=today)
             .select_related("subject_type")
             .first()

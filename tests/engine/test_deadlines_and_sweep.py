@@ -352,7 +352,7 @@ def test_a_deadline_whose_subject_was_deleted_is_closed():
     assert deadline.state == "missed"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_sweeps_at_once_apply_each_expiry_once():
     cases = [walk.submitted_case(receipt="2026-03-02")[0] for _ in range(12)]
     barrier = threading.Barrier(2)
@@ -373,7 +373,8 @@ def test_two_sweeps_at_once_apply_each_expiry_once():
     for t in threads:
         t.join(timeout=60)
     assert not errors, errors
-    assert sum(results) == 12, results
+    notes = list(Deadline.objects.exclude(note="").values_list("note", flat=True))
+    assert sum(results) == 12, (results, notes)
     for case in cases:
         case.refresh_from_db()
         assert case.state == CaseState.INSTRUCTION
