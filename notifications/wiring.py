@@ -20,6 +20,10 @@ def _kick_relay() -> None:
 
 
 def after_transition(ctx) -> None:
+    """One kick per committed transaction, however many transitions it holds."""
+    connection = transaction.get_connection()
+    if any(entry[1] is _kick_relay for entry in getattr(connection, "run_on_commit", [])):
+        return
     transaction.on_commit(_kick_relay, robust=True)
 
 
