@@ -21,6 +21,15 @@ from .models import (
     Vote,
 )
 
+PUBLIC_GROUP = "autorités publiques"
+
+
+def interest_group_of(member) -> str:
+    """The public college is one interest group, whatever its members declare."""
+    if member.college == User.College.PUBLIC:
+        return PUBLIC_GROUP
+    return member.interest_group or PUBLIC_GROUP
+
 
 def committee_size() -> int:
     return User.objects.filter(role=User.Role.COMMITTEE_MEMBER, is_active=True).count()
@@ -60,7 +69,7 @@ def session_outcomes(session: CommitteeSession) -> Outcomes:
         votes = votes_by_request.get(fr.pk, [])
         counts = Counter(v.vote for v in votes)
         if votes:
-            groups = Counter((v.member.interest_group or "autorités publiques") for v in votes)
+            groups = Counter(interest_group_of(v.member) for v in votes)
             group, n = groups.most_common(1)[0]
             share = Decimal(n) / Decimal(len(votes))
             if share > scheme.max_group_share:

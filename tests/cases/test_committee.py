@@ -184,12 +184,6 @@ def test_a_private_interest_group_is_bound_too(agent):
     close_refused(agent, session, "« agriculture » détient 3 des 5 voix")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cases/committee.py groups votes by the member's declared interest_group, so public "
-    "members who name a group (user_create allows it) escape « autorités publiques »; fix: "
-    "group = 'autorités publiques' if v.member.college == 'public' else v.member.interest_group",
-)
 def test_the_public_college_is_one_interest_group(agent):
     """Public members who name a group of their own still count as « autorités publiques »."""
     (fr,) = awaiting(agent)
