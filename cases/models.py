@@ -712,3 +712,24 @@ class CommitteeDecision(models.Model):
                 fields=["session", "funding_request"], name="one_decision_per_request"
             )
         ]
+
+
+# ---------------------------------------------------------------- messages and notes
+
+
+class Message(models.Model):
+    """A message between the porteur and the PETR on a dossier, or an internal note that
+    porteurs never see (``internal=True``)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    internal = models.BooleanField("note interne (invisible du porteur)", default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "internal", "created_at"])]
+
+    def __str__(self):
+        return f"{self.author} — {self.created_at:%d/%m/%Y}"

@@ -647,3 +647,27 @@ def opinion_create(*, actor, case: Case, kind: str, value: str, text: str = "") 
         payload={"kind": kind, "value": value},
     )
     return opinion
+
+
+def message_post(*, actor, case: Case, body: str, internal: bool = False):
+    """A message on a dossier. Porteurs write to the PETR; agents (and EPCI partners, for
+    their opinions) may write internal notes that porteurs never see."""
+    from .models import Message
+
+    role = actor.effective_role
+    if role not in (R.PORTEUR, R.AGENT, R.ADMIN, R.EPCI_PARTNER, R.DIRECTOR):
+        raise DomainError("Votre rôle ne permet pas d'écrire sur ce dossier.", code="forbidden")
+    if role == R.PORTEUR and internal:
+        raise DomainError("Un porteur n'écrit pas de note interne.", code="forbidden")
+    if role == R.EPCI_PARTNER and not internal:
+        raise DomainError("Les partenaires EPCI écrivent des notes internes.", code="forbidden")
+    body = _text(body, field="body", label="le message", max_length=10000, required=True)
+    message = Message.objects.create(case=case, author=actor, body=body, internal=internal)
+    event_emit(
+        topic="message.internal" if internal else "message.posted",
+        subject=message,
+        aggregate_id=case.pk,
+        actor_id=actor.pk,
+        payload={"internal": internal},
+    )
+    return message

@@ -165,9 +165,42 @@ def handle_alert_event(event) -> int:
     return count
 
 
+def handle_message_event(event) -> int:
+    """A message from the porteur reaches the referent agent; one from the PETR reaches the
+    organisation's porteurs. Internal notes stay inside."""
+    from cases.models import Message
+
+    message = (
+        Message.objects.select_related("case", "author", "case__referent_agent")
+        .filter(pk=event.subject_id)
+        .first()
+    )
+    if message is None or message.internal:
+        return 0
+    case = message.case
+    names = ("referent",) if message.author.role == R.PORTEUR else ("porteurs",)
+    text = f"Nouveau message sur le dossier {case.reference} : « {message.body[:200]} »"
+    count = 0
+    for user in _audience(names, case, None):
+        if user.pk == message.author_id:
+            continue
+        if notify_in_app(
+            user_id=user.pk,
+            kind="message",
+            message=text,
+            dedup_key=f"event:{event.pk}",
+            subject=case,
+            aggregate_id=case.pk,
+        ):
+            count += 1
+    return count
+
+
 def handle_event(event) -> int:
     if event.topic in ("alert.opened", "alert.raised"):
         return handle_alert_event(event)
+    if event.topic == "message.posted":
+        return handle_message_event(event)
     notice = NOTICES.get(event.topic)
     if notice is None:
         return 0
