@@ -236,8 +236,11 @@ def _may_take(user, case) -> bool:
 
 
 def _locked_task(task_id: int) -> tuple[Task, object]:
-    """Lock the dossier row then the process row; return the fresh task and dossier."""
-    from cases.models import Case
+    """Lock the task's subject rows (the funding request, then the dossier), in the order
+    a transition of that subject takes them (its own row, then the dossier's in the hook),
+    so a task completion and a direct transition never deadlock. The caller then takes
+    the process lock. Returns the task and the dossier."""
+    from cases.models import Case, FundingRequest
 
     try:
         task = Task.objects.select_related("process").get(pk=task_id, flow_task_type=HUMAN)
@@ -245,6 +248,8 @@ def _locked_task(task_id: int) -> tuple[Task, object]:
         raise DomainError("Tâche introuvable.", code="not_found") from None
     if task.process.flow_class not in FLOWS:
         raise DomainError("Tâche introuvable.", code="not_found")
+    if task.seed_content_type_id == ContentType.objects.get_for_model(FundingRequest).pk:
+        FundingRequest.objects.select_for_update().filter(pk=task.seed_object_id).exists()
     case = Case.objects.select_for_update().get(pk=task.process.artifact_object_id)
     return task, case
 

@@ -19,7 +19,7 @@ from workflows.agent_tasks import task_complete
 from .helpers import assert_invariant, ensure_reference_data, new_case, the_task
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_completions_at_once_one_wins():
     ensure_reference_data()
     porteur = f.porteur()
