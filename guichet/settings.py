@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "cases",
     "workflows",
     "notifications",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -179,7 +180,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "guichet@pole-albigeois-bastides.fr")
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:home"
 
 LOGGING = {
     "version": 1,

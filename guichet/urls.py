@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include(notification_urls.feed_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("web.urls")),
 ]
 
 handler404 = "guichet.api.views.not_found_view"
