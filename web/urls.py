@@ -1,9 +1,17 @@
-"""Routes of the server-rendered pages (French paths)."""
+"""Routes of the server-rendered pages (French paths). Each area keeps its own routes."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import (
+    agent_urls,
+    committee_urls,
+    funders_urls,
+    observatory_urls,
+    porteur_urls,
+    public_urls,
+    views,
+)
 
 app_name = "web"
 
@@ -11,10 +19,26 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("connexion/", auth_views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
-    # Pages below are filled in by their own modules; until then they lead home.
-    path("mes-dossiers/", views.placeholder, name="my-cases"),
-    path("agent/", views.placeholder, name="agent-inbox"),
-    path("financeurs/", views.placeholder, name="funders"),
-    path("comite/", views.placeholder, name="committee"),
-    path("transparence/", views.placeholder, name="public"),
 ]
+
+# Until an area defines its entry page, its name leads home.
+_ENTRY = {
+    "my-cases": ("mes-dossiers/", porteur_urls),
+    "agent-inbox": ("agent/", agent_urls),
+    "funders": ("financeurs/", funders_urls),
+    "committee": ("comite/", committee_urls),
+    "public": ("transparence/", public_urls),
+}
+for _module in (
+    porteur_urls,
+    agent_urls,
+    funders_urls,
+    committee_urls,
+    public_urls,
+    observatory_urls,
+):
+    urlpatterns += _module.urlpatterns
+_defined = {p.name for p in urlpatterns}
+for _name, (_route, _module) in _ENTRY.items():
+    if _name not in _defined:
+        urlpatterns.append(path(_route, views.placeholder, name=_name))
