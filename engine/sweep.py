@@ -73,7 +73,7 @@ def _expire_one(deadline_id: int, today: dt.date) -> bool:
                 actor=None,
                 comment=f"Automatique : échéance « {deadline.kind} » du {deadline.due_on:%d/%m/%Y}"
                 " dépassée.",
-                data={"deadline": deadline.pk},
+                data={"deadline": deadline.pk, "date": deadline.due_on},
             )
         except DomainError as exc:
             # The subject moved on in a way that makes the expiry moot: record why.

@@ -129,6 +129,16 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Guichet unique des aides publiques d'un territoire rural (API v1).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStateEnum": "cases.models.CaseState",
+        "RequestStateEnum": "cases.models.RequestState",
+        "ClaimStateEnum": "cases.models.ClaimState",
+        "SessionStateEnum": "cases.models.SessionState",
+        "DeadlineStateEnum": "engine.models.Deadline.State",
+        "OrganisationKindEnum": "cases.models.Organisation.Kind",
+        "ClaimKindEnum": "cases.models.PaymentClaim.Kind",
+        "OpinionKindEnum": "cases.models.Opinion.Kind",
+    },
 }
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
