@@ -310,13 +310,13 @@ def case_create(*, actor, data: dict) -> Case:
 
 
 def case_update(*, actor, case: Case, data: dict) -> Case:
+    if actor.effective_role not in (R.PORTEUR, R.AGENT, R.ADMIN):
+        raise DomainError("Votre rôle ne permet pas de modifier ce dossier.", code="forbidden")
     if case.state not in CASE_EDITABLE:
         raise DomainError(
             f"Le dossier ne peut plus être modifié dans l'état « {case.get_state_display()} ».",
             code="unavailable",
         )
-    if actor.effective_role not in (R.PORTEUR, R.AGENT, R.ADMIN):
-        raise DomainError("Votre rôle ne permet pas de modifier ce dossier.", code="forbidden")
     with transaction.atomic():
         # Lock the row: a concurrent transition waits, and we re-read the state it left.
         locked = Case.objects.select_for_update().get(pk=case.pk)
