@@ -1,0 +1,360 @@
+"""Benchmark: transitions per second through ``transition_apply`` next to raw SQL.
+
+Builds a scratch PostgreSQL database (migrations included), creates BENCH_CASES dossiers
+through the real services and submits them, then times BENCH_ROUNDS rounds of the
+documents cycle on every dossier — ``request_documents`` (submitted → incomplete: guard,
+completeness clock suspended, documents deadline opened) and ``provide_documents``
+(incomplete → submitted: guard, clock resumed, deadline met) — each transition in its own
+transaction, as an API request does. Three figures:
+
+- ``engine``: ``transition_apply`` with every hook the project registers (deadlines,
+  agent tasks, outbox relay kick);
+- ``engine core``: the same with the layers' hooks removed (role, guard, FSM, row lock,
+  optimistic lock, StateLog, outbox only); the dossiers are loaded once, the engine
+  re-reads each row under its lock;
+- ``core + load per request``: the same, loading the dossier before each transition as
+  an API request does;
+- ``raw SQL``: psycopg on the same database and rows, one transaction per transition with
+  one ``UPDATE cases_case`` and one ``INSERT`` into the StateLog table.
+
+It prints transitions/s, ms per transition, SQL statements per transition, the ratio
+engine / raw, and the peak RSS. With ``--profile`` it also prints where the engine's time
+goes (cProfile, top functions by cumulative and own time).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/transitions.py
+
+Environment: BENCH_CASES (default 100), BENCH_ROUNDS (3), BENCH_DB (scratch database, default
+guichet_bench_transitions; dropped at the end unless BENCH_KEEP=1). The Celery broker is
+the in-memory transport (the relay kick costs no network round trip here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import os
+import pstats
+import resource
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CASES = int(os.environ.get("BENCH_CASES", "100"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+DB = os.environ.get("BENCH_DB", "guichet_bench_transitions")
+BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+TARGET_RATIO = 3.0
+
+
+def db_url(name: str) -> str:
+    return urlunparse(urlparse(BASE_URL)._replace(path=f"/{name}"))
+
+
+def admin_exec(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(db_url("postgres"), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def setup_django() -> None:
+    os.environ["DATABASE_URL"] = db_url(DB)
+    os.environ["CELERY_BROKER_URL"] = "memory://"
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guichet.settings")
+    import django
+
+    django.setup()
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------- data
+
+
+def load(n: int) -> tuple[list[int], int, int]:
+    """``n`` submitted DETR dossiers; returns their ids, an agent id and a porteur id."""
+    from django.core.management import call_command
+
+    from cases import services
+    from cases.models import Case, Commune, Document, Organisation, User
+    from engine.transitions import transition_apply
+    from workflows.models import Scheme
+
+    call_command("migrate", verbosity=0)
+    commune = Commune.objects.order_by("insee").first()
+    org = Organisation.objects.create(
+        name="Commune du banc d'essai", kind="commune", commune=commune
+    )
+    porteur = User.objects.create(username="bench-porteur", role="porteur", organisation=org)
+    agent = User.objects.create(username="bench-agent", role="agent")
+    codes = Scheme.objects.get(code="DETR").required_document_codes()
+    plan = {
+        "expenses": [{"label": "Travaux", "amount": "100000.00"}],
+        "resources": [
+            {"kind": "scheme", "scheme": "DETR", "amount": "40000.00"},
+            {"kind": "self", "amount": "60000.00"},
+        ],
+    }
+    far = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)  # provide_documents sees a fresh piece
+    ids = []
+    for i in range(n):
+        case = services.case_create(
+            actor=porteur, data={"title": f"Dossier {i}", "state": "draft", "financing_plan": plan}
+        )
+        Document.objects.bulk_create(
+            Document(
+                case=case,
+                kind=code,
+                file=f"bench/{code}.pdf",
+                filename=f"{code}.pdf",
+                size=10,
+                content_type="application/pdf",
+                sha256="0" * 64,
+                uploaded_at=far,
+            )
+            for code in codes
+        )
+        transition_apply(instance=case, name="submit", actor=porteur, data={"date": "2026-03-02"})
+        ids.append(case.pk)
+    assert Case.objects.filter(pk__in=ids, state="submitted").count() == n
+    return ids, agent.pk, porteur.pk
+
+
+# ---------------------------------------------------------------- runs
+
+
+def engine_cycle(ids, agent_id, porteur_id, rounds, reload=False) -> int:
+    """The documents cycle through ``transition_apply``, one transaction per transition.
+
+    The dossiers are loaded once (one query for all): the engine re-reads each row under
+    its lock anyway. ``reload=True`` loads the dossier before each transition, as an API
+    request does.
+    """
+    from cases.models import Case, User
+    from engine.transitions import transition_apply
+
+    agent = User.objects.get(pk=agent_id)
+    porteur = User.objects.get(pk=porteur_id)
+    cases = Case.objects.in_bulk(ids)
+    done = 0
+    for r in range(rounds):
+        day = (dt.date(2026, 3, 10) + dt.timedelta(days=2 * r)).isoformat()
+        for pk in ids:
+            case = Case.objects.get(pk=pk) if reload else cases[pk]
+            transition_apply(
+                instance=case,
+                name="request_documents",
+                actor=agent,
+                data={"documents": ["Plan de situation"], "date": day},
+            )
+            case = Case.objects.get(pk=pk) if reload else case
+            transition_apply(
+                instance=case, name="provide_documents", actor=porteur, data={"date": day}
+            )
+            done += 2
+    return done
+
+
+def queries_per_transition(ids, agent_id, porteur_id, reload=False) -> float:
+    """SQL statements per transition, BEGIN and COMMIT included (as in the raw baseline)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    engine_cycle(ids[:1], agent_id, porteur_id, 1, reload)  # fill the ORM caches
+    with CaptureQueriesContext(connection) as ctx:
+        n = engine_cycle(ids[:10], agent_id, porteur_id, 1, reload)
+    # the two users and the bulk load happen once per run, not per transition
+    return (len(ctx.captured_queries) - 3) / n
+
+
+def show_sql(ids, agent_id, porteur_id) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        engine_cycle(ids[:1], agent_id, porteur_id, 1)
+    for q in ctx.captured_queries:
+        print(f"  {q['sql'][:150]}")
+
+
+def raw_cycle(ids, rounds) -> int:
+    """The floor: one UPDATE and one INSERT per transaction, same tables, same rows."""
+    import psycopg
+    from django.contrib.contenttypes.models import ContentType
+
+    from cases.models import Case
+
+    ct = ContentType.objects.get_for_model(Case).pk
+    done = 0
+    with psycopg.connect(db_url(DB)) as conn:
+        for _ in range(rounds):
+            for source, target, name in (
+                ("submitted", "incomplete", "request_documents"),
+                ("incomplete", "submitted", "provide_documents"),
+            ):
+                for pk in ids:
+                    with conn.transaction():
+                        cur = conn.execute(
+                            "UPDATE cases_case SET state = %s, updated_at = now() "
+                            "WHERE id = %s AND state = %s",
+                            (target, pk, source),
+                        )
+                        assert cur.rowcount == 1
+                        conn.execute(
+                            "INSERT INTO django_fsm_log_statelog (timestamp, by_id, source_state, "
+                            "state, transition, content_type_id, object_id, description) "
+                            "VALUES (now(), NULL, %s, %s, %s, %s, %s, NULL)",
+                            (source, target, name, ct, pk),
+                        )
+                    done += 1
+    return done
+
+
+def timed(fn, *args):
+    start = time.perf_counter()
+    count = fn(*args)
+    return count, time.perf_counter() - start
+
+
+def without_hooks():
+    from engine import transitions
+
+    saved = list(transitions._hooks)
+    transitions._hooks.clear()
+    return saved
+
+
+def restore_hooks(saved):
+    from engine import transitions
+
+    transitions._hooks[:] = saved
+
+
+def hook_costs(ids, agent_id, porteur_id) -> list[tuple[str, float, float]]:
+    """Time and SQL statements spent in each registered hook, per transition."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from engine import transitions
+
+    saved = list(transitions._hooks)
+    spent = {h: [0.0, 0] for h in saved}
+
+    def timed_hook(hook):
+        def run(ctx):
+            with CaptureQueriesContext(connection) as q:
+                start = time.perf_counter()
+                hook(ctx)
+                spent[hook][0] += time.perf_counter() - start
+            spent[hook][1] += len(q.captured_queries)
+
+        return run
+
+    transitions._hooks[:] = [timed_hook(h) for h in saved]
+    try:
+        n = engine_cycle(ids, agent_id, porteur_id, 1)
+    finally:
+        transitions._hooks[:] = saved
+    return [(f"{h.__module__}.{h.__name__}", 1000 * t / n, q / n) for h, (t, q) in spent.items()]
+
+
+def profile(ids, agent_id, porteur_id) -> str:
+    prof = cProfile.Profile()
+    prof.enable()
+    engine_cycle(ids, agent_id, porteur_id, 1)
+    prof.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(prof, stream=out).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(35)
+    stats.sort_stats("tottime").print_stats(15)
+    return out.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the engine")
+    parser.add_argument("--sql", action="store_true", help="print the SQL of one cycle")
+    args = parser.parse_args()
+
+    admin_exec(f'DROP DATABASE IF EXISTS "{DB}"')
+    admin_exec(f'CREATE DATABASE "{DB}"')
+    try:
+        setup_django()
+        t0 = time.perf_counter()
+        ids, agent_id, porteur_id = load(CASES)
+        print(f"setup: {CASES} submitted dossiers in {time.perf_counter() - t0:.1f} s")
+        engine_cycle(ids[:20], agent_id, porteur_id, 1)  # warm-up (caches, imports)
+        raw_cycle(ids[:20], 1)
+
+        q_full = queries_per_transition(ids, agent_id, porteur_id)
+        n_full, s_full = timed(engine_cycle, ids, agent_id, porteur_id, ROUNDS)
+        saved = without_hooks()
+        try:
+            q_core = queries_per_transition(ids, agent_id, porteur_id)
+            n_core, s_core = timed(engine_cycle, ids, agent_id, porteur_id, ROUNDS)
+            q_load = queries_per_transition(ids, agent_id, porteur_id, True)
+            n_load, s_load = timed(engine_cycle, ids, agent_id, porteur_id, ROUNDS, True)
+        finally:
+            restore_hooks(saved)
+        n_raw, s_raw = timed(raw_cycle, ids, ROUNDS)
+
+        rows = [
+            ("engine, all hooks", n_full, s_full, q_full),
+            ("engine core (no hooks)", n_core, s_core, q_core),
+            ("core + load per request", n_load, s_load, q_load),
+            ("raw SQL (psycopg)", n_raw, s_raw, 4.0),
+        ]
+        print(f"\n{CASES} dossiers × {ROUNDS} rounds × 2 transitions, one transaction each")
+        print(
+            f"{'':26}{'transitions':>12}{'seconds':>10}{'per s':>10}{'ms each':>10}{'SQL each':>10}"
+        )
+        for label, n, secs, q in rows:
+            print(
+                f"{label:26}{n:>12}{secs:>10.2f}{n / secs:>10.0f}{1000 * secs / n:>10.2f}{q:>10.1f}"
+            )
+        raw_rate = n_raw / s_raw
+        ratio_full = raw_rate / (n_full / s_full)
+        ratio_core = raw_rate / (n_core / s_core)
+        ratio_load = raw_rate / (n_load / s_load)
+        print(
+            f"\nratio engine / raw: {ratio_full:.1f}× (all hooks), {ratio_core:.1f}× (core), "
+            f"{ratio_load:.1f}× (core + load)"
+        )
+        print("(SQL each counts BEGIN and COMMIT; raw: BEGIN, UPDATE, INSERT, COMMIT)")
+        for label, ratio in (("engine, all hooks", ratio_full), ("engine core", ratio_core)):
+            verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
+            print(f"target ≤ {TARGET_RATIO:.0f}× raw, {label}: {verdict}")
+        print(f"peak RSS: {peak_rss_mb():.0f} MB")
+        print("\ncost of each hook, per transition (one round):")
+        for name, ms, q in hook_costs(ids, agent_id, porteur_id):
+            print(f"  {name:45}{ms:>8.2f} ms{q:>6.1f} SQL")
+        if args.sql:
+            print("\n--- SQL of one documents cycle (2 transitions), all hooks ---")
+            show_sql(ids, agent_id, porteur_id)
+            saved = without_hooks()
+            print("\n--- SQL of one documents cycle (2 transitions), engine core ---")
+            show_sql(ids, agent_id, porteur_id)
+            restore_hooks(saved)
+        if args.profile:
+            print("\n--- cProfile, engine with all hooks, one round ---")
+            print(profile(ids, agent_id, porteur_id))
+    finally:
+        if "django.db" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        if os.environ.get("BENCH_KEEP") != "1":
+            admin_exec(f'DROP DATABASE IF EXISTS "{DB}"')
+
+
+if __name__ == "__main__":
+    main()
