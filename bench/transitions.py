@@ -5,7 +5,7 @@ through the real services and submits them, then times BENCH_ROUNDS rounds of th
 documents cycle on every dossier — ``request_documents`` (submitted → incomplete: guard,
 completeness clock suspended, documents deadline opened) and ``provide_documents``
 (incomplete → submitted: guard, clock resumed, deadline met) — each transition in its own
-transaction, as an API request does. Three figures:
+transaction, as an API request does. Four figures:
 
 - ``engine``: ``transition_apply`` with every hook the project registers (deadlines,
   agent tasks, outbox relay kick);
