@@ -20,6 +20,7 @@ from .models import (
     User,
     Vote,
 )
+from .permissions import require
 
 PUBLIC_GROUP = "autorités publiques"
 
@@ -115,8 +116,7 @@ def session_apply_outcomes(session: CommitteeSession, outcomes: Outcomes) -> Non
 
 
 def session_create(*, actor, date: dt.date, members: list[int], scheme) -> CommitteeSession:
-    if actor.effective_role not in (User.Role.AGENT, User.Role.ADMIN):
-        raise DomainError("Seuls les agents planifient les séances du comité.", code="forbidden")
+    require(actor, "session_create")
     member_users = list(
         User.objects.filter(pk__in=members, role=User.Role.COMMITTEE_MEMBER, is_active=True)
     )
@@ -145,8 +145,8 @@ def vote_record(
         if member_id not in (None, actor.pk):
             raise DomainError("Un membre ne vote que pour lui-même.", code="forbidden")
         member_id = actor.pk
-    elif role not in (User.Role.AGENT, User.Role.ADMIN):
-        raise DomainError("Votre rôle ne permet pas d'enregistrer un vote.", code="forbidden")
+    else:
+        require(actor, "vote_record")
     if session.state != "planned":
         raise DomainError("La séance est close.", code="unavailable")
     if vote not in Vote.Choice.values:

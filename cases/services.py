@@ -33,6 +33,7 @@ from .models import (
     ResourceLine,
     User,
 )
+from .permissions import require
 from .siren import siren_valid
 from .uploads import safe_filename, sniff
 
@@ -252,8 +253,7 @@ def _pick_referent(epci_id) -> User | None:
 
 def case_create(*, actor, data: dict) -> Case:
     role = actor.effective_role
-    if role not in (R.PORTEUR, R.AGENT, R.ADMIN):
-        raise DomainError("Votre rôle ne permet pas de créer un dossier.", code="forbidden")
+    require(actor, "case_create")
     org_id = data.get("organisation")
     if role == R.PORTEUR:
         if org_id not in (None, actor.organisation_id):
@@ -310,8 +310,7 @@ def case_create(*, actor, data: dict) -> Case:
 
 
 def case_update(*, actor, case: Case, data: dict) -> Case:
-    if actor.effective_role not in (R.PORTEUR, R.AGENT, R.ADMIN):
-        raise DomainError("Votre rôle ne permet pas de modifier ce dossier.", code="forbidden")
+    require(actor, "case_update")
     if case.state not in CASE_EDITABLE:
         raise DomainError(
             f"Le dossier ne peut plus être modifié dans l'état « {case.get_state_display()} ».",
@@ -361,8 +360,7 @@ def case_update(*, actor, case: Case, data: dict) -> Case:
 
 
 def case_record_share_exception(*, actor, case: Case, reason: str) -> Case:
-    if actor.effective_role not in (R.AGENT, R.ADMIN):
-        raise DomainError("Seul un agent enregistre une dérogation.", code="forbidden")
+    require(actor, "share_exception")
     reason = _text(
         reason,
         field="reason",
@@ -398,8 +396,7 @@ def plan_summary(case: Case) -> rules.PlanSummary:
 
 
 def document_upload(*, actor, case: Case, kind: str, upload, label: str = "") -> Document:
-    if actor.effective_role not in (R.PORTEUR, R.AGENT, R.ADMIN):
-        raise DomainError("Votre rôle ne permet pas de joindre des pièces.", code="forbidden")
+    require(actor, "document_upload")
     if case.is_terminal:
         raise DomainError("Le dossier est clos.", code="unavailable")
     kind = _text(kind, field="kind", label="le type de pièce", max_length=40, required=True)
@@ -455,8 +452,7 @@ def document_upload(*, actor, case: Case, kind: str, upload, label: str = "") ->
 
 
 def claim_create(*, actor, funding_request: FundingRequest, data: dict) -> PaymentClaim:
-    if actor.effective_role not in (R.PORTEUR, R.ADMIN):
-        raise DomainError("Seul le porteur dépose une demande de paiement.", code="forbidden")
+    require(actor, "claim_create")
     if actor.effective_role == R.PORTEUR and (
         funding_request.case.organisation_id != actor.organisation_id
     ):
@@ -514,8 +510,7 @@ def claims_unpaid():
 
 
 def organisation_create(*, actor, data: dict) -> Organisation:
-    if actor.effective_role not in (R.AGENT, R.ADMIN):
-        raise DomainError("Seuls les agents créent des organisations.", code="forbidden")
+    require(actor, "organisation_create")
     kind = data.get("kind")
     if kind not in Organisation.Kind.values:
         raise DomainError(
@@ -549,8 +544,7 @@ def user_create(*, actor, data: dict) -> User:
 
     from .models import EPCI
 
-    if actor.effective_role != R.ADMIN:
-        raise DomainError("Seul un administrateur crée des comptes.", code="forbidden")
+    require(actor, "user_create")
     username = _text(
         data.get("username"), field="username", label="l'identifiant", max_length=150, required=True
     )
@@ -627,9 +621,7 @@ def _int(value):
 
 
 def opinion_create(*, actor, case: Case, kind: str, value: str, text: str = "") -> Opinion:
-    role = actor.effective_role
-    if role not in (R.AGENT, R.EPCI_PARTNER, R.ADMIN):
-        raise DomainError("Votre rôle ne permet pas de donner un avis.", code="forbidden")
+    require(actor, "opinion_create")
     if kind not in Opinion.Kind.values or value not in Opinion.Value.values:
         raise DomainError("Type ou valeur d'avis inconnu.", errors={"kind": ["Inconnu."]})
     opinion = Opinion.objects.create(
@@ -655,8 +647,7 @@ def message_post(*, actor, case: Case, body: str, internal: bool = False):
     from .models import Message
 
     role = actor.effective_role
-    if role not in (R.PORTEUR, R.AGENT, R.ADMIN, R.EPCI_PARTNER, R.DIRECTOR):
-        raise DomainError("Votre rôle ne permet pas d'écrire sur ce dossier.", code="forbidden")
+    require(actor, "message_post")
     if role == R.PORTEUR and internal:
         raise DomainError("Un porteur n'écrit pas de note interne.", code="forbidden")
     if role == R.EPCI_PARTNER and not internal:

@@ -387,6 +387,8 @@ def start_instruction_guard(ctx: TransitionContext) -> None:
 
 def submit_to_committee_guard(ctx: TransitionContext) -> None:
     fr: FundingRequest = ctx.instance
+    if fr.case.state != CaseState.INSTRUCTION:
+        raise DomainError("Le dossier doit être en instruction (complet).", code="guard")
     raw = ctx.data.get("pre_score")
     try:
         score = Decimal(str(raw))

@@ -31,6 +31,7 @@ from cases.models import (
     Opinion,
     User,
 )
+from cases.permissions import require
 from engine.errors import DomainError
 from engine.models import Deadline
 from engine.transitions import transition_apply
@@ -293,6 +294,7 @@ class OrganisationListView(ApiView):
         responses=responses({201: ser.OrganisationSerializer}),
     )
     def post(self, request):
+        require(request.user, "organisation_create")
         org = services.organisation_create(
             actor=request.user, data=self.valid(ser.OrganisationInputSerializer)
         )
@@ -348,6 +350,7 @@ class CaseListView(ApiView):
         summary="Créer un dossier (idée ou demande)",
     )
     def post(self, request):
+        require(request.user, "case_create")
         case = services.case_create(actor=request.user, data=self.valid(ser.CaseInputSerializer))
         case = get_case(request.user, case.pk, detail=True)
         return Response(ser.CaseSerializer(case, context=self.ctx()).data, status=201)
@@ -366,6 +369,7 @@ class CaseDetailView(ApiView):
     )
     def patch(self, request, pk: int):
         case = get_case(request.user, pk)
+        require(request.user, "case_update")
         data = self.valid(ser.CaseUpdateSerializer, partial=True)
         services.case_update(actor=request.user, case=case, data=data)
         case = get_case(request.user, pk, detail=True)
@@ -393,6 +397,7 @@ class CaseShareExceptionView(ApiView):
     )
     def post(self, request, pk: int):
         case = get_case(request.user, pk)
+        require(request.user, "share_exception")
         data = self.valid(ser.ShareExceptionInputSerializer)
         services.case_record_share_exception(actor=request.user, case=case, reason=data["reason"])
         case = get_case(request.user, pk, detail=True)
@@ -415,6 +420,7 @@ class CaseDocumentsView(ApiView):
     )
     def post(self, request, pk: int):
         case = get_case(request.user, pk)
+        require(request.user, "document_upload")
         data = self.valid(ser.DocumentInputSerializer)
         doc = services.document_upload(
             actor=request.user,
@@ -440,6 +446,7 @@ class CaseOpinionsView(ApiView):
     )
     def post(self, request, pk: int):
         case = get_case(request.user, pk)
+        require(request.user, "opinion_create")
         data = self.valid(ser.OpinionInputSerializer)
         opinion = services.opinion_create(
             actor=request.user,
@@ -488,6 +495,7 @@ class FundingRequestClaimsView(ApiView):
     )
     def post(self, request, pk: int):
         fr = get_request(request.user, pk)
+        require(request.user, "claim_create")
         data = self.valid(ser.PaymentClaimInputSerializer)
         claim = services.claim_create(actor=request.user, funding_request=fr, data=data)
         claim = get_claim(request.user, claim.pk)
@@ -536,6 +544,7 @@ class CommitteeSessionListView(ApiView):
         summary="Planifier une séance ; l'ordre du jour reprend les demandes en attente",
     )
     def post(self, request):
+        require(request.user, "session_create")
         data = self.valid(ser.CommitteeSessionInputSerializer)
         scheme = Scheme.objects.filter(code=data["scheme"], committee=True).first()
         if scheme is None:
@@ -568,6 +577,7 @@ class CommitteeVoteView(ApiView):
     )
     def post(self, request, pk: int):
         session = get_session(request.user, pk)
+        require(request.user, "vote_record")
         data = self.valid(ser.VoteInputSerializer)
         vote = committee.vote_record(
             actor=request.user,

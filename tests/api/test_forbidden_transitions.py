@@ -140,8 +140,8 @@ def test_claims_in_draft_refuse_what_only_follows_filing(api):
     obj = PaymentClaim.objects.get(pk=claim["id"])
     path = f"/payment-claims/{claim['id']}/transitions/"
     assert assert_unavailable_refused(world, obj, path, case_id) >= 3
-    # the agent may not create a claim: only the porteur does
-    post(world.agent, f"/funding-requests/{fr_id}/payment-claims/", PLAN, expected=400)
+    # the agent may not create a claim: only the porteur does (refused before any validation)
+    post(world.agent, f"/funding-requests/{fr_id}/payment-claims/", PLAN, expected=403)
     post(
         world.agent,
         f"/funding-requests/{fr_id}/payment-claims/",
