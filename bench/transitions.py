@@ -347,6 +347,10 @@ def main() -> None:
         if args.profile:
             print("\n--- cProfile, engine with all hooks, one round ---")
             print(profile(ids, agent_id, porteur_id))
+            saved = without_hooks()
+            print("\n--- cProfile, engine core, one round ---")
+            print(profile(ids, agent_id, porteur_id))
+            restore_hooks(saved)
     finally:
         if "django.db" in sys.modules:
             from django.db import connections
