@@ -1,9 +1,18 @@
-"""Routes of the committee pages (owned by that area's module)."""
+"""Routes of the LEADER committee pages."""
 
 from django.urls import path
 
-from . import views
+from . import committee
 
 urlpatterns = [
-    path("committee-placeholder/", views.placeholder, name="committee-placeholder"),
+    path("comite/", committee.session_list, name="committee"),
+    path("comite/seances/nouvelle/", committee.session_new, name="committee-session-new"),
+    path("comite/seances/<int:pk>/", committee.session_detail, name="committee-session"),
+    path("comite/seances/<int:pk>/votes/", committee.vote_post, name="committee-vote"),
+    path("comite/seances/<int:pk>/cloture/", committee.session_close, name="committee-close"),
+    path(
+        "comite/seances/<int:pk>/proces-verbal.pdf",
+        committee.session_minutes,
+        name="committee-minutes",
+    ),
 ]
