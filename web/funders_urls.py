@@ -2,8 +2,18 @@
 
 from django.urls import path
 
-from . import views
+from . import funders
 
 urlpatterns = [
-    path("funders-placeholder/", views.placeholder, name="funders-placeholder"),
+    path("financeurs/", funders.funders, name="funders"),
+    path(
+        "demandes/<int:pk>/transitions/<slug:name>/",
+        funders.request_transition,
+        name="request-transition",
+    ),
+    path(
+        "paiements/<int:pk>/transitions/<slug:name>/",
+        funders.claim_transition,
+        name="claim-transition",
+    ),
 ]

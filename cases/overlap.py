@@ -1,0 +1,117 @@
+"""Overlap signal (« Signaler les doublons entre projets voisins »): the dossiers of the
+last three years that look like the same project — same theme, same or a neighbouring
+EPCI, similar title — scoped to what the user may see.
+
+Titles are compared as sets of normalised French words: lower case, no accents, no stop
+words, a crude plural/feminine folding. Plain Python over a bounded candidate set, so it
+works the same on PostgreSQL and on the SQLite demo.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from .models import EPCI, Case
+from .selectors import case_list
+
+YEARS = 3
+MAX_CANDIDATES = 500
+MIN_SIMILARITY = 0.4  # Dice coefficient of the significant words of both titles
+
+STOP_WORDS = frozenset(
+    """
+    a au aux avec ce ces cet cette d dans de des du en et l la le les leur leurs ou par
+    pour sa se ses son sous sur un une vers y qu que qui ne pas plus son
+    projet operation operations phase tranche travaux amenagement creation realisation
+    commune communal communale communaux intercommunal intercommunale
+    """.split()
+)
+
+
+def normalise_words(text: str) -> set[str]:
+    """The significant words of a title: « Rénovation de l'École » → {renovation, ecole}."""
+    ascii_text = (
+        unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
+    )
+    words = set()
+    for word in re.split(r"[^a-z0-9]+", ascii_text):
+        if len(word) < 2 or word in STOP_WORDS:
+            continue
+        if len(word) > 4 and word.endswith(("s", "x")):
+            word = word[:-1]
+        if len(word) > 4 and word.endswith("e"):
+            word = word[:-1]
+        if word in STOP_WORDS:
+            continue
+        words.add(word)
+    return words
+
+
+def neighbouring_epci_ids(epci_id: int | None) -> set[int]:
+    """The EPCI next to this one. The five EPCI of the PETR are all neighbours within the
+    territory, so every EPCI of the territory is."""
+    return set(EPCI.objects.values_list("pk", flat=True))
+
+
+@dataclass
+class SimilarCase:
+    case: Case
+    same_epci: bool
+    shared_words: list[str]
+    score: float
+
+    @property
+    def reason(self) -> str:
+        where = "même EPCI" if self.same_epci else "EPCI voisin"
+        words = ", ".join(self.shared_words)
+        return f"Même thème, {where}, titre proche (mots communs : {words})."
+
+
+def similarity(words_a: set[str], words_b: set[str]) -> float:
+    if not words_a or not words_b:
+        return 0.0
+    return 2 * len(words_a & words_b) / (len(words_a) + len(words_b))
+
+
+def similar_cases(case: Case, *, user, limit: int = 10) -> list[SimilarCase]:
+    """Dossiers of the last three years that look like ``case``, visible to ``user``:
+    same theme, same or neighbouring EPCI, similar title. Same EPCI first, then the most
+    similar, then the most recent."""
+    theme = (case.theme or "").strip()
+    words = normalise_words(case.title)
+    if not theme or not words:
+        return []
+    since = timezone.now() - dt.timedelta(days=365 * YEARS + 1)
+    neighbours = neighbouring_epci_ids(case.epci_id)
+    if case.epci_id:
+        neighbours.add(case.epci_id)
+    candidates = (
+        case_list(user=user)
+        .filter(theme__iexact=theme, created_at__gte=since, epci_id__in=neighbours)
+        .exclude(pk=case.pk)
+        .order_by("-created_at", "-id")[:MAX_CANDIDATES]
+    )
+    found = []
+    for other in candidates:
+        other_words = normalise_words(other.title)
+        shared = words & other_words
+        score = similarity(words, other_words)
+        if not shared or score < MIN_SIMILARITY:
+            continue
+        if len(shared) < 2 and min(len(words), len(other_words)) > 1:
+            continue  # one common word between two longer titles is a coincidence
+        found.append(
+            SimilarCase(
+                case=other,
+                same_epci=case.epci_id is not None and other.epci_id == case.epci_id,
+                shared_words=sorted(shared),
+                score=score,
+            )
+        )
+    found.sort(key=lambda s: (not s.same_epci, -s.score, -s.case.created_at.timestamp()))
+    return found[:limit]

@@ -1,0 +1,237 @@
+"""The funders' view (« conférence des financeurs »): every request awaiting a decision,
+per funder, with amounts requested / granted / paid and per-scheme totals. A funder
+instructor records its own funder's decisions, commitments and payments here; agents and
+the director read everything.
+
+The funding-request and payment-claim actions (also used from the dossier page) live
+here: they go through ``engine.transitions.transition_apply`` (or the agent task service,
+see ``web.agent.perform``); the engine refuses another funder's request and its French
+message is shown on the page.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, DecimalField, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from cases import selectors
+from cases.models import (
+    REQUEST_GRANTED,
+    REQUEST_UNDECIDED,
+    CaseState,
+    ClaimState,
+    FundingRequest,
+    PaymentClaim,
+    RequestState,
+    User,
+)
+from engine.errors import DomainError
+from engine.transitions import available_transitions
+from workflows.models import Funder
+
+from .agent import case_page, get_case_or_404, perform, role, safe_next
+from .agent_forms import action_form, form_error, transition_input, transition_label
+
+R = User.Role
+FUNDERS_ROLES = {R.FUNDER_INSTRUCTOR, R.AGENT, R.DIRECTOR, R.ADMIN}
+ACTING_ROLES = {R.FUNDER_INSTRUCTOR, R.ADMIN}
+# What a funder does on this page; the dossier page shows every available transition.
+FUNDER_ACTIONS = {"start_instruction", "grant", "refuse", "commit", "verify", "pay", "reject"}
+CLAIMS_TO_HANDLE = [ClaimState.FILED, ClaimState.AWAITING_COFINANCERS, ClaimState.VERIFIED]
+ZERO = Decimal("0.00")
+
+
+def _money_sum(expr, **filter_kw):
+    return Coalesce(
+        Sum(expr, **filter_kw),
+        Value(ZERO),
+        output_field=DecimalField(max_digits=16, decimal_places=2),
+    )
+
+
+def _visible_requests(user):
+    """The funding requests whose dossier the user may see (the engine then decides
+    whether the user may act on each one)."""
+    return FundingRequest.objects.filter(
+        case__in=selectors.case_list(user=user).values("pk")
+    ).select_related("case", "case__organisation", "scheme", "scheme__funder")
+
+
+def _actions(instance, user, url_name, submitted, from_funders=True):
+    if role(user) not in ACTING_ROLES:
+        return []
+    out = []
+    for name in available_transitions(instance, user):
+        if name not in FUNDER_ACTIONS:
+            continue
+        key = f"{instance._meta.model_name}-{instance.pk}-{name}"
+        out.append(
+            action_form(
+                instance,
+                name,
+                url=reverse(url_name, args=[instance.pk, name]),
+                submitted=submitted if submitted.get("key") == key else None,
+            )
+        )
+    return out
+
+
+def funders_context(request, submitted: dict | None = None) -> dict:
+    user = request.user
+    submitted = submitted or {}
+    requests = selectors.funding_request_list(user=user).select_related(
+        "scheme__funder", "case__epci"
+    )
+    funder_filter = None
+    funders = []
+    if role(user) != R.FUNDER_INSTRUCTOR:
+        funders = list(Funder.objects.order_by("name"))
+        code = request.GET.get("financeur") or ""
+        funder_filter = next((f for f in funders if f.code == code), None)
+        if funder_filter is not None:
+            requests = requests.filter(scheme__funder=funder_filter)
+    totals = list(
+        requests.exclude(state=RequestState.WITHDRAWN)
+        .values("scheme__code", "scheme__name", "scheme__funder__name")
+        .annotate(
+            count=Count("pk"),
+            undecided=Count("pk", filter=Q(state__in=REQUEST_UNDECIDED)),
+            requested=_money_sum("amount_requested"),
+            granted=_money_sum("amount_granted", filter=Q(state__in=REQUEST_GRANTED)),
+            paid=_money_sum("amount_paid"),
+        )
+        .order_by("scheme__funder__name", "scheme__code")
+    )
+    grand = {
+        key: sum((row[key] for row in totals), ZERO if key != "count" else 0)
+        for key in ("count", "undecided", "requested", "granted", "paid")
+    }
+    awaiting = OrderedDict()
+    for fr in (
+        requests.filter(state__in=REQUEST_UNDECIDED)
+        .exclude(case__state__in=[CaseState.WITHDRAWN, CaseState.REJECTED, CaseState.LAPSED])
+        .order_by("scheme__funder__name", "scheme__code", "case__receipt_date", "pk")
+    ):
+        group = awaiting.setdefault(
+            fr.scheme.funder.name, {"rows": [], "requested": ZERO, "funder": fr.scheme.funder}
+        )
+        group["rows"].append(
+            {"fr": fr, "actions": _actions(fr, user, "web:request-transition", submitted)}
+        )
+        group["requested"] += fr.amount_requested
+    to_commit = [
+        {"fr": fr, "actions": _actions(fr, user, "web:request-transition", submitted)}
+        for fr in requests.filter(state=RequestState.GRANTED).order_by("granted_on", "pk")
+    ]
+    claims = (
+        selectors.claim_list(user=user)
+        .filter(state__in=CLAIMS_TO_HANDLE)
+        .select_related("funding_request__case__organisation", "funding_request__scheme__funder")
+        .order_by("filed_on", "pk")
+    )
+    if funder_filter is not None:
+        claims = claims.filter(funding_request__scheme__funder=funder_filter)
+    claim_rows = [
+        {"claim": c, "actions": _actions(c, user, "web:claim-transition", submitted)}
+        for c in claims
+    ]
+    failed = None
+    for row in [r for g in awaiting.values() for r in g["rows"]] + to_commit + claim_rows:
+        failed = failed or next((a for a in row["actions"] if a.error), None)
+    return {
+        "nav": "funders",
+        "today": timezone.localdate(),
+        "totals": totals,
+        "grand": grand,
+        "awaiting": awaiting,
+        "to_commit": to_commit,
+        "claims": claim_rows,
+        "funders": funders,
+        "funder_filter": funder_filter,
+        "acting": role(user) in ACTING_ROLES,
+        "own_funder": user.funder if role(user) == R.FUNDER_INSTRUCTOR else None,
+        "failed": failed,
+        "failed_links": [
+            {"href": f"#{bf.id}", "text": f"{bf.label} : {e}"}
+            for bf in (failed.fields if failed else [])
+            for e in bf.errors
+        ],
+    }
+
+
+def funders_page(request, submitted: dict | None = None, status: int = 200):
+    return render(
+        request, "web/funders/index.html", funders_context(request, submitted), status=status
+    )
+
+
+@login_required
+def funders(request):
+    if role(request.user) not in FUNDERS_ROLES:
+        return redirect("web:home")
+    return funders_page(request)
+
+
+# ---------------------------------------------------------------- actions
+
+
+def _act(request, instance, name: str, case_id: int):
+    """Perform ``name`` on a funding request or a claim; on failure, show the page the
+    form came from with the French message and what was typed."""
+    comment, data, values = transition_input(request.POST)
+    from_funders = request.POST.get("from") == "funders"
+    try:
+        perform(subject=instance, name=name, user=request.user, data=data, comment=comment)
+    except DomainError as exc:
+        key = f"{instance._meta.model_name}-{instance.pk}-{name}"
+        sub = {"key": key, **form_error(exc, values)}
+        fresh = type(instance).objects.get(pk=instance.pk)
+        if name not in available_transitions(fresh, request.user):
+            messages.error(request, exc.message)
+            sub = None
+        if from_funders:
+            return funders_page(request, sub, status=exc.status)
+        case = get_case_or_404(request.user, case_id)
+        return case_page(request, case, sub, status=exc.status)
+    messages.success(request, f"« {transition_label(instance, name)} » : c'est enregistré.")
+    default = reverse("web:funders") if from_funders else reverse("web:case-detail", args=[case_id])
+    return redirect(safe_next(request, default))
+
+
+@login_required
+@require_POST
+def request_transition(request, pk: int, name: str):
+    if role(request.user) == R.PORTEUR:
+        raise Http404
+    fr = _visible_requests(request.user).filter(pk=pk).first()
+    if fr is None:
+        raise Http404("Demande de financement introuvable.")
+    return _act(request, fr, name, fr.case_id)
+
+
+@login_required
+@require_POST
+def claim_transition(request, pk: int, name: str):
+    if role(request.user) == R.PORTEUR:
+        raise Http404
+    claim = (
+        PaymentClaim.objects.filter(
+            funding_request__case__in=selectors.case_list(user=request.user).values("pk")
+        )
+        .select_related("funding_request__scheme", "funding_request__case")
+        .filter(pk=pk)
+        .first()
+    )
+    if claim is None:
+        raise Http404("Demande de paiement introuvable.")
+    return _act(request, claim, name, claim.funding_request.case_id)
