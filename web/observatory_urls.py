@@ -1,9 +1,24 @@
-"""Routes of the observatory pages (owned by that area's module)."""
+"""Routes of the observatory and its exports."""
 
 from django.urls import path
 
-from . import views
+from . import exports, observatory
 
 urlpatterns = [
-    path("observatory-placeholder/", views.placeholder, name="observatory-placeholder"),
+    path("observatoire/", observatory.observatory, name="observatory"),
+    path(
+        "observatoire/export/maquette-financiere.xlsx",
+        exports.financing_plans_export,
+        name="export-financing-plans",
+    ),
+    path(
+        "observatoire/export/subventions-etalab.csv",
+        exports.etalab_export,
+        name="export-etalab",
+    ),
+    path(
+        "observatoire/export/<slug:slug>.<str:fmt>",
+        exports.observatory_export,
+        name="observatory-export",
+    ),
 ]
