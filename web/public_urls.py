@@ -1,9 +1,14 @@
-"""Routes of the public pages (owned by that area's module)."""
+"""Routes of the public pages (no login)."""
 
 from django.urls import path
 
-from . import views
+from . import public
 
 urlpatterns = [
-    path("public-placeholder/", views.placeholder, name="public-placeholder"),
+    path("transparence/", public.transparency, name="public"),
+    path(
+        "transparence/comite/<int:pk>/proces-verbal.pdf",
+        public.public_minutes,
+        name="public-minutes",
+    ),
 ]

@@ -1,0 +1,245 @@
+"""Reads for the public transparency page: no user, no personal data, bounded queries.
+
+Only what the territory publishes: each scheme's envelope and how much of it is
+programmed, committed and paid; the dossiers that were decided (never a draft, never a
+dossier under instruction); the LEADER committee's sessions and decisions. People are
+never named: a project is shown with its holder organisation and communes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Case as CaseWhen
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from workflows.models import Scheme
+
+from .models import (
+    Case,
+    CaseState,
+    CommitteeDecision,
+    CommitteeSession,
+    FundingRequest,
+    Payment,
+    RequestState,
+    SessionState,
+    User,
+    Vote,
+)
+
+ZERO = Decimal("0.00")
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+# Dossiers shown as « projets soutenus »: decided and later, never refused nor abandoned.
+PUBLIC_CASE_STATES = [
+    CaseState.DECIDED,
+    CaseState.IN_PROGRESS,
+    CaseState.COMPLETED,
+    CaseState.CLOSED,
+]
+# A grant counts as programmed from the decision on; committed from the convention on.
+GRANTED_STATES = [
+    RequestState.GRANTED,
+    RequestState.COMMITTED,
+    RequestState.PAYING,
+    RequestState.PAID,
+]
+COMMITTED_STATES = [RequestState.COMMITTED, RequestState.PAYING, RequestState.PAID]
+
+
+@dataclass
+class SchemeBudget:
+    scheme: Scheme
+    envelope: Decimal | None
+    granted: Decimal = ZERO
+    selected: Decimal = ZERO  # selected by the LEADER committee, not yet granted
+    committed: Decimal = ZERO
+    paid: Decimal = ZERO
+
+    @property
+    def programmed(self) -> Decimal:
+        return self.granted + self.selected
+
+    @property
+    def available(self) -> Decimal | None:
+        if self.envelope is None:
+            return None
+        return self.envelope - self.programmed
+
+    def share(self, amount: Decimal) -> Decimal:
+        """Part of the envelope, between 0 and 1 (for the bars)."""
+        if not self.envelope:
+            return Decimal(0)
+        return max(Decimal(0), min(Decimal(1), amount / self.envelope))
+
+
+def public_schemes() -> QuerySet[Scheme]:
+    return Scheme.objects.filter(active=True).select_related("funder").order_by("code")
+
+
+def scheme_budgets() -> list[SchemeBudget]:
+    """Envelope, programmed (granted + selected), committed and paid, per active scheme.
+
+    Three queries whatever the number of dossiers: schemes, one grouped aggregate over
+    the funding requests, one over the payments.
+    """
+    schemes = list(public_schemes())
+    granted_amount = Coalesce("amount_granted", "amount_requested")
+    rows = (
+        FundingRequest.objects.filter(scheme__in=[s.pk for s in schemes])
+        .values("scheme_id")
+        .annotate(
+            granted=Coalesce(
+                Sum(
+                    CaseWhen(When(state__in=GRANTED_STATES, then=granted_amount), default=None),
+                    output_field=MONEY,
+                ),
+                Value(ZERO),
+                output_field=MONEY,
+            ),
+            selected=Coalesce(
+                Sum("amount_requested", filter=Q(state=RequestState.SELECTED)),
+                Value(ZERO),
+                output_field=MONEY,
+            ),
+            committed=Coalesce(
+                Sum(
+                    CaseWhen(When(state__in=COMMITTED_STATES, then=granted_amount), default=None),
+                    output_field=MONEY,
+                ),
+                Value(ZERO),
+                output_field=MONEY,
+            ),
+        )
+        .order_by()
+    )
+    by_scheme = {row["scheme_id"]: row for row in rows}
+    paid = dict(
+        Payment.objects.filter(scheme__in=[s.pk for s in schemes])
+        .values("scheme_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+        .values_list("scheme_id", "total")
+    )
+    out = []
+    for scheme in schemes:
+        row = by_scheme.get(scheme.pk, {})
+        out.append(
+            SchemeBudget(
+                scheme=scheme,
+                envelope=scheme.envelope,
+                granted=row.get("granted") or ZERO,
+                selected=row.get("selected") or ZERO,
+                committed=row.get("committed") or ZERO,
+                paid=paid.get(scheme.pk) or ZERO,
+            )
+        )
+    return out
+
+
+@dataclass
+class SupportedProject:
+    case: Case
+    communes: list[str]
+    aids: list[FundingRequest] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((fr.amount_granted or ZERO for fr in self.aids), ZERO)
+
+
+def supported_projects(*, scheme_code: str | None = None) -> QuerySet[Case]:
+    """Decided-and-later dossiers with their granted aids (prefetched as ``public_aids``).
+
+    A queryset so that the page can paginate it; four queries per page whatever its size.
+    """
+    aids = (
+        FundingRequest.objects.filter(state__in=GRANTED_STATES)
+        .select_related("scheme")
+        .order_by("scheme__code")
+    )
+    granted = FundingRequest.objects.filter(case=OuterRef("pk"), state__in=GRANTED_STATES)
+    if scheme_code:
+        granted = granted.filter(scheme__code=scheme_code)
+    return (
+        Case.objects.filter(state__in=PUBLIC_CASE_STATES)
+        .filter(Exists(granted))
+        .select_related("organisation", "organisation__commune")
+        .prefetch_related(
+            "communes", Prefetch("funding_requests", queryset=aids, to_attr="public_aids")
+        )
+        .order_by("-receipt_date", "-id")
+    )
+
+
+def project_rows(cases) -> list[SupportedProject]:
+    """Plain rows for a page of ``supported_projects`` (no further query)."""
+    rows = []
+    for case in cases:
+        communes = [c.name for c in case.communes.all()]
+        if not communes and case.organisation.commune_id:
+            communes = [case.organisation.commune.name]
+        rows.append(SupportedProject(case=case, communes=communes, aids=list(case.public_aids)))
+    return rows
+
+
+def committee_sessions_closed() -> QuerySet[CommitteeSession]:
+    """Closed sessions with their decisions, newest first (two queries)."""
+    decisions = CommitteeDecision.objects.select_related(
+        "funding_request__case__organisation"
+    ).order_by("funding_request__case__title", "id")
+    return (
+        CommitteeSession.objects.filter(state=SessionState.CLOSED, scheme__committee=True)
+        .select_related("scheme")
+        .prefetch_related(Prefetch("decisions", queryset=decisions))
+        .order_by("-date", "-id")
+    )
+
+
+def committee_sessions_upcoming(*, today=None) -> QuerySet[CommitteeSession]:
+    today = today or timezone.localdate()
+    return (
+        CommitteeSession.objects.filter(state=SessionState.PLANNED, date__gte=today)
+        .select_related("scheme")
+        .annotate(agenda_size=Count("agenda", distinct=True))
+        .order_by("date", "id")
+    )
+
+
+def committee_session_public(pk) -> CommitteeSession | None:
+    """A closed session for its public minutes, or None."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return (
+        CommitteeSession.objects.filter(pk=pk, state=SessionState.CLOSED)
+        .select_related("scheme")
+        .prefetch_related(
+            Prefetch("members", queryset=User.objects.order_by("college", "interest_group")),
+            Prefetch(
+                "agenda",
+                queryset=FundingRequest.objects.select_related(
+                    "case", "case__organisation", "scheme"
+                ).order_by("id"),
+            ),
+            Prefetch("votes", queryset=Vote.objects.select_related("member")),
+            "decisions",
+        )
+        .first()
+    )

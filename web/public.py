@@ -1,0 +1,159 @@
+"""Public transparency page (no login): budgets, supported projects, committee decisions,
+calendar and criteria; public minutes of closed committee sessions.
+
+Reads come from ``cases.public_selectors`` (published data only, bounded queries).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from cases import public_selectors as ps
+from cases.rules import euros, percent
+from notifications.alerts import expected_delay_days
+
+from .committee import minutes_response
+
+PAGE_SIZE = 50
+BAR_WIDTH = 200  # SVG user units
+
+
+def _budget_row(budget: ps.SchemeBudget) -> dict:
+    def part(amount: Decimal) -> dict:
+        share = budget.share(amount)
+        return {
+            "amount": euros(amount),
+            "share": percent(share.quantize(Decimal("0.0001"))) if budget.envelope else "—",
+            "width": int((share * BAR_WIDTH).quantize(Decimal(1))),
+        }
+
+    available = budget.available
+    return {
+        "scheme": budget.scheme,
+        "envelope": euros(budget.envelope) if budget.envelope is not None else "Non publiée",
+        "has_envelope": bool(budget.envelope),
+        "programmed": part(budget.programmed),
+        "granted": euros(budget.granted),
+        "selected": euros(budget.selected),
+        "has_selected": budget.selected > 0,
+        "committed": part(budget.committed),
+        "paid": part(budget.paid),
+        "available": euros(available) if available is not None else "—",
+        "over": available is not None and available < 0,
+    }
+
+
+def _scheme_rules(scheme, delay_days: int) -> dict:
+    def months(n):
+        return f"{n} mois" if n else None
+
+    return {
+        "scheme": scheme,
+        "rates": f"de {percent(scheme.rate_min)} à {percent(scheme.rate_max)} de la dépense éligible",
+        "ceiling": percent(scheme.public_aid_ceiling),
+        "min_amount": euros(scheme.min_amount) if scheme.min_amount else None,
+        "completeness": months(scheme.completeness_months),
+        "implicit": months(scheme.implicit_decision_months),
+        "works_start": months(scheme.works_start_months),
+        "works_start_from": scheme.get_works_start_from_display().lower(),
+        "completion": months(scheme.completion_months),
+        "completion_from": scheme.get_completion_from_display().lower(),
+        "balance": months(scheme.balance_claim_months),
+        "payment_delay": delay_days,
+        "documents": scheme.required_documents or [],
+        "grid": scheme.grid or [],
+        "grid_max": scheme.grid_max_score,
+        "grid_min": scheme.grid_min_score,
+        "quorum": percent(scheme.quorum_rate),
+        "max_group_share": percent(scheme.max_group_share),
+    }
+
+
+@require_GET
+def transparency(request):
+    today = timezone.localdate()
+    budgets = ps.scheme_budgets()
+    schemes = [b.scheme for b in budgets]
+    codes = {s.code for s in schemes}
+    scheme_filter = request.GET.get("dispositif", "")[:20]
+    if scheme_filter not in codes:
+        scheme_filter = ""
+    paginator = Paginator(ps.supported_projects(scheme_code=scheme_filter or None), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    projects = ps.project_rows(page.object_list)
+    rules = [_scheme_rules(s, expected_delay_days(s, today=today)) for s in schemes]
+    sessions = list(ps.committee_sessions_closed())
+    total = {
+        "envelope": euros(sum((b.envelope or 0 for b in budgets), Decimal(0))),
+        "programmed": euros(sum((b.programmed for b in budgets), Decimal(0))),
+        "committed": euros(sum((b.committed for b in budgets), Decimal(0))),
+        "paid": euros(sum((b.paid for b in budgets), Decimal(0))),
+    }
+    return render(
+        request,
+        "web/public/transparency.html",
+        {
+            "nav": "public",
+            "today": today,
+            "budgets": [_budget_row(b) for b in budgets],
+            "total": total,
+            "bar_width": BAR_WIDTH,
+            "projects": [
+                {
+                    "case": row.case,
+                    "communes": ", ".join(row.communes) or "—",
+                    "aids": [
+                        {
+                            "code": fr.scheme.code,
+                            "name": fr.scheme.name,
+                            "amount": euros(fr.amount_granted or 0),
+                        }
+                        for fr in row.aids
+                    ],
+                    "total": euros(row.total),
+                }
+                for row in projects
+            ],
+            "page": page,
+            "paginator": paginator,
+            "schemes": schemes,
+            "scheme_filter": scheme_filter,
+            "sessions": [
+                {
+                    "session": s,
+                    "decisions": [
+                        {
+                            "title": d.funding_request.case.title,
+                            "holder": d.funding_request.case.organisation.name,
+                            "outcome": d.outcome,
+                            "label": d.get_outcome_display(),
+                            "amount": euros(d.funding_request.amount_requested),
+                            "votes": f"{d.votes_for} pour, {d.votes_against} contre, {d.votes_abstain} abstention{'s' if d.votes_abstain > 1 else ''}",
+                        }
+                        for d in s.decisions.all()
+                    ],
+                }
+                for s in sessions
+            ],
+            "upcoming": list(ps.committee_sessions_upcoming(today=today)),
+            "rules": rules,
+        },
+    )
+
+
+@require_GET
+def public_minutes(request, pk: int):
+    session = ps.committee_session_public(pk)
+    if session is None:
+        return render(
+            request,
+            "web/public/not_found.html",
+            {"nav": "public", "message": "Aucun procès-verbal publié pour cette séance."},
+            status=404,
+        )
+    return minutes_response(session, public=True)
