@@ -585,7 +585,7 @@ def _deadline_due(fr: FundingRequest, kind: str):
             subject_id=fr.pk,
             kind=kind,
         )
-        .exclude(state=Deadline.State.CANCELLED)
+        .exclude(state__in=[Deadline.State.CANCELLED, Deadline.State.MET])
         .order_by("-id")
         .values_list("due_on", flat=True)
         .first()

@@ -4,7 +4,6 @@ that can be stopped and restarted, a local SMTP server."""
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import socket
 import subprocess
@@ -12,8 +11,6 @@ import time
 
 from celery import Celery
 from celery import current_app as celery_current_app
-
-TEST_BROKER_DB = int(os.environ.get("GUICHET_TEST_BROKER_DB", "9"))
 
 
 def free_port() -> int:

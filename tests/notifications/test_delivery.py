@@ -19,7 +19,7 @@ from notifications.models import Notification, Reminder
 from tests import factories as f
 
 from .builders import PDF, people
-from .celery_support import TEST_BROKER_DB, RedisServer, celery_app, wait_for
+from .celery_support import RedisServer, celery_app, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -59,11 +59,11 @@ def _due_in(case, days, party="porteur"):
     )
 
 
-def test_reminders_go_through_the_worker_once(no_eager):
+def test_reminders_go_through_the_worker_once(no_eager, broker_url):
     porteur, agent, _, _ = people()
     case = _draft(porteur, agent)
     _due_in(case, 7)
-    with celery_app(f"redis://127.0.0.1:6379/{TEST_BROKER_DB}") as app:
+    with celery_app(broker_url) as app:
         app.control.purge()
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
             run_all()

@@ -22,7 +22,7 @@ from notifications.reminders import reminders_plan, reminders_send
 from notifications.tasks import send_reminders
 
 from .builders import people
-from .celery_support import TEST_BROKER_DB, celery_app, free_port, wait_for
+from .celery_support import celery_app, free_port, wait_for
 from .test_delivery import _draft
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -88,7 +88,7 @@ def _worker(smtp_port: int, broker: str) -> subprocess.Popen:
     )
 
 
-def test_worker_killed_mid_send_delivers_exactly_once(settings):
+def test_worker_killed_mid_send_delivers_exactly_once(settings, broker_url):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     porteur, agent, _, _ = people()
     case = _draft(porteur, agent)
@@ -106,7 +106,7 @@ def test_worker_killed_mid_send_delivers_exactly_once(settings):
     smtp_port = free_port()
     smtp = Controller(handler, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
-    broker = f"redis://127.0.0.1:6379/{TEST_BROKER_DB}"
+    broker = broker_url
     first = second = None
     try:
         with celery_app(broker) as app:
