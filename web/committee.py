@@ -408,6 +408,8 @@ def _session_page(request, session, *, status=200, form_item=None, close_error=N
             if item.fr.pk == form_item["fr"]:
                 item.form = form_item
     check = validity(session, outcomes) if planned else None
+    if check is not None:
+        check["unvoted"] = sum(1 for item in items if not item.votes)
     role = user.effective_role
     is_member = any(m.pk == user.pk for m in session.members.all())
     context = {

@@ -237,6 +237,7 @@ def test_quorum_failure_is_shown_with_figures(client, committee):
     session = CommitteeSession.objects.get()
     html = text(client.get(f"/comite/seances/{session.pk}/"))
     assert "1 membre présent sur 7" in html
+    assert "1 projet de l'ordre du jour sans vote enregistré : il serait ajourné" in html
     assert "Quorum non atteint : 1 membre(s) présent(s) sur 7, il en faut au moins 4" in html
     refused = client.post(f"/comite/seances/{session.pk}/cloture/")
     assert refused.status_code == 400 and "Quorum non atteint" in text(refused)
