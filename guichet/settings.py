@@ -200,3 +200,87 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# ============================================================================== security
+# Hardening (owned by guichet/security.py). One explicit switch: GUICHET_PRODUCTION=1
+# turns on everything a deployment behind TLS needs and refuses to start without a real
+# SECRET_KEY and explicit ALLOWED_HOSTS. Development, the demo and the tests leave it off.
+from datetime import timedelta  # noqa: E402
+
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+GUICHET_PRODUCTION = env_bool("GUICHET_PRODUCTION", False)
+
+INSTALLED_APPS += ["axes", "drf_spectacular_sidecar"]
+# Security headers (CSP, Permissions-Policy…) right after Django's SecurityMiddleware;
+# axes last, as its documentation requires, to turn a lockout into a French answer.
+MIDDLEWARE.insert(1, "guichet.security.SecurityHeadersMiddleware")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("guichet.security.csp_nonce")
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out username + IP first
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Headers sent on every response (also in development: they cost nothing).
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Login brute force (django-axes): N failures per username + IP lock that pair out for
+# the cool-off period; a success resets the counter.
+AXES_FAILURE_LIMIT = int(os.environ.get("GUICHET_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("GUICHET_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "guichet.security.lockout_response"
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("GUICHET_PROXY_COUNT", "0")) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+AXES_VERBOSE = False
+
+# Requests larger than this are refused (413) before Django reads their body.
+GUICHET_MAX_REQUEST_BYTES = GUICHET_MAX_UPLOAD_BYTES + 1024 * 1024
+
+# The API docs are served from our own static files (no CDN), with their script split
+# out of the page so that the Content-Security-Policy needs no inline script.
+SPECTACULAR_SETTINGS.update(
+    {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+    }
+)
+
+if GUICHET_PRODUCTION:
+    _secret = os.environ.get("SECRET_KEY", "")
+    if len(_secret) < 50 or len(set(_secret)) < 5 or _secret.startswith("django-insecure"):
+        raise ImproperlyConfigured(
+            "GUICHET_PRODUCTION=1 : SECRET_KEY doit être défini (50 caractères aléatoires au "
+            "moins)."
+        )
+    SECRET_KEY = _secret
+    if DEBUG:
+        raise ImproperlyConfigured("GUICHET_PRODUCTION=1 : DEBUG doit valoir 0.")
+    if not os.environ.get("ALLOWED_HOSTS") or "*" in ALLOWED_HOSTS:
+        raise ImproperlyConfigured(
+            "GUICHET_PRODUCTION=1 : ALLOWED_HOSTS doit nommer les hôtes servis (pas « * »)."
+        )
+    SECURE_SSL_REDIRECT = env_bool("GUICHET_SSL_REDIRECT", True)
+    # The reverse proxy terminates TLS and says so in this header (nginx:
+    # proxy_set_header X-Forwarded-Proto $scheme;). Never trust it without a proxy.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    CSRF_TRUSTED_ORIGINS = [
+        f"https://*{h}" if h.startswith(".") else f"https://{h}" for h in ALLOWED_HOSTS
+    ]
+    SESSION_COOKIE_AGE = int(os.environ.get("GUICHET_SESSION_SECONDS", str(8 * 3600)))
+# ========================================================================== end security
