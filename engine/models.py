@@ -5,6 +5,7 @@ The engine knows nothing about funding: a deadline or an event points at any sub
 so that the layers above can scope them without joins through generic relations.
 """
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
@@ -74,3 +75,46 @@ class OutboxEvent(models.Model):
 
     def __str__(self):
         return f"{self.topic} #{self.subject_id}"
+
+
+class AccessLog(models.Model):
+    """Who read or exported a dossier's data (GDPR accountability, art. 5(2)).
+
+    Written by ``engine.audit.access_record`` in one INSERT; reads are kept at most once per
+    user, dossier and hour (the partial unique constraint absorbs the repeats)."""
+
+    class Action(models.TextChoices):
+        READ = "read", "Consultation"
+        EXPORT = "export", "Export ou téléchargement"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    username = models.CharField(max_length=150, help_text="Conservé si le compte disparaît.")
+    role = models.CharField(max_length=30, blank=True, default="")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    subject_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    subject_id = models.BigIntegerField()
+    aggregate_id = models.BigIntegerField(help_text="Dossier concerné.")
+    at = models.DateTimeField(default=timezone.now)
+    hour = models.DateTimeField(help_text="Heure (tronquée) : une consultation par heure.")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "accès aux données"
+        verbose_name_plural = "journal des accès aux données"
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["aggregate_id", "-at"], name="accesslog_aggr_idx"),
+            models.Index(fields=["user", "-at"], name="accesslog_user_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "aggregate_id", "hour"],
+                condition=models.Q(action="read"),
+                name="accesslog_one_read_per_hour",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.username} {self.action} {self.subject_type_id}#{self.subject_id}"

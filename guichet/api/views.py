@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.db.models import Q
 from django.http import JsonResponse
 from django.utils import translation
@@ -32,6 +33,7 @@ from cases.models import (
     User,
 )
 from cases.permissions import require
+from engine.audit import access_record
 from engine.errors import DomainError
 from engine.models import Deadline
 from engine.transitions import transition_apply
@@ -231,6 +233,8 @@ class TokenView(ApiView):
                 "Identifiant ou mot de passe incorrect.",
                 errors={"non_field_errors": ["Identifiants invalides."]},
             )
+        # As django.contrib.auth.login does: last_login, and django-axes resets the failures.
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
@@ -360,6 +364,9 @@ class CaseDetailView(ApiView):
     @extend_schema(responses=responses({200: ser.CaseSerializer}))
     def get(self, request, pk: int):
         case = get_case(request.user, pk, detail=True)
+        access_record(
+            user=request.user, action="read", subject=case, aggregate_id=case.pk, request=request
+        )
         return Response(ser.CaseSerializer(case, context=self.ctx()).data)
 
     @extend_schema(
@@ -411,6 +418,9 @@ class CaseDocumentsView(ApiView):
     def get(self, request, pk: int):
         case = get_case(request.user, pk)
         docs = selectors.document_list(user=request.user, case=case).select_related("uploaded_by")
+        access_record(
+            user=request.user, action="read", subject=case, aggregate_id=case.pk, request=request
+        )
         return Response(ser.DocumentSerializer(docs, many=True).data)
 
     @extend_schema(
@@ -465,6 +475,9 @@ class FundingRequestDetailView(ApiView):
     @extend_schema(responses=responses({200: ser.FundingRequestSerializer}))
     def get(self, request, pk: int):
         fr = get_request(request.user, pk)
+        access_record(
+            user=request.user, action="read", subject=fr, aggregate_id=fr.case_id, request=request
+        )
         return Response(ser.FundingRequestSerializer(fr, context=self.ctx()).data)
 
 
@@ -486,6 +499,9 @@ class FundingRequestClaimsView(ApiView):
     def get(self, request, pk: int):
         fr = get_request(request.user, pk)
         claims = selectors.claim_list(user=request.user).filter(funding_request=fr)
+        access_record(
+            user=request.user, action="read", subject=fr, aggregate_id=fr.case_id, request=request
+        )
         return Response(ser.PaymentClaimSerializer(claims, many=True, context=self.ctx()).data)
 
     @extend_schema(
@@ -509,6 +525,13 @@ class PaymentClaimDetailView(ApiView):
     @extend_schema(responses=responses({200: ser.PaymentClaimSerializer}))
     def get(self, request, pk: int):
         claim = get_claim(request.user, pk)
+        access_record(
+            user=request.user,
+            action="read",
+            subject=claim,
+            aggregate_id=claim.funding_request.case_id,
+            request=request,
+        )
         return Response(ser.PaymentClaimSerializer(claim, context=self.ctx()).data)
 
 
