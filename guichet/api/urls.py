@@ -1,6 +1,6 @@
 """Routes of the API v1 (api.md). Ids are ``<int:pk>``: anything else is a 404."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views as v
 
@@ -67,4 +67,5 @@ urlpatterns = [
         name="api-committee-session-transition",
     ),
     path("deadlines/", v.DeadlineListView.as_view(), name="api-deadlines"),
+    path("", include("guichet.api.account_urls")),
 ]

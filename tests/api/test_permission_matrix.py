@@ -321,6 +321,12 @@ MATRIX = {
         ("post", "/api/v1/alerts/999999/acknowledge/", {}, E(_=404)),
     ],
     "api/v1/me/calendar/": [("get", "/api/v1/me/calendar/", None, ALL_200)],
+    "api/v1/auth/token/revoke/": [
+        ("post", "/api/v1/auth/token/revoke/", {}, E(_=204)),
+        ("post", "/api/v1/auth/token/revoke/", {"user": 999999999}, E(_=403, admin=404)),
+    ],
+    "api/v1/me/export/": [("get", "/api/v1/me/export/", None, ALL_200)],
+    "api/v1/audit/": [("get", "/api/v1/audit/", None, E(_=403, admin=200, director=200))],
 }
 
 
