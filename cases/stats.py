@@ -34,6 +34,7 @@ from django.db.models import (
     Max,
     Min,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -537,8 +538,13 @@ def financing_plan_rows(*, user, filters: Filters) -> list[PlanRow]:
     """One row per dossier × resource line (a dossier without a line gets one row), with
     the totals of its plan. Four queries whatever the number of dossiers."""
     cases = (
-        selectors.case_detail_queryset(user=user)
+        selectors.case_list(user=user)
         .filter(pk__in=filtered_cases(user=user, filters=filters).values("pk"))
+        .prefetch_related(
+            "expenses",
+            Prefetch("resources", queryset=ResourceLine.objects.select_related("scheme__funder")),
+            Prefetch("funding_requests", queryset=FundingRequest.objects.select_related("scheme")),
+        )
         .order_by("reference", "pk")
     )
     out: list[PlanRow] = []
