@@ -107,6 +107,72 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+
+# ========================================================================= media storage
+# Where uploaded documents live (owned by the ops/scale-out work, see docs/deployment.md).
+# GUICHET_STORAGE=local (default): files under MEDIA_ROOT — one server, or a volume
+# shared by every web/worker replica. GUICHET_STORAGE=s3: any S3-compatible bucket
+# (Scaleway, OVHcloud, Outscale, MinIO, AWS) through django-storages, so that web and
+# worker replicas need no shared disk. Documents stay private either way: no public ACL,
+# no signed URL handed out (querystring_auth off); every download goes through the
+# application's permission check (web.documents), which streams the file.
+GUICHET_STORAGE = os.environ.get("GUICHET_STORAGE", "local").strip().lower()
+
+
+def media_storage(env=os.environ) -> dict:
+    """The ``STORAGES["default"]`` entry for ``GUICHET_STORAGE`` (a function so that the
+    tests can check the S3 configuration without a network)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    kind = env.get("GUICHET_STORAGE", "local").strip().lower()
+    if kind == "local":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if kind != "s3":
+        raise ImproperlyConfigured(f"GUICHET_STORAGE={kind!r} : « local » ou « s3 ».")
+
+    def first(*names, default=None):
+        for name in names:
+            if env.get(name):
+                return env[name]
+        return default
+
+    bucket = first("AWS_STORAGE_BUCKET_NAME", "S3_BUCKET")
+    if not bucket:
+        raise ImproperlyConfigured("GUICHET_STORAGE=s3 : AWS_STORAGE_BUCKET_NAME (ou S3_BUCKET).")
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": first("AWS_S3_ENDPOINT_URL", "S3_ENDPOINT_URL"),
+        "region_name": first("AWS_S3_REGION_NAME", "S3_REGION"),
+        "location": first("AWS_LOCATION", "S3_PREFIX", default="guichet"),
+        # Private objects, and no pre-signed URL ever leaves the application.
+        "default_acl": "private",
+        "querystring_auth": False,
+        "file_overwrite": False,
+        # Server-side encryption where the provider supports it (S3_SSE=1).
+        "object_parameters": {"ServerSideEncryption": "AES256"}
+        if env.get("S3_SSE", "0").lower() in {"1", "true", "yes", "on"}
+        else {},
+        "addressing_style": first("AWS_S3_ADDRESSING_STYLE", "S3_ADDRESSING_STYLE"),
+        "signature_version": "s3v4",
+        "max_memory_size": 2 * 1024 * 1024,
+    }
+    # Credentials: explicit keys, or boto3's own chain (instance role, ~/.aws) if absent.
+    access_key = first("AWS_S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID", "S3_ACCESS_KEY")
+    secret_key = first("AWS_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "S3_SECRET_KEY")
+    if access_key and secret_key:
+        options["access_key"] = access_key
+        options["secret_key"] = secret_key
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {k: v for k, v in options.items() if v is not None},
+    }
+
+
+STORAGES = {
+    "default": media_storage(),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# ===================================================================== end media storage
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Uploads (documents of a dossier)
