@@ -76,10 +76,17 @@ def _stamp() -> str:
     return f"{timezone.localdate():%Y-%m-%d}"
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_value(value, kind: str) -> str:
-    """French Excel reads « 12500,50 » as a number."""
+    """French Excel reads « 12500,50 » as a number. A text typed by a user (a title, a
+    theme) that would start a formula is prefixed with an apostrophe."""
     if value is None:
         return ""
+    if kind == "text":
+        text = str(value)
+        return "'" + text if text.startswith(FORMULA_START) else text
     if kind == "money":
         return f"{Decimal(value).quantize(CENT):f}".replace(".", ",")
     if kind == "days":
@@ -108,6 +115,10 @@ def _sheet(ws, headers: list[str], rows, formats: list[str | None]) -> None:
     ws.freeze_panes = "A2"
     for row in rows:
         ws.append(row)
+    for cells in ws.iter_rows(min_row=2):
+        for cell in cells:  # a text is never a formula (openpyxl reads « =… » as one)
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
     for index, (header, number_format) in enumerate(zip(headers, formats, strict=True), 1):
         letter = get_column_letter(index)
         ws.column_dimensions[letter].width = min(max(len(header) + 2, 12), 48)

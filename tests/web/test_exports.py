@@ -259,3 +259,16 @@ def test_exports_refused_to_porteurs_and_anonymous(client, world, url):
     assert client.get(url).status_code == 403
     client.force_login(f.funder_instructor("ETAT"))
     assert client.get(url).status_code == 403
+
+
+def test_a_text_typed_by_a_user_never_becomes_a_formula(client, world):
+    theme = '=HYPERLINK("http://exemple.invalid","clic")'
+    type(world.c).objects.filter(pk=world.c.pk).update(theme=theme, title="=1+1")
+    rows = read_csv(download(client, world.agent, "/observatoire/export/themes.csv"))
+    assert "'" + theme in [r[0] for r in rows]
+    ws = read_xlsx(download(client, world.agent, "/observatoire/export/themes.xlsx")).worksheets[0]
+    cell = next(c for (c,) in ws.iter_rows(min_col=1, max_col=1) if c.value == theme)
+    assert cell.data_type == "s"
+    response = download(client, world.agent, "/observatoire/export/maquette-financiere.xlsx")
+    titles = [c for (c,) in read_xlsx(response).worksheets[0].iter_rows(min_col=2, max_col=2)]
+    assert {c.data_type for c in titles if c.value == "=1+1"} == {"s"}
