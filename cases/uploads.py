@@ -24,8 +24,19 @@ ODF = {
 }
 
 
+# Markup that a browser would render or run if it ever sniffed the file (it looks at the
+# first 512 bytes): a PDF or image carrying it there is a polyglot, refused.
+MARKUP = re.compile(
+    rb"<\s*(?:!doctype\s+html|html|head|body|script|svg|iframe|object|embed)\b", re.I
+)
+SNIFF_WINDOW = 1024
+
+
 def sniff(head: bytes, data_for_zip: bytes | None = None) -> tuple[str, str] | None:
     """(content type, extension) of an accepted format, or None."""
+    window = (data_for_zip if data_for_zip is not None else head)[:SNIFF_WINDOW]
+    if MARKUP.search(window):
+        return None
     for magic, ctype, ext in SIGNATURES:
         if head.startswith(magic):
             return ctype, ext
