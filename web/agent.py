@@ -30,6 +30,7 @@ from cases.models import (
     User,
 )
 from cases.overlap import similar_cases
+from engine.audit import access_record
 from engine.errors import DomainError
 from engine.models import Deadline
 from engine.transitions import available_transitions, registration_for, transition_apply
@@ -431,6 +432,9 @@ def case_detail(request, pk: int):
             return redirect(porteur_case_url(pk))
         raise Http404("Dossier introuvable.")
     case = get_case_or_404(request.user, pk)
+    access_record(
+        user=request.user, action="read", subject=case, aggregate_id=case.pk, request=request
+    )
     return case_page(request, case)
 
 

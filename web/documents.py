@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from cases import selectors
 from cases.models import Document
+from engine.audit import access_record
 from engine.errors import DomainError
 
 SAFE_TYPES = {
@@ -46,6 +47,9 @@ def document_download(request, pk: int):
         handle = doc.file.open("rb")
     except (FileNotFoundError, OSError, ValueError):
         raise Http404("Fichier absent du stockage.") from None
+    access_record(
+        user=request.user, action="export", subject=doc, aggregate_id=case.pk, request=request
+    )
     ctype = doc.content_type if doc.content_type in SAFE_TYPES else "application/octet-stream"
     response = FileResponse(
         handle, as_attachment=True, filename=doc.filename or "document", content_type=ctype
