@@ -29,27 +29,40 @@ STOP_WORDS = frozenset(
     pour sa se ses son sous sur un une vers y qu que qui ne pas plus son
     projet operation operations phase tranche travaux amenagement creation realisation
     commune communal communale communaux intercommunal intercommunale
+    mise norme normes niveau divers diverse
     """.split()
 )
 
 
-def normalise_words(text: str) -> set[str]:
-    """The significant words of a title: « Rénovation de l'École » → {renovation, ecole}."""
-    ascii_text = (
-        unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
-    )
-    words = set()
-    for word in re.split(r"[^a-z0-9]+", ascii_text):
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith(("s", "x")):
+        word = word[:-1]
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+def title_words(text: str) -> dict[str, str]:
+    """The significant words of a title, as {folded stem: the word as written}:
+    lower case, accents and apostrophes (' and ’) dropped, stop words removed, plurals
+    and feminines folded. « Rénovation de l’École » → {renovation: rénovation, ecol: école}."""
+    out: dict[str, str] = {}
+    for written in re.split(r"[^\w]+", (text or "").lower()):
+        decomposed = unicodedata.normalize("NFKD", written)
+        word = "".join(c for c in decomposed if not unicodedata.combining(c))
+        word = word.encode("ascii", "ignore").decode()
         if len(word) < 2 or word in STOP_WORDS:
             continue
-        if len(word) > 4 and word.endswith(("s", "x")):
-            word = word[:-1]
-        if len(word) > 4 and word.endswith("e"):
-            word = word[:-1]
-        if word in STOP_WORDS:
+        stem = _stem(word)
+        if stem in STOP_WORDS:
             continue
-        words.add(word)
-    return words
+        out.setdefault(stem, written)
+    return out
+
+
+def normalise_words(text: str) -> set[str]:
+    """The significant words of a title: « Rénovation de l'École » → {renovation, ecol}."""
+    return set(title_words(text))
 
 
 def neighbouring_epci_ids(epci_id: int | None) -> set[int]:
@@ -83,7 +96,8 @@ def similar_cases(case: Case, *, user, limit: int = 10) -> list[SimilarCase]:
     same theme, same or neighbouring EPCI, similar title. Same EPCI first, then the most
     similar, then the most recent."""
     theme = (case.theme or "").strip()
-    words = normalise_words(case.title)
+    written = title_words(case.title)
+    words = set(written)
     if not theme or not words:
         return []
     since = timezone.now() - dt.timedelta(days=365 * YEARS + 1)
@@ -109,7 +123,7 @@ def similar_cases(case: Case, *, user, limit: int = 10) -> list[SimilarCase]:
             SimilarCase(
                 case=other,
                 same_epci=case.epci_id is not None and other.epci_id == case.epci_id,
-                shared_words=sorted(shared),
+                shared_words=[written[w] for w in sorted(shared)],
                 score=score,
             )
         )

@@ -204,21 +204,25 @@ def form_error(exc, values: dict) -> dict:
 class OpinionForm(forms.Form):
     kind = forms.ChoiceField(label="Type d'avis", choices=Opinion.Kind.choices)
     value = forms.ChoiceField(label="Avis", choices=Opinion.Value.choices)
-    text = forms.CharField(label="Motivation", widget=forms.Textarea, required=False)
+    text = forms.CharField(
+        label="Motivation", widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
 
 
 class NoteForm(forms.Form):
-    body = forms.CharField(label="Note interne (invisible du porteur)", widget=forms.Textarea)
+    body = forms.CharField(
+        label="Note interne (invisible du porteur)", widget=forms.Textarea(attrs={"rows": 4})
+    )
 
 
 class MessageForm(forms.Form):
-    body = forms.CharField(label="Message au porteur", widget=forms.Textarea)
+    body = forms.CharField(label="Message au porteur", widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class ShareExceptionForm(forms.Form):
     reason = forms.CharField(
         label="Motif légal de la dérogation",
-        widget=forms.Textarea,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Par exemple : CGCT L1111-10 III, projet de patrimoine protégé.",
     )
 
