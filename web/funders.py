@@ -113,7 +113,7 @@ def funders_context(request, submitted: dict | None = None) -> dict:
         .order_by("scheme__funder__name", "scheme__code")
     )
     grand = {
-        key: sum((row[key] for row in totals), ZERO if key != "count" else 0)
+        key: sum((row[key] for row in totals), 0 if key in ("count", "undecided") else ZERO)
         for key in ("count", "undecided", "requested", "granted", "paid")
     }
     awaiting = OrderedDict()

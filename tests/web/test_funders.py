@@ -118,6 +118,7 @@ def test_agents_and_director_read_every_funder_without_acting(client, world):
             "\xa0", " "
         )
         assert "30 000,00" in totals and "20 000,00" in totals and "50 000,00" in totals
+        assert re.search(r'<td class="num">2</td><td class="num">2</td>', totals)  # counts
         filtered = client.get("/financeurs/?financeur=REGION_OCC").content.decode()
         waiting = filtered[filtered.index('id="h-attente"') :]
         assert world["case"].reference in waiting
