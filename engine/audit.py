@@ -22,6 +22,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from .models import AccessLog
 
@@ -41,13 +42,10 @@ def client_ip(request) -> str | None:
     """The caller's address, through the same proxy settings as the login lockouts."""
     if request is None:
         return None
-    try:
-        from axes.helpers import get_client_ip_address
-
-        ip = get_client_ip_address(request)
-    except Exception:  # noqa: BLE001 - an odd header must not break the page
-        ip = request.META.get("REMOTE_ADDR")
-    return ip or None
+    resolver = getattr(settings, "AXES_CLIENT_IP_CALLABLE", None)
+    if isinstance(resolver, str):
+        return import_string(resolver)(request)
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def access_record(

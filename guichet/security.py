@@ -11,6 +11,7 @@ keeps its own, stricter one.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 
 from django.conf import settings
@@ -99,6 +100,24 @@ class SecurityHeadersMiddleware:
             response.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
         response.setdefault("Referrer-Policy", settings.SECURE_REFERRER_POLICY or "same-origin")
         return response
+
+
+def client_ip(request) -> str | None:
+    """The caller's IP address for the lockouts and the access log (``GUICHET_PROXY_COUNT``
+    trusted proxies in front: the address the outermost one saw)."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    proxies = getattr(settings, "GUICHET_PROXY_COUNT", 0)
+    if proxies <= 0:
+        return remote
+    chain = [ip.strip() for ip in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    chain = [ip for ip in chain if ip]
+    if len(chain) < proxies:
+        return remote
+    candidate = chain[-proxies]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
 
 
 def csp_nonce(request) -> dict:

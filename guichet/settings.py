@@ -305,8 +305,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("GUICHET_LOGIN_COOLOFF_
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "guichet.security.lockout_response"
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("GUICHET_PROXY_COUNT", "0")) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The client's address: REMOTE_ADDR, or with N trusted reverse proxies in front the N-th
+# address from the right of X-Forwarded-For (what the outermost proxy saw); never the
+# leftmost, which the client writes itself and would use to dodge the lockouts.
+GUICHET_PROXY_COUNT = int(os.environ.get("GUICHET_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "guichet.security.client_ip"
 AXES_VERBOSE = False
 
 # Requests larger than this are refused (413) before Django reads their body.

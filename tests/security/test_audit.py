@@ -162,3 +162,15 @@ def test_admin_lists_the_access_log_read_only(dossier):
     assert client.get(f"/admin/engine/accesslog/{log.pk}/delete/").status_code == 403
     assert client.get("/admin/engine/accesslog/add/").status_code == 403
     assert Case.objects.filter(pk=case.pk).exists()
+
+
+def test_access_log_keeps_the_client_address_behind_a_proxy(api, dossier, settings):
+    settings.GUICHET_PROXY_COUNT = 1
+    _, case, _ = dossier
+    agent = f.agent()
+    api(agent).get(
+        f"/api/v1/cases/{case.pk}/",
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="1.1.1.1, 198.51.100.4",
+    )
+    assert AccessLog.objects.get(user=agent).ip == "198.51.100.4"

@@ -116,3 +116,34 @@ def test_limit_and_cool_off_come_from_the_environment():
         timeout=60,
     )
     assert out.stdout.split() == ["7", "1800"], out.stderr
+
+
+def _spoofed(username, password, spoof, real="203.0.113.7", remote="203.0.113.7"):
+    return APIClient(REMOTE_ADDR=remote).post(
+        "/api/v1/auth/token/",
+        {"username": username, "password": password},
+        format="json",
+        HTTP_X_FORWARDED_FOR=f"{spoof}, {real}" if real else spoof,
+    )
+
+
+def test_a_forged_x_forwarded_for_does_not_dodge_the_lock_without_proxy():
+    user = f.agent()
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        _spoofed(user.username, "mauvais", spoof=f"192.0.2.{n + 1}", real=None)
+    response = _spoofed(user.username, f.PASSWORD, spoof="192.0.2.200", real=None)
+    assert response.status_code == 429
+
+
+def test_behind_a_proxy_the_lock_follows_the_address_the_proxy_saw(settings):
+    settings.GUICHET_PROXY_COUNT = 1
+    user = f.agent()
+    proxy = "10.0.0.2"  # nginx: REMOTE_ADDR is the proxy, the client is appended to XFF
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        _spoofed(user.username, "mauvais", spoof=f"192.0.2.{n + 1}", remote=proxy)
+    assert _spoofed(user.username, f.PASSWORD, spoof="192.0.2.99", remote=proxy).status_code == 429
+    # another client behind the same proxy is not locked out
+    other_client = _spoofed(
+        user.username, f.PASSWORD, spoof="192.0.2.99", real="198.51.100.4", remote=proxy
+    )
+    assert other_client.status_code == 200
