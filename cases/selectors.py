@@ -89,6 +89,20 @@ def deadline_list(*, user) -> QuerySet[Deadline]:
     return Deadline.objects.filter(aggregate_id__in=case_ids).select_related("subject_type")
 
 
+NOTE_READERS = {R.AGENT, R.ADMIN, R.DIRECTOR, R.EPCI_PARTNER}
+
+
+def message_list(*, user, case: Case):
+    """The dossier's messages this user may read: porteurs and funders never see the
+    PETR's internal notes."""
+    from .models import Message
+
+    qs = Message.objects.filter(case=case).select_related("author").order_by("created_at", "id")
+    if user.effective_role not in NOTE_READERS:
+        qs = qs.filter(internal=False)
+    return qs
+
+
 def case_deadlines(case: Case) -> QuerySet[Deadline]:
     return (
         Deadline.objects.filter(aggregate_id=case.pk)

@@ -30,6 +30,7 @@ from cases.models import (
     User,
 )
 from cases.overlap import similar_cases
+from cases.permissions import allowed
 from engine.audit import access_record
 from engine.errors import DomainError
 from engine.models import Deadline
@@ -56,10 +57,7 @@ from .agent_forms import (
 R = User.Role
 WORKSPACE_ROLES = {R.AGENT, R.ADMIN, R.DIRECTOR, R.EPCI_PARTNER}
 TASK_ROLES = {R.AGENT, R.ADMIN}
-NOTE_READERS = {R.AGENT, R.ADMIN, R.DIRECTOR, R.EPCI_PARTNER}
-MESSAGE_WRITERS = {R.AGENT, R.ADMIN, R.DIRECTOR}
-OPINION_WRITERS = {R.AGENT, R.ADMIN, R.EPCI_PARTNER}
-EXCEPTION_WRITERS = {R.AGENT, R.ADMIN}
+MESSAGE_WRITERS = {R.AGENT, R.ADMIN, R.DIRECTOR}  # EPCI partners write internal notes only
 PAGE_SIZE = 25
 MAX_TASKS = 100
 
@@ -340,10 +338,10 @@ def case_context(request, case: Case, submitted: dict | None = None) -> dict:
         ),
         None,
     )
-    sees_notes = r in NOTE_READERS
+    sees_notes = r in selectors.NOTE_READERS
     notes, conversation = [], []
     if sees_notes:
-        for message in case.messages.select_related("author"):
+        for message in selectors.message_list(user=user, case=case):
             (notes if message.internal else conversation).append(message)
     opinion_kinds = []
     if r == R.EPCI_PARTNER:
@@ -368,7 +366,7 @@ def case_context(request, case: Case, submitted: dict | None = None) -> dict:
         return form_class(auto_id=f"{key}-%s", **kwargs)
 
     opinion_form = None
-    if r in OPINION_WRITERS and not case.is_terminal:
+    if allowed(user, "opinion_create") and not case.is_terminal:
         opinion_form = simple_form(OpinionForm, "opinion")
         opinion_form.fields["kind"].choices = [(k.value, k.label) for k in opinion_kinds]
     summary = services.plan_summary(case)
@@ -399,7 +397,9 @@ def case_context(request, case: Case, submitted: dict | None = None) -> dict:
         "message_form": simple_form(MessageForm, "message") if r in MESSAGE_WRITERS else None,
         "exception_form": (
             simple_form(ShareExceptionForm, "exception")
-            if r in EXCEPTION_WRITERS and case.organisation.is_public and not case.is_terminal
+            if allowed(user, "share_exception")
+            and case.organisation.is_public
+            and not case.is_terminal
             else None
         ),
         "deadlines": _deadline_rows(case, requests, claims, today),

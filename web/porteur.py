@@ -28,7 +28,6 @@ from cases.models import (
     Case,
     CaseState,
     FundingRequest,
-    Message,
     PaymentClaim,
     RequestState,
     User,
@@ -836,11 +835,7 @@ def _tracking(request, case, *, status=200, errors=(), **forms):
     documents = list(selectors.document_list(user=user, case=case).select_related("uploaded_by"))
     kind_choices = [(r["code"], r["label"]) for r in _required_documents(case)]
     kind_choices.append(("other", "Autre pièce"))
-    thread = list(
-        Message.objects.filter(case=case, internal=False)  # porteurs never see internal notes
-        .select_related("author")
-        .order_by("created_at", "id")
-    )
+    thread = list(selectors.message_list(user=user, case=case))
     alerts = list(
         alert_list(user=user)
         .filter(state__in=[Alert.State.OPEN, Alert.State.ACKNOWLEDGED])
