@@ -90,6 +90,20 @@ def deadline_list(*, user) -> QuerySet[Deadline]:
 
 
 NOTE_READERS = {R.AGENT, R.ADMIN, R.DIRECTOR, R.EPCI_PARTNER}
+SESSION_READERS = {R.AGENT, R.ADMIN, R.DIRECTOR, R.COMMITTEE_MEMBER}
+
+
+def session_readable(user) -> bool:
+    """LEADER committee sessions are for its members and the PETR's staff."""
+    return user.effective_role in SESSION_READERS
+
+
+def session_list(*, user):
+    from .models import CommitteeSession
+
+    if not session_readable(user):
+        return CommitteeSession.objects.none()
+    return CommitteeSession.objects.select_related("scheme")
 
 
 def message_list(*, user, case: Case):

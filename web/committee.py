@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases import committee as committee_service
+from cases import selectors
 from cases.models import (
     CommitteeDecision,
     CommitteeSession,
@@ -31,14 +32,13 @@ from cases.models import (
     User,
     Vote,
 )
+from cases.permissions import allowed
 from cases.rules import euros, percent
 from engine.errors import DomainError
 from engine.transitions import available_transitions, transition_apply
 from workflows.models import Scheme
 
 R = User.Role
-SESSION_ROLES = {R.AGENT, R.ADMIN, R.DIRECTOR, R.COMMITTEE_MEMBER}
-PLANNER_ROLES = {R.AGENT, R.ADMIN}  # display only: ``session_create`` enforces it
 PROXY_VOTER_ROLES = {R.AGENT, R.ADMIN}  # display only: ``vote_record`` enforces it
 OUTCOME_LABELS = dict(CommitteeDecision._meta.get_field("outcome").choices)
 OUTCOME_BADGES = {"selected": "ok", "adjourned": "warn", "rejected": "danger"}
@@ -58,7 +58,7 @@ def _forbidden(request, message: str, status: int = 403):
 
 
 def _may_see_sessions(user) -> bool:
-    return user.effective_role in SESSION_ROLES
+    return selectors.session_readable(user)
 
 
 def sessions_for(user):
@@ -66,7 +66,7 @@ def sessions_for(user):
     if not _may_see_sessions(user):
         return CommitteeSession.objects.none()
     agenda = FundingRequest.objects.select_related("case", "case__organisation", "scheme")
-    return CommitteeSession.objects.select_related("scheme").prefetch_related(
+    return selectors.session_list(user=user).prefetch_related(
         Prefetch(
             "members",
             queryset=User.objects.order_by("college", "interest_group", "last_name", "username"),
@@ -275,7 +275,7 @@ def session_list(request):
             request,
             "Les séances du comité LEADER sont réservées à ses membres et à l'équipe du PETR.",
         )
-    base = CommitteeSession.objects.select_related("scheme").annotate(
+    base = selectors.session_list(user=user).annotate(
         n_agenda=Count("agenda", distinct=True),
         n_members=Count("members", distinct=True),
         n_selected=Count("decisions", filter=Q(decisions__outcome="selected"), distinct=True),
@@ -295,7 +295,7 @@ def session_list(request):
             "planned": planned,
             "closed": closed,
             "waiting": waiting,
-            "may_plan": user.effective_role in PLANNER_ROLES,
+            "may_plan": allowed(user, "session_create"),
         },
     )
 
@@ -314,7 +314,7 @@ def _parse_date(raw: str) -> dt.date | None:
 @require_http_methods(["GET", "POST"])
 def session_new(request):
     user = request.user
-    if user.effective_role not in PLANNER_ROLES:
+    if not allowed(user, "session_create"):
         return _forbidden(request, "Seuls les agents du PETR planifient les séances du comité.")
     schemes = list(committee_schemes())
     members = list(committee_members())
@@ -467,7 +467,7 @@ def _parse_points(raw: str):
 @require_POST
 def vote_post(request, pk: int):
     user = request.user
-    if user.effective_role not in SESSION_ROLES:
+    if not _may_see_sessions(user):
         return _forbidden(request, "Votre rôle ne permet pas d'enregistrer un vote.")
     try:
         session = _session_or_404(request, pk)
@@ -554,7 +554,7 @@ def vote_post(request, pk: int):
 @require_POST
 def session_close(request, pk: int):
     user = request.user
-    if user.effective_role not in SESSION_ROLES:
+    if not _may_see_sessions(user):
         return _forbidden(request, "Votre rôle ne permet pas de clore une séance.")
     try:
         session = _session_or_404(request, pk)

@@ -27,7 +27,6 @@ from rest_framework.views import APIView
 from cases import committee, selectors, services
 from cases.models import (
     CaseState,
-    CommitteeSession,
     Commune,
     Opinion,
     User,
@@ -43,7 +42,6 @@ from . import serializers as ser
 from .parsers import StrictJSONParser
 
 R = User.Role
-SESSION_ROLES = {R.AGENT, R.ADMIN, R.DIRECTOR, R.COMMITTEE_MEMBER}
 MAX_COMMENT = 5000
 
 
@@ -179,9 +177,9 @@ def get_claim(user, pk: int):
 
 
 def sessions_for(user):
-    if user.effective_role not in SESSION_ROLES:
+    if not selectors.session_readable(user):
         raise DomainError("Votre rôle ne donne pas accès aux séances du comité.", code="forbidden")
-    return CommitteeSession.objects.select_related("scheme").prefetch_related(
+    return selectors.session_list(user=user).prefetch_related(
         "members", "agenda__case", "votes__member", "decisions"
     )
 
