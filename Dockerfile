@@ -7,10 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # WeasyPrint (PDF minutes and receipts) needs Pango and HarfBuzz; fonts for French text.
+# postgresql-client (15, as the server) for scripts/backup.sh and scripts/restore.sh.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 \
-      fonts-dejavu-core shared-mime-info \
+      fonts-dejavu-core shared-mime-info postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -20,6 +21,7 @@ COPY engine/ engine/
 COPY workflows/ workflows/
 COPY cases/ cases/
 COPY notifications/ notifications/
+COPY web/ web/
 COPY templates/ templates/
 COPY scripts/ scripts/
 RUN pip install -e . \
@@ -31,5 +33,7 @@ RUN pip install -e . \
 USER guichet
 ENV MEDIA_ROOT=/data/media
 EXPOSE 8000
+# Stateless: several containers of this image can serve behind one proxy (see
+# docker-compose.yml and docs/deployment.md); only MEDIA_ROOT (or the S3 bucket) is shared.
 CMD ["gunicorn", "guichet.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--access-logfile", "-"]
+     "--max-requests", "2000", "--max-requests-jitter", "200", "--access-logfile", "-"]
