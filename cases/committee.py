@@ -32,7 +32,10 @@ def interest_group_of(member) -> str:
     return member.interest_group or PUBLIC_GROUP
 
 
-def committee_size() -> int:
+def committee_size(session: CommitteeSession | None = None) -> int:
+    """Members of the committee: as frozen when ``session`` was closed, else today's."""
+    if session is not None and session.committee_size is not None:
+        return session.committee_size
     return User.objects.filter(role=User.Role.COMMITTEE_MEMBER, is_active=True).count()
 
 
@@ -55,7 +58,7 @@ def session_outcomes(session: CommitteeSession) -> Outcomes:
     scheme = session.scheme
     out = Outcomes()
     present = session.members.count()
-    total = committee_size()
+    total = committee_size(session)
     needed = (Decimal(total) * scheme.quorum_rate).quantize(Decimal("1"), rounding="ROUND_CEILING")
     if total == 0 or present < needed:
         out.problems.append(

@@ -648,6 +648,12 @@ class CommitteeSession(ConcurrentTransitionMixin, models.Model):
     )
     agenda = models.ManyToManyField(FundingRequest, related_name="committee_sessions", blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    committee_size = models.PositiveIntegerField(
+        "membres du comité à la clôture",
+        null=True,
+        blank=True,
+        help_text="Figé à la clôture : le quorum d'une séance close ne bouge plus.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

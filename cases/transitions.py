@@ -724,8 +724,13 @@ def session_close_effect(ctx: TransitionContext) -> None:
     from .committee import session_apply_outcomes
 
     session: CommitteeSession = ctx.instance
+    from .committee import committee_size
+
     session.closed_at = timezone.now()
-    CommitteeSession.objects.filter(pk=session.pk).update(closed_at=session.closed_at)
+    session.committee_size = committee_size()
+    CommitteeSession.objects.filter(pk=session.pk).update(
+        closed_at=session.closed_at, committee_size=session.committee_size
+    )
     session_apply_outcomes(session, ctx.data.pop("outcomes"))
 
 

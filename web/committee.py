@@ -239,7 +239,7 @@ def validity(session, outcomes=None) -> dict:
     """Figures of the validity check; the verdict comes from ``session_outcomes`` only."""
     outcomes = outcomes or committee_service.session_outcomes(session)
     present = len(session.members.all())
-    total = committee_service.committee_size()
+    total = committee_service.committee_size(session)
     return {
         "problems": outcomes.problems,
         "valid": not outcomes.problems,
@@ -598,7 +598,7 @@ def minutes_context(session, *, public: bool = False) -> dict:
     project the votes, the average score per criterion and the outcome; signatures."""
     items = agenda_items(session)
     present = len(session.members.all())
-    total = committee_service.committee_size()
+    total = committee_service.committee_size(session)
     return {
         "session": session,
         "public": public,

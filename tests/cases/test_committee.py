@@ -139,6 +139,22 @@ def test_quorum_boundary(agent):
     assert fr.state == RequestState.SELECTED
 
 
+def test_a_closed_session_keeps_the_committee_size_it_was_closed_with(agent):
+    from cases.committee import committee_size, session_outcomes
+
+    (fr,) = awaiting(agent)
+    everyone = members(2, agriculture=2, associations=2, entreprises=2, tourisme=2)  # 10
+    five = everyone[0::2]
+    session = session_for(agent, five)
+    vote(agent, session, fr, five, "for")
+    close(agent, session)
+    session.refresh_from_db()
+    assert session.committee_size == 10
+    members(0, agriculture=6)  # the committee grows afterwards
+    assert committee_size() == 16 and committee_size(session) == 10
+    assert session_outcomes(session).problems == []  # 5 of 10 then, still a valid session
+
+
 def test_quorum_counts_only_active_members_and_rounds_up(agent):
     (fr,) = awaiting(agent)
     everyone = members(2, agriculture=2, associations=2, entreprises=2, tourisme=1)  # 9
