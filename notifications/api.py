@@ -11,10 +11,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from guichet.api.serializers import ErrorSerializer
+
 from .ical import calendar_for, feed_token_for, feed_token_rotate
 from .models import Alert, FeedToken, Notification
 
 LIST_LIMIT = 200
+# Every error body is {"detail", "errors"?} (guichet.api.exceptions), documented as such.
+ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 404)}
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -88,7 +92,7 @@ def _subject_name(type_id) -> str | None:
 class NotificationListView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("unread", bool, description="Seulement les non lues")],
-        responses=NotificationSerializer(many=True),
+        responses={200: NotificationSerializer(many=True), **ERRORS},
     )
     def get(self, request):
         qs = Notification.objects.filter(user=request.user)
@@ -99,7 +103,10 @@ class NotificationListView(APIView):
 
 class NotificationUnreadCountView(APIView):
     @extend_schema(
-        responses=inline_serializer("UnreadCount", {"unread": serializers.IntegerField()})
+        responses={
+            200: inline_serializer("UnreadCount", {"unread": serializers.IntegerField()}),
+            **ERRORS,
+        }
     )
     def get(self, request):
         return Response(
@@ -108,7 +115,7 @@ class NotificationUnreadCountView(APIView):
 
 
 class NotificationReadView(APIView):
-    @extend_schema(request=None, responses=NotificationSerializer)
+    @extend_schema(request=None, responses={200: NotificationSerializer, **ERRORS})
     def post(self, request, pk: int):
         notification = get_object_or_404(Notification, pk=pk, user=request.user)
         if notification.read_at is None:
@@ -119,7 +126,11 @@ class NotificationReadView(APIView):
 
 class NotificationReadAllView(APIView):
     @extend_schema(
-        request=None, responses=inline_serializer("ReadAll", {"marked": serializers.IntegerField()})
+        request=None,
+        responses={
+            200: inline_serializer("ReadAll", {"marked": serializers.IntegerField()}),
+            **ERRORS,
+        },
     )
     def post(self, request):
         marked = Notification.objects.filter(user=request.user, read_at=None).update(
@@ -131,7 +142,7 @@ class NotificationReadAllView(APIView):
 class AlertListView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("kind", str), OpenApiParameter("state", str)],
-        responses=AlertSerializer(many=True),
+        responses={200: AlertSerializer(many=True), **ERRORS},
     )
     def get(self, request):
         from .alert_selectors import alert_list
@@ -144,7 +155,7 @@ class AlertListView(APIView):
 
 
 class AlertAcknowledgeView(APIView):
-    @extend_schema(request=None, responses=AlertSerializer)
+    @extend_schema(request=None, responses={200: AlertSerializer, **ERRORS})
     def post(self, request, pk: int):
         from .alert_selectors import alert_list
         from .alerts import alert_acknowledge
@@ -157,13 +168,21 @@ class AlertAcknowledgeView(APIView):
 class CalendarLinkView(APIView):
     """The caller's secret calendar URL; POST makes a new one (the old link stops working)."""
 
-    @extend_schema(responses=inline_serializer("CalendarLink", {"url": serializers.CharField()}))
+    @extend_schema(
+        responses={
+            200: inline_serializer("CalendarLink", {"url": serializers.CharField()}),
+            **ERRORS,
+        }
+    )
     def get(self, request):
         return Response({"url": self._url(request, feed_token_for(request.user))})
 
     @extend_schema(
         request=None,
-        responses=inline_serializer("CalendarLinkNew", {"url": serializers.CharField()}),
+        responses={
+            200: inline_serializer("CalendarLinkNew", {"url": serializers.CharField()}),
+            **ERRORS,
+        },
     )
     def post(self, request):
         return Response({"url": self._url(request, feed_token_rotate(request.user))})

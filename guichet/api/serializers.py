@@ -121,8 +121,8 @@ class OrganisationBriefSerializer(s.ModelSerializer):
 
 class OrganisationSerializer(s.ModelSerializer):
     kind_label = s.CharField(source="get_kind_display", read_only=True)
-    commune = s.SlugRelatedField(slug_field="insee", read_only=True)
-    epci = s.SlugRelatedField(slug_field="siren", read_only=True)
+    commune = s.SlugRelatedField(slug_field="insee", read_only=True, allow_null=True)
+    epci = s.SlugRelatedField(slug_field="siren", read_only=True, allow_null=True)
 
     class Meta:
         model = Organisation
@@ -142,8 +142,8 @@ class MeSerializer(s.ModelSerializer):
     role = s.CharField(source="effective_role", read_only=True)
     role_label = s.SerializerMethodField()
     organisation = OrganisationBriefSerializer(read_only=True, allow_null=True)
-    epci = s.SlugRelatedField(slug_field="siren", read_only=True)
-    funder = s.SlugRelatedField(slug_field="code", read_only=True)
+    epci = s.SlugRelatedField(slug_field="siren", read_only=True, allow_null=True)
+    funder = s.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = User
@@ -263,7 +263,12 @@ def financing_plan(case: Case) -> dict:
         valid=summary.valid,
         violations=[v.message for v in summary.violations],
     )
-    return FinancingPlanSerializer(plan).data
+    # One serializer for every row: building one per dossier deep-copies its fields each
+    # time, which was most of the time of a case list (bench/load.py).
+    return _PLAN_SERIALIZER.to_representation(plan)
+
+
+_PLAN_SERIALIZER = FinancingPlanSerializer()
 
 
 # ---------------------------------------------------------------- deadlines and history
@@ -353,9 +358,9 @@ class FundingRequestBriefSerializer(TransitionsMixin, s.ModelSerializer):
 class CaseListSerializer(TransitionsMixin, s.ModelSerializer):
     state_label = s.CharField(source="get_state_display", read_only=True)
     organisation = OrganisationBriefSerializer(read_only=True)
-    epci = s.SlugRelatedField(slug_field="siren", read_only=True)
+    epci = s.SlugRelatedField(slug_field="siren", read_only=True, allow_null=True)
     communes = s.SlugRelatedField(slug_field="insee", many=True, read_only=True)
-    referent_agent = s.SlugRelatedField(slug_field="username", read_only=True)
+    referent_agent = s.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     financing_plan = s.SerializerMethodField()
     funding_requests = FundingRequestBriefSerializer(many=True, read_only=True)
 
