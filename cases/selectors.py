@@ -141,5 +141,5 @@ def case_history(case: Case):
             | Q(content_type=types[PaymentClaim], object_id__in=claim_ids)
         )
         .select_related("by", "content_type")
-        .order_by("timestamp", "id")
+        .order_by("id")  # the order things were recorded in; ``timestamp`` is the event's time
     )

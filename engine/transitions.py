@@ -184,6 +184,7 @@ def transition_apply(
             method(by=actor, description=ctx.comment or None, ctx=ctx)
             ctx.target = getattr(instance, reg.state_field)
             instance.save()
+            _date_history(instance, ctx)
             if spec.closes:
                 deadlines_close(subject=instance, kinds=spec.closes)
             aggregate_id = reg.aggregate(instance)
@@ -215,6 +216,44 @@ def transition_apply(
         _reset_state(instance, reg.state_field, source)
         raise
     return instance
+
+
+def _event_time(value) -> dt.datetime | None:
+    """The moment an event dated in the past happened (noon, local time), or None."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        return None
+    if value >= timezone.localdate():
+        return None
+    return timezone.make_aware(dt.datetime.combine(value, dt.time(12, 0)))
+
+
+def _date_history(instance, ctx: TransitionContext) -> None:
+    """Events are often recorded after the fact: the history keeps the event's date (the
+    receipt date, the notification date…), never earlier than the object's previous step;
+    the moment it was recorded stays in the outbox event's ``created_at``."""
+    at = _event_time(ctx.data.get("date"))
+    if at is None:
+        return
+    from django.contrib.contenttypes.models import ContentType
+    from django_fsm_log.models import StateLog
+
+    logs = list(
+        StateLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk
+        )
+        .order_by("-id")
+        .values_list("id", "timestamp")[:2]
+    )
+    if not logs:
+        return
+    if len(logs) == 2:  # never before the previous step: the history stays in order
+        at = max(at, logs[1][1])
+    StateLog.objects.filter(pk=logs[0][0]).update(timestamp=at)
 
 
 def _lock_and_refresh(instance, state_field: str, source: str) -> None:
