@@ -114,7 +114,7 @@ def session_apply_outcomes(session: CommitteeSession, outcomes: Outcomes) -> Non
                 instance=fr,
                 name=TRANSITION_FOR_OUTCOME[item.outcome],
                 comment=f"Comité de programmation du {session.date:%d/%m/%Y}.",
-                data={"session": session.pk},
+                data={"session": session.pk, "date": session.date},
             )
 
 

@@ -469,9 +469,16 @@ class DemoBuilder:
         t = Timeline(self.today, self.rng)
 
         if target in ("idea", "scoping"):
-            self.backdate(case, self.today - dt.timedelta(days=self.rng.randint(10, 150)))
+            created = self.today - dt.timedelta(days=self.rng.randint(10, 150))
+            self.backdate(case, created)
             if target == "scoping":
-                self.apply(case, "start_scoping", agent, "Rendez-vous d'accompagnement amont.")
+                self.apply(
+                    case,
+                    "start_scoping",
+                    agent,
+                    "Rendez-vous d'accompagnement amont.",
+                    date=min(created + dt.timedelta(days=7), self.today),
+                )
                 services.opinion_create(
                     actor=agent,
                     case=self.fresh(case),
@@ -481,8 +488,8 @@ class DemoBuilder:
                     "à consolider avant le recrutement du maître d'œuvre.",
                 )
             return self.done(case)
-        self.apply(case, "open_application", porteur, "Ouverture de la demande.")
         if target == "draft" or (target == "withdrawn" and nth == 1):
+            self.apply(case, "open_application", porteur, "Ouverture de la demande.")
             self.backdate(case, self.today - dt.timedelta(days=self.rng.randint(5, 120)))
             codes = self.required_codes(schemes)
             self.upload(self.fresh(case), porteur, codes[: self.rng.randint(0, len(codes) - 1)])
@@ -523,7 +530,9 @@ class DemoBuilder:
         }
         last, low, high = anchors[target]
         d = t.anchor(last, low, high)
-        self.backdate(case, d["receipt"] - dt.timedelta(days=self.rng.randint(20, 90)))
+        opened = d["receipt"] - dt.timedelta(days=self.rng.randint(20, 90))
+        self.backdate(case, opened)
+        self.apply(case, "open_application", porteur, "Ouverture de la demande.", date=opened)
         self.upload(self.fresh(case), porteur, self.required_codes(schemes))
         self.apply(case, "submit", porteur, "Dépôt du dossier complet.", date=d["receipt"])
         if target == "submitted":
@@ -573,7 +582,7 @@ class DemoBuilder:
                 "bâtiment à valoriser.",
             )
         for fr in self.requests(case):
-            self.apply(fr, "start_instruction", self.instructor(fr))
+            self.apply(fr, "start_instruction", self.instructor(fr), date=d["complete"])
         if target == "instruction" or (target == "withdrawn" and nth == 2):
             if target == "withdrawn":
                 self.apply(
@@ -676,10 +685,16 @@ class DemoBuilder:
                 "organisation": org.pk,
                 "communes": [org.commune.insee] if org.commune_id else [],
                 "financing_plan": plan,
-                "state": "draft",
             },
         )
         self.backdate(case, receipt - dt.timedelta(days=45))
+        self.apply(
+            case,
+            "open_application",
+            porteur,
+            "Ouverture de la demande.",
+            date=receipt - dt.timedelta(days=45),
+        )
         schemes = [r["scheme"] for r in plan["resources"] if r["kind"] == "scheme"]
         self.upload(self.fresh(case), porteur, self.required_codes(schemes))
         self.apply(case, "submit", porteur, "Dépôt du dossier LEADER.", date=receipt)
@@ -693,14 +708,22 @@ class DemoBuilder:
         )
         for fr in self.requests(case):
             self.apply(
-                fr, "start_instruction", agent if fr.scheme.committee else self.instructor(fr)
+                fr,
+                "start_instruction",
+                agent if fr.scheme.committee else self.instructor(fr),
+                date=receipt + dt.timedelta(days=14),
             )
         return case, agent
 
     def to_committee(self, case: Case, agent: User, pre_score: str) -> FundingRequest:
         fr = case.funding_requests.get(scheme__code="LEADER")
         self.apply(
-            fr, "submit_to_committee", agent, "Pré-notation sur la grille.", pre_score=pre_score
+            fr,
+            "submit_to_committee",
+            agent,
+            "Pré-notation sur la grille.",
+            pre_score=pre_score,
+            date=self.fresh(case).receipt_date + dt.timedelta(days=21),
         )
         return fr
 

@@ -8,6 +8,7 @@ in the same transaction: child objects, automatic follow-up transitions.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 
 from django.db.models import Q
@@ -32,6 +33,9 @@ from .models import (
 )
 
 P, A, F = User.Role.PORTEUR, User.Role.AGENT, User.Role.FUNDER_INSTRUCTOR
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def roles(*names: str) -> frozenset[str]:
@@ -59,8 +63,11 @@ def parse_date(
     if isinstance(raw, dt.datetime):
         raw = raw.date()
     if not isinstance(raw, dt.date):
+        # Exactly YYYY-MM-DD in ASCII digits: fromisoformat alone also takes 20260101,
+        # week dates (2026-W01-1) and, from a number, 2000010100.
+        text = raw if isinstance(raw, str) else ""
         try:
-            raw = dt.date.fromisoformat(str(raw)[:10]) if len(str(raw)) == 10 else None
+            raw = dt.date.fromisoformat(text) if ISO_DATE.fullmatch(text) else None
         except ValueError:
             raw = None
         if raw is None:
@@ -336,9 +343,11 @@ register(
 # ---------------------------------------------------------------- derived dossier state
 
 
-def case_follow_up(case_id: int) -> None:
-    """Apply the dossier transitions that follow from its requests (one place only)."""
+def case_follow_up(case_id: int, *, date=None) -> None:
+    """Apply the dossier transitions that follow from its requests (one place only), dated
+    like the event that caused them."""
     case = Case.objects.get(pk=case_id)
+    data = {"date": date} if date else {}
     states = list(case.funding_requests.values_list("state", flat=True))
     if not states:
         return
@@ -351,12 +360,14 @@ def case_follow_up(case_id: int) -> None:
         transition_apply(
             instance=case,
             name="record_decisions",
+            data=data,
             comment="Automatique : toutes les demandes sont décidées.",
         )
     elif case.state == CaseState.COMPLETED and not live_grants:
         transition_apply(
             instance=case,
             name="close",
+            data=data,
             comment="Automatique : toutes les aides accordées sont versées.",
         )
     elif (
@@ -368,12 +379,13 @@ def case_follow_up(case_id: int) -> None:
         transition_apply(
             instance=case,
             name="lapse",
+            data=data,
             comment="Automatique : délai de commencement des travaux dépassé.",
         )
 
 
 def follow_up_effect(ctx: TransitionContext) -> None:
-    case_follow_up(ctx.instance.case_id)
+    case_follow_up(ctx.instance.case_id, date=ctx.data.get("date"))
 
 
 # ---------------------------------------------------------------- funding requests
@@ -669,9 +681,19 @@ def pay_effect(ctx: TransitionContext) -> None:
     FundingRequest.objects.filter(pk=fr.pk).update(amount_paid=fr.amount_paid + amount)
     fr.amount_paid += amount
     if fr.state == RequestState.COMMITTED:
-        transition_apply(instance=fr, name="start_paying", comment="Premier versement.")
+        transition_apply(
+            instance=fr,
+            name="start_paying",
+            comment="Premier versement.",
+            data={"date": claim.paid_on},
+        )
     if claim.kind == PaymentClaim.Kind.BALANCE or fr.amount_paid >= fr.amount_granted:
-        transition_apply(instance=fr, name="mark_paid", comment="Aide versée en totalité.")
+        transition_apply(
+            instance=fr,
+            name="mark_paid",
+            comment="Aide versée en totalité.",
+            data={"date": claim.paid_on},
+        )
     # FEADER claims waiting for this co-financer may move on now.
     for waiting in PaymentClaim.objects.filter(
         funding_request__case_id=fr.case_id, state=ClaimState.AWAITING_COFINANCERS
