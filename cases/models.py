@@ -202,7 +202,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
     class Meta:
         verbose_name = "dossier"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["state"]), models.Index(fields=["epci", "state"])]
+        indexes = [
+            models.Index(fields=["state"]),
+            models.Index(fields=["epci", "state"]),
+            models.Index(fields=["-created_at", "-id"], name="case_created_idx"),
+        ]
 
     def __str__(self):
         return f"{self.reference or self.pk} — {self.title}"
