@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from .calendar import next_working_day
@@ -64,32 +65,49 @@ def deadlines_close(
     return qs.update(state=state, closed_at=timezone.now())
 
 
+class _DaysUntil(models.Func):
+    """``due_on - on`` in whole days: PostgreSQL's ``date - date`` is an integer."""
+
+    arg_joiner = " - "
+    template = "(%(expressions)s)"
+    output_field = models.IntegerField()
+
+
 def deadlines_suspend(*, aggregate_id: int, kinds: Iterable[str], on: dt.date) -> int:
-    """Stop the clock: remember the days left, the due date no longer runs."""
-    count = 0
-    for deadline in Deadline.objects.filter(
+    """Stop the clock: remember the days left, the due date no longer runs.
+
+    One ``UPDATE``: days left = ``max(due_on - on, 0)``, computed by the database."""
+    return Deadline.objects.filter(
         aggregate_id=aggregate_id, kind__in=list(kinds), state=Deadline.State.OPEN
-    ):
-        deadline.days_left_when_suspended = max((deadline.due_on - on).days, 0)
-        deadline.state = Deadline.State.SUSPENDED
-        deadline.save(update_fields=["days_left_when_suspended", "state"])
-        count += 1
-    return count
+    ).update(
+        days_left_when_suspended=Greatest(
+            _DaysUntil(models.F("due_on"), models.Value(on, output_field=models.DateField())),
+            models.Value(0),
+        ),
+        state=Deadline.State.SUSPENDED,
+    )
 
 
 def deadlines_resume(*, aggregate_id: int, kinds: Iterable[str], on: dt.date) -> int:
-    """Restart the clock with the days that were left when it stopped."""
-    count = 0
-    for deadline in Deadline.objects.filter(
-        aggregate_id=aggregate_id, kind__in=list(kinds), state=Deadline.State.SUSPENDED
-    ):
-        days = deadline.days_left_when_suspended or 0
-        deadline.due_on = next_working_day(on + dt.timedelta(days=days))
-        deadline.state = Deadline.State.OPEN
-        deadline.days_left_when_suspended = None
-        deadline.save(update_fields=["due_on", "state", "days_left_when_suspended"])
-        count += 1
-    return count
+    """Restart the clock with the days that were left when it stopped.
+
+    The new due date is a working day (``engine.calendar``), computed here: one read,
+    then one ``UPDATE`` per distinct new due date (usually one), none if nothing is
+    suspended."""
+    rows = list(
+        Deadline.objects.filter(
+            aggregate_id=aggregate_id, kind__in=list(kinds), state=Deadline.State.SUSPENDED
+        ).values_list("pk", "days_left_when_suspended")
+    )
+    by_due: dict[dt.date, list[int]] = {}
+    for pk, days in rows:
+        due = next_working_day(on + dt.timedelta(days=days or 0))
+        by_due.setdefault(due, []).append(pk)
+    for due, pks in by_due.items():
+        Deadline.objects.filter(pk__in=pks).update(
+            due_on=due, state=Deadline.State.OPEN, days_left_when_suspended=None
+        )
+    return len(rows)
 
 
 def deadlines_cancel_aggregate(*, aggregate_id: int) -> int:

@@ -16,18 +16,30 @@ process row, after a row lock on the dossier (always in that order).
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.fields import get_task_ref
+from viewflow.workflow.lock import lock_scope
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from engine.errors import ConcurrentChange, DomainError
 from engine.transitions import TransitionContext, register_hook, transition_apply
 
-from .flows import CASE, FLOWS, STEPS_BY_NODE, expected_steps, flow_for
+from .flows import (
+    CASE,
+    FLOW_BY_KIND,
+    FLOWS,
+    STEPS_BY_NODE,
+    case_requests,
+    expected_steps,
+    flow_kind_for,
+)
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 HUMAN = "HUMAN"
@@ -126,53 +138,132 @@ def _replace(process: Process, case, flow_class) -> Process:
 def case_tasks_sync(case_id: int) -> Process | None:
     """Make the dossier's open agent tasks equal to ``flows.expected_steps``.
 
-    Runs inside the caller's transaction (the engine's, for a transition)."""
-    from cases.models import Case, FundingRequest
+    Runs inside the caller's transaction; takes the dossier's row lock."""
+    from cases.models import Case
 
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case_id)
-        process = case_process(case.pk)
-        if process is not None and process.status == PROCESS.DONE:
-            return process
-        flow_class = flow_for(case)
+        return _sync(case)
+
+
+def _sync(case, ctx: TransitionContext | None = None) -> Process | None:
+    """``case_tasks_sync`` for a dossier whose row the caller's transaction has locked and
+    whose fields are current (the engine's object after a transition of the dossier).
+
+    Reads, in the usual case, three sets of rows: the live process (locked), its open tasks
+    (the tracker among them) and the funding requests with their schemes (which also give
+    the kind of flow). When the expected steps equal the open tasks, nothing is written."""
+    process = _live_process_locked(case.pk)
+    if process is not None and process.status == PROCESS.DONE:
+        return process
+    requests = case_requests(case, ctx)
+    for fr in requests:
+        fr.case = case  # the locked, current dossier (what a join would read)
+    flow_class = FLOW_BY_KIND[flow_kind_for(case, requests=requests)]
+    if process is None or process.flow_class is not flow_class:
         if process is None:
             if case.is_terminal:
                 return None
             process = _start(case, flow_class)
-        elif process.flow_class is not flow_class:
+        else:
             process = _replace(process, case, flow_class)
-
         with _locked(flow_class, process.pk):
-            tracker = _tracker(process)
-            expected = set() if case.is_terminal else expected_steps(case, _reference_agent())
-            current = {}
-            for task in open_tasks(process).select_related("seed_content_type"):
-                key = _task_key(task)
-                if key in expected and key not in current:
-                    current[key] = task
-                else:
-                    _cancel(task, "L'étape ne correspond plus à l'état du dossier.")
-            missing = sorted(expected - current.keys())
-            if missing:
-                prev = tracker.flow_task.activation_class(tracker)
-                for node, subject, pk in missing:
-                    node_obj = flow_class.instance.node(node, no_obsolete=True)
-                    if node_obj is None:
-                        raise DomainError(
-                            f"Étape « {STEPS_BY_NODE[node].title} » absente du circuit "
-                            f"« {flow_class.process_title} ».",
-                            code="conflict",
-                        )
-                    seed = case if subject == CASE else FundingRequest.objects.get(pk=pk)
-                    node_obj._create(
-                        prev,
-                        tracker.token,
-                        data={"case": case.pk, "subject": subject, "subject_id": pk},
-                        seed=seed,
-                    )
-            if case.is_terminal and tracker is not None:
-                flow_class.follow.run(tracker)  # completes the tracker; End finishes it
+            _align(case, process, flow_class, requests)
+        return process
+    # The row lock is held (taken by ``_live_process_locked``); the scope keeps viewflow's
+    # deferred callbacks (``after_lock_released``) running once the work is done.
+    with lock_scope(_held, flow_class, process.pk):
+        _align(case, process, flow_class, requests)
     return process
+
+
+def _held(flow_class, process_pk):
+    """A ``lock_impl`` for a process row this transaction has already locked."""
+    return nullcontext()
+
+
+def _live_process_locked(case_id: int) -> Process | None:
+    """``case_process`` and the process lock in one statement: ``SELECT … FOR UPDATE
+    NOWAIT`` on the process row, in the caller's transaction (no savepoint). Every writer
+    of a dossier's process holds the dossier's row lock first, so under that lock the
+    process row is free; if something else holds it, a 409 as with ``_locked``."""
+    try:
+        return (
+            Process.objects.select_for_update(nowait=True)
+            .filter(
+                flow_class__in=FLOWS,
+                artifact_content_type=_case_ct(),
+                artifact_object_id=case_id,
+            )
+            .exclude(status=PROCESS.CANCELED)
+            .order_by("-created", "-pk")
+            .first()
+        )
+    except DatabaseError:
+        raise ConcurrentChange(
+            "Le dossier est en cours de traitement par quelqu'un d'autre : réessayez."
+        ) from None
+
+
+def _drop_stale_fk_caches(instance) -> None:
+    """The engine refreshes a locked row's columns in place, not the related objects it
+    may have cached: forget those that no longer match their column."""
+    for f in instance._meta.concrete_fields:
+        if f.many_to_one and f.is_cached(instance):
+            cached = f.get_cached_value(instance)
+            if getattr(cached, "pk", None) != getattr(instance, f.attname):
+                f.delete_cached_value(instance)
+
+
+def _align(case, process: Process, flow_class, requests) -> None:
+    """Under the process lock: cancel the open tasks that no longer apply, open the
+    missing ones, end the process when the dossier is final. No write when in step."""
+    _drop_stale_fk_caches(case)
+    process.artifact = case  # task_owner reads the dossier through the process
+    follow = get_task_ref(flow_class.follow)
+    tracker = None
+    human = []
+    for task in (
+        Task.objects.filter(process=process, status__in=OPEN)
+        .select_related("seed_content_type")
+        .order_by("pk")
+    ):
+        task.process = process
+        if task.flow_task_type == HUMAN:
+            human.append(task)
+        if tracker is None and task.status == STATUS.NEW and get_task_ref(task.flow_task) == follow:
+            tracker = task
+    expected = (
+        set() if case.is_terminal else expected_steps(case, _reference_agent(), requests=requests)
+    )
+    current = {}
+    for task in human:
+        key = _task_key(task)
+        if key in expected and key not in current:
+            current[key] = task
+        else:
+            _cancel(task, "L'étape ne correspond plus à l'état du dossier.")
+    missing = sorted(expected - current.keys())
+    if missing:
+        by_pk = {fr.pk: fr for fr in requests}
+        prev = tracker.flow_task.activation_class(tracker)
+        for node, subject, pk in missing:
+            node_obj = flow_class.instance.node(node, no_obsolete=True)
+            if node_obj is None:
+                raise DomainError(
+                    f"Étape « {STEPS_BY_NODE[node].title} » absente du circuit "
+                    f"« {flow_class.process_title} ».",
+                    code="conflict",
+                )
+            seed = case if subject == CASE else by_pk[pk]
+            node_obj._create(
+                prev,
+                tracker.token,
+                data={"case": case.pk, "subject": subject, "subject_id": pk},
+                seed=seed,
+            )
+    if case.is_terminal and tracker is not None:
+        flow_class.follow.run(tracker)  # completes the tracker; End finishes it
 
 
 def _case_id_of(instance) -> list[int]:
@@ -188,8 +279,17 @@ def _case_id_of(instance) -> list[int]:
 
 
 def tasks_sync_hook(ctx: TransitionContext) -> None:
+    """In the engine's transaction (no savepoint of its own: a failure rolls the whole
+    transition back). A dossier's own transition reuses the engine's object, locked and
+    refreshed; for a funding request or a session, each dossier row is locked here (after
+    the subject's own row: the engine's order)."""
+    from cases.models import Case
+
+    if isinstance(ctx.instance, Case):
+        _sync(ctx.instance, ctx)
+        return
     for case_id in _case_id_of(ctx.instance):
-        case_tasks_sync(case_id)
+        _sync(Case.objects.select_for_update().get(pk=case_id), ctx)
 
 
 def _on_case_created(sender, instance, created, raw=False, **kwargs):

@@ -29,15 +29,17 @@ check_completeness     dossier          submitted           declare_complete,
 start_instruction      funding request  requested (and      start_instruction
                                         dossier in
                                         instruction)
-present_to_committee   funding request  instructing         submit_to_committee
-(LEADER only)
+present_to_committee   funding request  instructing (and    submit_to_committee
+(LEADER only)                           dossier in
+                                        instruction)
 resume_instruction     funding request  adjourned           resume_instruction
 (LEADER only)
 =====================  ===============  ==================  ================================
 
 A step is open exactly when its subject is in its state and one of its transitions is in
 ``engine.transitions.available_transitions(subject, <an agent>)`` (plus the dossier in
-instruction for ``start_instruction``, a guard the engine only checks when applied).
+instruction for ``start_instruction`` and ``present_to_committee``, a guard the engine
+only checks when applied).
 
 What else an agent may do but is not a task (``SIDE_ACTIONS``): withdraw a dossier or a
 request (any live state), request documents during instruction, declare the start or
@@ -121,6 +123,7 @@ AGENT_STEPS: tuple[AgentStep, ...] = (
         "Instruire et présenter au comité",
         "Instruire la demande LEADER, la pré-noter sur la grille de sélection et "
         "l'inscrire au comité de programmation.",
+        ready=_case_in_instruction,
         leader_only=True,
     ),
     AgentStep(
@@ -220,35 +223,61 @@ FLOWS = (StandardFlow, LeaderFlow)
 FLOW_BY_KIND = {STANDARD: StandardFlow, LEADER: LeaderFlow}
 
 
-def flow_kind_for(case) -> str:
+def case_requests(case, ctx=None) -> list:
+    """The dossier's funding requests with their schemes.
+
+    With ``ctx`` (the context of the transition whose hooks are running), read once for
+    all the hooks of that transition: hooks run after the transition's effects, and none
+    of them changes a funding request."""
+    cache = None
+    if ctx is not None:
+        cache = ctx.__dict__.setdefault("_workflows_case_requests", {})
+        if case.pk in cache:
+            return cache[case.pk]
+    requests = list(case.funding_requests.select_related("scheme"))
+    if cache is not None:
+        cache[case.pk] = requests
+    return requests
+
+
+def flow_kind_for(case, requests=None) -> str:
     """``leader`` when a scheme of the dossier goes through the LEADER committee.
 
     After submission the schemes are those of the funding requests; before, those
-    wished for in the financing plan."""
+    wished for in the financing plan. ``requests``: the dossier's funding requests with
+    their schemes, when the caller has them (saves their query)."""
+    from django.db.models import Q
+
     from workflows.models import Scheme
 
-    schemes = Scheme.objects.filter(requests__case=case)
-    if not schemes.exists():
-        schemes = Scheme.objects.filter(resourceline__case=case)
-    if schemes.filter(flow_kind=LEADER).exists() or schemes.filter(committee=True).exists():
-        return LEADER
-    return STANDARD
+    if requests is None:
+        requests = case_requests(case)
+    if requests:
+        leader = any(fr.scheme.flow_kind == LEADER or fr.scheme.committee for fr in requests)
+    else:
+        leader = (
+            Scheme.objects.filter(resourceline__case=case)
+            .filter(Q(flow_kind=LEADER) | Q(committee=True))
+            .exists()
+        )
+    return LEADER if leader else STANDARD
 
 
 def flow_for(case) -> type[flow.Flow]:
     return FLOW_BY_KIND[flow_kind_for(case)]
 
 
-def expected_steps(case, agent) -> set[tuple[str, str, int]]:
+def expected_steps(case, agent, requests=None) -> set[tuple[str, str, int]]:
     """The agent steps the dossier needs now: ``{(node, subject, subject_pk)}``.
 
     Derived from what ``available_transitions`` allows ``agent`` (any user of role
-    ``agent``) on the dossier and on each of its funding requests."""
+    ``agent``) on the dossier and on each of its funding requests (``requests``: those
+    already loaded with their schemes, each with ``.case`` the dossier; else read here)."""
     from engine.transitions import available_transitions
 
-    subjects = [(CASE, case)] + [
-        (REQUEST, fr) for fr in case.funding_requests.select_related("scheme", "case")
-    ]
+    if requests is None:
+        requests = case.funding_requests.select_related("scheme", "case")
+    subjects = [(CASE, case)] + [(REQUEST, fr) for fr in requests]
     expected = set()
     for kind, subject in subjects:
         allowed = set(available_transitions(subject, agent))

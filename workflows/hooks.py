@@ -9,7 +9,8 @@ from engine.calendar import period_end
 from engine.deadlines import deadline_open, deadlines_close, deadlines_resume, deadlines_suspend
 from engine.transitions import TransitionContext, register_hook
 
-from .definitions import COMMON, Open, definition_for
+from .definitions import COMMON, DEFINITIONS, Open, definition_for
+from .flows import case_requests
 
 UNDECIDED = {"requested", "instructing", "awaiting_committee", "selected", "adjourned"}
 GRANTED = {"granted", "committed", "paying"}
@@ -48,13 +49,33 @@ def _concerned(fr, kind: str, request) -> bool:
     return fr.state in (UNDECIDED if kind == "implicit_decision" else GRANTED)
 
 
+def _rule_keys() -> frozenset[str]:
+    """Every transition key some definition acts on: any other transition has nothing to
+    plan (most of them)."""
+    keys = {c.on for c in COMMON.clocks} | {c.on for c in COMMON.closes}
+    for definition in (COMMON, *DEFINITIONS.values()):
+        keys |= {rule.on for rule in definition.opens}
+    return frozenset(keys)
+
+
+RULE_KEYS = _rule_keys()
+# keys of the scheme definitions' own rules: only those need each request's kind of flow
+SCHEME_RULE_KEYS = frozenset(rule.on for d in DEFINITIONS.values() for rule in d.opens)
+
+
 def plan_deadlines(ctx: TransitionContext) -> None:
+    key = f"{ctx.instance._meta.model_name}.{ctx.name}"
+    if key not in RULE_KEYS:
+        return
     case, request = _case_and_requests(ctx.instance)
     if case is None:
         return
-    key = f"{ctx.instance._meta.model_name}.{ctx.name}"
     start = _event_date(ctx)
-    requests = list(case.funding_requests.select_related("scheme"))
+
+    def requests() -> list:
+        """The dossier's funding requests with their schemes, read when needed (once per
+        transition: the agent tasks' hook shares them)."""
+        return case_requests(case, ctx)
 
     for clock in COMMON.clocks:
         if clock.on == key:
@@ -71,7 +92,7 @@ def plan_deadlines(ctx: TransitionContext) -> None:
         elif close.per == "self" and request is not None and ctx.instance is request:
             deadlines_close(subject=request, kinds=close.kinds)
         else:
-            targets = [request] if request is not None else requests
+            targets = [request] if request is not None else requests()
             for fr in targets:
                 deadlines_close(subject=fr, kinds=close.kinds)
 
@@ -79,7 +100,7 @@ def plan_deadlines(ctx: TransitionContext) -> None:
         if rule.on != key:
             continue
         if rule.per == "case":
-            dues = [d for d in (_due(rule, fr.scheme, start) for fr in requests) if d]
+            dues = [d for d in (_due(rule, fr.scheme, start) for fr in requests()) if d]
             if dues:
                 deadline_open(
                     subject=case,
@@ -90,10 +111,12 @@ def plan_deadlines(ctx: TransitionContext) -> None:
                     expiry_transition=rule.expiry,
                 )
         else:
-            for fr in requests:
+            for fr in requests():
                 if _concerned(fr, rule.kind, request):
                     _open_on_request(rule, fr, case, start)
-    for fr in requests:
+    if key not in SCHEME_RULE_KEYS:
+        return
+    for fr in requests():
         for rule in definition_for(fr.scheme.flow_kind).opens:
             if rule.on == key and _concerned(fr, rule.kind, request):
                 _open_on_request(rule, fr, case, start)
