@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -44,9 +45,18 @@ MAX_LINES = 100
 # ---------------------------------------------------------------- helpers
 
 
+# A number written with ASCII digits only: no "1_000", no Arabic-Indic or full-width digits.
+MONEY_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+
+
 def _money(value, where: str) -> Decimal:
     try:
-        amount = Decimal(str(value))
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+            raise TypeError
+        text = str(value).strip()
+        if not MONEY_TEXT.fullmatch(text):
+            raise InvalidOperation
+        amount = Decimal(text)
         if not amount.is_finite():
             raise InvalidOperation
     except (InvalidOperation, TypeError, ValueError):
@@ -54,7 +64,8 @@ def _money(value, where: str) -> Decimal:
             f"{where} : montant invalide (ex. 12500.00).",
             errors={"financing_plan": [f"{where} : montant invalide."]},
         ) from None
-    if abs(amount) >= Decimal("1e12"):
+    # copy_abs, not abs(): no arithmetic context, so 1e999999999999999999 cannot overflow.
+    if amount.copy_abs() >= Decimal("1e12"):
         raise DomainError(
             f"{where} : montant invraisemblable.",
             errors={"financing_plan": [f"{where} : montant trop élevé."]},
@@ -68,7 +79,11 @@ def _money(value, where: str) -> Decimal:
 
 
 def _text(value, *, field: str, label: str, max_length: int, required: bool = False) -> str:
-    text = "" if value is None else str(value).strip()
+    if value is not None and not isinstance(value, str):  # a list or a number is no label
+        raise DomainError(
+            f"{label[0].upper() + label[1:]} : texte attendu.", errors={field: ["Texte attendu."]}
+        )
+    text = "" if value is None else value.strip()
     if required and not text:
         raise DomainError(f"Indiquez {label}.", errors={field: ["Ce champ est obligatoire."]})
     if len(text) > max_length:
@@ -167,16 +182,9 @@ def _parse_plan(plan) -> tuple[list[dict], list[dict]]:
     return expenses, resources
 
 
-def _check_plan_or_raise(case: Case) -> rules.PlanSummary:
-    expenses, resources = rules.lines_from_rows(
-        case.expenses.all(), case.resources.select_related("scheme")
-    )
-    summary = rules.check_plan(
-        expenses,
-        resources,
-        public_owner=case.organisation.is_public,
-        own_share_exception=case.own_share_exception,
-    )
+def plan_check(case: Case) -> rules.PlanSummary:
+    """The plan's summary, or a DomainError listing every rule it breaks (in French)."""
+    summary = plan_summary(case)
     if summary.violations:
         raise DomainError(
             "Plan de financement non conforme : " + " ".join(rules.plan_messages(summary)),
@@ -199,7 +207,7 @@ def _replace_plan(case: Case, plan) -> None:
     if case.state not in (CaseState.IDEA, CaseState.SCOPING, CaseState.DRAFT):
         # The rules bind from submit on: a plan changed afterwards stays valid, and the
         # requests follow their lines (no scheme may be added or dropped after submit).
-        _check_plan_or_raise(case)
+        plan_check(case)
         requested = {fr.scheme_id: fr for fr in case.funding_requests.all()}
         lines = {r["scheme"].pk: r for r in resources if r["scheme"] is not None}
         if set(requested) != set(lines):
@@ -383,7 +391,9 @@ def case_record_share_exception(*, actor, case: Case, reason: str) -> Case:
 
 
 def plan_summary(case: Case) -> rules.PlanSummary:
-    expenses, resources = rules.lines_from_rows(case.expenses.all(), case.resources.all())
+    expenses, resources = rules.lines_from_rows(
+        case.expenses.all(), case.resources.select_related("scheme")
+    )
     return rules.check_plan(
         expenses,
         resources,

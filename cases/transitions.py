@@ -159,24 +159,12 @@ def authorize_claim(user, claim: PaymentClaim, spec: TransitionSpec) -> bool:
 def submit_guard(ctx: TransitionContext) -> None:
     case: Case = ctx.instance
     day = parse_date(ctx, default=timezone.localdate(), label="date de réception")
-    expenses, resources = rules.lines_from_rows(
-        case.expenses.all(), case.resources.select_related("scheme")
-    )
-    summary = rules.check_plan(
-        expenses,
-        resources,
-        public_owner=case.organisation.is_public,
-        own_share_exception=case.own_share_exception,
-    )
-    if summary.violations:
-        raise DomainError(
-            "Plan de financement non conforme : " + " ".join(rules.plan_messages(summary)),
-            code="guard",
-            errors={"financing_plan": rules.plan_messages(summary)},
-        )
+    from .services import plan_check
+
+    plan_check(case)
     attached = set(case.documents.values_list("kind", flat=True))
     missing = []
-    for res in resources:
+    for res in case.resources.select_related("scheme"):
         if res.scheme is None:
             continue
         for doc in res.scheme.required_documents or []:
