@@ -31,6 +31,7 @@ from .models import (
     RequestState,
     User,
 )
+from .services import plan_check
 
 P, A, F = User.Role.PORTEUR, User.Role.AGENT, User.Role.FUNDER_INSTRUCTOR
 
@@ -159,8 +160,6 @@ def authorize_claim(user, claim: PaymentClaim, spec: TransitionSpec) -> bool:
 def submit_guard(ctx: TransitionContext) -> None:
     case: Case = ctx.instance
     day = parse_date(ctx, default=timezone.localdate(), label="date de réception")
-    from .services import plan_check
-
     plan_check(case)
     attached = set(case.documents.values_list("kind", flat=True))
     missing = []
