@@ -72,10 +72,80 @@ def check_page(page, name: str) -> None:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         """async () => await axe.run(document, {runOnly: {type: 'tag',
-             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"""
+             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+             resultTypes: ['violations']})"""
     )
     bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
     assert not bad, f"{name}: " + "; ".join(
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
         for v in bad
     )
+
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Logins are not what these tests measure: a cheap hasher keeps the suite fast."""
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Open another browser context (another user, or nobody) on the live server."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(
+            base_url=live_server.url,
+            locale="fr-FR",
+            viewport={"width": 1280, "height": 900},
+            bypass_csp=True,
+            accept_downloads=True,
+        )
+        contexts.append(context)
+        p = context.new_page()
+        p.set_default_timeout(15000)
+        return p
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def tiny_pdf(tmp_path):
+    """make(name) → the path of a small file that really is a PDF (magic bytes checked)."""
+
+    def make(name: str) -> Path:
+        path = tmp_path / name
+        path.write_bytes(
+            b"%PDF-1.4\n%guichet navigateur\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+        )
+        return path
+
+    return make
+
+
+def text(page, selector: str = "main") -> str:
+    """The visible text of a region, spaces normalised (French numbers use NBSP)."""
+    return re.sub(r"\s+", " ", page.locator(selector).first.inner_text().replace("\u202f", " "))
+
+
+def focused(page) -> dict:
+    return page.evaluate(
+        """() => { const e = document.activeElement;
+             return {id: e.id, tag: e.tagName.toLowerCase(), text: (e.textContent || '').trim(),
+                     name: e.getAttribute('name'), type: e.getAttribute('type')}; }"""
+    )
+
+
+def tab_to(page, matches, limit: int = 150, key: str = "Tab") -> dict:
+    """Press Tab until the focused element satisfies ``matches`` (keyboard-only travel)."""
+    for _ in range(limit):
+        page.keyboard.press(key)
+        now = focused(page)
+        if matches(now):
+            return now
+    raise AssertionError(f"focus never reached the target after {limit} × {key}")
