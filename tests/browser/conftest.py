@@ -29,6 +29,21 @@ ARGS = [
 ]
 
 
+def AXE_SOURCE(_cache=[]) -> str:  # noqa: B006, N802 — read once
+    if not _cache:
+        _cache.append(AXE.read_text())
+    return _cache[0]
+
+
+def _watch_csp(page) -> None:
+    """Pages run under the application's real CSP: record anything it blocks."""
+    page.csp_errors = []
+    page.on(
+        "console",
+        lambda m: page.csp_errors.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
@@ -47,9 +62,9 @@ def page(browser, live_server):
         base_url=live_server.url,
         locale="fr-FR",
         viewport={"width": 1280, "height": 900},
-        bypass_csp=True,  # lets the test inject axe-core; the app's own pages run under CSP
     )
     page = context.new_page()
+    _watch_csp(page)
     page.set_default_timeout(15000)
     yield page
     context.close()
@@ -69,7 +84,10 @@ def check_page(page, name: str) -> None:
     page.screenshot(
         path=str(SHOTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"), full_page=True
     )
-    page.add_script_tag(path=str(AXE))
+    assert not page.csp_errors, f"{name}: blocked by the Content-Security-Policy: {page.csp_errors}"
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        # Evaluated through the DevTools protocol: the page keeps its real CSP (no bypass).
+        page.evaluate(AXE_SOURCE())
     result = page.evaluate(
         """async () => await axe.run(document, {runOnly: {type: 'tag',
              values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
@@ -101,11 +119,11 @@ def new_page(browser, live_server):
             base_url=live_server.url,
             locale="fr-FR",
             viewport={"width": 1280, "height": 900},
-            bypass_csp=True,
             accept_downloads=True,
         )
         contexts.append(context)
         p = context.new_page()
+        _watch_csp(p)
         p.set_default_timeout(15000)
         return p
 
