@@ -175,20 +175,27 @@ def _domain_errors(exc: DomainError, form=None, fields=()) -> list[str]:
     return rest
 
 
+LINE_KINDS = {"dep": "Dépense", "res": "Ressource"}  # prefixes of the plan's formsets
+
+
 def error_summary(*forms) -> list[tuple[str, str]]:
     """[(anchor, message)] of the forms' errors, in field order, for the error summary."""
     out = []
     for form in forms:
         if form is None:
             continue
-        for sub in getattr(form, "forms", [form]):
+        line_kind = LINE_KINDS.get(getattr(form, "prefix", None))
+        for index, sub in enumerate(getattr(form, "forms", [form]), start=1):
+            line = f"{line_kind} n° {index} — " if line_kind else ""
             for name, errors in sub.errors.items():
                 if name == "__all__":
-                    out.extend(("", str(e)) for e in errors)
+                    out.extend(("", f"{line}{e}") for e in errors)
                     continue
                 field_id = sub[name].auto_id if name in sub.fields else ""
                 label = sub.fields[name].label if name in sub.fields else ""
-                out.extend((field_id, f"{label} : {e}" if label else str(e)) for e in errors)
+                out.extend(
+                    (field_id, f"{line}{label} : {e}" if label else f"{line}{e}") for e in errors
+                )
         if hasattr(form, "non_form_errors"):
             out.extend(("", str(e)) for e in form.non_form_errors())
     return out
@@ -252,6 +259,7 @@ def _plan_view(case, summary) -> dict:
         "public_rate": rules.percent(summary.public_aid_rate),
         "gap": rules.euros(abs(summary.total_resources - summary.total_eligible)),
         "balanced": summary.total_resources == summary.total_eligible,
+        "empty": not summary.total_eligible and not summary.total_resources,
         "violations": rules.plan_messages(summary),
     }
 
