@@ -20,10 +20,11 @@ import time
 import psycopg
 import pytest
 
-from .support import ROOT, PrivatePostgres, manage, project_env, wait_for
+from .support import PG_BIN, ROOT, PrivatePostgres, manage, project_env, wait_for
 
 pytestmark = pytest.mark.skipif(
-    not shutil.which("runuser") and not (ROOT / ".venv").exists(), reason="needs runuser"
+    not (PG_BIN / "initdb").exists() or not shutil.which("runuser"),
+    reason="needs PostgreSQL 15 server binaries and runuser",
 )
 COUNT = 24
 CASE_PATH = ["open_application", "submit", "declare_complete", "record_decisions"]
