@@ -391,9 +391,13 @@ def case_record_share_exception(*, actor, case: Case, reason: str) -> Case:
 
 
 def plan_summary(case: Case) -> rules.PlanSummary:
-    expenses, resources = rules.lines_from_rows(
-        case.expenses.all(), case.resources.select_related("scheme")
+    prefetched = getattr(case, "_prefetched_objects_cache", {})
+    lines = (
+        case.resources.all()
+        if "resources" in prefetched
+        else (case.resources.select_related("scheme"))
     )
+    expenses, resources = rules.lines_from_rows(case.expenses.all(), lines)
     return rules.check_plan(
         expenses,
         resources,

@@ -39,4 +39,10 @@ export SECRET_KEY="test-secret-key"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python manage.py makemigrations --check --dry-run
-.venv/bin/python -m pytest "$@"
+if [ "$#" -gt 0 ]; then
+  exec .venv/bin/python -m pytest "$@"
+fi
+# The browser tests run in a session of their own: Playwright's event loop must not live
+# beside the other tests' database handling.
+.venv/bin/python -m pytest --ignore=tests/browser -p no:cacheprovider
+.venv/bin/python -m pytest tests/browser -p no:cacheprovider
