@@ -161,6 +161,8 @@ def reminder_send(reminder_id: int, *, today: dt.date | None = None) -> bool:
             .first()
         )
         if reminder is None:
+            if Reminder.objects.filter(pk=reminder_id, state=Reminder.State.PENDING).exists():
+                raise ReminderBusy(reminder_id)  # someone holds it: a sender, or a dead one
             return False
         deadline = reminder.deadline
         if deadline.state != Deadline.State.OPEN or deadline.due_on != reminder.due_on:
@@ -215,11 +217,20 @@ def reminder_send(reminder_id: int, *, today: dt.date | None = None) -> bool:
         return True
 
 
-def reminders_send(ids, *, today: dt.date | None = None) -> int:
+class ReminderBusy(Exception):
+    """The reminder is pending but locked by another transaction: a sender still at work,
+    or one that died and whose session the database has not closed yet. Try again later."""
+
+
+def reminders_send(ids, *, today: dt.date | None = None, busy: list | None = None) -> int:
+    """Send these reminders; the ids found busy are appended to ``busy`` for a retry."""
     sent = 0
     for reminder_id in ids:
         try:
             sent += reminder_send(reminder_id, today=today)
+        except ReminderBusy:
+            if busy is not None:
+                busy.append(reminder_id)
         except Exception:  # one failing delivery must not block the others; retried later
             log.exception("reminder %s not sent", reminder_id)
     return sent

@@ -10,11 +10,15 @@ def relay_outbox():
     return outbox_relay()
 
 
-@shared_task(name="notifications.send_reminders", acks_late=True)
-def send_reminders(ids):
+@shared_task(name="notifications.send_reminders", acks_late=True, bind=True, max_retries=20)
+def send_reminders(self, ids):
     from .reminders import reminders_send
 
-    return reminders_send(ids)
+    busy: list[int] = []
+    sent = reminders_send(ids, busy=busy)
+    if busy:  # held by another sender, or by a dead one the database has not released yet
+        raise self.retry(args=[busy], countdown=5)
+    return sent
 
 
 @shared_task(name="notifications.periodic_sweep", acks_late=True)
