@@ -3,16 +3,12 @@ delivered again and the reminder reaches the recipient exactly once (real SMTP t
 
 import asyncio
 import datetime as dt
-import os
 import signal
 import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.db import connection
 from django.utils import timezone
 
 from engine.deadlines import deadline_open
@@ -21,13 +17,14 @@ from notifications.dispatch import enqueue
 from notifications.models import Reminder
 from notifications.reminders import reminders_plan, reminders_send
 from notifications.tasks import send_reminders
+from tests.faults.support import celery_worker
+from tests.faults.test_celery_faults import worker_env
 
 from .builders import people
 from .celery_support import celery_app, free_port, wait_for
 from .test_delivery import _draft
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class StallingHandler:
@@ -49,44 +46,8 @@ class StallingHandler:
         return "250 OK"
 
 
-def _worker(smtp_port: int, broker: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(
-            **{k: connection.settings_dict[k] or "" for k in ("USER", "HOST", "PORT", "NAME")}
-        ),
-        "REDIS_URL": broker,
-        "CELERY_BROKER_URL": broker,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_port),
-        "GUICHET_BROKER_VISIBILITY_TIMEOUT": "2",
-        "DJANGO_SETTINGS_MODULE": "guichet.settings",
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "guichet",
-            "worker",
-            "-P",
-            "solo",
-            "-c",
-            "1",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def _worker(smtp_port: int, broker: str, name: str) -> subprocess.Popen:
+    return celery_worker(worker_env(broker, smtp_port), name=name)
 
 
 def test_worker_killed_mid_send_delivers_exactly_once(settings, broker_url):
@@ -113,7 +74,7 @@ def test_worker_killed_mid_send_delivers_exactly_once(settings, broker_url):
         with celery_app(broker) as app:
             app.control.purge()
             enqueue(send_reminders, ids)
-            first = _worker(smtp_port, broker)
+            first = _worker(smtp_port, broker, "w1")
             assert handler.entered.wait(90), "the worker never reached the SMTP server"
             first.send_signal(signal.SIGKILL)
             first.wait(10)
@@ -122,7 +83,7 @@ def test_worker_killed_mid_send_delivers_exactly_once(settings, broker_url):
             assert wait_for(lambda: Reminder.objects.get(pk=ids[0]).state == "pending", 10)
             assert handler.delivered == []
 
-            second = _worker(smtp_port, broker)  # the unacknowledged task comes back
+            second = _worker(smtp_port, broker, "w2")  # the unacknowledged task comes back
             sent = lambda: Reminder.objects.get(pk=ids[0]).state == "sent"  # noqa: E731
             if not wait_for(sent, 30):
                 # The broker has not handed the task back yet: the beat pass re-plans every
