@@ -82,6 +82,19 @@ def sessions_for(user):
     )
 
 
+RESERVED = "Les séances du comité LEADER sont réservées à ses membres et à l'équipe du PETR."
+
+
+def _readable_session(request, pk):
+    """(session, None), or (None, the page refusing it: 403 for the role, 404 if unknown)."""
+    if not _may_see_sessions(request.user):
+        return None, _forbidden(request, RESERVED)
+    try:
+        return _session_or_404(request, pk), None
+    except DomainError as exc:
+        return None, _forbidden(request, exc.message, status=404)
+
+
 def _session_or_404(request, pk):
     session = sessions_for(request.user).filter(pk=pk).first()
     if session is None:
@@ -273,7 +286,7 @@ def session_list(request):
     if not _may_see_sessions(user):
         return _forbidden(
             request,
-            "Les séances du comité LEADER sont réservées à ses membres et à l'équipe du PETR.",
+            RESERVED,
         )
     base = selectors.session_list(user=user).annotate(
         n_agenda=Count("agenda", distinct=True),
@@ -440,15 +453,9 @@ def _session_page(request, session, *, status=200, form_item=None, close_error=N
 @login_required
 @require_GET
 def session_detail(request, pk: int):
-    if not _may_see_sessions(request.user):
-        return _forbidden(
-            request,
-            "Les séances du comité LEADER sont réservées à ses membres et à l'équipe du PETR.",
-        )
-    try:
-        session = _session_or_404(request, pk)
-    except DomainError as exc:
-        return _forbidden(request, exc.message, status=404)
+    session, refused = _readable_session(request, pk)
+    if refused:
+        return refused
     return _session_page(request, session)
 
 
@@ -646,15 +653,9 @@ def minutes_response(session, *, public: bool = False):
 @login_required
 @require_GET
 def session_minutes(request, pk: int):
-    if not _may_see_sessions(request.user):
-        return _forbidden(
-            request,
-            "Les séances du comité LEADER sont réservées à ses membres et à l'équipe du PETR.",
-        )
-    try:
-        session = _session_or_404(request, pk)
-    except DomainError as exc:
-        return _forbidden(request, exc.message, status=404)
+    session, refused = _readable_session(request, pk)
+    if refused:
+        return refused
     if session.state != SessionState.CLOSED:
         return _forbidden(
             request,
