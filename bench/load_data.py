@@ -232,28 +232,48 @@ def build(n: int, *, seed: int = 2026, pool_per_epci: int = 400, tasks_sample: i
     orgs = []
     for c in communes:
         orgs.append(
-            Organisation(name=f"Commune de {c.name}", kind="commune", commune=c, epci=c.epci)
+            Organisation(
+                name=f"Commune de {c.name}",
+                kind="commune",
+                commune=c,
+                epci=c.epci,
+                territory_id=c.epci.territory_id,
+            )
         )
     for e in epcis:
-        orgs.append(Organisation(name=e.name, kind="epci", epci=e))
+        orgs.append(Organisation(name=e.name, kind="epci", epci=e, territory_id=e.territory_id))
     for i in range(1900):
         c = rnd.choice(communes)
         orgs.append(
             Organisation(
-                name=f"Association {i:04d} de {c.name}", kind="association", commune=c, epci=c.epci
+                name=f"Association {i:04d} de {c.name}",
+                kind="association",
+                commune=c,
+                epci=c.epci,
+                territory_id=c.epci.territory_id,
             )
         )
     for i in range(1000):
         c = rnd.choice(communes)
         orgs.append(
-            Organisation(name=f"SARL {i:04d} ({c.name})", kind="company", commune=c, epci=c.epci)
+            Organisation(
+                name=f"SARL {i:04d} ({c.name})",
+                kind="company",
+                commune=c,
+                epci=c.epci,
+                territory_id=c.epci.territory_id,
+            )
         )
     Organisation.objects.bulk_create(orgs, batch_size=2000)
     orgs = list(Organisation.objects.order_by("pk"))
     agents = {}
     for e in epcis:
         agents[e.pk] = User(
-            username=f"bench.agent.{e.siren}", role="agent", epci=e, password=hashed
+            username=f"bench.agent.{e.siren}",
+            role="agent",
+            epci=e,
+            territory_id=e.territory_id,
+            password=hashed,
         )
     User.objects.bulk_create(agents.values())
     agents = {u.epci_id: u for u in User.objects.filter(username__startswith="bench.agent.")}
@@ -326,6 +346,7 @@ def build(n: int, *, seed: int = 2026, pool_per_epci: int = 400, tasks_sample: i
                 "theme": rnd.choice(THEMES),
                 "organisation_id": org.pk,
                 "epci_id": org.epci_id,
+                "territory_id": org.territory_id,
                 "referent_agent_id": referent,
                 "state": state,
                 "receipt_date": receipt,

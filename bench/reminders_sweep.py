@@ -69,7 +69,8 @@ def load(today: dt.date) -> None:
         username="bench-porteur", role="porteur", organisation=org, email="porteur@example.org"
     )
     cases = Case.objects.bulk_create(
-        Case(title=f"Dossier {i}", organisation=org) for i in range(1000)
+        Case(title=f"Dossier {i}", organisation=org, territory_id=org.territory_id)
+        for i in range(1000)
     )
     case_type = ContentType.objects.get_for_model(Case).pk
     case_ids = [c.pk for c in cases]

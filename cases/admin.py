@@ -1,6 +1,11 @@
+"""Django admin. A staff account that is not a superuser works on its territory's rows
+only (``TerritoryScoped``): the lists, the search and the change pages go through the same
+scope as ``cases.selectors``."""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from . import selectors
 from .models import (
     EPCI,
     Case,
@@ -15,9 +20,40 @@ from .models import (
     Payment,
     PaymentClaim,
     ResourceLine,
+    Territory,
     User,
     Vote,
 )
+
+
+class TerritoryScoped:
+    """``territory_field``: the path from the model to its territory."""
+
+    territory_field = "territory_id"
+
+    def get_queryset(self, request):
+        return selectors.in_territory(
+            super().get_queryset(request), request.user, field=self.territory_field
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "organisation":
+            kwargs["queryset"] = selectors.organisation_list(user=request.user)
+        elif db_field.name == "epci":
+            kwargs["queryset"] = selectors.epci_list(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        located = any(getattr(obj, f, None) for f in ("epci_id", "commune_id", "organisation_id"))
+        if not change and not located and getattr(obj, "territory_id", 0) is None:
+            obj.territory_id = request.user.territory_id  # else from its EPCI (model.save)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Territory)
+class TerritoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "siren", "reference_prefix")
+    prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(User)
@@ -26,16 +62,34 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.fieldsets,
         (
             "Guichet",
-            {"fields": ("role", "organisation", "epci", "funder", "college", "interest_group")},
+            {
+                "fields": (
+                    "role",
+                    "territory",
+                    "organisation",
+                    "epci",
+                    "funder",
+                    "college",
+                    "interest_group",
+                )
+            },
         ),
     )
-    list_display = ("username", "email", "role", "organisation", "is_active")
-    list_filter = ("role", "is_active")
+    list_display = ("username", "email", "role", "territory", "organisation", "is_active")
+    list_filter = ("role", "territory", "is_active")
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(pk__in=selectors.account_list(user=request.user).values("pk"))
+        )
 
 
 @admin.register(EPCI)
 class EPCIAdmin(admin.ModelAdmin):
-    list_display = ("name", "siren")
+    list_display = ("name", "siren", "territory")
+    list_filter = ("territory",)
 
 
 @admin.register(Commune)
@@ -46,8 +100,8 @@ class CommuneAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "siren", "commune")
+class OrganisationAdmin(TerritoryScoped, admin.ModelAdmin):
+    list_display = ("name", "kind", "siren", "commune", "territory")
     list_filter = ("kind",)
     search_fields = ("name", "siren")
 
@@ -71,8 +125,8 @@ class FundingRequestInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
-    list_display = ("reference", "title", "organisation", "state", "receipt_date")
+class CaseAdmin(TerritoryScoped, admin.ModelAdmin):
+    list_display = ("reference", "title", "organisation", "state", "receipt_date", "territory")
     list_filter = ("state", "epci")
     search_fields = ("reference", "title", "organisation__name")
     readonly_fields = ("state",)
@@ -80,14 +134,16 @@ class CaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(FundingRequest)
-class FundingRequestAdmin(admin.ModelAdmin):
+class FundingRequestAdmin(TerritoryScoped, admin.ModelAdmin):
+    territory_field = "case__territory_id"
     list_display = ("case", "scheme", "state", "amount_requested", "amount_granted")
     list_filter = ("scheme", "state")
     readonly_fields = ("state",)
 
 
 @admin.register(PaymentClaim)
-class PaymentClaimAdmin(admin.ModelAdmin):
+class PaymentClaimAdmin(TerritoryScoped, admin.ModelAdmin):
+    territory_field = "funding_request__case__territory_id"
     list_display = ("funding_request", "kind", "amount", "state", "filed_on", "paid_on")
     list_filter = ("kind", "state")
     readonly_fields = ("state",)
@@ -98,6 +154,6 @@ for model in (Payment, Document, Opinion, Vote, CommitteeDecision):
 
 
 @admin.register(CommitteeSession)
-class CommitteeSessionAdmin(admin.ModelAdmin):
-    list_display = ("date", "scheme", "state")
+class CommitteeSessionAdmin(TerritoryScoped, admin.ModelAdmin):
+    list_display = ("date", "scheme", "state", "territory")
     readonly_fields = ("state",)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from engine.errors import DomainError
 from engine.transitions import transition_apply
@@ -17,6 +18,7 @@ from .models import (
     CommitteeSession,
     FundingRequest,
     RequestState,
+    Territory,
     User,
     Vote,
 )
@@ -32,11 +34,18 @@ def interest_group_of(member) -> str:
     return member.interest_group or PUBLIC_GROUP
 
 
-def committee_size(session: CommitteeSession | None = None) -> int:
-    """Members of the committee: as frozen when ``session`` was closed, else today's."""
-    if session is not None and session.committee_size is not None:
+def committee_members(territory_id) -> QuerySet[User]:
+    """The active members of a territory's committee (each GAL has its own)."""
+    return User.objects.filter(
+        role=User.Role.COMMITTEE_MEMBER, is_active=True, territory_id=territory_id
+    )
+
+
+def committee_size(session: CommitteeSession) -> int:
+    """Members of the session's committee: as frozen when it was closed, else today's."""
+    if session.committee_size is not None:
         return session.committee_size
-    return User.objects.filter(role=User.Role.COMMITTEE_MEMBER, is_active=True).count()
+    return committee_members(session.territory_id).count()
 
 
 @dataclass
@@ -118,11 +127,27 @@ def session_apply_outcomes(session: CommitteeSession, outcomes: Outcomes) -> Non
             )
 
 
-def session_create(*, actor, date: dt.date, members: list[int], scheme) -> CommitteeSession:
+def session_territory_id(actor, territory=None) -> int:
+    """The territory of a new session: the actor's; a superuser names it when the
+    installation has several."""
+    if actor.territory_id and not actor.is_superuser:
+        return actor.territory_id
+    territory_id = getattr(territory, "pk", territory) or actor.territory_id or Territory.sole_id()
+    if territory_id is None:
+        raise DomainError(
+            "Précisez le territoire de la séance.", errors={"territory": ["Obligatoire."]}
+        )
+    return territory_id
+
+
+def session_create(
+    *, actor, date: dt.date, members: list[int], scheme, territory=None
+) -> CommitteeSession:
+    """Plan a session of the actor's territory: its members and the requests of its
+    dossiers awaiting the committee."""
     require(actor, "session_create")
-    member_users = list(
-        User.objects.filter(pk__in=members, role=User.Role.COMMITTEE_MEMBER, is_active=True)
-    )
+    territory_id = session_territory_id(actor, territory)
+    member_users = list(committee_members(territory_id).filter(pk__in=members))
     unknown = set(members) - {u.pk for u in member_users}
     if unknown:
         raise DomainError(
@@ -132,10 +157,16 @@ def session_create(*, actor, date: dt.date, members: list[int], scheme) -> Commi
             errors={"members": ["Membres inconnus."]},
         )
     with transaction.atomic():
-        session = CommitteeSession.objects.create(date=date, scheme=scheme)
+        session = CommitteeSession.objects.create(
+            date=date, scheme=scheme, territory_id=territory_id
+        )
         session.members.set(member_users)
         session.agenda.set(
-            FundingRequest.objects.filter(scheme=scheme, state=RequestState.AWAITING_COMMITTEE)
+            FundingRequest.objects.filter(
+                scheme=scheme,
+                state=RequestState.AWAITING_COMMITTEE,
+                case__territory_id=territory_id,
+            )
         )
     return session
 

@@ -31,9 +31,45 @@ def money_field(verbose_name="", **kwargs):
 # ---------------------------------------------------------------- territory
 
 
+def _siren_digits(value):
+    if value and not (len(value) == 9 and value.isdigit()):
+        raise ValidationError("SIREN : 9 chiffres.")
+
+
+class Territory(models.Model):
+    """A PETR (with its GAL): the unit of tenancy. Every dossier, organisation, committee
+    session and staff account belongs to one; staff see only their territory's rows
+    (``cases.selectors``)."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    siren = models.CharField(max_length=9, blank=True, default="", validators=[_siren_digits])
+    reference_prefix = models.CharField(
+        "préfixe des références",
+        max_length=10,
+        blank=True,
+        default="",
+        help_text="Pas encore utilisé : les références restent numérotées pour l'installation.",
+    )
+
+    class Meta:
+        verbose_name = "territoire"
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def sole_id(cls) -> int | None:
+        """The territory's id when the installation has exactly one, else None."""
+        ids = list(cls.objects.values_list("pk", flat=True)[:2])
+        return ids[0] if len(ids) == 1 else None
+
+
 class EPCI(models.Model):
     siren = models.CharField(max_length=9, unique=True)
     name = models.CharField(max_length=160)
+    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="epcis")
 
     class Meta:
         verbose_name = "EPCI"
@@ -42,6 +78,11 @@ class EPCI(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        if self.territory_id is None:
+            self.territory_id = Territory.sole_id()
+        super().save(*args, **kwargs)
 
 
 class Commune(models.Model):
@@ -76,12 +117,17 @@ class Organisation(models.Model):
     epci = models.ForeignKey(
         EPCI, on_delete=models.PROTECT, null=True, blank=True, related_name="organisations"
     )
+    # Denormalised from the EPCI (or the creating staff user's territory): set at creation.
+    territory = models.ForeignKey(
+        Territory, on_delete=models.PROTECT, related_name="organisations", editable=False
+    )
     cash_limit = money_field("seuil de trésorerie déclaré", null=True, blank=True)
     money_needed_by = models.DateField("fonds nécessaires avant le", null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["name"]
+        indexes = [models.Index(fields=["territory", "name"], name="organisation_territory_idx")]
 
     def __str__(self):
         return self.name
@@ -97,6 +143,15 @@ class Organisation(models.Model):
     def save(self, *args, **kwargs):
         if self.commune_id and not self.epci_id:
             self.epci_id = Commune.objects.values_list("epci_id", flat=True).get(pk=self.commune_id)
+        if self.territory_id is None:
+            # From its EPCI; otherwise the caller sets it (the creating agent's territory);
+            # an installation with one territory needs nothing.
+            if self.epci_id:
+                self.territory_id = EPCI.objects.values_list("territory_id", flat=True).get(
+                    pk=self.epci_id
+                )
+            else:
+                self.territory_id = Territory.sole_id()
         super().save(*args, **kwargs)
 
 
@@ -119,6 +174,12 @@ class User(AbstractUser):
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
     )
     epci = models.ForeignKey(EPCI, on_delete=models.PROTECT, null=True, blank=True)
+    # The territory a staff user works for (agent, director, non-superuser admin, EPCI
+    # partner, committee member). Porteurs are scoped by their organisation, funder
+    # instructors by their funder (cross-territory on purpose), superusers see everything.
+    territory = models.ForeignKey(
+        Territory, on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
+    )
     funder = models.ForeignKey(Funder, on_delete=models.PROTECT, null=True, blank=True)
     college = models.CharField(max_length=10, choices=College, blank=True, default="")
     interest_group = models.CharField(max_length=80, blank=True, default="")
@@ -128,12 +189,40 @@ class User(AbstractUser):
     def effective_role(self) -> str:
         return self.Role.ADMIN if self.is_superuser else self.role
 
+    @property
+    def works_for_territory(self) -> bool:
+        """A staff account bound to one territory (see ``territory``)."""
+        return not self.is_superuser and self.role in TERRITORIAL_ROLES
+
     def save(self, *args, **kwargs):
         if self.is_superuser:
             self.role = self.Role.ADMIN
         if self.college == self.College.PUBLIC and not self.interest_group:
             self.interest_group = "autorités publiques"
+        if (
+            self.territory_id is None
+            and self.works_for_territory
+            and kwargs.get("update_fields") is None
+        ):
+            # An EPCI partner works for its EPCI's territory; otherwise, with a single
+            # territory in the installation, that one. Staff left without a territory see
+            # nothing (cases.selectors).
+            if self.epci_id:
+                self.territory_id = EPCI.objects.values_list("territory_id", flat=True).get(
+                    pk=self.epci_id
+                )
+            else:
+                self.territory_id = Territory.sole_id()
         super().save(*args, **kwargs)
+
+
+TERRITORIAL_ROLES = {
+    User.Role.AGENT,
+    User.Role.DIRECTOR,
+    User.Role.ADMIN,
+    User.Role.EPCI_PARTNER,
+    User.Role.COMMITTEE_MEMBER,
+}
 
 
 # ---------------------------------------------------------------- dossier
@@ -171,6 +260,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
     theme = models.CharField(max_length=120, blank=True, default="")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="cases")
     epci = models.ForeignKey(EPCI, on_delete=models.PROTECT, null=True, related_name="cases")
+    # Denormalised, set at creation (see ``save``), never edited through the services.
+    territory = models.ForeignKey(
+        Territory, on_delete=models.PROTECT, related_name="cases", editable=False
+    )
     communes = models.ManyToManyField(Commune, related_name="cases", blank=True)
     referent_agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -206,10 +299,32 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state"]),
             models.Index(fields=["epci", "state"]),
             models.Index(fields=["-created_at", "-id"], name="case_created_idx"),
+            models.Index(
+                fields=["territory", "-created_at", "-id"], name="case_territory_created_idx"
+            ),
+            models.Index(fields=["territory", "state"], name="case_territory_state_idx"),
         ]
 
     def __str__(self):
         return f"{self.reference or self.pk} — {self.title}"
+
+    def save(self, *args, **kwargs):
+        if self.territory_id is None:
+            self.territory_id = self.resolve_territory_id()
+        super().save(*args, **kwargs)
+
+    def resolve_territory_id(self) -> int | None:
+        """The territory of its EPCI, else of its organisation, else of the creating staff
+        user, else the installation's only territory."""
+        if self.organisation_id and self.organisation.epci_id == self.epci_id:
+            return self.organisation.territory_id  # no query: the usual case
+        if self.epci_id:
+            return EPCI.objects.values_list("territory_id", flat=True).get(pk=self.epci_id)
+        if self.organisation_id:
+            return self.organisation.territory_id
+        if self.created_by_id and self.created_by.territory_id:
+            return self.created_by.territory_id
+        return Territory.sole_id()
 
     @property
     def is_terminal(self) -> bool:
@@ -645,6 +760,10 @@ class SessionState(models.TextChoices):
 
 class CommitteeSession(ConcurrentTransitionMixin, models.Model):
     date = models.DateField()
+    # Each GAL has its own committee: a session belongs to one territory.
+    territory = models.ForeignKey(
+        Territory, on_delete=models.PROTECT, related_name="committee_sessions", editable=False
+    )
     scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="sessions")
     state = FSMField(default=SessionState.PLANNED, choices=SessionState.choices, protected=True)
     members = models.ManyToManyField(
@@ -666,6 +785,11 @@ class CommitteeSession(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return f"Comité du {self.date:%d/%m/%Y}"
+
+    def save(self, *args, **kwargs):
+        if self.territory_id is None:
+            self.territory_id = Territory.sole_id()
+        super().save(*args, **kwargs)
 
     @_log
     @transition(field=state, source=SessionState.PLANNED, target=SessionState.CLOSED)

@@ -4,6 +4,10 @@ Only what the territory publishes: each scheme's envelope and how much of it is
 programmed, committed and paid; the dossiers that were decided (never a draft, never a
 dossier under instruction); the LEADER committee's sessions and decisions. People are
 never named: a project is shown with its holder organisation and communes.
+
+Every read is for one territory (``public_territory``): the page of a PETR shows its
+dossiers, its committee and its share of each scheme. A scheme's envelope is one figure
+for the installation: it is shown only when the installation has one territory.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from .models import (
     Payment,
     RequestState,
     SessionState,
+    Territory,
     User,
     Vote,
 )
@@ -88,20 +93,38 @@ class SchemeBudget:
         return max(Decimal(0), min(Decimal(1), amount / self.envelope))
 
 
+def public_territory(slug: str | None = None) -> Territory | None:
+    """The territory whose page is asked for (``slug``), by default the first one; None
+    for an unknown slug."""
+    qs = Territory.objects.order_by("id")
+    if slug:
+        return qs.filter(slug=str(slug)[:60]).first()
+    return qs.first()
+
+
+def public_territories() -> list[Territory]:
+    return list(Territory.objects.order_by("name", "id"))
+
+
 def public_schemes() -> QuerySet[Scheme]:
     return Scheme.objects.filter(active=True).select_related("funder").order_by("code")
 
 
-def scheme_budgets() -> list[SchemeBudget]:
-    """Envelope, programmed (granted + selected), committed and paid, per active scheme.
+def scheme_budgets(territory: Territory | None = None) -> list[SchemeBudget]:
+    """Envelope, programmed (granted + selected), committed and paid, per active scheme,
+    for the dossiers of ``territory``.
 
-    Three queries whatever the number of dossiers: schemes, one grouped aggregate over
-    the funding requests, one over the payments.
+    Four queries whatever the number of dossiers: schemes, territories, one grouped
+    aggregate over the funding requests, one over the payments.
     """
+    territory = territory or public_territory()
     schemes = list(public_schemes())
+    shared = Territory.objects.count() > 1  # envelopes are not per territory yet
     granted_amount = Coalesce("amount_granted", "amount_requested")
     rows = (
-        FundingRequest.objects.filter(scheme__in=[s.pk for s in schemes])
+        FundingRequest.objects.filter(
+            scheme__in=[s.pk for s in schemes], case__territory_id=territory.pk
+        )
         .values("scheme_id")
         .annotate(
             granted=Coalesce(
@@ -130,7 +153,10 @@ def scheme_budgets() -> list[SchemeBudget]:
     )
     by_scheme = {row["scheme_id"]: row for row in rows}
     paid = dict(
-        Payment.objects.filter(scheme__in=[s.pk for s in schemes])
+        Payment.objects.filter(
+            scheme__in=[s.pk for s in schemes],
+            claim__funding_request__case__territory_id=territory.pk,
+        )
         .values("scheme_id")
         .annotate(total=Sum("amount"))
         .order_by()
@@ -142,7 +168,7 @@ def scheme_budgets() -> list[SchemeBudget]:
         out.append(
             SchemeBudget(
                 scheme=scheme,
-                envelope=scheme.envelope,
+                envelope=None if shared else scheme.envelope,
                 granted=row.get("granted") or ZERO,
                 selected=row.get("selected") or ZERO,
                 committed=row.get("committed") or ZERO,
@@ -163,7 +189,7 @@ class SupportedProject:
         return sum((fr.amount_granted or ZERO for fr in self.aids), ZERO)
 
 
-def supported_projects(*, scheme_code: str | None = None) -> QuerySet[Case]:
+def supported_projects(*, territory: Territory, scheme_code: str | None = None) -> QuerySet[Case]:
     """Decided-and-later dossiers with their granted aids (prefetched as ``public_aids``).
 
     A queryset so that the page can paginate it; four queries per page whatever its size.
@@ -177,7 +203,7 @@ def supported_projects(*, scheme_code: str | None = None) -> QuerySet[Case]:
     if scheme_code:
         granted = granted.filter(scheme__code=scheme_code)
     return (
-        Case.objects.filter(state__in=PUBLIC_CASE_STATES)
+        Case.objects.filter(territory_id=territory.pk, state__in=PUBLIC_CASE_STATES)
         .filter(Exists(granted))
         .select_related("organisation", "organisation__commune")
         .prefetch_related(
@@ -198,23 +224,27 @@ def project_rows(cases) -> list[SupportedProject]:
     return rows
 
 
-def committee_sessions_closed() -> QuerySet[CommitteeSession]:
+def committee_sessions_closed(territory: Territory) -> QuerySet[CommitteeSession]:
     """Closed sessions with their decisions, newest first (two queries)."""
     decisions = CommitteeDecision.objects.select_related(
         "funding_request__case__organisation"
     ).order_by("funding_request__case__title", "id")
     return (
-        CommitteeSession.objects.filter(state=SessionState.CLOSED, scheme__committee=True)
+        CommitteeSession.objects.filter(
+            territory_id=territory.pk, state=SessionState.CLOSED, scheme__committee=True
+        )
         .select_related("scheme")
         .prefetch_related(Prefetch("decisions", queryset=decisions))
         .order_by("-date", "-id")
     )
 
 
-def committee_sessions_upcoming(*, today=None) -> QuerySet[CommitteeSession]:
+def committee_sessions_upcoming(*, territory: Territory, today=None) -> QuerySet[CommitteeSession]:
     today = today or timezone.localdate()
     return (
-        CommitteeSession.objects.filter(state=SessionState.PLANNED, date__gte=today)
+        CommitteeSession.objects.filter(
+            territory_id=territory.pk, state=SessionState.PLANNED, date__gte=today
+        )
         .select_related("scheme")
         .annotate(agenda_size=Count("agenda", distinct=True))
         .order_by("date", "id")

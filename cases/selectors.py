@@ -13,24 +13,39 @@ R = User.Role
 TERRITORY_WIDE = {R.AGENT, R.ADMIN, R.DIRECTOR}
 
 
+def in_territory(qs: QuerySet, user, field: str = "territory_id") -> QuerySet:
+    """The rows of the user's territory (``field`` names the row's territory).
+
+    A superuser is installation-wide; a staff account bound to a territory sees that one;
+    anyone else (a staff account left without a territory) sees nothing. Porteurs and
+    funder instructors are not scoped here: by their organisation and their funder."""
+    if user.is_superuser:
+        return qs
+    if user.territory_id is None:
+        return qs.none()
+    return qs.filter(**{field: user.territory_id})
+
+
 def case_list(*, user) -> QuerySet[Case]:
     qs = Case.objects.select_related("organisation", "referent_agent", "epci")
     role = user.effective_role
     if role in TERRITORY_WIDE:
-        return qs
+        return in_territory(qs, user)
     if role == R.PORTEUR:
         return (
             qs.filter(organisation_id=user.organisation_id) if user.organisation_id else qs.none()
         )
     if role == R.EPCI_PARTNER:
-        return qs.filter(epci_id=user.epci_id) if user.epci_id else qs.none()
+        return in_territory(qs.filter(epci_id=user.epci_id), user) if user.epci_id else qs.none()
     if role == R.FUNDER_INSTRUCTOR:
+        # A Région or the État funds several territories: cross-territory on purpose.
         return qs.filter(funding_requests__scheme__funder_id=user.funder_id).distinct()
     if role == R.COMMITTEE_MEMBER:
-        return (
+        return in_territory(
             qs.filter(funding_requests__scheme__committee=True)
             .exclude(state__in=["idea", "scoping", "draft"])
-            .distinct()
+            .distinct(),
+            user,
         )
     return qs.none()
 
@@ -79,9 +94,28 @@ def document_list(*, user, case: Case) -> QuerySet[Document]:
 
 def organisation_list(*, user) -> QuerySet[Organisation]:
     qs = Organisation.objects.select_related("commune", "epci")
-    if user.effective_role == R.PORTEUR:
+    role = user.effective_role
+    if role == R.PORTEUR:
         return qs.filter(pk=user.organisation_id)
-    return qs
+    if role == R.FUNDER_INSTRUCTOR:
+        return qs  # cross-territory, like its dossiers
+    return in_territory(qs, user)
+
+
+def commune_list(*, user) -> QuerySet:
+    """Communes a staff user may attach to an organisation: those of its territory."""
+    from .models import Commune
+
+    qs = Commune.objects.select_related("epci")
+    if user.effective_role in (R.PORTEUR, R.FUNDER_INSTRUCTOR):
+        return qs
+    return in_territory(qs, user, field="epci__territory_id")
+
+
+def epci_list(*, user) -> QuerySet:
+    from .models import EPCI
+
+    return in_territory(EPCI.objects.all(), user)
 
 
 def deadline_list(*, user) -> QuerySet[Deadline]:
@@ -89,12 +123,36 @@ def deadline_list(*, user) -> QuerySet[Deadline]:
     return Deadline.objects.filter(aggregate_id__in=case_ids).select_related("subject_type")
 
 
+def account_list(*, user) -> QuerySet[User]:
+    """Accounts an administrator manages: a superuser, all; a territory's administrator,
+    its staff and the porteurs of its organisations."""
+    qs = User.objects.all()
+    if user.is_superuser:
+        return qs
+    if user.territory_id is None:
+        return qs.none()
+    return qs.filter(
+        Q(territory_id=user.territory_id) | Q(organisation__territory_id=user.territory_id)
+    )
+
+
+def access_log_list(*, user):
+    """The access log of the dossiers the user may see (a superuser: all of it)."""
+    from engine.models import AccessLog
+
+    qs = AccessLog.objects.select_related("subject_type")
+    if user.is_superuser:
+        return qs
+    return qs.filter(aggregate_id__in=case_list(user=user).values("pk"))
+
+
 NOTE_READERS = {R.AGENT, R.ADMIN, R.DIRECTOR, R.EPCI_PARTNER}
 SESSION_READERS = {R.AGENT, R.ADMIN, R.DIRECTOR, R.COMMITTEE_MEMBER}
 
 
 def session_readable(user) -> bool:
-    """LEADER committee sessions are for its members and the PETR's staff."""
+    """LEADER committee sessions are for its members and the PETR's staff (each sees its
+    own territory's sessions: ``session_list``)."""
     return user.effective_role in SESSION_READERS
 
 
@@ -103,7 +161,18 @@ def session_list(*, user):
 
     if not session_readable(user):
         return CommitteeSession.objects.none()
-    return CommitteeSession.objects.select_related("scheme")
+    return in_territory(CommitteeSession.objects.select_related("scheme"), user)
+
+
+def awaiting_committee(*, user) -> QuerySet[FundingRequest]:
+    """Requests of the user's territory waiting for its LEADER committee."""
+    if not session_readable(user):
+        return FundingRequest.objects.none()
+    return in_territory(
+        FundingRequest.objects.filter(state="awaiting_committee", scheme__committee=True),
+        user,
+        field="case__territory_id",
+    )
 
 
 def message_list(*, user, case: Case):

@@ -736,7 +736,7 @@ def session_close_effect(ctx: TransitionContext) -> None:
     from .committee import committee_size
 
     session.closed_at = timezone.now()
-    session.committee_size = committee_size()
+    session.committee_size = committee_size(session)
     CommitteeSession.objects.filter(pk=session.pk).update(
         closed_at=session.closed_at, committee_size=session.committee_size
     )

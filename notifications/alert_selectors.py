@@ -20,7 +20,15 @@ def _visible(user) -> QuerySet[Alert]:
         return qs.none()
     role = user.effective_role
     if role in TERRITORY_WIDE:
-        return qs
+        if user.is_superuser:
+            return qs
+        if user.territory_id is None:
+            return qs.none()
+        # An alert is about a dossier, or about an organisation (treasury risk).
+        return qs.filter(
+            Q(case__territory_id=user.territory_id)
+            | Q(case__isnull=True, organisation__territory_id=user.territory_id)
+        )
     if role == R.PORTEUR:
         if user.organisation_id is None:
             return qs.none()

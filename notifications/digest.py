@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cases.models import Case, CaseState, User
@@ -59,14 +60,23 @@ def digests_daily(*, today: dt.date | None = None) -> int:
     return sent
 
 
-def director_digest_lines(today: dt.date) -> list[str]:
+def director_digest_lines(today: dt.date, territory_id: int | None) -> list[str]:
+    """The week of one territory (its dossiers, their deadlines and alerts)."""
+    cases = Case.objects.filter(territory_id=territory_id)
     overdue = Counter(
-        Deadline.objects.filter(state=Deadline.State.OPEN, due_on__lt=today).values_list(
-            "kind", flat=True
-        )
+        Deadline.objects.filter(
+            state=Deadline.State.OPEN, due_on__lt=today, aggregate_id__in=cases.values("pk")
+        ).values_list("kind", flat=True)
     )
-    alerts = Counter(Alert.objects.filter(state=Alert.State.OPEN).values_list("kind", "severity"))
-    states = Counter(Case.objects.values_list("state", flat=True))
+    alerts = Counter(
+        Alert.objects.filter(state=Alert.State.OPEN)
+        .filter(
+            Q(case__territory_id=territory_id)
+            | Q(case__isnull=True, organisation__territory_id=territory_id)
+        )
+        .values_list("kind", "severity")
+    )
+    states = Counter(cases.values_list("state", flat=True))
     labels = dict(CaseState.choices)
     lines = [f"Dossiers « {labels.get(s, s)} » : {n}" for s, n in sorted(states.items())]
     lines += [f"Échéances dépassées — {deadline_label(k)} : {n}" for k, n in overdue.items()]
@@ -80,10 +90,14 @@ def director_digest_lines(today: dt.date) -> list[str]:
 def digests_weekly(*, today: dt.date | None = None) -> int:
     today = today or timezone.localdate()
     year, week, _ = today.isocalendar()
-    lines = director_digest_lines(today)
+    lines: dict[int | None, list[str]] = {}
     sent = 0
     for user in User.objects.filter(role=R.DIRECTOR, is_active=True).iterator():
-        sent += _deliver(user, f"weekly:{year}-W{week:02d}", "Semaine du territoire", lines)
+        if user.territory_id not in lines:
+            lines[user.territory_id] = director_digest_lines(today, user.territory_id)
+        sent += _deliver(
+            user, f"weekly:{year}-W{week:02d}", "Semaine du territoire", lines[user.territory_id]
+        )
     return sent
 
 

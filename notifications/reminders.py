@@ -135,7 +135,9 @@ def _plan_batch(rows: list[tuple], today: dt.date, fr_type: int) -> None:
             start = due_on + dt.timedelta(days=after)
             if start <= today <= start + dt.timedelta(days=catchup_days()):
                 users = (
-                    recipients.directors if audience == "director" else recipients.referent(case_id)
+                    recipients.director(case_id)
+                    if audience == "director"
+                    else recipients.referent(case_id)
                 )
                 for uid in users:
                     new.append(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import factory
 
-from cases.models import Commune, Organisation, User
+from cases.models import TERRITORIAL_ROLES, Commune, Organisation, Territory, User
 from cases.siren import luhn_valid
 from workflows.models import Funder, Scheme
 
@@ -29,6 +29,15 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     commune = factory.LazyFunction(lambda: Commune.objects.order_by("insee").first())
 
 
+def _staff_territory(u):
+    if u.role not in TERRITORIAL_ROLES or getattr(u, "is_superuser", False):
+        return None
+    epci = getattr(u, "epci", None)
+    if epci is not None:
+        return epci.territory
+    return Territory.objects.order_by("id").first()
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
@@ -37,6 +46,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     role = User.Role.AGENT
+    # Staff work for a territory: their EPCI's, else the first (default) one.
+    territory = factory.LazyAttribute(lambda u: _staff_territory(u))
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation

@@ -27,7 +27,6 @@ from cases.models import (
     CommitteeDecision,
     CommitteeSession,
     FundingRequest,
-    RequestState,
     SessionState,
     User,
     Vote,
@@ -102,8 +101,14 @@ def _session_or_404(request, pk):
     return session
 
 
-def committee_members():
-    return User.objects.filter(role=R.COMMITTEE_MEMBER, is_active=True).order_by(
+def committee_members(user):
+    """The committee of the territory the user plans sessions for (none if a superuser
+    of a several-territory installation: sessions are then planned through the API)."""
+    try:
+        territory_id = committee_service.session_territory_id(user)
+    except DomainError:
+        return User.objects.none()
+    return committee_service.committee_members(territory_id).order_by(
         "college", "interest_group", "last_name", "username"
     )
 
@@ -297,9 +302,7 @@ def session_list(request):
     )
     planned = base.filter(state=SessionState.PLANNED).order_by("date", "id")
     closed = base.filter(state=SessionState.CLOSED).order_by("-date", "-id")
-    waiting = FundingRequest.objects.filter(
-        state=RequestState.AWAITING_COMMITTEE, scheme__committee=True
-    ).count()
+    waiting = selectors.awaiting_committee(user=user).count()
     return render(
         request,
         "web/committee/session_list.html",
@@ -330,7 +333,7 @@ def session_new(request):
     if not allowed(user, "session_create"):
         return _forbidden(request, "Seuls les agents du PETR planifient les séances du comité.")
     schemes = list(committee_schemes())
-    members = list(committee_members())
+    members = list(committee_members(user))
     values = {"date": "", "members": set(), "scheme": schemes[0].code if schemes else ""}
     errors: dict[str, str] = {}
     message = ""
@@ -374,10 +377,8 @@ def session_new(request):
                 return redirect("web:committee-session", pk=session.pk)
         status = 400
     waiting = list(
-        FundingRequest.objects.filter(
-            state=RequestState.AWAITING_COMMITTEE,
-            scheme__in=[s.pk for s in schemes],
-        )
+        selectors.awaiting_committee(user=user)
+        .filter(scheme__in=[s.pk for s in schemes])
         .select_related("case", "case__organisation", "scheme")
         .order_by("scheme__code", "id")
     )

@@ -75,19 +75,31 @@ def _scheme_rules(scheme, delay_days: int) -> dict:
 
 
 @require_GET
-def transparency(request):
+def transparency(request, slug: str | None = None):
+    """One territory's page: ``/t/<slug>/transparence/`` or ``/transparence/?territoire=
+    <slug>``; ``/transparence/`` alone shows the first territory (the only one today)."""
     today = timezone.localdate()
-    budgets = ps.scheme_budgets()
+    territory = ps.public_territory(slug or request.GET.get("territoire"))
+    if territory is None:
+        return render(
+            request,
+            "web/public/not_found.html",
+            {"nav": "public", "message": "Aucun territoire ne porte ce nom."},
+            status=404,
+        )
+    budgets = ps.scheme_budgets(territory)
     schemes = [b.scheme for b in budgets]
     codes = {s.code for s in schemes}
     scheme_filter = request.GET.get("dispositif", "")[:20]
     if scheme_filter not in codes:
         scheme_filter = ""
-    paginator = Paginator(ps.supported_projects(scheme_code=scheme_filter or None), PAGE_SIZE)
+    paginator = Paginator(
+        ps.supported_projects(territory=territory, scheme_code=scheme_filter or None), PAGE_SIZE
+    )
     page = paginator.get_page(request.GET.get("page"))
     projects = ps.project_rows(page.object_list)
     rules = [_scheme_rules(s, expected_delay_days(s, today=today)) for s in schemes]
-    sessions = list(ps.committee_sessions_closed())
+    sessions = list(ps.committee_sessions_closed(territory))
     total = {
         "envelope": euros(sum((b.envelope or 0 for b in budgets), Decimal(0))),
         "programmed": euros(sum((b.programmed for b in budgets), Decimal(0))),
@@ -140,7 +152,10 @@ def transparency(request):
                 }
                 for s in sessions
             ],
-            "upcoming": list(ps.committee_sessions_upcoming(today=today)),
+            "upcoming": list(ps.committee_sessions_upcoming(territory=territory, today=today)),
+            "territory": territory,
+            "territory_param": territory.slug if not slug and request.GET.get("territoire") else "",
+            "territories": ps.public_territories(),
             "rules": rules,
         },
     )

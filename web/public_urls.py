@@ -6,6 +6,7 @@ from . import public
 
 urlpatterns = [
     path("transparence/", public.transparency, name="public"),
+    path("t/<slug:slug>/transparence/", public.transparency, name="public-territory"),
     path(
         "transparence/comite/<int:pk>/proces-verbal.pdf",
         public.public_minutes,

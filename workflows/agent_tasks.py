@@ -327,6 +327,12 @@ def _task_case(task: Task):
     return Case.objects.get(pk=task.process.artifact_object_id)
 
 
+def _check_territory(user, case) -> None:
+    """A task of another territory's dossier does not exist for this agent."""
+    if not user.is_superuser and case.territory_id != user.territory_id:
+        raise DomainError("Tâche introuvable.", code="not_found")
+
+
 def _may_take(user, case) -> bool:
     from cases.models import User
 
@@ -369,6 +375,7 @@ def task_assign(*, task: Task, actor) -> Task:
         raise DomainError("Seuls les agents prennent des tâches.", code="forbidden")
     with transaction.atomic():
         task, case = _locked_task(task.pk)
+        _check_territory(actor, case)
         flow_class = task.process.flow_class
         with _locked(flow_class, task.process_id):
             task.refresh_from_db()
@@ -396,6 +403,7 @@ def task_complete(
         raise DomainError("Seuls les agents traitent ces tâches.", code="forbidden")
     with transaction.atomic():
         task, case = _locked_task(task.pk)
+        _check_territory(actor, case)
         flow_class = task.process.flow_class
         with _locked(flow_class, task.process_id):
             task.refresh_from_db()

@@ -28,21 +28,41 @@ def _is_agent(user) -> bool:
     )
 
 
+def _visible_cases(user):
+    from cases.models import Case
+    from cases.selectors import in_territory
+
+    return in_territory(Case.objects.all(), user)
+
+
 def inbox(user) -> QuerySet[Task]:
-    """Open tasks assigned to the agent (as the dossiers' referent, or taken from a queue)."""
+    """Open tasks assigned to the agent (as the dossiers' referent, or taken from a queue),
+    on dossiers of its territory."""
+    from cases.models import Case
+
     if not _is_agent(user):
         return Task.objects.none()
-    return _agent_tasks().filter(owner=user, status__in=OPEN).order_by("created", "pk")
+    return (
+        _agent_tasks()
+        .filter(
+            owner=user,
+            status__in=OPEN,
+            process__artifact_content_type=ContentType.objects.get_for_model(Case),
+            process__artifact_object_id__in=_visible_cases(user).values("pk"),
+        )
+        .order_by("created", "pk")
+    )
 
 
 def queue(user) -> QuerySet[Task]:
     """Unassigned open tasks the agent may take: those of its EPCI's dossiers (and of
-    dossiers with no EPCI). An administrator sees every queued task."""
+    dossiers of its territory with no EPCI). An administrator sees every queued task of
+    its territory (a superuser: of the installation)."""
     from cases.models import Case, User
 
     if not _is_agent(user):
         return Task.objects.none()
-    cases = Case.objects.all()
+    cases = _visible_cases(user)
     if user.effective_role != User.Role.ADMIN:
         if user.epci_id is None:
             cases = cases.filter(epci__isnull=True)

@@ -19,6 +19,7 @@ from rest_framework import serializers as s
 from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 
+from cases import selectors
 from cases.gdpr import personal_data_export
 from cases.models import User
 from engine.errors import DomainError
@@ -44,7 +45,7 @@ def token_revoke(*, actor, user_id=None) -> User:
         raise DomainError(
             "Seul un administrateur révoque le jeton d'un autre compte.", code="forbidden"
         )
-    target = User.objects.filter(pk=user_id).first()
+    target = selectors.account_list(user=actor).filter(pk=user_id).first()
     if target is None:
         raise DomainError("Compte introuvable.", code="not_found")
     Token.objects.filter(user_id=target.pk).delete()
@@ -126,7 +127,7 @@ class AuditListView(ApiView):
                 "Le journal des accès est réservé à l'administration et à la direction.",
                 code="forbidden",
             )
-        qs = AccessLog.objects.select_related("subject_type").order_by("-at", "-id")
+        qs = selectors.access_log_list(user=request.user).order_by("-at", "-id")
         for name, field in (("case", "aggregate_id"), ("user", "user_id")):
             raw = self.param(name, 19)
             if raw:
