@@ -17,9 +17,10 @@ from engine.outbox import event_emit
 from engine.transitions import transition_apply
 from workflows.models import Scheme
 
-from . import rules
+from . import rules, selectors
 from .models import (
     CASE_EDITABLE,
+    TERRITORIAL_ROLES,
     Case,
     CaseState,
     ClaimState,
@@ -32,6 +33,7 @@ from .models import (
     PaymentClaim,
     RequestState,
     ResourceLine,
+    Territory,
     User,
 )
 from .permissions import require
@@ -242,11 +244,11 @@ def _communes(codes) -> list[Commune]:
     return found
 
 
-def _pick_referent(epci_id) -> User | None:
-    """The agent with the fewest live dossiers (same EPCI first)."""
+def _pick_referent(epci_id, territory_id) -> User | None:
+    """The agent of the territory with the fewest live dossiers (same EPCI first)."""
     from django.db.models import Count, Q
 
-    agents = User.objects.filter(role=R.AGENT, is_active=True).annotate(
+    agents = User.objects.filter(role=R.AGENT, is_active=True, territory_id=territory_id).annotate(
         load=Count(
             "referent_cases",
             filter=~Q(referent_cases__state__in=["closed", "rejected", "withdrawn", "lapsed"]),
@@ -270,7 +272,7 @@ def case_create(*, actor, data: dict) -> Case:
             )
         org_id = actor.organisation_id
     try:
-        organisation = Organisation.objects.get(pk=int(org_id))
+        organisation = selectors.organisation_list(user=actor).get(pk=int(org_id))
     except (Organisation.DoesNotExist, TypeError, ValueError, OverflowError):
         raise DomainError(
             "Organisation inconnue.", errors={"organisation": ["Organisation inconnue."]}
@@ -297,7 +299,10 @@ def case_create(*, actor, data: dict) -> Case:
             epci_id=organisation.epci_id or (communes[0].epci_id if communes else None),
             created_by=actor,
         )
-        case.referent_agent = actor if role == R.AGENT else _pick_referent(case.epci_id)
+        case.territory_id = case.resolve_territory_id()
+        case.referent_agent = (
+            actor if role == R.AGENT else _pick_referent(case.epci_id, case.territory_id)
+        )
         case.save()
         case.reference = f"GU-{case.created_at:%Y}-{case.pk:05d}"
         Case.objects.filter(pk=case.pk).update(reference=case.reference)
@@ -541,13 +546,23 @@ def organisation_create(*, actor, data: dict) -> Organisation:
         raise DomainError("Une organisation porte déjà ce SIREN.", errors={"siren": ["Doublon."]})
     commune = None
     if data.get("commune"):
-        commune = Commune.objects.filter(insee=str(data["commune"])).first()
+        commune = selectors.commune_list(user=actor).filter(insee=str(data["commune"])).first()
         if commune is None:
             raise DomainError(
                 "Commune inconnue sur le territoire.", errors={"commune": ["Code INSEE inconnu."]}
             )
     name = _text(data.get("name"), field="name", label="le nom", max_length=200, required=True)
-    return Organisation.objects.create(name=name, kind=kind, siren=siren, commune=commune)
+    territory_id = (
+        commune.epci.territory_id if commune else actor.territory_id or Territory.sole_id()
+    )
+    if territory_id is None:
+        raise DomainError(
+            "Indiquez la commune de l'organisation : elle situe son territoire.",
+            errors={"commune": ["Obligatoire."]},
+        )
+    return Organisation.objects.create(
+        name=name, kind=kind, siren=siren, commune=commune, territory_id=territory_id
+    )
 
 
 def user_create(*, actor, data: dict) -> User:
@@ -555,8 +570,6 @@ def user_create(*, actor, data: dict) -> User:
     from django.core.exceptions import ValidationError
 
     from workflows.models import Funder
-
-    from .models import EPCI
 
     require(actor, "user_create")
     username = _text(
@@ -575,15 +588,23 @@ def user_create(*, actor, data: dict) -> User:
         raise DomainError(
             "Mot de passe refusé : " + " ".join(exc.messages), errors={"password": exc.messages}
         ) from None
+    if not actor.is_superuser and role in TERRITORIAL_ROLES:
+        user.territory_id = actor.territory_id  # staff of the administrator's territory
     if role == R.PORTEUR:
-        user.organisation = Organisation.objects.filter(pk=_int(data.get("organisation"))).first()
+        user.organisation = (
+            selectors.organisation_list(user=actor)
+            .filter(pk=_int(data.get("organisation")))
+            .first()
+        )
         if user.organisation is None:
             raise DomainError(
                 "Un porteur est rattaché à une organisation existante.",
                 errors={"organisation": ["Obligatoire pour un porteur."]},
             )
     if role == R.EPCI_PARTNER or data.get("epci"):
-        user.epci = EPCI.objects.filter(siren=str(data.get("epci") or "")).first()
+        user.epci = (
+            selectors.epci_list(user=actor).filter(siren=str(data.get("epci") or "")).first()
+        )
         if user.epci is None and role == R.EPCI_PARTNER:
             raise DomainError(
                 "Un partenaire EPCI est rattaché à un EPCI (SIREN).",
