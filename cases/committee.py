@@ -41,11 +41,17 @@ def committee_members(territory_id) -> QuerySet[User]:
     )
 
 
-def committee_size(session: CommitteeSession) -> int:
-    """Members of the session's committee: as frozen when it was closed, else today's."""
-    if session.committee_size is not None:
-        return session.committee_size
-    return committee_members(session.territory_id).count()
+def committee_size(session: CommitteeSession | None = None, territory=None) -> int:
+    """Members of the session's committee: as frozen when it was closed, else today's.
+    Without a session: today's committee of ``territory`` (by default the installation's
+    only territory)."""
+    if session is not None:
+        if session.committee_size is not None:
+            return session.committee_size
+        territory_id = session.territory_id
+    else:
+        territory_id = getattr(territory, "pk", territory) or Territory.sole_id()
+    return committee_members(territory_id).count()
 
 
 @dataclass
