@@ -65,10 +65,14 @@ def db_url(name: str) -> str:
     return urlunparse(urlparse(BASE_URL)._replace(path=f"/{name}"))
 
 
-def admin_exec(sql: str) -> None:
+def psycopg_connect(url: str):
     import psycopg
 
-    with psycopg.connect(db_url("postgres"), autocommit=True) as conn:
+    return psycopg.connect(url, autocommit=True)
+
+
+def admin_exec(sql: str) -> None:
+    with psycopg_connect(db_url("postgres")) as conn:
         conn.execute(sql)
 
 
@@ -116,6 +120,13 @@ def build(n: int) -> dict:
     call_command("migrate", verbosity=0)
     print(f"  migrations: {time.perf_counter() - t0:.0f} s")
     manifest = load_data.build(n)
+    # What autovacuum does on a live database: the visibility map that lets PostgreSQL
+    # count and list through the indexes alone (a bulk COPY leaves it empty, and a
+    # COUNT(*) over 100,000 dossiers then reads the whole table: 10-18 ms instead of 4).
+    t0 = time.perf_counter()
+    with psycopg_connect(db_url(DB)) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+    print(f"  vacuum analyze: {time.perf_counter() - t0:.0f} s")
     MANIFEST.write_text(json.dumps(manifest))
     return manifest
 

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.utils import timezone
 
@@ -46,6 +47,13 @@ def title_words(text: str) -> dict[str, str]:
     """The significant words of a title, as {folded stem: the word as written}:
     lower case, accents and apostrophes (' and ’) dropped, stop words removed, plurals
     and feminines folded. « Rénovation de l’École » → {renovation: rénovation, ecol: école}."""
+    return dict(_title_words(text or ""))
+
+
+@lru_cache(maxsize=20_000)
+def _title_words(text: str) -> tuple[tuple[str, str], ...]:
+    # Cached per process: the same candidate titles come back on every dossier page of a
+    # theme (bench/load.py: the folding was 40 % of the dossier page).
     out: dict[str, str] = {}
     for written in re.split(r"[^\w]+", (text or "").lower()):
         decomposed = unicodedata.normalize("NFKD", written)
@@ -57,12 +65,17 @@ def title_words(text: str) -> dict[str, str]:
         if stem in STOP_WORDS:
             continue
         out.setdefault(stem, written)
-    return out
+    return tuple(out.items())
+
+
+@lru_cache(maxsize=20_000)
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(stem for stem, _ in _title_words(text))
 
 
 def normalise_words(text: str) -> set[str]:
     """The significant words of a title: « Rénovation de l'École » → {renovation, ecol}."""
-    return set(title_words(text))
+    return set(_word_set(text or ""))
 
 
 def neighbouring_epci_ids(epci_id: int | None) -> set[int]:
@@ -104,28 +117,36 @@ def similar_cases(case: Case, *, user, limit: int = 10) -> list[SimilarCase]:
     neighbours = neighbouring_epci_ids(case.epci_id)
     if case.epci_id:
         neighbours.add(case.epci_id)
+    visible = case_list(user=user)
+    # Only what the comparison needs for the (up to 500) candidates; the few dossiers
+    # found are read in full afterwards.
     candidates = (
-        case_list(user=user)
-        .filter(theme__iexact=theme, created_at__gte=since, epci_id__in=neighbours)
+        visible.filter(theme__iexact=theme, created_at__gte=since, epci_id__in=neighbours)
         .exclude(pk=case.pk)
-        .order_by("-created_at", "-id")[:MAX_CANDIDATES]
+        .order_by("-created_at", "-id")
+        .values_list("pk", "title", "epci_id", "created_at")[:MAX_CANDIDATES]
     )
     found = []
-    for other in candidates:
-        other_words = normalise_words(other.title)
+    for pk, title, epci_id, created_at in candidates:
+        other_words = _word_set(title or "")
         shared = words & other_words
         score = similarity(words, other_words)
         if not shared or score < MIN_SIMILARITY:
             continue
         if len(shared) < 2 and min(len(words), len(other_words)) > 1:
             continue  # one common word between two longer titles is a coincidence
-        found.append(
-            SimilarCase(
-                case=other,
-                same_epci=case.epci_id is not None and other.epci_id == case.epci_id,
-                shared_words=[written[w] for w in sorted(shared)],
-                score=score,
-            )
+        same_epci = case.epci_id is not None and epci_id == case.epci_id
+        found.append((not same_epci, -score, -created_at.timestamp(), pk, same_epci, shared, score))
+    found.sort(key=lambda f: f[:3])
+    found = found[:limit]
+    full = visible.in_bulk([f[3] for f in found])
+    return [
+        SimilarCase(
+            case=full[pk],
+            same_epci=same_epci,
+            shared_words=[written[w] for w in sorted(shared)],
+            score=score,
         )
-    found.sort(key=lambda s: (not s.same_epci, -s.score, -s.case.created_at.timestamp()))
-    return found[:limit]
+        for *_, pk, same_epci, shared, score in found
+        if pk in full
+    ]

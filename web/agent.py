@@ -59,7 +59,7 @@ WORKSPACE_ROLES = {R.AGENT, R.ADMIN, R.DIRECTOR, R.EPCI_PARTNER}
 TASK_ROLES = {R.AGENT, R.ADMIN}
 MESSAGE_WRITERS = {R.AGENT, R.ADMIN, R.DIRECTOR}  # EPCI partners write internal notes only
 PAGE_SIZE = 25
-MAX_TASKS = 100
+TASKS_PAGE_SIZE = 15  # per task list; the rest on the next pages of that list
 
 
 def role(user) -> str:
@@ -101,9 +101,20 @@ def safe_next(request, default: str) -> str:
 # ---------------------------------------------------------------- inbox and list
 
 
+def _task_page(request, tasks, param: str):
+    """One page of a task list (``?taches=2``, ``?file=2``) and its rows."""
+    page = Paginator(tasks, TASKS_PAGE_SIZE).get_page(request.GET.get(param))
+    page.rows = _task_rows(page.object_list, request.user)
+    query = request.GET.copy()
+    query.pop(param, None)
+    page.query = query.urlencode()
+    page.param = param
+    return page
+
+
 def _task_rows(tasks, user) -> list[dict]:
     """Tasks with their dossier and subject, in a bounded number of queries."""
-    tasks = list(tasks[:MAX_TASKS])
+    tasks = list(tasks)
     case_ids = {int(t.process.artifact_object_id) for t in tasks if t.process.artifact_object_id}
     cases = {c.pk: c for c in selectors.case_list(user=user).filter(pk__in=case_ids)}
     fr_ids = {t.seed_object_id for t in tasks if t.seed_content_type.model == REQUEST}
@@ -150,7 +161,8 @@ def agent_inbox(request):
     )
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
-    query.pop("page", None)
+    for param in ("page", "taches", "file"):
+        query.pop(param, None)
     is_agent = role(user) in TASK_ROLES
     context = {
         "nav": "agent",
@@ -159,8 +171,8 @@ def agent_inbox(request):
         "today": today,
         "query": query.urlencode(),
         "is_agent": is_agent,
-        "inbox": _task_rows(task_selectors.inbox(user), user) if is_agent else [],
-        "queue": _task_rows(task_selectors.queue(user), user) if is_agent else [],
+        "inbox": _task_page(request, task_selectors.inbox(user), "taches") if is_agent else None,
+        "queue": _task_page(request, task_selectors.queue(user), "file") if is_agent else None,
         "read_only": not is_agent,
     }
     return render(request, "web/agent/inbox.html", context)

@@ -34,6 +34,7 @@ from cases.models import (
     User,
 )
 from cases.permissions import require
+from cases.search import case_text_filter
 from engine.audit import access_record
 from engine.errors import DomainError
 from engine.models import Deadline
@@ -344,11 +345,7 @@ class CaseListView(ApiView):
             qs = qs.filter(epci__siren=epci)
         q = self.param("q")
         if q:
-            qs = qs.filter(
-                Q(title__icontains=q)
-                | Q(reference__icontains=q)
-                | Q(organisation__name__icontains=q)
-            )
+            qs = qs.filter(case_text_filter(q))
         return self.paginate(qs, ser.CaseListSerializer)
 
     @extend_schema(
