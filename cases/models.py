@@ -13,6 +13,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
@@ -303,6 +305,15 @@ class Case(ConcurrentTransitionMixin, models.Model):
                 fields=["territory", "-created_at", "-id"], name="case_territory_created_idx"
             ),
             models.Index(fields=["territory", "state"], name="case_territory_state_idx"),
+            # the overlap signal of the dossier page (cases/overlap.py): same theme, in
+            # any case, newest first, within the territory
+            models.Index(
+                "territory",
+                Upper("theme"),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="case_theme_created_idx",
+            ),
         ]
 
     def __str__(self):
