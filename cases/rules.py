@@ -6,6 +6,7 @@ Each violation names the line and the rule, in French. Scheme parameters come fr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -14,6 +15,11 @@ from typing import Any
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 OWN_SHARE_MIN = Decimal("0.20")  # CGCT L1111-10 III (the law, not a scheme parameter)
+
+
+# An amount as text: ASCII digits only (no "1_000", no Arabic-Indic or full-width digits),
+# which ``Decimal()`` alone would accept. Used for plan lines and transition amounts.
+MONEY_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 
 
 def money(value) -> Decimal:

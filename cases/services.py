@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -47,16 +46,12 @@ MAX_LINES = 100
 # ---------------------------------------------------------------- helpers
 
 
-# A number written with ASCII digits only: no "1_000", no Arabic-Indic or full-width digits.
-MONEY_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
-
-
 def _money(value, where: str) -> Decimal:
     try:
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
             raise TypeError
         text = str(value).strip()
-        if not MONEY_TEXT.fullmatch(text):
+        if not rules.MONEY_TEXT.fullmatch(text):
             raise InvalidOperation
         amount = Decimal(text)
         if not amount.is_finite():

@@ -92,7 +92,14 @@ def parse_date(
 def parse_amount(ctx: TransitionContext, key: str, *, label: str) -> Decimal:
     raw = ctx.data.get(key)
     try:
-        value = Decimal(str(raw))
+        # The plan's rule (cases/rules.py): a JSON number or ASCII digits; never a boolean,
+        # « 1_000 », full-width or Arabic-Indic digits, which Decimal() would accept.
+        if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal | str):
+            raise TypeError
+        text = str(raw).strip()
+        if not rules.MONEY_TEXT.fullmatch(text):
+            raise InvalidOperation
+        value = Decimal(text)
         if not value.is_finite():
             raise InvalidOperation
     except (InvalidOperation, TypeError, ValueError):
