@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import transaction
+
 from cases.models import Case, FundingRequest, PaymentClaim, User
 from cases.rules import euros
 
@@ -113,6 +115,33 @@ def _audience(names, case, fr) -> list[User]:
     return list(users.values())
 
 
+def deliver_to(user, *, event, kind, message, subject, aggregate_id, email=None) -> int:
+    """One recipient of an event, in a transaction of its own: the in-app notification
+    (its unique key makes a replay a no-op) and, if asked, its e-mail. Committed before the
+    next recipient, so a worker killed later repeats nothing delivered here; an SMTP
+    failure rolls the notification back and the event is retried for this recipient."""
+    with transaction.atomic():
+        created = notify_in_app(
+            user_id=user.pk,
+            kind=kind,
+            message=message,
+            dedup_key=f"event:{event.pk}",
+            subject=subject,
+            aggregate_id=aggregate_id,
+        )
+        if created is None:
+            return 0
+        if email is not None:
+            send_email(
+                to=[user.email],
+                subject=email["subject"],
+                template="event",
+                context=email["context"],
+                message_id=f"event-{event.pk}-{user.pk}",
+            )
+    return 1
+
+
 def handle_alert_event(event) -> int:
     """An alert opened or worsened: the porteurs of the organisation and the referent agent
     hear of it in the app; by email too when it is serious."""
@@ -144,24 +173,21 @@ def handle_alert_event(event) -> int:
             users[u.pk] = u
     count = 0
     for user in users.values():
-        created = notify_in_app(
-            user_id=user.pk,
+        email = None
+        if alert.severity >= Alert.Severity.WARNING:
+            email = {
+                "subject": f"Alerte : {alert.get_kind_display()}",
+                "context": {"user": user, "message": alert.message, "case": alert.case},
+            }
+        count += deliver_to(
+            user,
+            event=event,
             kind=f"alert.{alert.kind}",
             message=alert.message,
-            dedup_key=f"event:{event.pk}",
             subject=alert,
             aggregate_id=alert.case_id,
+            email=email,
         )
-        if created is not None:
-            count += 1
-            if alert.severity >= Alert.Severity.WARNING:
-                send_email(
-                    to=[user.email],
-                    subject=f"Alerte : {alert.get_kind_display()}",
-                    template="event",
-                    context={"user": user, "message": alert.message, "case": alert.case},
-                    message_id=f"event-{event.pk}-{user.pk}",
-                )
     return count
 
 
@@ -184,15 +210,9 @@ def handle_message_event(event) -> int:
     for user in _audience(names, case, None):
         if user.pk == message.author_id:
             continue
-        if notify_in_app(
-            user_id=user.pk,
-            kind="message",
-            message=text,
-            dedup_key=f"event:{event.pk}",
-            subject=case,
-            aggregate_id=case.pk,
-        ):
-            count += 1
+        count += deliver_to(
+            user, event=event, kind="message", message=text, subject=case, aggregate_id=case.pk
+        )
     return count
 
 
@@ -222,22 +242,19 @@ def handle_event(event) -> int:
     )
     count = 0
     for user in _audience(notice.audience, case, fr):
-        created = notify_in_app(
-            user_id=user.pk,
+        email = None
+        if notice.email:
+            email = {
+                "subject": text[:120],
+                "context": {"user": user, "message": text, "case": case},
+            }
+        count += deliver_to(
+            user,
+            event=event,
             kind=event.topic,
             message=text,
-            dedup_key=f"event:{event.pk}",
             subject=subject,
             aggregate_id=case.pk,
+            email=email,
         )
-        if created is not None:
-            count += 1
-            if notice.email:
-                send_email(
-                    to=[user.email],
-                    subject=text[:120],
-                    template="event",
-                    context={"user": user, "message": text, "case": case},
-                    message_id=f"event-{event.pk}-{user.pk}",
-                )
     return count

@@ -1,16 +1,22 @@
 """The outbox relay: delivers the engine's domain events to their handlers, once.
 
-Events are claimed with SKIP LOCKED in id order and marked processed in the transaction of
-their handling; handlers are idempotent (unique notification keys), so an event replayed
-after a crash produces nothing twice. A failing event is retried a few times, then parked
-with its error so that it never blocks the others.
+An event is claimed with a PostgreSQL advisory lock (session level: it survives the
+commits made while the event is handled and vanishes with the connection when a worker
+dies), handled, then marked processed. Handlers commit **each recipient on its own**: the
+in-app notification (unique key) and its e-mail in one transaction, so a worker killed in
+the middle of an event with several recipients repeats nothing that was delivered before
+the kill; only the recipient whose e-mail was on the wire when the process died may get
+it again (no transaction spans an SMTP server). A failing event is retried a few times,
+then parked with its error so that it never blocks the others.
+
+On SQLite (the demo, one in-process scheduler) there is no concurrent relay and no lock.
 """
 
 from __future__ import annotations
 
 import logging
 
-from django.db import transaction
+from django.db import connection
 from django.utils import timezone
 
 from engine.models import OutboxEvent
@@ -19,39 +25,82 @@ from .handlers import handle_event
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+CANDIDATES = 50
+# Advisory lock keys of the relay: this namespace in the high bits, the event id below.
+LOCK_NAMESPACE = 0x4F42 << 48  # "OB"
+
+
+def _locking() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _try_claim(event_id: int) -> bool:
+    if not _locking():
+        return True
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_NAMESPACE | event_id])
+        return bool(cur.fetchone()[0])
+
+
+def _release(event_id: int) -> None:
+    if not _locking():
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_unlock(%s)", [LOCK_NAMESPACE | event_id])
+
+
+def _next_event(after: list[int]) -> OutboxEvent | None:
+    """The oldest pending event after ``after[0]`` that no other relay is handling, claimed.
+    ``after`` moves forward: one call of the relay passes over the backlog once."""
+    pending = OutboxEvent.objects.filter(processed_at=None).order_by("id")
+    while True:
+        ids = list(pending.filter(pk__gt=after[0]).values_list("pk", flat=True)[:CANDIDATES])
+        if not ids:
+            return None
+        for event_id in ids:
+            after[0] = event_id
+            if not _try_claim(event_id):
+                continue  # another relay has it
+            # Read after the claim: a relay that finished it just before is seen here.
+            event = OutboxEvent.objects.filter(pk=event_id, processed_at=None).first()
+            if event is not None:
+                return event
+            _release(event_id)
+
+
+def _deliver(event: OutboxEvent) -> bool:
+    """Handle one claimed event; True when it is done (delivered or parked)."""
+    attempts = event.attempts + 1
+    done_at, payload, ok = None, event.payload, True
+    try:
+        handle_event(event)
+        done_at = timezone.now()
+    except Exception as exc:
+        log.exception("outbox event %s failed", event.pk)
+        ok = False
+        if attempts >= MAX_ATTEMPTS:
+            done_at = timezone.now()
+            payload = {**event.payload, "error": str(exc)[:500]}
+    OutboxEvent.objects.filter(pk=event.pk).update(
+        attempts=attempts, processed_at=done_at, payload=payload
+    )
+    return ok
 
 
 def outbox_relay(*, batch: int = 200, today=None) -> int:
-    """Deliver pending events, one transaction per event: a worker killed in the middle
-    loses (and later repeats) only the event it was handling, never the ones it had
-    already delivered — with a transaction per batch, a kill repeated every e-mail of the
-    batch sent before it (tests/faults/test_celery_faults.py)."""
+    """Deliver pending events, oldest first. A failed event is retried on a later call, not
+    in a tight loop; a huge backlog continues on the next call."""
     processed = 0
-    failed: list[int] = []  # retried on a later call, not in a tight loop
-    while processed < batch * 50:  # bounded: a huge backlog continues on the next call
-        with transaction.atomic():
-            event = (
-                OutboxEvent.objects.select_for_update(skip_locked=True)
-                .filter(processed_at=None)
-                .exclude(pk__in=failed)
-                .order_by("id")
-                .first()
-            )
-            if event is None:
-                return processed
-            event.attempts += 1
-            try:
-                with transaction.atomic():
-                    handle_event(event)
-                event.processed_at = timezone.now()
-            except Exception as exc:
-                log.exception("outbox event %s failed", event.pk)
-                failed.append(event.pk)
-                if event.attempts >= MAX_ATTEMPTS:
-                    event.processed_at = timezone.now()
-                    event.payload = {**event.payload, "error": str(exc)[:500]}
-            event.save(update_fields=["attempts", "processed_at", "payload"])
-            processed += 1
+    after = [0]
+    while processed < batch * 50:
+        event = _next_event(after)
+        if event is None:
+            break
+        try:
+            _deliver(event)
+        finally:
+            _release(event.pk)
+        processed += 1
     return processed
 
 

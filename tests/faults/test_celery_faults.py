@@ -249,3 +249,47 @@ def test_two_workers_on_one_queue_deliver_each_reminder_once(
     assert_each_once(handler, count)
     assert Reminder.objects.filter(state="sent", attempts=1).count() == count
     assert Notification.objects.filter(kind="reminder").count() == count
+
+
+def test_relay_killed_inside_one_event_repeats_no_recipient(settings, redis, smtp_factory, workers):
+    """One event, three recipients (three porteurs of the organisation are asked for
+    documents); the relay is SIGKILLed while the second e-mail is on the wire. The first
+    recipient was committed on its own: the second worker delivers the other two, and each
+    of the three gets exactly one e-mail and one notification."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    porteur, agent, _, _ = people()
+    others = [f.porteur(porteur.organisation, email=f"adjoint{i}@example.org") for i in (1, 2)]
+    case = submitted_case(porteur, agent)
+    OutboxEvent.objects.update(processed_at=timezone.now())
+    handler = CountingSMTP(stall_on=2)
+    smtp_port = smtp_factory(handler)
+    env = worker_env(redis.url, smtp_port)
+    with celery_app(redis.url) as app:
+        app.control.purge()
+        transition_apply(
+            instance=case,
+            name="request_documents",
+            actor=agent,
+            data={"documents": ["Plan de situation"]},
+        )
+        first = celery_worker(env, name="w1")
+        workers.append(first)
+        assert handler.entered.wait(90), "the relay never reached the SMTP server"
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        handler.release.set()
+        assert len(handler.delivered) == 1
+        # what the killed worker had committed: exactly the first recipient
+        assert Notification.objects.filter(kind="case.request_documents").count() == 1
+        workers.append(celery_worker(env, name="w2"))
+        # The killed task comes back when the broker restores it; the beat's next relay
+        # pass (every minute) does not wait for that: it is sent here.
+        app.send_task("notifications.relay_outbox")
+        pending = OutboxEvent.objects.filter(processed_at=None)
+        assert wait_for(lambda: not pending.exists(), 90)
+        assert wait_for(lambda: len(handler.delivered) >= 3, 20)
+        time.sleep(2)
+    ids = assert_each_once(handler, 3)
+    recipients = sorted(rcpt for env_ in handler.delivered for rcpt in env_.rcpt_tos)
+    assert recipients == sorted([porteur.email, *(o.email for o in others)]), ids
+    assert Notification.objects.filter(kind="case.request_documents").count() == 3
