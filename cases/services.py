@@ -220,7 +220,8 @@ def _replace_plan(case: Case, plan) -> None:
             )
 
 
-def _communes(codes) -> list[Commune]:
+def _communes(codes, territory_id: int | None = None) -> list[Commune]:
+    """The communes of a dossier, by INSEE code, within its territory."""
     if codes is None:
         return []
     if not isinstance(codes, list) or len(codes) > 100:
@@ -229,7 +230,10 @@ def _communes(codes) -> list[Commune]:
             errors={"communes": ["Liste de codes INSEE attendue."]},
         )
     codes = [str(c) for c in codes]
-    found = list(Commune.objects.filter(insee__in=codes))
+    communes = Commune.objects.filter(insee__in=codes)
+    if territory_id is not None:
+        communes = communes.filter(epci__territory_id=territory_id)
+    found = list(communes)
     unknown = sorted(set(codes) - {c.insee for c in found})
     if unknown:
         raise DomainError(
@@ -279,7 +283,7 @@ def case_create(*, actor, data: dict) -> Case:
             errors={"state": ["idea ou draft."]},
         )
     title = _text(data.get("title"), field="title", label="le titre", max_length=300, required=True)
-    communes = _communes(data.get("communes"))
+    communes = _communes(data.get("communes"), organisation.territory_id)
     with transaction.atomic():
         case = Case(
             title=title,
@@ -351,7 +355,7 @@ def case_update(*, actor, case: Case, data: dict) -> Case:
         if fields:
             case.save(update_fields=[*fields, "updated_at"])
         if "communes" in data:
-            case.communes.set(_communes(data["communes"]))
+            case.communes.set(_communes(data["communes"], case.territory_id))
         if data.get("financing_plan") is not None:
             _replace_plan(case, data["financing_plan"])
         event_emit(

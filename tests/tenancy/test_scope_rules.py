@@ -39,6 +39,29 @@ def test_a_new_dossier_takes_the_territory_of_its_organisation(world):
     assert "organisation" in exc.value.errors
 
 
+def test_a_dossier_names_only_communes_of_its_territory(world):
+    a, b = world.a, world.b
+    porteur = b.users["porteur"]
+    case = services.case_create(
+        actor=porteur, data={"title": "Halle", "communes": [b.commune.insee]}
+    )
+    assert [c.insee for c in case.communes.all()] == [b.commune.insee]
+    with pytest.raises(DomainError) as exc:
+        services.case_create(
+            actor=porteur, data={"title": "Halle voisine", "communes": [a.commune.insee]}
+        )
+    assert "communes" in exc.value.errors and a.commune.insee in exc.value.message
+    before = Case.objects.count()
+    client = APIClient()
+    client.force_authenticate(porteur)
+    response = client.patch(
+        f"/api/v1/cases/{case.pk}/", {"communes": [a.commune.insee]}, format="json"
+    )
+    assert response.status_code == 400 and "communes" in response.data["errors"]
+    assert [c.insee for c in case.communes.all()] == [b.commune.insee]
+    assert Case.objects.count() == before
+
+
 def test_the_territory_is_not_editable_through_the_api(world):
     a, b = world.a, world.b
     client = APIClient()
