@@ -240,20 +240,21 @@ def _date_history(instance, ctx: TransitionContext) -> None:
     if at is None:
         return
     from django.contrib.contenttypes.models import ContentType
+    from django.db.models import OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce, Greatest
     from django_fsm_log.models import StateLog
 
-    logs = list(
-        StateLog.objects.filter(
-            content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk
-        )
-        .order_by("-id")
-        .values_list("id", "timestamp")[:2]
+    # One statement: the object's newest history row takes the event's time, never
+    # earlier than the row before it (the history stays in order).
+    history = StateLog.objects.filter(
+        content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk
     )
-    if not logs:
-        return
-    if len(logs) == 2:  # never before the previous step: the history stays in order
-        at = max(at, logs[1][1])
-    StateLog.objects.filter(pk=logs[0][0]).update(timestamp=at)
+    newest = history.order_by("-id").values("id")[:1]
+    previous = history.filter(id__lt=OuterRef("id")).order_by("-id").values("timestamp")[:1]
+    at = Value(at, output_field=StateLog._meta.get_field("timestamp"))
+    StateLog.objects.filter(pk=Subquery(newest)).update(
+        timestamp=Greatest(at, Coalesce(Subquery(previous), at))
+    )
 
 
 def _lock_and_refresh(instance, state_field: str, source: str) -> None:
