@@ -210,6 +210,7 @@ def build(n: int, *, seed: int = 2026, pool_per_epci: int = 400, tasks_sample: i
         Payment,
         PaymentClaim,
         ResourceLine,
+        Territory,
         User,
     )
     from engine.models import Deadline
@@ -224,6 +225,7 @@ def build(n: int, *, seed: int = 2026, pool_per_epci: int = 400, tasks_sample: i
     docs_of = {code: s.required_document_codes() for code, s in schemes.items()}
     communes = list(Commune.objects.select_related("epci"))
     epcis = list(EPCI.objects.all())
+    prefixes = dict(Territory.objects.values_list("pk", "reference_prefix"))
     ct = ContentType.objects.get_for_models(Case, FundingRequest, PaymentClaim)
     ct_case, ct_fr, ct_claim = ct[Case].pk, ct[FundingRequest].pk, ct[PaymentClaim].pk
     hashed = make_password(PASSWORD)
@@ -340,7 +342,9 @@ def build(n: int, *, seed: int = 2026, pool_per_epci: int = 400, tasks_sample: i
         cases.append(
             {
                 "id": pk,
-                "reference": f"GU-{created:%Y}-{pk:06d}",
+                "reference": Territory.format_reference(
+                    prefixes.get(org.territory_id, ""), created.year, pk, digits=6
+                ),
                 "title": title,
                 "description": "Projet chargé pour le test de charge.",
                 "theme": rnd.choice(THEMES),

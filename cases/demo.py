@@ -45,6 +45,7 @@ from .models import (
     Opinion,
     Organisation,
     PaymentClaim,
+    Territory,
     User,
 )
 from .rules import euros
@@ -338,9 +339,10 @@ class DemoBuilder:
 
     def backdate(self, case: Case, day: dt.date) -> None:
         created = aware(day, hour=10)
-        Case.objects.filter(pk=case.pk).update(
-            created_at=created, reference=f"GU-{day:%Y}-{case.pk:05d}"
+        reference = Territory.format_reference(
+            Territory.prefix_of(case.territory_id), day.year, case.pk
         )
+        Case.objects.filter(pk=case.pk).update(created_at=created, reference=reference)
 
     def upload(self, case: Case, actor: User, codes: list[str]) -> None:
         labels = {}

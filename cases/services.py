@@ -303,7 +303,9 @@ def case_create(*, actor, data: dict) -> Case:
             actor if role == R.AGENT else _pick_referent(case.epci_id, case.territory_id)
         )
         case.save()
-        case.reference = f"GU-{case.created_at:%Y}-{case.pk:05d}"
+        case.reference = Territory.format_reference(
+            Territory.prefix_of(case.territory_id), case.created_at.year, case.pk
+        )
         Case.objects.filter(pk=case.pk).update(reference=case.reference)
         if not communes and organisation.commune_id:
             communes = [organisation.commune]
