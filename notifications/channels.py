@@ -8,7 +8,14 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
+from cases.models import Territory
+
 from .models import Notification
+
+
+def territory_name(territory_id: int | None) -> str:
+    """The name an e-mail's footer gives: this territory's, by default the first one's."""
+    return Territory.name_of(territory_id)
 
 
 def notify_in_app(
@@ -32,11 +39,16 @@ def notify_in_app(
 
 def send_email(*, to: list[str], subject: str, template: str, context: dict, message_id: str):
     """One email in French, text and HTML. ``message_id`` is deterministic so that a repeat
-    can be recognised downstream."""
+    can be recognised downstream. Its footer names ``context["territory_name"]``; without
+    one, the territory of ``context["case"]``, else the installation's first territory
+    (names are cached: no query)."""
     to = [addr for addr in to if addr]
     if not to:
         return 0
     context = {**context, "site_url": getattr(settings, "GUICHET_SITE_URL", "")}
+    if "territory_name" not in context:
+        case = context.get("case")
+        context["territory_name"] = territory_name(getattr(case, "territory_id", None))
     text = render_to_string(f"notifications/email/{template}.txt", context)
     html = render_to_string(f"notifications/email/{template}.html", context)
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]

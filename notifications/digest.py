@@ -12,7 +12,7 @@ from django.utils import timezone
 from cases.models import Case, CaseState, User
 from engine.models import Deadline
 
-from .channels import notify_in_app, send_email
+from .channels import notify_in_app, send_email, territory_name
 from .labels import deadline_label
 from .models import Alert, DigestLog
 
@@ -111,7 +111,12 @@ def _deliver(user: User, period: str, title: str, lines: list[str]) -> int:
             to=[user.email],
             subject=title,
             template="digest",
-            context={"user": user, "title": title, "lines": lines},
+            context={
+                "user": user,
+                "title": title,
+                "lines": lines,
+                "territory_name": territory_name(user.territory_id),
+            },
             message_id=f"digest-{period}-{user.pk}",
         )
     return 1

@@ -9,7 +9,7 @@ from django.db import transaction
 from cases.models import Case, FundingRequest, PaymentClaim, User
 from cases.rules import euros
 
-from .channels import notify_in_app, send_email
+from .channels import notify_in_app, send_email, territory_name
 
 R = User.Role
 
@@ -148,7 +148,7 @@ def handle_alert_event(event) -> int:
     from .models import Alert
 
     alert = (
-        Alert.objects.select_related("case", "case__referent_agent")
+        Alert.objects.select_related("case", "case__referent_agent", "organisation")
         .filter(pk=event.subject_id)
         .first()
     )
@@ -171,13 +171,21 @@ def handle_alert_event(event) -> int:
             is_active=True,
         ).distinct():
             users[u.pk] = u
+    territory = territory_name(
+        alert.case.territory_id if alert.case else alert.organisation.territory_id
+    )
     count = 0
     for user in users.values():
         email = None
         if alert.severity >= Alert.Severity.WARNING:
             email = {
                 "subject": f"Alerte : {alert.get_kind_display()}",
-                "context": {"user": user, "message": alert.message, "case": alert.case},
+                "context": {
+                    "user": user,
+                    "message": alert.message,
+                    "case": alert.case,
+                    "territory_name": territory,
+                },
             }
         count += deliver_to(
             user,
@@ -240,13 +248,19 @@ def handle_event(event) -> int:
         claim_kind=claim.get_kind_display().lower() if claim else "",
         claim_amount=euros(claim.amount) if claim else "",
     )
+    territory = territory_name(case.territory_id)  # once per event, from the cache
     count = 0
     for user in _audience(notice.audience, case, fr):
         email = None
         if notice.email:
             email = {
                 "subject": text[:120],
-                "context": {"user": user, "message": text, "case": case},
+                "context": {
+                    "user": user,
+                    "message": text,
+                    "case": case,
+                    "territory_name": territory,
+                },
             }
         count += deliver_to(
             user,

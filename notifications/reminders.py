@@ -23,7 +23,7 @@ from django.utils import timezone
 from cases.models import Case, FundingRequest
 from engine.models import Deadline
 
-from .channels import notify_in_app, send_email
+from .channels import notify_in_app, send_email, territory_name
 from .labels import PARTY_LABELS, deadline_label, when_label
 from .models import Reminder
 from .recipients import Recipients
@@ -172,7 +172,9 @@ def reminder_send(reminder_id: int, *, today: dt.date | None = None) -> bool:
             reminder.save(update_fields=["state"])
             return False
         case = (
-            Case.objects.filter(pk=deadline.aggregate_id).only("pk", "reference", "title").first()
+            Case.objects.filter(pk=deadline.aggregate_id)
+            .only("pk", "reference", "title", "territory_id")
+            .first()
         )
         days = (deadline.due_on - today).days
         what = deadline_label(deadline.kind)
@@ -209,6 +211,7 @@ def reminder_send(reminder_id: int, *, today: dt.date | None = None) -> bool:
                 "case": case,
                 "what": what,
                 "escalation": reminder.escalation,
+                "territory_name": territory_name(case.territory_id if case else None),
             },
             message_id=f"reminder-{reminder.pk}",
         )

@@ -87,6 +87,7 @@ def transparency(request, slug: str | None = None):
             {"nav": "public", "message": "Aucun territoire ne porte ce nom."},
             status=404,
         )
+    request.territory = territory  # the layout names it (web.context_processors)
     budgets = ps.scheme_budgets(territory)
     schemes = [b.scheme for b in budgets]
     codes = {s.code for s in schemes}
