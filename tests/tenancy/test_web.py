@@ -4,6 +4,7 @@ observatory and its exports, and the public page of each territory."""
 import io
 
 import pytest
+from django.utils.html import escape
 from openpyxl import load_workbook
 
 from cases import stats
@@ -127,7 +128,7 @@ def test_public_page_of_each_territory_shows_its_own(client, world):
             response = client.get(url)
             assert response.status_code == 200, url
             page = _text(response)
-            assert side.territory.name in page, url
+            assert escape(side.territory.name) in page, url  # « l&#x27;Albigeois »
             assert side.marker in page, url  # its decided dossier is a supported project
             assert other.marker not in page, url
             # links to the other territory's page
