@@ -566,6 +566,38 @@ def organisation_create(*, actor, data: dict) -> Organisation:
     )
 
 
+def _account_territory(actor, slug, epci) -> int:
+    """The territory of a new staff account: the administrator's own; a superuser names
+    it (``territory``: its slug), or it follows the account's EPCI, or the installation's
+    only territory."""
+    wanted = None
+    if slug not in (None, ""):
+        wanted = Territory.objects.filter(slug=str(slug)[:60]).first()
+        if wanted is None:
+            raise DomainError("Territoire inconnu.", errors={"territory": ["Territoire inconnu."]})
+    if not actor.is_superuser:
+        if wanted is not None and wanted.pk != actor.territory_id:
+            raise DomainError(
+                "Vous ne créez des comptes que pour votre territoire.",
+                errors={"territory": ["Hors de votre territoire."]},
+            )
+        return actor.territory_id
+    if epci is not None:
+        if wanted is not None and wanted.pk != epci.territory_id:
+            raise DomainError(
+                "Cet EPCI n'appartient pas au territoire indiqué.",
+                errors={"territory": ["Ne correspond pas à l'EPCI."]},
+            )
+        return epci.territory_id
+    territory_id = wanted.pk if wanted is not None else Territory.sole_id()
+    if territory_id is None:
+        raise DomainError(
+            "Indiquez le territoire du compte (plusieurs territoires sur cette installation).",
+            errors={"territory": ["Obligatoire pour un compte du PETR."]},
+        )
+    return territory_id
+
+
 def user_create(*, actor, data: dict) -> User:
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
@@ -589,8 +621,6 @@ def user_create(*, actor, data: dict) -> User:
         raise DomainError(
             "Mot de passe refusé : " + " ".join(exc.messages), errors={"password": exc.messages}
         ) from None
-    if not actor.is_superuser and role in TERRITORIAL_ROLES:
-        user.territory_id = actor.territory_id  # staff of the administrator's territory
     if role == R.PORTEUR:
         user.organisation = (
             selectors.organisation_list(user=actor)
@@ -611,6 +641,8 @@ def user_create(*, actor, data: dict) -> User:
                 "Un partenaire EPCI est rattaché à un EPCI (SIREN).",
                 errors={"epci": ["Obligatoire pour un partenaire EPCI."]},
             )
+    if role in TERRITORIAL_ROLES:
+        user.territory_id = _account_territory(actor, data.get("territory"), user.epci)
     if role == R.FUNDER_INSTRUCTOR:
         scheme = Scheme.objects.filter(code=str(data.get("funder") or "")).first()
         funder = (

@@ -144,6 +144,7 @@ class MeSerializer(s.ModelSerializer):
     organisation = OrganisationBriefSerializer(read_only=True, allow_null=True)
     epci = s.SlugRelatedField(slug_field="siren", read_only=True, allow_null=True)
     funder = s.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    territory = s.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = User
@@ -158,6 +159,7 @@ class MeSerializer(s.ModelSerializer):
             "organisation",
             "epci",
             "funder",
+            "territory",
             "college",
             "interest_group",
         ]
@@ -189,6 +191,14 @@ class UserInputSerializer(s.Serializer):
         choices=User.College.choices, required=False, allow_null=True, allow_blank=True
     )
     interest_group = s.CharField(max_length=80, required=False, allow_null=True, allow_blank=True)
+    territory = s.CharField(
+        max_length=60,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Territoire d'un compte du PETR (son identifiant court) : pour un "
+        "superutilisateur d'une installation à plusieurs territoires",
+    )
 
 
 class TokenInputSerializer(s.Serializer):

@@ -115,6 +115,57 @@ def test_accounts_created_by_a_territory_administrator_belong_to_its_territory(w
         )
 
 
+def test_a_superuser_names_the_territory_of_a_staff_account(world):
+    a, b = world.a, world.b
+    client = APIClient()
+    client.force_authenticate(world.superuser)
+
+    def create(**data):
+        body = {"password": "motdepasse-solide-42", "role": "agent", **data}
+        return client.post("/api/v1/users/", body, format="json")
+
+    response = create(username="agent.b", territory=b.territory.slug)
+    assert response.status_code == 201, response.data
+    assert response.data["territory"] == b.territory.slug
+    assert User.objects.get(username="agent.b").territory_id == b.territory.pk
+    # two territories: a staff account without one is refused, in French, and not created
+    response = create(username="agent.nulle.part")
+    assert response.status_code == 400 and "territory" in response.data["errors"]
+    assert "Indiquez le territoire" in response.data["detail"]
+    response = create(username="agent.inconnu", territory="nulle-part")
+    assert response.status_code == 400 and "territory" in response.data["errors"]
+    # an EPCI partner follows its EPCI; a contradicting territory is refused
+    response = create(username="partenaire.a", role="epci_partner", epci=a.epci.siren)
+    assert response.status_code == 201 and response.data["territory"] == a.territory.slug
+    response = create(
+        username="partenaire.faux",
+        role="epci_partner",
+        epci=a.epci.siren,
+        territory=b.territory.slug,
+    )
+    assert response.status_code == 400 and "territory" in response.data["errors"]
+    # a territory's administrator cannot place an account in another territory
+    admin = APIClient()
+    admin.force_authenticate(b.users["admin"])
+    response = admin.post(
+        "/api/v1/users/",
+        {
+            "username": "agent.chez.a",
+            "password": "motdepasse-solide-42",
+            "role": "agent",
+            "territory": a.territory.slug,
+        },
+        format="json",
+    )
+    assert response.status_code == 400 and "territory" in response.data["errors"]
+    assert not User.objects.filter(
+        username__in=["agent.nulle.part", "agent.inconnu", "partenaire.faux", "agent.chez.a"]
+    ).exists()
+    # porteurs and funder instructors have no territory of their own
+    response = create(username="maire.b", role="porteur", organisation=b.ids["organisation"])
+    assert response.status_code == 201 and response.data["territory"] is None
+
+
 def test_a_committee_session_is_its_territorys(world):
     a, b = world.a, world.b
     session = session_create(
