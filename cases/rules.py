@@ -22,6 +22,22 @@ OWN_SHARE_MIN = Decimal("0.20")  # CGCT L1111-10 III (the law, not a scheme para
 MONEY_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 
 
+def parse_number(value) -> Decimal | None:
+    """An amount as given in a request: a JSON number or ASCII decimal text (surrounding
+    spaces allowed). None for anything else — booleans, lists, « 1_000 », Unicode digits,
+    NaN and infinities — which ``Decimal()`` alone would partly accept."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        return None
+    text = str(value).strip()
+    if not MONEY_TEXT.fullmatch(text):
+        return None
+    try:
+        amount = Decimal(text)
+    except ArithmeticError:  # an exponent beyond what Decimal can hold
+        return None
+    return amount if amount.is_finite() else None
+
+
 def money(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -47,20 +47,12 @@ MAX_LINES = 100
 
 
 def _money(value, where: str) -> Decimal:
-    try:
-        if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
-            raise TypeError
-        text = str(value).strip()
-        if not rules.MONEY_TEXT.fullmatch(text):
-            raise InvalidOperation
-        amount = Decimal(text)
-        if not amount.is_finite():
-            raise InvalidOperation
-    except (InvalidOperation, TypeError, ValueError):
+    amount = rules.parse_number(value)
+    if amount is None:
         raise DomainError(
             f"{where} : montant invalide (ex. 12500.00).",
             errors={"financing_plan": [f"{where} : montant invalide."]},
-        ) from None
+        )
     # copy_abs, not abs(): no arithmetic context, so 1e999999999999999999 cannot overflow.
     if amount.copy_abs() >= Decimal("1e12"):
         raise DomainError(

@@ -90,22 +90,11 @@ def parse_date(
 
 
 def parse_amount(ctx: TransitionContext, key: str, *, label: str) -> Decimal:
-    raw = ctx.data.get(key)
-    try:
-        # The plan's rule (cases/rules.py): a JSON number or ASCII digits; never a boolean,
-        # « 1_000 », full-width or Arabic-Indic digits, which Decimal() would accept.
-        if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal | str):
-            raise TypeError
-        text = str(raw).strip()
-        if not rules.MONEY_TEXT.fullmatch(text):
-            raise InvalidOperation
-        value = Decimal(text)
-        if not value.is_finite():
-            raise InvalidOperation
-    except (InvalidOperation, TypeError, ValueError):
+    value = rules.parse_number(ctx.data.get(key))  # the plan's rule for amounts
+    if value is None:
         raise DomainError(
             f"Indiquez le {label} en euros (ex. 12500.00).", errors={key: ["Montant invalide."]}
-        ) from None
+        )
     if value <= 0:
         raise DomainError(f"Le {label} doit être positif.", errors={key: ["Montant ≤ 0."]})
     if value >= Decimal("1e12"):
