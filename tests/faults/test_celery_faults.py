@@ -174,23 +174,16 @@ def _workers_up(app) -> int:
         return 0
 
 
-def test_relay_worker_killed_mid_batch_sends_each_notice_once(
-    settings, redis, smtp_factory, workers
-):
-    """The outbox relay is SIGKILLed while delivering a batch of events (the SMTP server
-    holds the third e-mail): the task comes back to a second worker, and every notice is
-    delivered exactly once — none lost, none repeated."""
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    count = 6
-    porteur, agent, _, _ = people()
-    cases = [submitted_case(porteur, agent) for _ in range(count)]
+def _kill_relay_on_email(redis, smtp_factory, workers, cases, agent, *, stall_on, delivered_before):
+    """Ask each dossier's porteurs for documents (one event each), let a relay worker run
+    until the SMTP server holds e-mail number ``stall_on``, SIGKILL it there, then start a
+    second worker and wait until every event is delivered. Returns the SMTP handler."""
     OutboxEvent.objects.update(processed_at=timezone.now())
-    handler = CountingSMTP(stall_on=3)
-    smtp_port = smtp_factory(handler)
-    env = worker_env(redis.url, smtp_port)
+    handler = CountingSMTP(stall_on=stall_on)
+    env = worker_env(redis.url, smtp_factory(handler))
     with celery_app(redis.url) as app:
         app.control.purge()
-        for case in cases:  # one e-mail each, to the porteur
+        for case in cases:
             transition_apply(
                 instance=case,
                 name="request_documents",
@@ -203,12 +196,33 @@ def test_relay_worker_killed_mid_batch_sends_each_notice_once(
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         handler.release.set()
-        assert len(handler.delivered) == 2
-        workers.append(celery_worker(env, name="w2"))  # the unacknowledged task comes back
+        assert len(handler.delivered) == delivered_before
+        # what the killed worker had committed: one notification per e-mail delivered
+        notices = Notification.objects.filter(kind="case.request_documents")
+        assert notices.count() == delivered_before
+        workers.append(celery_worker(env, name="w2"))
+        # The killed task comes back when the broker restores it; the beat's next relay
+        # pass (every minute) does not wait for that: it is sent here.
+        app.send_task("notifications.relay_outbox")
         pending = OutboxEvent.objects.filter(processed_at=None)
         assert wait_for(lambda: not pending.exists(), 90)
-        assert wait_for(lambda: len(handler.delivered) >= count, 20)
         time.sleep(2)
+    return handler
+
+
+def test_relay_worker_killed_mid_batch_sends_each_notice_once(
+    settings, redis, smtp_factory, workers
+):
+    """The outbox relay is SIGKILLed while delivering a batch of events (the SMTP server
+    holds the third e-mail): the task comes back to a second worker, and every notice is
+    delivered exactly once — none lost, none repeated."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    count = 6
+    porteur, agent, _, _ = people()
+    cases = [submitted_case(porteur, agent) for _ in range(count)]
+    handler = _kill_relay_on_email(
+        redis, smtp_factory, workers, cases, agent, stall_on=3, delivered_before=2
+    )
     assert_each_once(handler, count)
     assert Notification.objects.filter(kind="case.request_documents").count() == count
 
@@ -260,35 +274,9 @@ def test_relay_killed_inside_one_event_repeats_no_recipient(settings, redis, smt
     porteur, agent, _, _ = people()
     others = [f.porteur(porteur.organisation, email=f"adjoint{i}@example.org") for i in (1, 2)]
     case = submitted_case(porteur, agent)
-    OutboxEvent.objects.update(processed_at=timezone.now())
-    handler = CountingSMTP(stall_on=2)
-    smtp_port = smtp_factory(handler)
-    env = worker_env(redis.url, smtp_port)
-    with celery_app(redis.url) as app:
-        app.control.purge()
-        transition_apply(
-            instance=case,
-            name="request_documents",
-            actor=agent,
-            data={"documents": ["Plan de situation"]},
-        )
-        first = celery_worker(env, name="w1")
-        workers.append(first)
-        assert handler.entered.wait(90), "the relay never reached the SMTP server"
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
-        handler.release.set()
-        assert len(handler.delivered) == 1
-        # what the killed worker had committed: exactly the first recipient
-        assert Notification.objects.filter(kind="case.request_documents").count() == 1
-        workers.append(celery_worker(env, name="w2"))
-        # The killed task comes back when the broker restores it; the beat's next relay
-        # pass (every minute) does not wait for that: it is sent here.
-        app.send_task("notifications.relay_outbox")
-        pending = OutboxEvent.objects.filter(processed_at=None)
-        assert wait_for(lambda: not pending.exists(), 90)
-        assert wait_for(lambda: len(handler.delivered) >= 3, 20)
-        time.sleep(2)
+    handler = _kill_relay_on_email(
+        redis, smtp_factory, workers, [case], agent, stall_on=2, delivered_before=1
+    )
     ids = assert_each_once(handler, 3)
     recipients = sorted(rcpt for env_ in handler.delivered for rcpt in env_.rcpt_tos)
     assert recipients == sorted([porteur.email, *(o.email for o in others)]), ids
