@@ -74,6 +74,12 @@ def _scheme_rules(scheme, delay_days: int) -> dict:
     }
 
 
+def _not_found(request, message: str):
+    return render(
+        request, "web/public/not_found.html", {"nav": "public", "message": message}, status=404
+    )
+
+
 @require_GET
 def transparency(request, slug: str | None = None):
     """One territory's page: ``/t/<slug>/transparence/`` or ``/transparence/?territoire=
@@ -81,12 +87,7 @@ def transparency(request, slug: str | None = None):
     today = timezone.localdate()
     territory = ps.public_territory(slug or request.GET.get("territoire"))
     if territory is None:
-        return render(
-            request,
-            "web/public/not_found.html",
-            {"nav": "public", "message": "Aucun territoire ne porte ce nom."},
-            status=404,
-        )
+        return _not_found(request, "Aucun territoire ne porte ce nom.")
     request.territory = territory  # the layout names it (web.context_processors)
     budgets = ps.scheme_budgets(territory)
     schemes = [b.scheme for b in budgets]
@@ -166,10 +167,5 @@ def transparency(request, slug: str | None = None):
 def public_minutes(request, pk: int):
     session = ps.committee_session_public(pk)
     if session is None:
-        return render(
-            request,
-            "web/public/not_found.html",
-            {"nav": "public", "message": "Aucun procès-verbal publié pour cette séance."},
-            status=404,
-        )
+        return _not_found(request, "Aucun procès-verbal publié pour cette séance.")
     return minutes_response(session, public=True)
