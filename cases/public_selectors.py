@@ -119,7 +119,7 @@ def scheme_budgets(territory: Territory | None = None) -> list[SchemeBudget]:
     """
     territory = territory or public_territory()
     schemes = list(public_schemes())
-    shared = Territory.objects.count() > 1  # envelopes are not per territory yet
+    shared = len(Territory.names()) > 1  # envelopes are not per territory yet (cached)
     granted_amount = Coalesce("amount_granted", "amount_requested")
     rows = (
         FundingRequest.objects.filter(

@@ -13,11 +13,6 @@ from cases.models import Territory
 from .models import Notification
 
 
-def territory_name(territory_id: int | None) -> str:
-    """The name an e-mail's footer gives: this territory's, by default the first one's."""
-    return Territory.name_of(territory_id)
-
-
 def notify_in_app(
     *, user_id: int, kind: str, message: str, dedup_key: str, subject=None, aggregate_id=None
 ) -> Notification | None:
@@ -48,7 +43,7 @@ def send_email(*, to: list[str], subject: str, template: str, context: dict, mes
     context = {**context, "site_url": getattr(settings, "GUICHET_SITE_URL", "")}
     if "territory_name" not in context:
         case = context.get("case")
-        context["territory_name"] = territory_name(getattr(case, "territory_id", None))
+        context["territory_name"] = Territory.name_of(getattr(case, "territory_id", None))
     text = render_to_string(f"notifications/email/{template}.txt", context)
     html = render_to_string(f"notifications/email/{template}.html", context)
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]

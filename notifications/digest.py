@@ -9,10 +9,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from cases.models import Case, CaseState, User
+from cases.models import Case, CaseState, Territory, User
 from engine.models import Deadline
 
-from .channels import notify_in_app, send_email, territory_name
+from .channels import notify_in_app, send_email
 from .labels import deadline_label
 from .models import Alert, DigestLog
 
@@ -115,7 +115,7 @@ def _deliver(user: User, period: str, title: str, lines: list[str]) -> int:
                 "user": user,
                 "title": title,
                 "lines": lines,
-                "territory_name": territory_name(user.territory_id),
+                "territory_name": Territory.name_of(user.territory_id),
             },
             message_id=f"digest-{period}-{user.pk}",
         )

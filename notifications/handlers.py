@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from cases.models import Case, FundingRequest, PaymentClaim, User
+from cases.models import Case, FundingRequest, PaymentClaim, Territory, User
 from cases.rules import euros
 
-from .channels import notify_in_app, send_email, territory_name
+from .channels import notify_in_app, send_email
 
 R = User.Role
 
@@ -171,7 +171,7 @@ def handle_alert_event(event) -> int:
             is_active=True,
         ).distinct():
             users[u.pk] = u
-    territory = territory_name(
+    territory = Territory.name_of(
         alert.case.territory_id if alert.case else alert.organisation.territory_id
     )
     count = 0
@@ -248,7 +248,7 @@ def handle_event(event) -> int:
         claim_kind=claim.get_kind_display().lower() if claim else "",
         claim_amount=euros(claim.amount) if claim else "",
     )
-    territory = territory_name(case.territory_id)  # once per event, from the cache
+    territory = Territory.name_of(case.territory_id)  # once per event, from the cache
     count = 0
     for user in _audience(notice.audience, case, fr):
         email = None

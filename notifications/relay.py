@@ -49,58 +49,52 @@ def _release(event_id: int) -> None:
         cur.execute("SELECT pg_advisory_unlock(%s)", [LOCK_NAMESPACE | event_id])
 
 
-def _next_event(after: list[int]) -> OutboxEvent | None:
-    """The oldest pending event after ``after[0]`` that no other relay is handling, claimed.
-    ``after`` moves forward: one call of the relay passes over the backlog once."""
+def _claimed_events():
+    """Pending events in id order, each claimed before it is yielded and released once the
+    caller is done with it; those another relay holds are skipped. One pass over the
+    backlog: an event that fails is retried on a later call."""
     pending = OutboxEvent.objects.filter(processed_at=None).order_by("id")
-    while True:
-        ids = list(pending.filter(pk__gt=after[0]).values_list("pk", flat=True)[:CANDIDATES])
-        if not ids:
-            return None
+    after = 0
+    while ids := list(pending.filter(pk__gt=after).values_list("pk", flat=True)[:CANDIDATES]):
         for event_id in ids:
-            after[0] = event_id
+            after = event_id
             if not _try_claim(event_id):
                 continue  # another relay has it
-            # Read after the claim: a relay that finished it just before is seen here.
-            event = OutboxEvent.objects.filter(pk=event_id, processed_at=None).first()
-            if event is not None:
-                return event
-            _release(event_id)
+            try:
+                # Read after the claim: a relay that finished it just before is seen here.
+                event = pending.filter(pk=event_id).first()
+                if event is not None:
+                    yield event
+            finally:
+                _release(event_id)
 
 
-def _deliver(event: OutboxEvent) -> bool:
-    """Handle one claimed event; True when it is done (delivered or parked)."""
+def _deliver(event: OutboxEvent) -> None:
+    """Handle one claimed event: processed when delivered, or parked after its last try."""
     attempts = event.attempts + 1
-    done_at, payload, ok = None, event.payload, True
+    done_at, payload = None, event.payload
     try:
         handle_event(event)
         done_at = timezone.now()
     except Exception as exc:
         log.exception("outbox event %s failed", event.pk)
-        ok = False
         if attempts >= MAX_ATTEMPTS:
             done_at = timezone.now()
             payload = {**event.payload, "error": str(exc)[:500]}
     OutboxEvent.objects.filter(pk=event.pk).update(
         attempts=attempts, processed_at=done_at, payload=payload
     )
-    return ok
 
 
 def outbox_relay(*, batch: int = 200, today=None) -> int:
     """Deliver pending events, oldest first. A failed event is retried on a later call, not
     in a tight loop; a huge backlog continues on the next call."""
     processed = 0
-    after = [0]
-    while processed < batch * 50:
-        event = _next_event(after)
-        if event is None:
-            break
-        try:
-            _deliver(event)
-        finally:
-            _release(event.pk)
+    for event in _claimed_events():
+        _deliver(event)
         processed += 1
+        if processed >= batch * 50:
+            break  # a huge backlog continues on the next call
     return processed
 
 

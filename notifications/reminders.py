@@ -20,10 +20,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from cases.models import Case, FundingRequest
+from cases.models import Case, FundingRequest, Territory
 from engine.models import Deadline
 
-from .channels import notify_in_app, send_email, territory_name
+from .channels import notify_in_app, send_email
 from .labels import PARTY_LABELS, deadline_label, when_label
 from .models import Reminder
 from .recipients import Recipients
@@ -211,7 +211,7 @@ def reminder_send(reminder_id: int, *, today: dt.date | None = None) -> bool:
                 "case": case,
                 "what": what,
                 "escalation": reminder.escalation,
-                "territory_name": territory_name(case.territory_id if case else None),
+                "territory_name": Territory.name_of(case.territory_id if case else None),
             },
             message_id=f"reminder-{reminder.pk}",
         )
