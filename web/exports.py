@@ -9,7 +9,6 @@ personal is written beyond what a format requires (no user names, no e-mails).
 
 from __future__ import annotations
 
-import csv
 import io
 from decimal import Decimal
 
@@ -24,6 +23,7 @@ from openpyxl.utils import get_column_letter
 from cases import stats
 
 from .observatory import parse_filters, require_observer
+from .spreadsheets import csv_bytes, xlsx_append
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CENT = Decimal("0.01")
@@ -76,17 +76,11 @@ def _stamp() -> str:
     return f"{timezone.localdate():%Y-%m-%d}"
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_value(value, kind: str) -> str:
-    """French Excel reads « 12500,50 » as a number. A text typed by a user (a title, a
-    theme) that would start a formula is prefixed with an apostrophe."""
+    """French Excel reads « 12500,50 » as a number. (A text that would start a formula is
+    neutralised by the one CSV writer, ``spreadsheets.csv_bytes``.)"""
     if value is None:
         return ""
-    if kind == "text":
-        text = str(value)
-        return "'" + text if text.startswith(FORMULA_START) else text
     if kind == "money":
         return f"{Decimal(value).quantize(CENT):f}".replace(".", ",")
     if kind == "days":
@@ -109,16 +103,12 @@ def xlsx_value(value, kind: str):
 
 
 def _sheet(ws, headers: list[str], rows, formats: list[str | None]) -> None:
-    ws.append(headers)
+    xlsx_append(ws, headers)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "A2"
     for row in rows:
-        ws.append(row)
-    for cells in ws.iter_rows(min_row=2):
-        for cell in cells:  # a text is never a formula (openpyxl reads « =… » as one)
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
+        xlsx_append(ws, row)
     for index, (header, number_format) in enumerate(zip(headers, formats, strict=True), 1):
         letter = get_column_letter(index)
         ws.column_dimensions[letter].width = min(max(len(header) + 2, 12), 48)
@@ -129,12 +119,12 @@ def _sheet(ws, headers: list[str], rows, formats: list[str | None]) -> None:
 
 def _filters_sheet(wb, filters: stats.Filters, title: str) -> None:
     ws = wb.create_sheet("Filtres")
-    ws.append(["Export", title])
-    ws.append(["Généré le", timezone.localtime().strftime("%d/%m/%Y %H:%M")])
+    xlsx_append(ws, ["Export", title])
+    xlsx_append(ws, ["Généré le", timezone.localtime().strftime("%d/%m/%Y %H:%M")])
     labels = {"epci": "EPCI (SIREN)", "theme": "Thème", "scheme": "Dispositif", "year": "Année"}
     params = filters.as_params()
     for key, label in labels.items():
-        ws.append([label, params.get(key, "Tous")])
+        xlsx_append(ws, [label, params.get(key, "Tous")])
     ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 40
 
@@ -149,14 +139,15 @@ def _xlsx_bytes(wb) -> bytes:
 
 
 def table_csv(table: stats.Table) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([c.label for c in table.columns])
-    for row in table.rows:
-        writer.writerow(
+    return csv_bytes(
+        [c.label for c in table.columns],
+        (
             [csv_value(v, c.kind) for v, c in zip(table.values(row), table.columns, strict=True)]
-        )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+            for row in table.rows
+        ),
+        delimiter=";",
+        bom=True,
+    )
 
 
 def table_xlsx(table: stats.Table, filters: stats.Filters) -> bytes:
@@ -321,12 +312,7 @@ def etalab_row(row: stats.GrantRow) -> list[str]:
 
 
 def etalab_csv(rows: list[stats.GrantRow]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=",", lineterminator="\r\n")
-    writer.writerow(ETALAB_COLUMNS)
-    for row in rows:
-        writer.writerow(etalab_row(row))
-    return out.getvalue().encode("utf-8")
+    return csv_bytes(ETALAB_COLUMNS, (etalab_row(r) for r in rows), delimiter=",", bom=False)
 
 
 @login_required

@@ -1,0 +1,55 @@
+"""The one way the project writes spreadsheet files: every CSV goes through ``csv_bytes``,
+every XLSX row through ``xlsx_append``.
+
+Texts come from people (a dossier's title, an organisation's name, a theme): a spreadsheet
+must show them, never run them. In a CSV, a cell that starts a formula (« = », « + »,
+« - », « @ », a tab or a carriage return, also after leading spaces) is prefixed with an
+apostrophe, except a genuine number (« -12.50 », « -10,0 », « 12,50 % »), which stays a
+number. In an XLSX, a text is always written as a text cell (openpyxl otherwise stores a
+string starting with « = » as a formula), without the control characters XLSX forbids.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from decimal import Decimal
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[-+]?(?:\d+(?:[.,]\d+)?|[.,]\d+)(?: ?%)?")
+
+
+def safe_text(value) -> str:
+    """A CSV cell that a spreadsheet reads as a value, never as a formula."""
+    if value is None:
+        return ""
+    text = str(value)
+    if isinstance(value, (int, float, Decimal)) or NUMBER.fullmatch(text):
+        return text
+    if text.startswith(FORMULA_START) or text.lstrip().startswith(FORMULA_START):
+        return "'" + text
+    return text
+
+
+def csv_bytes(header: Iterable, rows: Iterable[Iterable], *, delimiter: str, bom: bool) -> bytes:
+    """UTF-8 CSV (with a BOM for French Excel when ``bom``), CRLF line ends, every cell
+    through ``safe_text``."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow([safe_text(v) for v in header])
+    writer.writerows([safe_text(v) for v in row] for row in rows)
+    return (("\ufeff" if bom else "") + out.getvalue()).encode("utf-8")
+
+
+def xlsx_append(ws, values: Iterable) -> None:
+    """Append a row to an openpyxl worksheet; its texts stay texts."""
+    values = [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values]
+    ws.append(values)
+    row = ws.max_row
+    for column, value in enumerate(values, 1):
+        if isinstance(value, str) and value.startswith("="):
+            ws.cell(row=row, column=column).data_type = "s"
