@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import NotSupportedError, models
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -65,12 +65,33 @@ def deadlines_close(
     return qs.update(state=state, closed_at=timezone.now())
 
 
-class _DaysUntil(models.Func):
-    """``due_on - on`` in whole days: PostgreSQL's ``date - date`` is an integer."""
+class DaysBetween(models.Func):
+    """``DaysBetween(end, start)``: whole days from ``start`` to ``end`` (negative if
+    ``end`` comes first), the same number on every supported database.
 
-    arg_joiner = " - "
-    template = "(%(expressions)s)"
+    PostgreSQL: ``date - date`` is an integer of days. SQLite stores dates as ISO text,
+    where ``-`` would subtract the leading years: the day count is the difference of the
+    Julian day numbers."""
+
+    arity = 2
     output_field = models.IntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra_context
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotSupportedError(f"DaysBetween: no SQL for {connection.vendor}.")
 
 
 def deadlines_suspend(*, aggregate_id: int, kinds: Iterable[str], on: dt.date) -> int:
@@ -81,7 +102,7 @@ def deadlines_suspend(*, aggregate_id: int, kinds: Iterable[str], on: dt.date) -
         aggregate_id=aggregate_id, kind__in=list(kinds), state=Deadline.State.OPEN
     ).update(
         days_left_when_suspended=Greatest(
-            _DaysUntil(models.F("due_on"), models.Value(on, output_field=models.DateField())),
+            DaysBetween(models.F("due_on"), models.Value(on, output_field=models.DateField())),
             models.Value(0),
         ),
         state=Deadline.State.SUSPENDED,
