@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # a write that lost a race for the database: 409 « réessayez », not 500
+    "guichet.concurrency.WriteConflictMiddleware",
 ]
 
 ROOT_URLCONF = "guichet.urls"
@@ -89,6 +91,27 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
         "TEST_DATABASE_NAME", "test_guichet"
     )
+elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # SQLite (the demo) with concurrent requests: WAL lets readers run beside the one
+    # writer; every transaction takes the write lock when it begins (IMMEDIATE), so two
+    # writers queue for up to `timeout` seconds instead of failing when a read lock is
+    # upgraded. A write that still times out answers 409 (guichet.api.exceptions,
+    # guichet.middleware), never 500.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": int(os.environ.get("GUICHET_SQLITE_TIMEOUT", "20")),
+        }
+    )
+    # Tests on SQLite use a file (threads and transactional tests need a real database,
+    # not :memory:): TEST_DATABASE_NAME, a path or a bare name under the temp directory.
+    _test_name = os.environ.get("TEST_DATABASE_NAME", "test_guichet")
+    if os.sep not in _test_name:
+        import tempfile
+
+        _test_name = str(Path(tempfile.gettempdir()) / f"{_test_name}.sqlite3")
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = _test_name
 
 AUTH_USER_MODEL = "cases.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,5 +1,6 @@
 """One exception handler: every error body has a French ``detail``; field errors in
-``errors``. DomainError codes map to 400/403/404/409."""
+``errors``. DomainError codes map to 400/403/404/409; a write that lost a race for the
+database (``guichet.concurrency``) to 409."""
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -8,8 +9,10 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
+from rest_framework.views import set_rollback
 
 from engine.errors import DomainError
+from guichet import concurrency
 
 FRENCH = {
     exceptions.NotAuthenticated: "Authentification requise.",
@@ -53,6 +56,15 @@ def _first_message(errors, path=()):
 
 
 def exception_handler(exc, context):
+    if concurrency.is_write_conflict(exc):
+        # A lost race for the database (SQLite busy, PostgreSQL deadlock): nothing was
+        # written, the same request may be sent again.
+        set_rollback()
+        return Response(
+            {"detail": concurrency.MESSAGE, "code": concurrency.CODE},
+            status=status.HTTP_409_CONFLICT,
+            headers={"Retry-After": "1"},
+        )
     if isinstance(exc, DomainError):
         body = {"detail": exc.message, "code": exc.code}
         if exc.errors:
