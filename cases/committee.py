@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
+from engine import inputs
 from engine.errors import DomainError
 from engine.transitions import transition_apply
 
@@ -18,6 +19,7 @@ from .models import (
     CommitteeSession,
     FundingRequest,
     RequestState,
+    SessionState,
     Territory,
     User,
     Vote,
@@ -146,12 +148,11 @@ def session_territory_id(actor, territory=None) -> int:
     return territory_id
 
 
-def session_create(
-    *, actor, date: dt.date, members: list[int], scheme, territory=None
-) -> CommitteeSession:
+def session_create(*, actor, date, members: list[int], scheme, territory=None) -> CommitteeSession:
     """Plan a session of the actor's territory: its members and the requests of its
-    dossiers awaiting the committee."""
+    dossiers awaiting the committee that no other planned session has on its agenda."""
     require(actor, "session_create")
+    date = inputs.parse_date(date, field="date", label="date de la séance", required=True)
     territory_id = session_territory_id(actor, territory)
     member_users = list(committee_members(territory_id).filter(pk__in=members))
     unknown = set(members) - {u.pk for u in member_users}
@@ -163,23 +164,31 @@ def session_create(
             errors={"members": ["Membres inconnus."]},
         )
     with transaction.atomic():
+        waiting = FundingRequest.objects.filter(
+            scheme=scheme,
+            state=RequestState.AWAITING_COMMITTEE,
+            case__territory_id=territory_id,
+        )
+        # Lock the candidates, then read which are taken: a session planned at the same
+        # moment waits here and then sees this one's agenda (a request is on one agenda).
+        list(waiting.select_for_update().values_list("pk", flat=True))
+        free = waiting.exclude(committee_sessions__state=SessionState.PLANNED).values_list(
+            "pk", flat=True
+        )
+        free = list(free)
         session = CommitteeSession.objects.create(
             date=date, scheme=scheme, territory_id=territory_id
         )
         session.members.set(member_users)
-        session.agenda.set(
-            FundingRequest.objects.filter(
-                scheme=scheme,
-                state=RequestState.AWAITING_COMMITTEE,
-                case__territory_id=territory_id,
-            )
-        )
+        session.agenda.set(free)
     return session
 
 
 def vote_record(
     *, actor, session: CommitteeSession, funding_request_id, member_id, vote: str, scores
 ) -> Vote:
+    """Record (or change) one member's vote and scores on one item of a planned session,
+    under the session's lock (the aggregate of its votes and agenda)."""
     role = actor.effective_role
     if role == User.Role.COMMITTEE_MEMBER:
         if member_id not in (None, actor.pk):
@@ -187,53 +196,59 @@ def vote_record(
         member_id = actor.pk
     else:
         require(actor, "vote_record")
-    if session.state != "planned":
-        raise DomainError("La séance est close.", code="unavailable")
-    if vote not in Vote.Choice.values:
-        raise DomainError(
-            "Vote attendu : « for », « against » ou « abstain ».",
-            errors={"vote": ["Valeur invalide."]},
-        )
-    member = session.members.filter(pk=member_id).first()
-    if member is None:
-        raise DomainError(
-            "Ce membre n'est pas inscrit comme présent à la séance.",
-            errors={"member": ["Absent de la séance."]},
-        )
-    fr = session.agenda.filter(pk=funding_request_id).first()
-    if fr is None:
-        raise DomainError(
-            "Cette demande n'est pas à l'ordre du jour de la séance.",
-            errors={"funding_request": ["Hors ordre du jour."]},
-        )
-    total = _score_total(session.scheme, scores or {})
-    try:
-        with transaction.atomic():
-            obj, _ = Vote.objects.update_or_create(
-                session=session,
-                funding_request=fr,
-                member=member,
-                defaults={
-                    "vote": vote,
-                    "scores": scores or {},
-                    "total_score": total,
-                    "recorded_by": actor,
-                },
+    vote = inputs.parse_choice(vote, field="vote", label="le vote", choices=Vote.Choice.values)
+    member_id = inputs.read_id(member_id)
+    funding_request_id = inputs.read_id(funding_request_id)
+    total, scores = _score_total(session.scheme, scores)
+    with transaction.atomic():
+        session = CommitteeSession.objects.select_for_update().get(pk=session.pk)
+        if session.state != SessionState.PLANNED:
+            raise DomainError("La séance est close.", code="unavailable")
+        if timezone.localdate() < session.date:
+            raise DomainError(
+                f"La séance du {session.date:%d/%m/%Y} n'a pas encore eu lieu : les votes "
+                "s'enregistrent à partir de ce jour.",
+                code="unavailable",
             )
-    except IntegrityError:
-        raise DomainError(
-            "Vote enregistré en même temps ailleurs : réessayez.", code="conflict"
-        ) from None
+        member = session.members.filter(pk=member_id).first() if member_id else None
+        if member is None:
+            raise DomainError(
+                "Ce membre n'est pas inscrit comme présent à la séance.",
+                errors={"member": ["Absent de la séance."]},
+            )
+        fr = session.agenda.filter(pk=funding_request_id).first() if funding_request_id else None
+        if fr is None:
+            raise DomainError(
+                "Cette demande n'est pas à l'ordre du jour de la séance.",
+                errors={"funding_request": ["Hors ordre du jour."]},
+            )
+        obj, _ = Vote.objects.update_or_create(
+            session=session,
+            funding_request=fr,
+            member=member,
+            defaults={
+                "vote": vote,
+                "scores": scores,
+                "total_score": total,
+                "recorded_by": actor,
+                "recorded_at": timezone.now(),
+            },
+        )
     return obj
 
 
-def _score_total(scheme, scores) -> Decimal:
+def _score_total(scheme, scores) -> tuple[Decimal, dict]:
+    """The total of a member's scores on the grid, and the scores as stored (numbers
+    within each criterion's maximum, two decimals at most, French or ASCII form)."""
+    if scores is None:
+        scores = {}
     if not isinstance(scores, dict):
         raise DomainError(
             "Les notes sont un objet {critère: points}.", errors={"scores": ["Objet attendu."]}
         )
     grid = {c["code"]: c for c in scheme.grid or []}
     total = Decimal(0)
+    clean = {}
     for code, points in scores.items():
         criterion = grid.get(code)
         if criterion is None:
@@ -242,18 +257,15 @@ def _score_total(scheme, scores) -> Decimal:
                 errors={"scores": [f"Critère inconnu : {str(code)[:50]}"]},
             )
         try:
-            value = Decimal(str(points))
-            if not value.is_finite():
-                raise InvalidOperation
-        except (InvalidOperation, ValueError):
-            raise DomainError(
-                f"Note invalide pour « {criterion['label']} ».",
-                errors={"scores": ["Nombre attendu."]},
-            ) from None
-        if value < 0 or value > Decimal(str(criterion.get("max", 0))):
-            raise DomainError(
-                f"La note de « {criterion['label']} » doit être entre 0 et {criterion['max']}.",
-                errors={"scores": ["Hors barème."]},
+            value = inputs.parse_decimal(
+                points,
+                field="scores",
+                label=f"« {criterion['label']} »",
+                what="un nombre de points",
+                maximum=Decimal(str(criterion.get("max", 0))),
             )
+        except DomainError as exc:
+            raise DomainError(exc.message, errors={"scores": [exc.message]}) from None
         total += value
-    return total
+        clean[code] = int(value) if value == value.to_integral_value() else float(value)
+    return total, clean

@@ -6,7 +6,6 @@ Each violation names the line and the rule, in French. Scheme parameters come fr
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,27 +14,6 @@ from typing import Any
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 OWN_SHARE_MIN = Decimal("0.20")  # CGCT L1111-10 III (the law, not a scheme parameter)
-
-
-# An amount as text: ASCII digits only (no "1_000", no Arabic-Indic or full-width digits),
-# which ``Decimal()`` alone would accept. Used for plan lines and transition amounts.
-MONEY_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
-
-
-def parse_number(value) -> Decimal | None:
-    """An amount as given in a request: a JSON number or ASCII decimal text (surrounding
-    spaces allowed). None for anything else — booleans, lists, « 1_000 », Unicode digits,
-    NaN and infinities — which ``Decimal()`` alone would partly accept."""
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
-        return None
-    text = str(value).strip()
-    if not MONEY_TEXT.fullmatch(text):
-        return None
-    try:
-        amount = Decimal(text)
-    except ArithmeticError:  # an exponent beyond what Decimal can hold
-        return None
-    return amount if amount.is_finite() else None
 
 
 def money(value) -> Decimal:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 
+from engine import inputs
 from engine.errors import DomainError
 from engine.outbox import event_emit
 from engine.transitions import transition_apply
@@ -47,44 +46,18 @@ MAX_LINES = 100
 
 
 def _money(value, where: str) -> Decimal:
-    amount = rules.parse_number(value)
-    if amount is None:
-        raise DomainError(
-            f"{where} : montant invalide (ex. 12500.00).",
-            errors={"financing_plan": [f"{where} : montant invalide."]},
-        )
-    # copy_abs, not abs(): no arithmetic context, so 1e999999999999999999 cannot overflow.
-    if amount.copy_abs() >= Decimal("1e12"):
-        raise DomainError(
-            f"{where} : montant invraisemblable.",
-            errors={"financing_plan": [f"{where} : montant trop élevé."]},
-        )
-    if amount != rules.money(amount):
-        raise DomainError(
-            f"{where} : deux décimales au plus.",
-            errors={"financing_plan": [f"{where} : deux décimales au plus."]},
-        )
-    return amount
+    """A plan line's amount (``engine.inputs``): zero allowed in a draft, never negative."""
+    try:
+        return inputs.parse_money(value, field="amount", label="montant", allow_zero=True)
+    except DomainError as exc:
+        message = f"{where} : {exc.message[:1].lower()}{exc.message[1:]}"
+        raise DomainError(message, errors={"financing_plan": [message]}) from None
 
 
 def _text(value, *, field: str, label: str, max_length: int, required: bool = False) -> str:
-    if value is not None and not isinstance(value, str):  # a list or a number is no label
-        raise DomainError(
-            f"{label[0].upper() + label[1:]} : texte attendu.", errors={field: ["Texte attendu."]}
-        )
-    text = "" if value is None else value.strip()
-    if required and not text:
-        raise DomainError(f"Indiquez {label}.", errors={field: ["Ce champ est obligatoire."]})
-    if len(text) > max_length:
-        raise DomainError(
-            f"{label[0].upper() + label[1:]} : {max_length} caractères au plus.",
-            errors={field: [f"{max_length} caractères au plus."]},
-        )
-    if "\x00" in text:
-        raise DomainError(
-            f"{label} contient un caractère interdit.", errors={field: ["Caractère nul."]}
-        )
-    return text
+    return inputs.parse_text(
+        value, field=field, label=label, max_length=max_length, required=required
+    )
 
 
 def _parse_plan(plan) -> tuple[list[dict], list[dict]]:
@@ -168,6 +141,10 @@ def _parse_plan(plan) -> tuple[list[dict], list[dict]]:
                 ),
             }
         )
+    for lines, what in ((expenses, "des dépenses"), (resources, "des ressources")):
+        if sum((line["amount"] for line in lines), Decimal(0)) > inputs.MONEY_MAX:
+            message = f"Le total {what} est invraisemblable (moins de 1 000 milliards d'euros)."
+            raise DomainError(message, errors={"financing_plan": [message]})
     return expenses, resources
 
 
@@ -263,8 +240,8 @@ def case_create(*, actor, data: dict) -> Case:
             )
         org_id = actor.organisation_id
     try:
-        organisation = selectors.organisation_list(user=actor).get(pk=int(org_id))
-    except (Organisation.DoesNotExist, TypeError, ValueError, OverflowError):
+        organisation = selectors.organisation_list(user=actor).get(pk=inputs.read_id(org_id))
+    except Organisation.DoesNotExist:
         raise DomainError(
             "Organisation inconnue.", errors={"organisation": ["Organisation inconnue."]}
         ) from None
@@ -469,29 +446,13 @@ def claim_create(*, actor, funding_request: FundingRequest, data: dict) -> Payme
         funding_request.case.organisation_id != actor.organisation_id
     ):
         raise DomainError("Demande de financement introuvable.", code="not_found")
-    kind = data.get("kind")
-    if kind not in PaymentClaim.Kind.values:
-        raise DomainError(
-            "« kind » vaut advance, installment ou balance.", errors={"kind": ["Valeur invalide."]}
-        )
-    amount = _money(data.get("amount"), "Montant")
-    if amount <= 0:
-        raise DomainError("Le montant doit être positif.", errors={"amount": ["Montant ≤ 0."]})
-    filed_on = data.get("filed_on")
-    if filed_on not in (None, ""):
-        try:
-            filed_on = dt.date.fromisoformat(str(filed_on))
-        except ValueError:
-            raise DomainError(
-                "« filed_on » au format AAAA-MM-JJ.", errors={"filed_on": ["Date invalide."]}
-            ) from None
-        if filed_on > timezone.localdate():
-            raise DomainError(
-                "La date de dépôt ne peut être dans le futur.",
-                errors={"filed_on": ["Date dans le futur."]},
-            )
-    else:
-        filed_on = None
+    kind = inputs.parse_choice(
+        data.get("kind"), field="kind", label="le type de demande", choices=PaymentClaim.Kind.values
+    )
+    amount = inputs.parse_money(data.get("amount"), field="amount", label="montant demandé")
+    filed_on = inputs.parse_date(
+        data.get("filed_on"), field="filed_on", label="date de dépôt", not_future=True
+    )
     if funding_request.state not in (RequestState.COMMITTED, RequestState.PAYING):
         raise DomainError(
             "L'aide doit être engagée avant toute demande de paiement.", code="unavailable"
@@ -616,7 +577,7 @@ def user_create(*, actor, data: dict) -> User:
     if role == R.PORTEUR:
         user.organisation = (
             selectors.organisation_list(user=actor)
-            .filter(pk=_int(data.get("organisation")))
+            .filter(pk=inputs.read_id(data.get("organisation")))
             .first()
         )
         if user.organisation is None:
@@ -671,13 +632,6 @@ def user_create(*, actor, data: dict) -> User:
     user.set_password(password)
     user.save()
     return user
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
 
 
 def opinion_create(*, actor, case: Case, kind: str, value: str, text: str = "") -> Opinion:

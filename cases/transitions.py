@@ -8,12 +8,13 @@ in the same transaction: child objects, automatic follow-up transitions.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from engine import inputs
 from engine.errors import DomainError
 from engine.transitions import SYSTEM, TransitionContext, TransitionSpec, register, transition_apply
 
@@ -36,9 +37,6 @@ from .services import plan_check
 P, A, F = User.Role.PORTEUR, User.Role.AGENT, User.Role.FUNDER_INSTRUCTOR
 
 
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-
-
 def roles(*names: str) -> frozenset[str]:
     return frozenset(names)
 
@@ -54,65 +52,32 @@ def parse_date(
     default: dt.date | None = None,
     label: str = "date",
 ) -> dt.date | None:
-    """An event date: ISO format, never in the future. Stored back as a date in ctx.data."""
-    raw = ctx.data.get(key)
-    if raw in (None, ""):
-        if required:
-            raise DomainError(f"Indiquez la {label}.", errors={key: ["Ce champ est obligatoire."]})
-        ctx.data[key] = default
-        return default
-    if isinstance(raw, dt.datetime):
-        raw = raw.date()
-    if not isinstance(raw, dt.date):
-        # Exactly YYYY-MM-DD in ASCII digits: fromisoformat alone also takes 20260101,
-        # week dates (2026-W01-1) and, from a number, 2000010100.
-        text = raw if isinstance(raw, str) else ""
-        try:
-            raw = dt.date.fromisoformat(text) if ISO_DATE.fullmatch(text) else None
-        except ValueError:
-            raw = None
-        if raw is None:
-            raise DomainError(
-                f"La {label} doit être au format AAAA-MM-JJ.",
-                errors={key: ["Date invalide (AAAA-MM-JJ)."]},
-            )
-    if raw > timezone.localdate():
-        raise DomainError(
-            f"La {label} ne peut pas être dans le futur.", errors={key: ["Date dans le futur."]}
-        )
-    if raw.year < 2000:
-        raise DomainError(
-            f"La {label} est invraisemblable ({raw:%d/%m/%Y}).",
-            errors={key: ["Date invraisemblable."]},
-        )
-    ctx.data[key] = raw
-    return raw
+    """An event date (``engine.inputs``): never in the future. Stored back in ctx.data."""
+    day = inputs.parse_date(
+        ctx.data.get(key),
+        field=key,
+        label=label,
+        required=required,
+        default=default,
+        not_future=True,
+    )
+    ctx.data[key] = day
+    return day
 
 
 def parse_amount(ctx: TransitionContext, key: str, *, label: str) -> Decimal:
-    value = rules.parse_number(ctx.data.get(key))  # the plan's rule for amounts
-    if value is None:
-        raise DomainError(
-            f"Indiquez le {label} en euros (ex. 12500.00).", errors={key: ["Montant invalide."]}
-        )
-    if value <= 0:
-        raise DomainError(f"Le {label} doit être positif.", errors={key: ["Montant ≤ 0."]})
-    if value >= Decimal("1e12"):
-        raise DomainError(f"Le {label} est invraisemblable.", errors={key: ["Montant trop élevé."]})
-    if value != rules.money(value):
-        raise DomainError(
-            f"Le {label} a plus de deux décimales.", errors={key: ["Deux décimales au plus."]}
-        )
+    value = inputs.parse_money(ctx.data.get(key), field=key, label=label)
     ctx.data[key] = value
     return value
 
 
 def require_text(ctx: TransitionContext, key: str, *, label: str) -> str:
-    text = str(ctx.data.get(key) or "").strip() or ctx.comment.strip()
-    if not text:
-        raise DomainError(f"Indiquez {label}.", errors={key: ["Ce champ est obligatoire."]})
-    ctx.data[key] = text[:5000]
-    return ctx.data[key]
+    raw = ctx.data.get(key)
+    if raw in (None, ""):
+        raw = ctx.comment
+    text = inputs.parse_text(raw, field=key, label=label, max_length=5000, required=True)
+    ctx.data[key] = text
+    return text
 
 
 def not_before_receipt(case: Case, day: dt.date, label: str) -> None:
@@ -384,23 +349,14 @@ def submit_to_committee_guard(ctx: TransitionContext) -> None:
     fr: FundingRequest = ctx.instance
     if fr.case.state != CaseState.INSTRUCTION:
         raise DomainError("Le dossier doit être en instruction (complet).", code="guard")
-    raw = ctx.data.get("pre_score")
-    try:
-        score = Decimal(str(raw))
-        if not score.is_finite():
-            raise InvalidOperation
-    except (InvalidOperation, TypeError, ValueError):
-        raise DomainError(
-            "Indiquez la pré-notation du projet (un nombre).",
-            errors={"pre_score": ["Nombre attendu."]},
-        ) from None
-    minimum = fr.scheme.grid_min_score or Decimal(0)
     maximum = fr.scheme.grid_max_score
-    if maximum and (score < 0 or score > maximum):
-        raise DomainError(
-            f"La pré-notation doit être comprise entre 0 et {maximum}.",
-            errors={"pre_score": ["Hors de la grille."]},
-        )
+    score = inputs.parse_decimal(
+        ctx.data.get("pre_score"),
+        field="pre_score",
+        label="la pré-notation du projet",
+        maximum=maximum or inputs.MONEY_MAX,
+    )
+    minimum = fr.scheme.grid_min_score or Decimal(0)
     if score < minimum:
         raise DomainError(
             f"Pré-notation insuffisante : {score} points pour un minimum de {minimum} sur la "
@@ -408,7 +364,7 @@ def submit_to_committee_guard(ctx: TransitionContext) -> None:
             code="guard",
             errors={"pre_score": ["Sous le minimum de la grille."]},
         )
-    fr.pre_score = score.quantize(Decimal("0.01"))
+    fr.pre_score = score
 
 
 def grant_guard(ctx: TransitionContext) -> None:
@@ -454,6 +410,7 @@ def fr_withdraw_guard(ctx: TransitionContext) -> None:
 register(
     FundingRequest,
     aggregate=lambda fr: fr.case_id,
+    root=Case,
     authorize=authorize_request,
     specs=[
         TransitionSpec(
@@ -661,8 +618,9 @@ def pay_effect(ctx: TransitionContext) -> None:
         delay_days=(claim.paid_on - claim.filed_on).days if claim.filed_on else 0,
         recorded_by=ctx.actor,
     )
-    FundingRequest.objects.filter(pk=fr.pk).update(amount_paid=fr.amount_paid + amount)
-    fr.amount_paid += amount
+    # In SQL, under the dossier's lock: never a read-then-write of the total.
+    FundingRequest.objects.filter(pk=fr.pk).update(amount_paid=models.F("amount_paid") + amount)
+    fr.refresh_from_db(fields=["amount_paid"])
     if fr.state == RequestState.COMMITTED:
         transition_apply(
             instance=fr,
@@ -696,6 +654,7 @@ def reject_claim_guard(ctx: TransitionContext) -> None:
 register(
     PaymentClaim,
     aggregate=lambda claim: claim.funding_request.case_id,
+    root=Case,
     authorize=authorize_claim,
     specs=[
         TransitionSpec("file", roles(P), "Déposer la demande de paiement", file_guard),

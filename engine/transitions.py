@@ -22,6 +22,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, can_proceed
 
+from . import inputs
 from .deadlines import deadlines_close
 from .errors import ConcurrentChange, DomainError, TransitionUnavailable
 from .outbox import event_emit
@@ -70,6 +71,10 @@ class ModelRegistration:
     specs: dict[str, TransitionSpec]
     aggregate: Callable[[models.Model], int]
     authorize: Callable[[Any, models.Model, TransitionSpec], bool] | None = None
+    # The model whose row ``aggregate`` names (e.g. the dossier): locked first, in the
+    # transaction of every transition of the aggregate, so that rules spanning rows
+    # (ceilings, the decisions of all requests) are checked on rows nobody else changes.
+    root: type[models.Model] | None = None
 
 
 _registry: dict[type[models.Model], ModelRegistration] = {}
@@ -83,6 +88,7 @@ def register(
     aggregate: Callable[[models.Model], int],
     authorize: Callable[[Any, models.Model, TransitionSpec], bool] | None = None,
     state_field: str = "state",
+    root: type[models.Model] | None = None,
 ) -> None:
     _registry[model] = ModelRegistration(
         model=model,
@@ -90,6 +96,7 @@ def register(
         specs={s.name: s for s in specs},
         aggregate=aggregate,
         authorize=authorize,
+        root=root,
     )
 
 
@@ -172,13 +179,15 @@ def transition_apply(
         raise TransitionUnavailable(
             f"La transition « {spec.label or name} » n'est pas possible depuis l'état « {label} »."
         )
+    comment = inputs.parse_text(comment, field="comment", label="le commentaire", max_length=5000)
     ctx = TransitionContext(
-        instance=instance, name=name, actor=actor, comment=comment or "", data=dict(data or {})
+        instance=instance, name=name, actor=actor, comment=comment, data=dict(data or {})
     )
     ctx.source = source
     try:
         with transaction.atomic():
-            _lock_and_refresh(instance, reg.state_field, source)
+            root = aggregate_lock(reg, instance)
+            _lock_and_refresh(instance, reg.state_field, source, root)
             if spec.guard:
                 spec.guard(ctx)
             method(by=actor, description=ctx.comment or None, ctx=ctx)
@@ -257,7 +266,23 @@ def _date_history(instance, ctx: TransitionContext) -> None:
     )
 
 
-def _lock_and_refresh(instance, state_field: str, source: str) -> None:
+def aggregate_lock(reg: ModelRegistration, instance: models.Model):
+    """Lock the aggregate's root row (always before any of its children: one lock order,
+    no deadlock between transitions of the same aggregate) and return it, read under the
+    lock. Callers are inside ``transaction.atomic``."""
+    if reg.root is None or reg.root is type(instance):
+        return None
+    root_id = reg.aggregate(instance)
+    return None if root_id is None else root_lock(reg.root, root_id)
+
+
+def root_lock(model: type[models.Model], pk):
+    """``SELECT … FOR UPDATE`` of one row: the lock of an aggregate for the rest of the
+    transaction (on SQLite, whose write transactions are serialised, a plain read)."""
+    return model._default_manager.select_for_update().filter(pk=pk).first()
+
+
+def _lock_and_refresh(instance, state_field: str, source: str, root=None) -> None:
     """Lock the row for the transaction; if its state moved since the caller read it, the
     caller acted on stale information: 409. Otherwise take the row's other fields as they are
     now, so that saving the transition never overwrites a concurrent edit (no lost update)."""
@@ -269,6 +294,15 @@ def _lock_and_refresh(instance, state_field: str, source: str) -> None:
     for f in instance._meta.concrete_fields:
         if f.attname != state_field and not f.primary_key:
             instance.__dict__[f.attname] = fresh.__dict__[f.attname]
+    # Related objects read before the lock (the request of a claim, the dossier of a
+    # request) may be stale: the guards read them again, under the lock.
+    instance._state.fields_cache.clear()
+    getattr(instance, "_prefetched_objects_cache", {}).clear()
+    if root is not None:  # the root row just read under its lock (e.g. a request's dossier)
+        for f in instance._meta.concrete_fields:
+            if f.is_relation and f.related_model is type(root):
+                if getattr(instance, f.attname) == root.pk:
+                    f.set_cached_value(instance, root)
 
 
 def _reset_state(instance, state_field: str, source: str) -> None:

@@ -52,6 +52,7 @@ from .agent_forms import (
     overdue_deadlines,
     transition_input,
     transition_label,
+    typed_input,
 )
 
 R = User.Role
@@ -491,7 +492,7 @@ def case_transition(request, pk: int, name: str):
     case = get_case_or_404(request.user, pk)
     comment, data, values = transition_input(request.POST)
     try:
-        perform(subject=case, name=name, user=request.user, data=data, comment=comment)
+        perform(subject=case, name=name, user=request.user, data=typed_input(data), comment=comment)
     except DomainError as exc:
         case = get_case_or_404(request.user, pk)
         key = f"case-{case.pk}-{name}"

@@ -14,12 +14,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from cases.models import EPCI, CaseState, FundingRequest, Opinion, PaymentClaim, ResourceLine
+from engine import inputs
 from engine.models import Deadline
 from engine.transitions import registration_for
 from workflows.models import Scheme
-
-MAX_COMMENT = 2000
-
 
 # ---------------------------------------------------------------- transition forms
 
@@ -67,7 +65,9 @@ FIELDS: dict[tuple[str, str], tuple[FieldSpec, ...]] = {
         ),
     ),
     ("fundingrequest", "grant"): (
-        FieldSpec("amount_granted", "Montant accordé (€)", "amount", True, "Par exemple 12500.00."),
+        FieldSpec(
+            "amount_granted", "Montant accordé (€)", "amount", True, "Par exemple 12 500,00."
+        ),
         _date("Date de notification de la décision"),
     ),
     ("fundingrequest", "refuse"): (
@@ -80,7 +80,7 @@ FIELDS: dict[tuple[str, str], tuple[FieldSpec, ...]] = {
     ("fundingrequest", "withdraw"): (FieldSpec("reason", "Motif du retrait", "textarea", True),),
     ("paymentclaim", "verify"): (_date("Date du contrôle du service fait"),),
     ("paymentclaim", "pay"): (
-        FieldSpec("amount", "Montant payé (€)", "amount", True, "Par exemple 12500.00."),
+        FieldSpec("amount", "Montant payé (€)", "amount", True, "Par exemple 12 500,00."),
         _date("Date du paiement"),
     ),
     ("paymentclaim", "reject"): (FieldSpec("motivation", "Motivation du rejet", "textarea", True),),
@@ -180,10 +180,33 @@ def action_form(
     )
 
 
+AMOUNT_FIELDS = {
+    spec.name: spec.label for specs in FIELDS.values() for spec in specs if spec.kind == "amount"
+}
+NUMBER_FIELDS = {
+    spec.name: spec.label for specs in FIELDS.values() for spec in specs if spec.kind == "number"
+}
+
+
+def typed_input(data: dict) -> dict:
+    """The amounts and numbers of a transition form as people type them (« 80 000,00 »),
+    read once here (``engine.inputs``) before the service; a DomainError names the field."""
+    typed = dict(data)
+    for name, label in AMOUNT_FIELDS.items():
+        if typed.get(name):
+            typed[name] = inputs.parse_money(
+                typed[name], field=name, label=label.split(" (")[0].lower(), french=True
+            )
+    for name in NUMBER_FIELDS:
+        if typed.get(name):
+            typed[name] = inputs.read_decimal(typed[name], french=True) or typed[name]
+    return typed
+
+
 def transition_input(post) -> tuple[str, dict, dict]:
     """(comment, data for the transition service, values to re-display) from a POST."""
     values = {k: post.get(k, "").strip() for k in post if k not in ("csrfmiddlewaretoken",)}
-    comment = values.pop("comment", "")[:MAX_COMMENT]
+    comment = values.pop("comment", "")
     data = {k: v for k, v in values.items() if k not in ("next", "documents", "documents_other")}
     documents = [d.strip() for d in post.getlist("documents") if d.strip()]
     other = post.get("documents_other", "")

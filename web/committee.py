@@ -8,10 +8,9 @@ calls them, and lays out what they return.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -33,6 +32,7 @@ from cases.models import (
 )
 from cases.permissions import allowed
 from cases.rules import euros, percent
+from engine import inputs
 from engine.errors import DomainError
 from engine.transitions import available_transitions, transition_apply
 from workflows.models import Scheme
@@ -316,16 +316,6 @@ def session_list(request):
     )
 
 
-def _parse_date(raw: str) -> dt.date | None:
-    raw = (raw or "").strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(raw, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def session_new(request):
@@ -344,12 +334,13 @@ def session_new(request):
         raw_members = request.POST.getlist("members")
         chosen = set()
         for raw in raw_members:
-            if raw.isdigit() and len(raw) < 12:
-                chosen.add(int(raw))
-            else:
+            member_id = inputs.read_id(raw)
+            if member_id is None:
                 errors["members"] = "Sélection de membres invalide."
+            else:
+                chosen.add(member_id)
         values["members"] = chosen
-        day = _parse_date(values["date"])
+        day = inputs.read_date(values["date"], french=True)
         if day is None:
             errors["date"] = "Indiquez la date de la séance (jj/mm/aaaa)."
         scheme = next((s for s in schemes if s.code == values["scheme"]), None)
@@ -460,17 +451,6 @@ def session_detail(request, pk: int):
     return _session_page(request, session)
 
 
-def _parse_points(raw: str):
-    """A French or dotted number, as a JSON number; None when empty; raises when invalid."""
-    raw = (raw or "").strip().replace(",", ".").replace("\u00a0", "")
-    if not raw:
-        return None
-    value = Decimal(raw)
-    if not value.is_finite():
-        raise InvalidOperation
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
 @login_required
 @require_POST
 def vote_post(request, pk: int):
@@ -482,10 +462,9 @@ def vote_post(request, pk: int):
     except DomainError as exc:
         return _forbidden(request, exc.message, status=404)
     post = request.POST
-    raw_fr = post.get("funding_request", "")
-    fr_id = int(raw_fr) if raw_fr.isdigit() and len(raw_fr) < 12 else None
+    fr_id = inputs.read_id(post.get("funding_request", ""))
     raw_member = post.get("member", "")
-    member_id = int(raw_member) if raw_member.isdigit() and len(raw_member) < 12 else None
+    member_id = inputs.read_id(raw_member)
     form = {
         "fr": fr_id,
         "vote": post.get("vote", "")[:10],
@@ -497,17 +476,10 @@ def vote_post(request, pk: int):
     scores = {}
     for criterion in session.scheme.grid or []:
         code = criterion["code"]
-        raw = post.get(f"score_{code}", "")[:20]
-        form["scores"][code] = raw
-        try:
-            value = _parse_points(raw)
-        except (InvalidOperation, ValueError):
-            form["errors"][f"score_{code}"] = (
-                f"« {criterion['label']} » : indiquez un nombre de points."
-            )
-            continue
-        if value is not None:
-            scores[code] = value
+        raw = post.get(f"score_{code}", "")
+        form["scores"][code] = raw[:50]
+        if raw.strip():
+            scores[code] = raw  # read by the service (engine.inputs), French or ASCII
     if form["vote"] not in Vote.Choice.values:
         form["errors"]["vote"] = "Choisissez pour, contre ou abstention."
     if raw_member and member_id is None:

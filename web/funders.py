@@ -40,7 +40,7 @@ from engine.transitions import available_transitions
 from workflows.models import Funder
 
 from .agent import case_page, get_case_or_404, perform, role, safe_next
-from .agent_forms import action_form, form_error, transition_input, transition_label
+from .agent_forms import action_form, form_error, transition_input, transition_label, typed_input
 
 R = User.Role
 FUNDERS_ROLES = {R.FUNDER_INSTRUCTOR, R.AGENT, R.DIRECTOR, R.ADMIN}
@@ -191,7 +191,9 @@ def _act(request, instance, name: str, case_id: int):
     comment, data, values = transition_input(request.POST)
     from_funders = request.POST.get("from") == "funders"
     try:
-        perform(subject=instance, name=name, user=request.user, data=data, comment=comment)
+        perform(
+            subject=instance, name=name, user=request.user, data=typed_input(data), comment=comment
+        )
     except DomainError as exc:
         key = f"{instance._meta.model_name}-{instance.pk}-{name}"
         sub = {"key": key, **form_error(exc, values)}

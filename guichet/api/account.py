@@ -129,13 +129,9 @@ class AuditListView(ApiView):
             )
         qs = selectors.access_log_list(user=request.user).order_by("-at", "-id")
         for name, field in (("case", "aggregate_id"), ("user", "user_id")):
-            raw = self.param(name, 19)
-            if raw:
-                if not raw.isdigit() or int(raw) > ser.BIGINT:
-                    raise DomainError(
-                        f"« {name} » est un identifiant.", errors={name: ["Entier attendu."]}
-                    )
-                qs = qs.filter(**{field: int(raw)})
+            value = self.id_param(name)
+            if value:
+                qs = qs.filter(**{field: value})
         action = self.param("action", 10)
         if action:
             if action not in AccessLog.Action.values:

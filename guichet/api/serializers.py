@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers as s
 
@@ -24,6 +25,7 @@ from cases.models import (
     User,
     Vote,
 )
+from engine import inputs
 from engine.models import Deadline
 from engine.transitions import available_transitions
 from workflows.models import Scheme
@@ -33,11 +35,24 @@ SUBJECTS = {"case": "case", "fundingrequest": "funding_request", "paymentclaim":
 
 
 def Money(**kw):  # noqa: N802 - a field factory
-    return s.DecimalField(max_digits=14, decimal_places=2, read_only=True, **kw)
+    kw.setdefault("max_digits", 14)
+    return s.DecimalField(decimal_places=2, read_only=True, **kw)
+
+
+class IdField(s.IntegerField):
+    """An id: a JSON integer or ASCII digits (« ١ », « ² », « 1.0 », true are no ids)."""
+
+    default_error_messages = {"invalid": "Identifiant invalide."}
+
+    def to_internal_value(self, data):
+        value = inputs.read_id(data)
+        if value is None:
+            self.fail("invalid")
+        return value
 
 
 def Id(**kw):  # noqa: N802 - a field factory
-    return s.IntegerField(min_value=1, max_value=BIGINT, **kw)
+    return IdField(min_value=1, max_value=BIGINT, **kw)
 
 
 class TransitionsMixin(s.Serializer):
@@ -233,11 +248,13 @@ class FinancingPlanInputSerializer(s.Serializer):
 
 
 class FinancingPlanSerializer(FinancingPlanInputSerializer):
-    total_eligible = Money()
-    total_resources = Money()
-    public_aid = Money()
-    own_funds = Money()
-    public_aid_rate = s.DecimalField(max_digits=6, decimal_places=4, read_only=True)
+    # Sums of up to 100 lines each below 10^12 (wider than one line), and a rate that a
+    # draft plan may leave far above 100 %: a list must never fail on a draft's figures.
+    total_eligible = Money(max_digits=18)
+    total_resources = Money(max_digits=18)
+    public_aid = Money(max_digits=18)
+    own_funds = Money(max_digits=18)
+    public_aid_rate = s.DecimalField(max_digits=24, decimal_places=4, read_only=True)
     valid = s.BooleanField(read_only=True)
     violations = s.ListField(child=s.CharField(), read_only=True)
 
@@ -599,11 +616,17 @@ class VoteSerializer(s.ModelSerializer):
         ]
 
 
+@extend_schema_field(OpenApiTypes.NUMBER)
+class ScoreField(s.JSONField):
+    """Points on one criterion: read by ``cases.committee`` (``engine.inputs``), which
+    refuses booleans, Unicode digits, more than two decimals and points off the grid."""
+
+
 class VoteInputSerializer(s.Serializer):
     funding_request = Id()
     member = Id(required=False, allow_null=True, help_text="Par défaut : l'utilisateur")
     vote = s.ChoiceField(choices=Vote.Choice.choices)
-    scores = s.DictField(child=s.FloatField(), required=False, help_text="{critère: points}")
+    scores = s.DictField(child=ScoreField(), required=False, help_text="{critère: points}")
 
 
 class DecisionSerializer(s.ModelSerializer):

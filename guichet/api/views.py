@@ -35,6 +35,7 @@ from cases.models import (
 )
 from cases.permissions import require
 from cases.search import case_text_filter
+from engine import inputs
 from engine.audit import access_record
 from engine.errors import DomainError
 from engine.models import Deadline
@@ -45,7 +46,6 @@ from . import serializers as ser
 from .parsers import StrictJSONParser
 
 R = User.Role
-MAX_COMMENT = 5000
 
 
 # ---------------------------------------------------------------- plumbing
@@ -106,6 +106,13 @@ class ApiView(APIView):
             )
         return value
 
+    def id_param(self, name: str) -> int | None:
+        """An id in the query string (ASCII digits within a bigint), or None when absent."""
+        raw = self.param(name, 40)
+        if not raw:
+            return None
+        return inputs.parse_id(raw, field=name, label=f"« {name} »")
+
     def paginate(self, queryset, serializer_class) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
@@ -127,18 +134,9 @@ def body_dict(request) -> dict:
 
 def transition_from_request(request, instance, name: str):
     body = dict(body_dict(request))
-    comment = body.pop("comment", "")
-    if comment is None:
-        comment = ""
-    if not isinstance(comment, str):
-        raise DomainError("Le commentaire est un texte.", errors={"comment": ["Texte attendu."]})
-    if len(comment) > MAX_COMMENT:
-        raise DomainError(
-            f"Le commentaire compte {MAX_COMMENT} caractères au plus.",
-            errors={"comment": ["Trop long."]},
-        )
+    comment = body.pop("comment", "")  # read by the engine (engine.inputs)
     return transition_apply(
-        instance=instance, name=name, actor=request.user, comment=comment.strip(), data=body
+        instance=instance, name=name, actor=request.user, comment=comment, data=body
     )
 
 
@@ -195,15 +193,7 @@ def get_session(user, pk: int):
 
 
 def parse_date_param(view: ApiView, name: str) -> dt.date | None:
-    raw = view.param(name, 10)
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise DomainError(
-            f"« {name} » au format AAAA-MM-JJ.", errors={name: ["Date invalide."]}
-        ) from None
+    return inputs.parse_date(view.param(name, 40), field=name, label=f"date « {name} »")
 
 
 def not_found_view(request, exception=None):
@@ -654,9 +644,7 @@ class DeadlineListView(ApiView):
         kind = self.param("kind", 40)
         if kind:
             qs = qs.filter(kind=kind)
-        case = self.param("case", 19)
+        case = self.id_param("case")
         if case:
-            if not case.isdigit():
-                raise DomainError("« case » est un identifiant.", errors={"case": ["Entier."]})
-            qs = qs.filter(aggregate_id=int(case)) if int(case) <= ser.BIGINT else qs.none()
+            qs = qs.filter(aggregate_id=case)
         return self.paginate(qs, ser.DeadlineSerializer)

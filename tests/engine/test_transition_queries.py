@@ -43,9 +43,11 @@ PROVIDE_DOCUMENTS = 16
 # deadline (read, insert); tasks: process, tasks, completeness task cancelled, the
 # request's task opened (owner, task, link).
 DECLARE_COMPLETE = 16
-# start_instruction by the funder: core (6); no deadline rule on it (no read at all);
-# tasks: the dossier row locked, process, requests, tasks, the request's task cancelled.
-START_INSTRUCTION = 11
+# start_instruction by the funder: core (6) and the dossier's row locked first (the
+# aggregate's root, read once and reused by the guard); no deadline rule on it (no read at
+# all); tasks: the dossier row read again after the effects, process, requests, tasks, the
+# request's task cancelled.
+START_INSTRUCTION = 12
 # a sync with nothing to change: savepoint (2), dossier lock, process, requests, tasks.
 SYNC_UNCHANGED = 6
 

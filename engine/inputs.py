@@ -1,0 +1,348 @@
+"""One input layer: values that come from outside (API bodies, query strings, forms) are
+parsed here, once, into typed values with bounds that fit their storage.
+
+Every reader works in constant time for any input: the text's length is checked before
+any conversion, exponents are bounded before any arithmetic, and nothing converts a huge
+``Decimal`` to an ``int``. A refused value raises ``DomainError`` (a French message, the
+field named in ``errors``), which the API answers as a 400 and the pages show beside the
+field. Readers named ``read_*`` return ``None`` instead of raising.
+
+Where a person types (the web forms), French forms are read too: « 80 000,00 »,
+« 80 000,00 € », « 12,5 ». The API reads the contract's forms (« 80000.00 », a JSON
+number).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.utils import timezone
+
+from .errors import DomainError
+
+CENT = Decimal("0.01")
+#: Money fits ``DecimalField(max_digits=14, decimal_places=2)``: 12 digits before the comma.
+MONEY_MAX = Decimal("999999999999.99")
+#: Legal facts and plans live in this century and the next: anything else is a typo or
+#: an attack (year 1, year 9999).
+DATE_MIN = dt.date(2000, 1, 1)
+DATE_MAX = dt.date(2099, 12, 31)
+#: A database id: a PostgreSQL ``bigint``.
+ID_MAX = 2**63 - 1
+#: No number a person or a program sends honestly is longer than this.
+NUMBER_TEXT_MAX = 40
+#: Beyond this exponent no amount, score or rate of the domain exists.
+EXPONENT_MAX = 15
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,4})?", re.ASCII)
+# French typing: groups of thousands separated by spaces (normal, no-break, narrow no-break)
+# or not at all, a decimal comma or point, an optional euro sign.
+_FRENCH = re.compile(
+    r"[+-]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d*)?|[+-]?\d+(?:[.,]\d*)?|[+-]?[.,]\d+", re.ASCII
+)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
+_DIGITS = re.compile(r"\d{1,19}", re.ASCII)
+
+
+def _error(field: str, message: str, short: str) -> DomainError:
+    return DomainError(message, errors={field: [short]})
+
+
+def _cap(label: str) -> str:
+    return label[:1].upper() + label[1:]
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def read_decimal(value, *, french: bool = False) -> Decimal | None:
+    """A finite decimal number, or None.
+
+    Accepted: an ``int`` (not a ``bool``), a finite ``float``, a ``Decimal``, or text —
+    ASCII digits with an optional point and exponent (« 12500.00 », « 1.25e4 »), and with
+    ``french=True`` also « 12 500,00 », « 12 500,00 € ». Refused: booleans, lists, objects,
+    Unicode digits, « 1_000 », NaN and infinities, text over 40 characters, exponents over
+    15 in size."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if value.bit_length() > 64:
+            return None
+        return Decimal(value)
+    if isinstance(value, float):
+        value = repr(value)
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text or len(text) > NUMBER_TEXT_MAX:
+            return None
+        if french:
+            text = text.removesuffix("€").strip()
+            if _FRENCH.fullmatch(text):
+                text = re.sub(r"[ \u00a0\u202f]", "", text).replace(",", ".")
+        if not _NUMBER.fullmatch(text):
+            return None
+        try:
+            number = Decimal(text)
+        except (InvalidOperation, ValueError):
+            return None
+    else:
+        return None
+    if not number.is_finite():
+        return None
+    if number and abs(number.adjusted()) > EXPONENT_MAX:
+        return None
+    return number
+
+
+def _huge(value) -> bool:
+    """A well-formed number too large to be read (« 1e999 », an integer of 30 digits)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    if isinstance(value, float):
+        return abs(value) > 1e15 and abs(value) != float("inf")
+    text = value.strip() if isinstance(value, str) else ""
+    return bool(_NUMBER.fullmatch(text[:NUMBER_TEXT_MAX])) or (
+        len(text) > NUMBER_TEXT_MAX and text.isascii() and text.isdigit()
+    )
+
+
+def parse_money(
+    value,
+    *,
+    field: str,
+    label: str,
+    french: bool = False,
+    allow_zero: bool = False,
+    required: bool = True,
+) -> Decimal | None:
+    """An amount in euros: positive (or zero if allowed), two decimals at most, below
+    one thousand billion (the column's 12 digits before the comma)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if not required:
+            return None
+        raise _error(field, f"Indiquez le {label} en euros.", "Ce champ est obligatoire.")
+    amount = read_decimal(value, french=french)
+    example = "12 500,00" if french else "12500.00"
+    if amount is None and _huge(value):
+        raise _error(
+            field,
+            f"Le {label} est invraisemblable (moins de 1 000 milliards d'euros).",
+            "Montant trop élevé.",
+        )
+    if amount is None:
+        raise _error(
+            field,
+            f"Indiquez le {label} en euros : un nombre, par exemple {example}.",
+            "Montant invalide.",
+        )
+    if amount < 0 or (amount == 0 and not allow_zero):
+        raise _error(field, f"Le {label} doit être positif.", "Montant négatif ou nul.")
+    if amount > MONEY_MAX:
+        raise _error(
+            field,
+            f"Le {label} est invraisemblable (moins de 1 000 milliards d'euros).",
+            "Montant trop élevé.",
+        )
+    if amount != amount.quantize(CENT):
+        raise _error(field, f"Le {label} a plus de deux décimales.", "Deux décimales au plus.")
+    return amount.quantize(CENT)
+
+
+def parse_decimal(
+    value,
+    *,
+    field: str,
+    label: str,
+    minimum: Decimal | int = 0,
+    maximum: Decimal | int | None = None,
+    places: int = 2,
+    french: bool = True,
+    required: bool = True,
+    what: str = "un nombre",
+) -> Decimal | None:
+    """A bounded number (a score, a rate…) with at most ``places`` decimals."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if not required:
+            return None
+        raise _error(field, f"Indiquez {label}.", "Ce champ est obligatoire.")
+    number = read_decimal(value, french=french)
+    if number is None:
+        raise _error(field, f"{_cap(label)} : indiquez {what}.", "Nombre attendu.")
+    low, high = Decimal(minimum), None if maximum is None else Decimal(maximum)
+    if number < low or (high is not None and number > high):
+        bounds = (
+            f"entre {_plain(low)} et {_plain(high)}"
+            if high is not None
+            else f"au moins {_plain(low)}"
+        )
+        raise _error(field, f"{_cap(label)} doit être {bounds}.", "Hors bornes.")
+    step = Decimal(1).scaleb(-places)
+    if number != number.quantize(step):
+        raise _error(
+            field, f"{_cap(label)} : {places} décimales au plus.", f"{places} décimales au plus."
+        )
+    return number.quantize(step, rounding=ROUND_HALF_UP)
+
+
+def _plain(number: Decimal) -> str:
+    return f"{number.normalize():f}".replace(".", ",")
+
+
+def parse_int(value, *, field: str, label: str, minimum: int = 0, maximum: int = ID_MAX) -> int:
+    """A whole number within bounds (ASCII digits, or a JSON integer)."""
+    number = read_decimal(value)
+    if number is None or number != number.to_integral_value():
+        raise _error(field, f"{_cap(label)} : nombre entier attendu.", "Entier attendu.")
+    if not minimum <= number <= maximum:
+        raise _error(
+            field, f"{_cap(label)} doit être entre {minimum} et {maximum}.", "Hors bornes."
+        )
+    return int(number)
+
+
+# ---------------------------------------------------------------- ids
+
+
+def read_id(value) -> int | None:
+    """A database id: a positive integer written with ASCII digits (« ² », « ① », « ١ »
+    are not ids), within a ``bigint``; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value <= ID_MAX else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not _DIGITS.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 0 < number <= ID_MAX else None
+
+
+def parse_id(value, *, field: str, label: str = "identifiant") -> int:
+    number = read_id(value)
+    if number is None:
+        raise _error(field, f"{_cap(label)} invalide.", "Identifiant invalide.")
+    return number
+
+
+# ---------------------------------------------------------------- dates
+
+
+def read_date(value, *, french: bool = False) -> dt.date | None:
+    """A calendar date: a ``date`` or exactly « AAAA-MM-JJ » in ASCII digits (and, with
+    ``french=True``, « JJ/MM/AAAA »), within 2000–2099; None otherwise."""
+    day = _calendar_date(value, french=french)
+    return day if day is not None and DATE_MIN <= day <= DATE_MAX else None
+
+
+def parse_date(
+    value,
+    *,
+    field: str = "date",
+    label: str = "date",
+    required: bool = False,
+    default: dt.date | None = None,
+    not_future: bool = False,
+    today: dt.date | None = None,
+    french: bool = False,
+) -> dt.date | None:
+    """A date as sent by a form or the API. ``not_future``: an event that happened."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise _error(field, f"Indiquez la {label}.", "Ce champ est obligatoire.")
+        return default
+    calendar_day = _calendar_date(value, french=french)
+    if calendar_day is None:
+        raise _error(
+            field,
+            f"La {label} doit être au format {'JJ/MM/AAAA' if french else 'AAAA-MM-JJ'}.",
+            "Date invalide.",
+        )
+    if not_future and calendar_day > (today or timezone.localdate()):
+        raise _error(field, f"La {label} ne peut pas être dans le futur.", "Date dans le futur.")
+    if not DATE_MIN <= calendar_day <= DATE_MAX:
+        raise _error(
+            field,
+            f"La {label} est invraisemblable ({calendar_day:%d/%m/%Y} : entre "
+            f"{DATE_MIN:%Y} et {DATE_MAX:%Y}).",
+            "Date invraisemblable.",
+        )
+    return calendar_day
+
+
+def _calendar_date(value, *, french: bool = False) -> dt.date | None:
+    """Any real calendar date in the accepted forms, whatever its year."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = value.strip() if isinstance(value, str) else ""
+    french_match = _FRENCH_DATE.fullmatch(text) if french else None
+    try:
+        if french_match:
+            day, month, year = (int(g) for g in french_match.groups())
+            return dt.date(year, month, day)
+        if _ISO_DATE.fullmatch(text):
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return None
+
+
+# ---------------------------------------------------------------- text
+
+
+def parse_text(
+    value,
+    *,
+    field: str,
+    label: str,
+    max_length: int,
+    required: bool = False,
+) -> str:
+    """Text typed by a person: a string, trimmed, without NUL, never silently cut — a text
+    longer than its column is refused with its limit."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise _error(field, f"{_cap(label)} : texte attendu.", "Texte attendu.")
+    if len(value) > max_length * 2 + 1000:  # before any work on a huge text
+        raise _error(
+            field,
+            f"{_cap(label)} : {max_length:,} caractères au plus.".replace(",", "\u202f"),
+            f"{max_length} caractères au plus.",
+        )
+    text = value.strip()
+    if required and not text:
+        raise _error(field, f"Indiquez {label}.", "Ce champ est obligatoire.")
+    if len(text) > max_length:
+        raise _error(
+            field,
+            f"{_cap(label)} : {max_length:,} caractères au plus ({len(text):,} reçus).".replace(
+                ",", "\u202f"
+            ),
+            f"{max_length} caractères au plus.",
+        )
+    if "\x00" in text:
+        raise _error(field, f"{_cap(label)} contient un caractère interdit.", "Caractère nul.")
+    return text
+
+
+def parse_choice(value, *, field: str, label: str, choices) -> str:
+    """One of the allowed code names (compared as plain text, never coerced)."""
+    allowed = list(choices)
+    if not isinstance(value, str) or value not in allowed:
+        raise _error(
+            field,
+            f"{_cap(label)} : valeur attendue parmi {', '.join(allowed)}.",
+            "Valeur invalide.",
+        )
+    return value
