@@ -5,6 +5,7 @@ REDIS_URL      default: redis://127.0.0.1:6379/0
 SECRET_KEY     required when DEBUG is off
 DEBUG          "1" to enable
 ALLOWED_HOSTS  comma-separated
+GUICHET_SQLITE_TIMEOUT  seconds a SQLite writer waits for the lock (default 20), then 409
 """
 
 import os

@@ -2,6 +2,40 @@ import importlib
 
 import pytest
 
+POSTGRES_ONLY = "needs PostgreSQL (marker « postgres »): this run is on {vendor}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres`` are skipped, with their reason in the summary, when the
+    database is not PostgreSQL. Nothing else depends on the database vendor: every other
+    test runs, and must pass, on SQLite and PostgreSQL alike."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason=POSTGRES_ONLY.format(vendor=connection.vendor))
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
+
+
+def pytest_sessionstart(session):
+    """A SQLite test database is a file (threads and transactional tests need one): drop
+    the WAL files a killed run may have left beside it, which SQLite would otherwise
+    replay into the new database. Kept with ``--reuse-db``."""
+    from django.conf import settings
+
+    if session.config.getoption("reuse_db", False):
+        return
+    db = settings.DATABASES["default"]
+    name = str(db.get("TEST", {}).get("NAME") or "")
+    if db["ENGINE"].endswith("sqlite3") and name and "memory" not in name:
+        import os
+
+        for suffix in ("-wal", "-shm", "-journal"):
+            if os.path.exists(name + suffix):
+                os.remove(name + suffix)
+
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):

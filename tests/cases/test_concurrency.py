@@ -134,6 +134,7 @@ def _deadlines(case):
     return dict(Deadline.objects.filter(aggregate_id=case.pk).values_list("kind", "state"))
 
 
+@pytest.mark.postgres  # child processes on the test database, waits seen in pg_stat_activity
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_agents_declare_complete_at_once():
     case, _ = walk.submitted_case()
@@ -165,6 +166,7 @@ def test_two_agents_declare_complete_at_once():
     assert Deadline.objects.filter(aggregate_id=case.pk, kind="implicit_decision").count() == 1
 
 
+@pytest.mark.postgres  # child processes on the test database, waits seen in pg_stat_activity
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_declare_complete_races_request_documents():
     case, _ = walk.submitted_case()

@@ -227,9 +227,14 @@ def test_documents_request_stops_and_provision_restarts_the_completeness_clock()
 
 @pytest.mark.django_db
 def test_open_due_dates_have_a_partial_index():
+    catalog = {
+        "postgresql": "SELECT indexdef FROM pg_indexes WHERE indexname = %s",
+        "sqlite": "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = %s",
+    }[connection.vendor]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'deadline_open_due_idx'")
+        cursor.execute(catalog, ["deadline_open_due_idx"])
         (indexdef,) = cursor.fetchone()
+    indexdef = indexdef.replace('"', "")
     assert "(due_on)" in indexdef and "WHERE" in indexdef and "'open'" in indexdef
 
 

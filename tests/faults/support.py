@@ -16,7 +16,12 @@ from pathlib import Path
 from tests.notifications.celery_support import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# Debian's server binaries, newest installed version (15 on bookworm, 17 on trixie)
+PG_BIN = max(
+    Path("/usr/lib/postgresql").glob("*/bin"),
+    key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+    default=Path("/usr/lib/postgresql/15/bin"),
+)
 
 
 def _as_postgres(args: list[str], **kw) -> subprocess.CompletedProcess:

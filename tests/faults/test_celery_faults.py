@@ -29,7 +29,13 @@ from tests.notifications.test_delivery import _draft
 
 from .support import CountingSMTP, celery_worker, free_port, project_env, stop_process, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Celery workers as separate processes on the test database: the production topology,
+# PostgreSQL only (the relay claims events with advisory locks, reminders are taken with
+# SKIP LOCKED); the SQLite demo runs every job in one in-process scheduler, no worker.
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.postgres,
+]
 
 
 @pytest.fixture

@@ -22,10 +22,13 @@ import pytest
 
 from .support import PG_BIN, ROOT, PrivatePostgres, manage, project_env, wait_for
 
-pytestmark = pytest.mark.skipif(
-    not (PG_BIN / "initdb").exists() or not shutil.which("runuser"),
-    reason="needs PostgreSQL 15 server binaries and runuser",
-)
+pytestmark = [
+    pytest.mark.postgres,  # restarts a private PostgreSQL cluster cloned from the test one
+    pytest.mark.skipif(
+        not (PG_BIN / "initdb").exists() or not shutil.which("runuser"),
+        reason="needs PostgreSQL's server binaries and runuser",
+    ),
+]
 COUNT = 24
 CASE_PATH = ["open_application", "submit", "declare_complete", "record_decisions"]
 REQUEST_PATH = ["start_instruction", "grant"]

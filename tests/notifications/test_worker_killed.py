@@ -24,7 +24,11 @@ from .builders import people
 from .celery_support import celery_app, free_port, wait_for
 from .test_delivery import _draft
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# a Celery worker process on the test database: PostgreSQL only, see tests/faults
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.postgres,
+]
 
 
 class StallingHandler:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -34,12 +33,10 @@ TABLES = {
 }
 PDF = b"%PDF-1.4\n% Guichet test\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
+# pg_dump / pg_restore / psql: PostgreSQL's own backup tools (installed with it)
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql" or not shutil.which("pg_dump"),
-        reason="PostgreSQL and its client tools (pg_dump, pg_restore, psql)",
-    ),
+    pytest.mark.postgres,
 ]
 
 
