@@ -1,8 +1,9 @@
 """The agent workspace: inbox and queue of tasks, the list of dossiers, the dossier page.
 
 Thin views: they read through ``cases.selectors`` (and ``workflows.selectors``), write
-through services, ``engine.transitions.transition_apply`` or the agent-task service, and
-render. Every refusal of a service comes back as its French message on the page.
+through services and ``engine.transitions.transition_apply`` (whose hook closes the agent
+task an action completes, as for the API: ``workflows.agent_tasks``), and render. Every
+refusal of a service comes back as its French message on the page.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ from engine.transitions import available_transitions, registration_for, transiti
 from notifications.alert_selectors import alert_list
 from notifications.labels import PARTY_LABELS, deadline_label
 from workflows import selectors as task_selectors
-from workflows.agent_tasks import task_assign, task_complete
-from workflows.flows import CASE, REQUEST, STEPS_BY_NODE
+from workflows.agent_tasks import task_assign
+from workflows.flows import REQUEST, STEPS_BY_NODE
 
 from .agent_forms import (
     CaseFilterForm,
@@ -454,37 +455,6 @@ def case_detail(request, pk: int):
 # ---------------------------------------------------------------- performing an action
 
 
-def _open_task_for(subject, name: str, user):
-    """The open agent task of ``subject`` that ``name`` completes, if ``user`` holds it."""
-    if role(user) not in TASK_ROLES:
-        return None
-    case = subject if isinstance(subject, Case) else getattr(subject, "case", None)
-    if case is None:
-        return None
-    kind = CASE if isinstance(subject, Case) else REQUEST
-    for task in task_selectors.case_tasks(case):
-        step = STEPS_BY_NODE.get(task.flow_task.name)
-        if (
-            step is not None
-            and step.subject == kind
-            and task.seed_object_id == subject.pk
-            and name in step.transitions
-            and task.owner_id is not None
-            and (task.owner_id == user.pk or role(user) == R.ADMIN)
-        ):
-            return task
-    return None
-
-
-def perform(*, subject, name: str, user, data: dict, comment: str):
-    """Apply a transition from a page: through the agent task that it completes when the
-    user holds one (so the task list stays in step), else through the engine."""
-    task = _open_task_for(subject, name, user)
-    if task is not None:
-        return task_complete(task=task, actor=user, transition=name, data=data, comment=comment)
-    return transition_apply(instance=subject, name=name, actor=user, comment=comment, data=data)
-
-
 @login_required
 @require_POST
 def case_transition(request, pk: int, name: str):
@@ -492,7 +462,9 @@ def case_transition(request, pk: int, name: str):
     case = get_case_or_404(request.user, pk)
     comment, data, values = transition_input(request.POST)
     try:
-        perform(subject=case, name=name, user=request.user, data=typed_input(data), comment=comment)
+        transition_apply(
+            instance=case, name=name, actor=request.user, comment=comment, data=typed_input(data)
+        )
     except DomainError as exc:
         case = get_case_or_404(request.user, pk)
         key = f"case-{case.pk}-{name}"

@@ -4,9 +4,9 @@ instructor records its own funder's decisions, commitments and payments here; ag
 the director read everything.
 
 The funding-request and payment-claim actions (also used from the dossier page) live
-here: they go through ``engine.transitions.transition_apply`` (or the agent task service,
-see ``web.agent.perform``); the engine refuses another funder's request and its French
-message is shown on the page.
+here: they go through ``engine.transitions.transition_apply`` (whose hook closes the agent
+task an action completes, as for the API); the engine refuses another funder's request and
+its French message is shown on the page.
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ from cases.models import (
     User,
 )
 from engine.errors import DomainError
-from engine.transitions import available_transitions
+from engine.transitions import available_transitions, transition_apply
 from workflows.models import Funder
 
-from .agent import case_page, get_case_or_404, perform, role, safe_next
+from .agent import case_page, get_case_or_404, role, safe_next
 from .agent_forms import action_form, form_error, transition_input, transition_label, typed_input
 
 R = User.Role
@@ -191,8 +191,12 @@ def _act(request, instance, name: str, case_id: int):
     comment, data, values = transition_input(request.POST)
     from_funders = request.POST.get("from") == "funders"
     try:
-        perform(
-            subject=instance, name=name, user=request.user, data=typed_input(data), comment=comment
+        transition_apply(
+            instance=instance,
+            name=name,
+            actor=request.user,
+            comment=comment,
+            data=typed_input(data),
         )
     except DomainError as exc:
         key = f"{instance._meta.model_name}-{instance.pk}-{name}"

@@ -4,14 +4,22 @@ states call for, and let agents take and complete them.
 - ``case_tasks_sync`` runs in the engine's transaction after every transition of a
   dossier, a funding request or a committee session (engine hook), and when a dossier is
   created: it starts the dossier's process, replaces it when the kind of flow changes,
-  cancels the open tasks that no longer apply, opens the ones that now apply, and ends
+  closes the open tasks that no longer apply, opens the ones that now apply, and ends
   the process when the dossier reaches a final state.
+- How a task that no longer applies ends is decided here, once, whatever the entry point
+  (API, pages, ``task_complete``, the sweep, the committee): **DONE** when the transition
+  just applied is one of the task's actions, on its subject, from its state, by an agent
+  or an administrator (the owner becomes that agent when the task was queued;
+  ``task.data`` records the transition and who did it); **CANCELED** otherwise, with the
+  reason in ``task.data["closed_because"]`` (done by a funder, a porteur or
+  automatically, or the dossier moved on so the step no longer applies).
 - ``task_assign`` lets an agent of the dossier's EPCI take a queued task.
-- ``task_complete`` applies one of the task's transitions through the engine, as the
-  agent, and marks the task done; the hook then opens the next tasks.
+- ``task_complete`` is the explicit « do this task »: it checks that the agent holds the
+  task and that the transition is one of its actions, then applies it through the engine;
+  the hook closes the task (DONE, by the rule above) and opens the next ones.
 
-Every change to a process happens under viewflow's ``select_for_update_lock`` on the
-process row, after a row lock on the dossier (always in that order).
+Lock order, for every writer of a dossier's tasks: the dossier's row, then the funding
+request's (the engine's order: the aggregate's root first), then the process row.
 """
 
 from __future__ import annotations
@@ -29,7 +37,12 @@ from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from engine.errors import ConcurrentChange, DomainError
-from engine.transitions import TransitionContext, register_hook, transition_apply
+from engine.transitions import (
+    TransitionContext,
+    register_hook,
+    registration_for,
+    transition_apply,
+)
 
 from .flows import (
     CASE,
@@ -58,8 +71,8 @@ def _case_ct() -> ContentType:
     return ContentType.objects.get_for_model(Case)
 
 
-def case_process(case_id: int) -> Process | None:
-    """The dossier's live process (at most one: created under the dossier's row lock)."""
+def _live_processes(case_id: int):
+    """The dossier's live process first (at most one: created under the dossier's lock)."""
     return (
         Process.objects.filter(
             flow_class__in=FLOWS,
@@ -68,12 +81,12 @@ def case_process(case_id: int) -> Process | None:
         )
         .exclude(status=PROCESS.CANCELED)
         .order_by("-created", "-pk")
-        .first()
     )
 
 
-def open_tasks(process: Process):
-    return Task.objects.filter(process=process, flow_task_type=HUMAN, status__in=OPEN)
+def case_process(case_id: int) -> Process | None:
+    """The dossier's live process."""
+    return _live_processes(case_id).first()
 
 
 def _task_key(task: Task) -> tuple[str, str, int]:
@@ -98,41 +111,83 @@ class _locked:
         return self.cm.__exit__(*exc)
 
 
-def _start(case, flow_class) -> Process:
-    process = flow_class.start.run(case=case)
-    return process
-
-
-def _tracker(process: Process) -> Task | None:
-    flow_class = process.flow_class
-    return (
-        Task.objects.filter(process=process, flow_task=flow_class.follow, status=STATUS.NEW)
-        .order_by("pk")
-        .first()
-    )
-
-
 def _cancel(task: Task, reason: str) -> None:
     activation = task.flow_task.activation_class(task)
     task.data = {**(task.data or {}), "closed_because": reason}
     activation.cancel()
 
 
-def _replace(process: Process, case, flow_class) -> Process:
-    """The kind of flow changed (schemes edited before submission): cancel the old
-    process with its open tasks and start one of the right kind."""
+# ---------------------------------------------------------------- the one outcome rule
+
+STEP_GONE = "L'étape ne correspond plus à l'état du dossier."
+
+
+def _acted_on(task: Task, ctx: TransitionContext | None) -> bool:
+    """Whether the transition just applied is one of the task's actions, on the task's
+    subject, from the state of its step: the work the task stood for was just done."""
+    if ctx is None:
+        return False
+    step = STEPS_BY_NODE.get(task.flow_task.name)
+    return (
+        step is not None
+        and ctx.name in step.transitions
+        and ctx.source == step.state
+        and task.seed_content_type.model == ctx.instance._meta.model_name
+        and task.seed_object_id == ctx.instance.pk
+    )
+
+
+def _done_by_someone_else(ctx: TransitionContext) -> str:
+    spec = registration_for(type(ctx.instance)).specs.get(ctx.name)
+    label = (spec.label if spec else "") or ctx.name
+    if ctx.automatic:
+        return f"« {label} » a été fait automatiquement."
+    role = getattr(ctx.actor, "get_role_display", lambda: "")() or "un autre acteur"
+    return f"« {label} » a été fait par un autre acteur ({role.lower()})."
+
+
+def _complete(task: Task, ctx: TransitionContext) -> None:
+    """DONE, through viewflow's public transitions: a queued task is first assigned to the
+    agent who did the work."""
+    actor = ctx.actor
+    activation = task.flow_task.activation_class(task)
+    if task.owner_id is None:
+        task.assigned = timezone.now()
+        activation.assign(actor)
+    activation.start(None)
+    task.data = {**(task.data or {}), "transition": ctx.name, "done_by": actor.pk}
+    activation.complete()
+
+
+def _close(task: Task, ctx: TransitionContext | None) -> None:
+    """End an open task the dossier no longer calls for: DONE when an agent (or an
+    administrator) just did one of its actions, CANCELED with the reason otherwise."""
+    if not _acted_on(task, ctx):
+        _cancel(task, STEP_GONE)
+    elif _is_agent(ctx.actor):
+        _complete(task, ctx)
+    else:
+        _cancel(task, _done_by_someone_else(ctx))
+
+
+def _replace(process: Process, case, flow_class, ctx: TransitionContext | None) -> Process:
+    """The kind of flow changed (schemes edited before submission): close the old
+    process's open tasks (its tracker among them; agent tasks by the rule) and the
+    process, and start one of the right kind."""
     old_flow = process.flow_class
     with _locked(old_flow, process.pk):
-        for task in Task.objects.filter(process=process, status__in=OPEN):
-            _cancel(task, "Circuit remplacé.")
-        tracker = _tracker(process)
-        if tracker is not None:
-            _cancel(tracker, "Circuit remplacé.")
+        for task in Task.objects.filter(process=process, status__in=OPEN).select_related(
+            "seed_content_type"
+        ):
+            if task.flow_task_type == HUMAN and _acted_on(task, ctx):
+                _close(task, ctx)
+            else:
+                _cancel(task, "Circuit remplacé.")
         process.status = PROCESS.CANCELED
         process.finished = timezone.now()
         process.data = {**(process.data or {}), "replaced_by": flow_class.instance.flow_label}
         process.save()
-    return _start(case, flow_class)
+    return flow_class.start.run(case=case)
 
 
 def case_tasks_sync(case_id: int) -> Process | None:
@@ -164,16 +219,16 @@ def _sync(case, ctx: TransitionContext | None = None) -> Process | None:
         if process is None:
             if case.is_terminal:
                 return None
-            process = _start(case, flow_class)
+            process = flow_class.start.run(case=case)
         else:
-            process = _replace(process, case, flow_class)
+            process = _replace(process, case, flow_class, ctx)
         with _locked(flow_class, process.pk):
-            _align(case, process, flow_class, requests)
+            _align(case, process, flow_class, requests, ctx)
         return process
     # The row lock is held (taken by ``_live_process_locked``); the scope keeps viewflow's
     # deferred callbacks (``after_lock_released``) running once the work is done.
     with lock_scope(_held, flow_class, process.pk):
-        _align(case, process, flow_class, requests)
+        _align(case, process, flow_class, requests, ctx)
     return process
 
 
@@ -188,17 +243,7 @@ def _live_process_locked(case_id: int) -> Process | None:
     of a dossier's process holds the dossier's row lock first, so under that lock the
     process row is free; if something else holds it, a 409 as with ``_locked``."""
     try:
-        return (
-            Process.objects.select_for_update(nowait=True)
-            .filter(
-                flow_class__in=FLOWS,
-                artifact_content_type=_case_ct(),
-                artifact_object_id=case_id,
-            )
-            .exclude(status=PROCESS.CANCELED)
-            .order_by("-created", "-pk")
-            .first()
-        )
+        return _live_processes(case_id).select_for_update(nowait=True).first()
     except DatabaseError:
         raise ConcurrentChange(
             "Le dossier est en cours de traitement par quelqu'un d'autre : réessayez."
@@ -215,9 +260,10 @@ def _drop_stale_fk_caches(instance) -> None:
                 f.delete_cached_value(instance)
 
 
-def _align(case, process: Process, flow_class, requests) -> None:
-    """Under the process lock: cancel the open tasks that no longer apply, open the
-    missing ones, end the process when the dossier is final. No write when in step."""
+def _align(case, process: Process, flow_class, requests, ctx=None) -> None:
+    """Under the process lock: close the open tasks that no longer apply (``_close``: the
+    one outcome rule), open the missing ones, end the process when the dossier is final.
+    No write when in step."""
     _drop_stale_fk_caches(case)
     process.artifact = case  # task_owner reads the dossier through the process
     follow = get_task_ref(flow_class.follow)
@@ -239,31 +285,38 @@ def _align(case, process: Process, flow_class, requests) -> None:
     current = {}
     for task in human:
         key = _task_key(task)
-        if key in expected and key not in current:
+        if key in expected and key not in current and not _acted_on(task, ctx):
             current[key] = task
         else:
-            _cancel(task, "L'étape ne correspond plus à l'état du dossier.")
+            _close(task, ctx)
     missing = sorted(expected - current.keys())
     if missing:
-        by_pk = {fr.pk: fr for fr in requests}
-        prev = tracker.flow_task.activation_class(tracker)
-        for node, subject, pk in missing:
-            node_obj = flow_class.instance.node(node, no_obsolete=True)
-            if node_obj is None:
-                raise DomainError(
-                    f"Étape « {STEPS_BY_NODE[node].title} » absente du circuit "
-                    f"« {flow_class.process_title} ».",
-                    code="conflict",
-                )
-            seed = case if subject == CASE else by_pk[pk]
-            node_obj._create(
-                prev,
-                tracker.token,
-                data={"case": case.pk, "subject": subject, "subject_id": pk},
-                seed=seed,
-            )
+        _open(case, flow_class, tracker, requests, missing)
     if case.is_terminal and tracker is not None:
         flow_class.follow.run(tracker)  # completes the tracker; End finishes it
+
+
+def _open(case, flow_class, tracker: Task, requests, missing) -> None:
+    """Open the missing steps as tasks following the tracker, through the node's public
+    ``activation_class.create`` (what viewflow's ``Node._create`` calls; these nodes have
+    no boundary events to arm)."""
+    by_pk = {fr.pk: fr for fr in requests}
+    prev = tracker.flow_task.activation_class(tracker)
+    for node, subject, pk in missing:
+        node_obj = flow_class.instance.node(node, no_obsolete=True)
+        if node_obj is None:
+            raise DomainError(
+                f"Étape « {STEPS_BY_NODE[node].title} » absente du circuit "
+                f"« {flow_class.process_title} ».",
+                code="conflict",
+            )
+        node_obj.activation_class.create(
+            node_obj,
+            prev,
+            tracker.token,
+            data={"case": case.pk, "subject": subject, "subject_id": pk},
+            seed=case if subject == CASE else by_pk[pk],
+        )
 
 
 def _case_id_of(instance) -> list[int]:
@@ -321,12 +374,6 @@ def _is_agent(user) -> bool:
     )
 
 
-def _task_case(task: Task):
-    from cases.models import Case
-
-    return Case.objects.get(pk=task.process.artifact_object_id)
-
-
 def _check_territory(user, case) -> None:
     """A task of another territory's dossier does not exist for this agent."""
     if not user.is_superuser and case.territory_id != user.territory_id:
@@ -342,10 +389,10 @@ def _may_take(user, case) -> bool:
 
 
 def _locked_task(task_id: int) -> tuple[Task, object]:
-    """Lock the task's subject rows (the funding request, then the dossier), in the order
-    a transition of that subject takes them (its own row, then the dossier's in the hook),
-    so a task completion and a direct transition never deadlock. The caller then takes
-    the process lock. Returns the task and the dossier."""
+    """Lock the task's dossier, then its funding request if the task is on one: the order
+    every transition of that request takes them (``engine.transitions.aggregate_lock``:
+    the aggregate's root first), so a task completion and a direct transition never
+    deadlock. The caller then takes the process lock. Returns the task and the dossier."""
     from cases.models import Case, FundingRequest
 
     try:
@@ -354,9 +401,9 @@ def _locked_task(task_id: int) -> tuple[Task, object]:
         raise DomainError("Tâche introuvable.", code="not_found") from None
     if task.process.flow_class not in FLOWS:
         raise DomainError("Tâche introuvable.", code="not_found")
+    case = Case.objects.select_for_update().get(pk=task.process.artifact_object_id)
     if task.seed_content_type_id == ContentType.objects.get_for_model(FundingRequest).pk:
         FundingRequest.objects.select_for_update().filter(pk=task.seed_object_id).exists()
-    case = Case.objects.select_for_update().get(pk=task.process.artifact_object_id)
     return task, case
 
 
@@ -394,9 +441,10 @@ def task_assign(*, task: Task, actor) -> Task:
 def task_complete(
     *, task: Task, actor, transition: str, data: dict | None = None, comment: str = ""
 ) -> Task:
-    """Do the task: apply ``transition`` (one of the task's actions) as ``actor``
-    through the engine, and mark the task done. One completion wins; a second one, or a
-    completion racing it, gets a 409 domain error."""
+    """Do the task: apply ``transition`` (one of the task's actions) as ``actor`` through
+    the engine, whose hook then closes the task DONE (``_close``) and opens the next ones.
+    The task must be open and held by the agent (or done by an administrator). One
+    completion wins; a second one, or a completion racing it, gets a 409 domain error."""
     from cases.models import FundingRequest, User
 
     if not _is_agent(actor):
@@ -404,8 +452,7 @@ def task_complete(
     with transaction.atomic():
         task, case = _locked_task(task.pk)
         _check_territory(actor, case)
-        flow_class = task.process.flow_class
-        with _locked(flow_class, task.process_id):
+        with _locked(task.process.flow_class, task.process_id):
             task.refresh_from_db()
             _check_open(task)
             step = STEPS_BY_NODE[task.flow_task.name]
@@ -428,28 +475,8 @@ def task_complete(
             subject = (
                 case if step.subject == CASE else FundingRequest.objects.get(pk=task.seed_object_id)
             )
-            activation = task.flow_task.activation_class(task)
-            activation.start(None)
-            task.owner = task.owner or actor
-            task.data = {
-                **(task.data or {}),
-                "transition": transition,
-                "done_by": actor.pk,
-            }
-            activation.complete()
             transition_apply(
                 instance=subject, name=transition, actor=actor, comment=comment, data=data
             )
-            activation.activate_next()
     task.refresh_from_db()
     return task
-
-
-__all__ = [
-    "case_process",
-    "case_tasks_sync",
-    "connect",
-    "open_tasks",
-    "task_assign",
-    "task_complete",
-]

@@ -1,6 +1,8 @@
-"""Randomized walks: porteurs, agents (through their tasks), funders, the committee and the
-sweep move dossiers in any order the rules allow; after every step the open agent tasks
-equal what an agent can do on the dossier and its requests."""
+"""Randomized walks: porteurs, agents (through their tasks or directly, as the API and the
+pages do), funders, the committee and the sweep move dossiers in any order the rules
+allow; after every step the open agent tasks equal what an agent can do on the dossier and
+its requests, and the tasks the step closed ended by the one rule (DONE for the task the
+agent did, CANCELED for the others)."""
 
 from __future__ import annotations
 
@@ -8,15 +10,16 @@ import pytest
 from django.utils import timezone
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from viewflow.workflow.models import Task
 
 from cases import committee
-from cases.models import Case, CaseState, RequestState
+from cases.models import Case, CaseState, FundingRequest, RequestState
 from engine.errors import DomainError
 from engine.transitions import transition_apply
 from tests import factories as f
 from workflows import selectors
 from workflows.agent_tasks import task_complete
-from workflows.flows import STEPS_BY_NODE
+from workflows.flows import CASE, STEPS_BY_NODE
 
 from .helpers import assert_invariant, attach_required, new_case, today_iso, upload
 
@@ -45,20 +48,42 @@ def cast():
     }
 
 
-def moves(case: Case, cast) -> list[tuple[str, callable]]:
-    """Every move the rules allow now, each a (label, thunk)."""
-    porteur, agent = cast["porteur"], cast["agent"]
+def task_moves(case: Case, agent) -> list[tuple[str, callable, int]]:
+    """The agent doing each open task, through the task service or directly through the
+    engine (as the API and the pages do): (label, thunk, the task that must end DONE)."""
     out = []
     for task in selectors.case_tasks(case):
-        for name in STEPS_BY_NODE[task.flow_task.name].transitions:
+        step = STEPS_BY_NODE[task.flow_task.name]
+        subject = (
+            case if step.subject == CASE else FundingRequest.objects.get(pk=task.seed_object_id)
+        )
+        for name in step.transitions:
+            data = TASK_DATA.get(name, {})
             out.append(
                 (
                     f"agent task {task.flow_task.name}: {name}",
-                    lambda task=task, name=name: task_complete(
-                        task=task, actor=agent, transition=name, data=TASK_DATA.get(name, {})
+                    lambda task=task, name=name, data=data: task_complete(
+                        task=task, actor=agent, transition=name, data=data
                     ),
+                    task.pk,
                 )
             )
+            out.append(
+                (
+                    f"agent directly {task.flow_task.name}: {name}",
+                    lambda subject=subject, name=name, data=data: transition_apply(
+                        instance=subject, name=name, actor=agent, data=data
+                    ),
+                    task.pk,
+                )
+            )
+    return out
+
+
+def moves(case: Case, cast) -> list[tuple[str, callable]]:
+    """Every move the rules allow now besides the agent's tasks, each a (label, thunk)."""
+    porteur, agent = cast["porteur"], cast["agent"]
+    out = []
 
     def apply(obj, name, actor, **data):
         return lambda: transition_apply(instance=obj, name=name, actor=actor, data=data)
@@ -149,7 +174,7 @@ def test_open_tasks_always_match_what_agents_can_do(cast, plan, start, data):
     assert_invariant(case)
     for _ in range(30):
         case = Case.objects.get(pk=case.pk)
-        options = moves(case, cast)
+        options = task_moves(case, cast["agent"]) + [(*m, None) for m in moves(case, cast)]
         if not case.is_terminal and (not options or data.draw(st.integers(0, 9)) == 0):
             options.append(
                 (
@@ -160,14 +185,21 @@ def test_open_tasks_always_match_what_agents_can_do(cast, plan, start, data):
                         actor=cast["porteur"],
                         data={"reason": "Le porteur renonce."},
                     ),
+                    None,
                 )
             )
         if not options:
             break
-        label, move = data.draw(st.sampled_from(options), label="move")
+        label, move, task_pk = data.draw(st.sampled_from(options), label="move")
+        open_before = set(selectors.case_tasks(case).values_list("pk", flat=True))
         try:
             move()
         except DomainError as exc:  # a guard may refuse (e.g. the plan); nothing moved
             pytest.fail(f"{label}: {exc.message}")
         assert_invariant(case)
+        # One outcome, whatever the entry: the task the agent did is DONE, every other
+        # task the move closed is CANCELED.
+        closed = Task.objects.filter(pk__in=open_before).exclude(status__in=["NEW", "ASSIGNED"])
+        for pk, status in closed.values_list("pk", "status"):
+            assert status == ("DONE" if pk == task_pk else "CANCELED"), (label, pk, status)
         event(f"{case.state} after {label.split(':')[0]}")
