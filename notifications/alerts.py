@@ -315,7 +315,7 @@ def _grant_figures(fr: FundingRequest) -> _GrantFigures:
         balance_due = max(granted - fr.amount_paid - fr.under_claim, ZERO)
     return _GrantFigures(
         ceiling=ceiling,
-        before_balance=fr.before_balance,
+        before_balance=money(fr.before_balance),  # SQLite's SUM drops the scale
         advance_room=advance_room,
         balance_due=balance_due,
     )
