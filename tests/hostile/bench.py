@@ -1,0 +1,278 @@
+"""Real objects in every state a write needs, built lazily through the services and the
+engine (never a state written by hand): a fuzzed request reaches its guard, not a 404.
+
+Each property builds its object the first time it is read, so a test pays only for what
+its route needs. Shared by the API and the web-form fuzzers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from cases import committee, services
+from cases.models import Case, CommitteeSession, FundingRequest, PaymentClaim, User
+from engine.transitions import transition_apply
+from notifications.channels import notify_in_app
+from notifications.models import Alert
+from tests import factories as f
+from tests.engine import walk
+from tests.notifications.builders import at
+from workflows.models import Scheme
+
+PDF = b"%PDF-1.4\n%guichet fuzz\n"
+GOOD_SCORES = {"ancrage": 4, "innovation": 3, "transition": 4}
+
+
+def pdf(name: str = "piece.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PDF, content_type="application/pdf")
+
+
+class Bench:
+    """People and objects. Dates: events happened in spring 2026 (walk's dates), sessions
+    took place yesterday; ``today`` is the day the tests run."""
+
+    def __init__(self):
+        self.today = timezone.localdate()
+
+    # ------------------------------------------------------------ people
+
+    @cached_property
+    def organisation(self):
+        return f.OrganisationFactory()
+
+    @cached_property
+    def porteur(self) -> User:
+        return f.porteur(organisation=self.organisation)
+
+    @cached_property
+    def agent(self) -> User:
+        return f.agent()
+
+    @cached_property
+    def instructor(self) -> User:
+        return walk.instructor_for("DETR")
+
+    @cached_property
+    def leader_instructor(self) -> User:
+        return walk.instructor_for("LEADER")
+
+    @cached_property
+    def admin(self) -> User:
+        return f.UserFactory(role=User.Role.ADMIN, is_superuser=True, is_staff=True)
+
+    @cached_property
+    def director(self) -> User:
+        return f.UserFactory(role=User.Role.DIRECTOR)
+
+    @cached_property
+    def epci_partner(self) -> User:
+        return f.UserFactory(role=User.Role.EPCI_PARTNER, epci=self.organisation.commune.epci)
+
+    @cached_property
+    def members(self) -> list[User]:
+        return [
+            f.committee_member("public"),
+            f.committee_member("private", "agriculture"),
+            f.committee_member("private", "tourisme"),
+        ]
+
+    @property
+    def member(self) -> User:
+        return self.members[0]
+
+    def user(self, role: str) -> User | None:
+        return None if role == "anonymous" else getattr(self, role)
+
+    # ------------------------------------------------------------ dossiers
+
+    def _case(self, plan=walk.DETR_PLAN, title="Rénovation de l'école", state="draft") -> Case:
+        return services.case_create(
+            actor=self.porteur,
+            data={"title": title, "state": state, "financing_plan": plan},
+        )
+
+    def _docs(self, case: Case) -> Case:
+        walk.upload_required(self.porteur, case)
+        return case
+
+    def _submit(self, case: Case, day="2026-03-02") -> Case:
+        transition_apply(instance=case, name="submit", actor=self.porteur, data={"date": day})
+        return Case.objects.get(pk=case.pk)
+
+    def _complete(self, case: Case, day="2026-03-10") -> Case:
+        transition_apply(
+            instance=case, name="declare_complete", actor=self.agent, data={"date": day}
+        )
+        return Case.objects.get(pk=case.pk)
+
+    def _instructing(self, plan=walk.DETR_PLAN, title="Rénovation") -> FundingRequest:
+        case = self._complete(self._submit(self._docs(self._case(plan, title))))
+        fr = case.funding_requests.get()
+        transition_apply(instance=fr, name="start_instruction", actor=self.agent)
+        return FundingRequest.objects.get(pk=fr.pk)
+
+    @cached_property
+    def idea(self) -> Case:
+        return services.case_create(actor=self.porteur, data={"title": "Une idée de halle"})
+
+    @cached_property
+    def draft(self) -> Case:
+        return self._docs(self._case())
+
+    @cached_property
+    def submitted(self) -> Case:
+        return self._submit(self._docs(self._case(title="Toiture de la mairie")))
+
+    @cached_property
+    def incomplete(self) -> Case:
+        """Documents asked for, one provided since: ready for ``provide_documents``."""
+        case = self._submit(self._docs(self._case(title="Salle des fêtes")))
+        transition_apply(
+            instance=case,
+            name="request_documents",
+            actor=self.agent,
+            data={"documents": ["Devis détaillé"], "date": "2026-03-05"},
+        )
+        services.document_upload(actor=self.porteur, case=case, kind="other", upload=pdf())
+        return Case.objects.get(pk=case.pk)
+
+    @cached_property
+    def complete(self) -> FundingRequest:
+        """A request of a complete dossier, instruction not started."""
+        case = self._complete(self._submit(self._docs(self._case(title="Voirie"))))
+        return case.funding_requests.get()
+
+    @cached_property
+    def instructing(self) -> FundingRequest:
+        return self._instructing()
+
+    @cached_property
+    def leader_instructing(self) -> FundingRequest:
+        return self._instructing(walk.LEADER_PLAN, "Tiers-lieu")
+
+    def _awaiting(self, title: str) -> FundingRequest:
+        fr = self._instructing(walk.LEADER_PLAN, title)
+        transition_apply(
+            instance=fr, name="submit_to_committee", actor=self.agent, data={"pre_score": "14"}
+        )
+        return FundingRequest.objects.get(pk=fr.pk)
+
+    def _session(self, day: dt.date | None = None) -> CommitteeSession:
+        return committee.session_create(
+            actor=self.agent,
+            date=day or self.today - dt.timedelta(days=1),
+            members=[m.pk for m in self.members],
+            scheme=Scheme.objects.get(code="LEADER"),
+        )
+
+    @cached_property
+    def adjourned(self) -> FundingRequest:
+        """A LEADER request adjourned by a committee (no vote cast)."""
+        fr = self._awaiting("Halle adjournée")
+        session = self._session()
+        transition_apply(instance=session, name="close", actor=self.agent)
+        fr = FundingRequest.objects.get(pk=fr.pk)
+        assert fr.state == "adjourned", fr.state
+        return fr
+
+    @cached_property
+    def session(self) -> CommitteeSession:
+        """A planned session, held yesterday, with a request on its agenda."""
+        self.agenda_request = self._awaiting("Tiers-lieu au comité")
+        session = self._session()
+        assert list(session.agenda.values_list("pk", flat=True)) == [self.agenda_request.pk]
+        return session
+
+    @cached_property
+    def granted(self) -> FundingRequest:
+        fr = self.instructing
+        transition_apply(
+            instance=fr,
+            name="grant",
+            actor=self.instructor,
+            data={"amount_granted": "40000.00", "date": "2026-04-15"},
+        )
+        return FundingRequest.objects.get(pk=fr.pk)
+
+    @cached_property
+    def decided(self) -> Case:
+        case = self.granted.case
+        case.refresh_from_db()
+        assert case.state == "decided", case.state
+        return case
+
+    @cached_property
+    def works_started(self) -> Case:
+        case = self._instructing(title="Médiathèque").case
+        fr = case.funding_requests.get()
+        walk.grant_and_commit(fr, amount="40000.00", instructor=self.instructor)
+        transition_apply(
+            instance=Case.objects.get(pk=case.pk),
+            name="start_works",
+            actor=self.porteur,
+            data={"date": "2026-05-04"},
+        )
+        return Case.objects.get(pk=case.pk)
+
+    @cached_property
+    def committed(self) -> FundingRequest:
+        fr = self._instructing(title="Crèche")
+        return walk.grant_and_commit(fr, amount="40000.00", instructor=self.instructor)
+
+    def _claim(self, amount="1000.00") -> PaymentClaim:
+        return services.claim_create(
+            actor=self.porteur,
+            funding_request=self.committed,
+            data={"kind": "installment", "amount": amount},
+        )
+
+    @cached_property
+    def draft_claim(self) -> PaymentClaim:
+        return self._claim()
+
+    @cached_property
+    def filed_claim(self) -> PaymentClaim:
+        claim = self._claim("2000.00")
+        transition_apply(
+            instance=claim, name="file", actor=self.porteur, data={"date": "2026-06-01"}
+        )
+        return PaymentClaim.objects.get(pk=claim.pk)
+
+    @cached_property
+    def verified_claim(self) -> PaymentClaim:
+        claim = self._claim("3000.00")
+        transition_apply(
+            instance=claim, name="file", actor=self.porteur, data={"date": "2026-06-01"}
+        )
+        transition_apply(
+            instance=claim, name="verify", actor=self.instructor, data={"date": "2026-06-10"}
+        )
+        return PaymentClaim.objects.get(pk=claim.pk)
+
+    # ------------------------------------------------------------ notifications
+
+    @cached_property
+    def notification(self):
+        return notify_in_app(
+            user_id=self.porteur.pk, kind="test", message="Bonjour", dedup_key="fuzz"
+        )
+
+    @cached_property
+    def alert(self) -> Alert:
+        case = self.submitted
+        return Alert.objects.create(
+            kind=Alert.Kind.PAYMENT_OVERDUE,
+            severity=Alert.Severity.WARNING,
+            subject_type=ContentType.objects.get_for_model(Case),
+            subject_id=case.pk,
+            organisation=case.organisation,
+            case=case,
+            message="Paiement en retard.",
+        )
+
+
+__all__ = ["Bench", "at"]
