@@ -93,7 +93,9 @@ def safe_next(request, default: str) -> str:
     from django.utils.http import url_has_allowed_host_and_scheme
 
     target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # A path of this site only: anything else (« 0 », « web:home ») would be read by
+    # ``redirect`` as the name of a view, and an unknown name is a NoReverseMatch.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

@@ -1,0 +1,499 @@
+"""Every form of the web pages, fuzzed field by field (hypothesis): each POST route of
+``web.urls`` — the porteur's wizard ``/deposer/`` and its steps, the porteur's follow-up
+page, the agent's dossier page and its actions, the funders' page, the committee pages,
+login — is sent as the role that uses it, on a real object, with one field made hostile
+at a time (huge exponents, Unicode digits, « 1_000 », booleans, 200 levels of nesting as
+text, a megabyte, NUL, years 1 and 9999, ids beyond a bigint…), a field dropped, an
+unknown field added, a list field given a hostile item, a hostile id in the path.
+
+Whatever the input: never a 5xx; every answer within ``BOUND`` seconds; an answer that
+is not a redirect (the form shown again with its French errors, a 400, 403, 404 or 409
+page) leaves every row of the database as it was; an accepted form stores no absurd
+value. The query strings of the GET pages (filters, pagination) are fuzzed the same way.
+
+The routes come from the URL conf: a new page without an entry in ``POSTS`` or ``GETS``
+fails ``test_every_web_route_has_a_form_generator``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cases.models import Case, CommitteeSession, FundingRequest, PaymentClaim
+from engine.transitions import registration_for
+from workflows import selectors as task_selectors
+
+from .bench import GOOD_SCORES, Bench, pdf
+from .harness import BOUND, EXAMPLES, Rollback, timed
+from .snapshots import changes, everything, insane_values
+from .test_api_write_routes import TODAY, TRANSITIONS, Move
+from .values import TEXT_KILLERS, hostile_text
+
+pytestmark = pytest.mark.django_db
+
+FUZZ = settings(
+    max_examples=max(5, EXAMPLES * 2 // 3),  # a page costs more than an API call
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+    database=None,
+)
+FILE = object()  # stands for an uploaded PDF in a form
+
+
+@dataclass
+class Form:
+    """One form: who posts it, where, with which well-formed fields (a list for a field
+    with several values, ``FILE`` for an upload)."""
+
+    actor: str
+    url: Callable[[Bench], str]
+    fields: Callable[[Bench], dict]
+
+
+def _u(template: str, attr: str | None = None) -> Callable[[Bench], str]:
+    if attr is None:
+        return lambda b: template
+    return lambda b: template.format(pk=getattr(b, attr).pk)
+
+
+def _task(b: Bench) -> str:
+    task = task_selectors.case_tasks(b.submitted).first()
+    return f"/agent/taches/{task.pk}/prendre/"
+
+
+def _plan_form(b: Bench) -> dict:
+    return {
+        "dep-TOTAL_FORMS": "1",
+        "dep-INITIAL_FORMS": "0",
+        "dep-MIN_NUM_FORMS": "0",
+        "dep-MAX_NUM_FORMS": "100",
+        "dep-0-label": "Travaux",
+        "dep-0-amount": "100 000,00",
+        "dep-0-tax": "HT",
+        "dep-0-eligible": "on",
+        "res-TOTAL_FORMS": "2",
+        "res-INITIAL_FORMS": "0",
+        "res-MIN_NUM_FORMS": "0",
+        "res-MAX_NUM_FORMS": "100",
+        "res-0-source": "scheme:DETR",
+        "res-0-label": "",
+        "res-0-amount": "40 000,00",
+        "res-1-source": "self",
+        "res-1-label": "Fonds propres",
+        "res-1-amount": "60000.00",
+        "action": "save",
+    }
+
+
+def _project(b: Bench) -> dict:
+    return {
+        "title": "Maison de santé",
+        "description": "Regrouper les soignants.",
+        "theme": "Santé",
+        "communes": [b.organisation.commune.insee],
+        "action": "save",
+    }
+
+
+def _vote(b: Bench) -> dict:
+    b.session  # noqa: B018 - plans the session, whose agenda holds ``agenda_request``
+    return {
+        "funding_request": str(b.agenda_request.pk),
+        "vote": "for",
+        **{f"score_{code}": str(points) for code, points in GOOD_SCORES.items()},
+        "member": "",
+    }
+
+
+# route of web.urls → the form posted there. Transition routes are built from the API's
+# TRANSITIONS (one form per transition a user applies from a page).
+POSTS: dict[str, Form] = {
+    "connexion/": Form(
+        "anonymous",
+        _u("/connexion/"),
+        lambda b: {"username": b.porteur.username, "password": "motdepasse-solide-42"},
+    ),
+    "deconnexion/": Form("porteur", _u("/deconnexion/"), lambda b: {"next": "/"}),
+    "agent/taches/<int:task_id>/prendre/": Form("agent", _task, lambda b: {"next": "/agent/"}),
+    "dossiers/<int:pk>/avis/": Form(
+        "agent",
+        _u("/dossiers/{pk}/avis/", "submitted"),
+        lambda b: {"kind": "opportunity", "value": "favourable", "text": "Projet mûr."},
+    ),
+    "dossiers/<int:pk>/notes/": Form(
+        "agent", _u("/dossiers/{pk}/notes/", "submitted"), lambda b: {"body": "À relancer."}
+    ),
+    "dossiers/<int:pk>/messages/": Form(
+        "agent", _u("/dossiers/{pk}/messages/", "submitted"), lambda b: {"body": "Bonjour."}
+    ),
+    "dossiers/<int:pk>/derogation/": Form(
+        "agent",
+        _u("/dossiers/{pk}/derogation/", "submitted"),
+        lambda b: {"reason": "CGCT L1111-10 III : patrimoine protégé."},
+    ),
+    "mes-dossiers/<int:pk>/message/": Form(
+        "porteur", _u("/mes-dossiers/{pk}/message/", "submitted"), lambda b: {"body": "Merci."}
+    ),
+    "mes-dossiers/<int:pk>/pieces/": Form(
+        "porteur",
+        _u("/mes-dossiers/{pk}/pieces/", "submitted"),
+        lambda b: {"kind": "other", "label": "Devis", "file": FILE},
+    ),
+    "mes-dossiers/<int:pk>/paiement/": Form(
+        "porteur",
+        lambda b: f"/mes-dossiers/{b.committed.case_id}/paiement/",
+        lambda b: {
+            "funding_request": str(b.committed.pk),
+            "kind": "installment",
+            "amount": "1 000,00",
+            "filed_on": TODAY,
+            "action": "file",
+        },
+    ),
+    "deposer/": Form("porteur", _u("/deposer/"), _project),
+    "comite/seances/nouvelle/": Form(
+        "agent",
+        _u("/comite/seances/nouvelle/"),
+        lambda b: {
+            "date": "15/12/2026",
+            "scheme": "LEADER",
+            "members": [str(m.pk) for m in b.members],
+        },
+    ),
+    "comite/seances/<int:pk>/votes/": Form(
+        "member", _u("/comite/seances/{pk}/votes/", "session"), _vote
+    ),
+    "comite/seances/<int:pk>/cloture/": Form(
+        "agent", _u("/comite/seances/{pk}/cloture/", "session"), lambda b: {"comment": "Fin."}
+    ),
+}
+#: The wizard's steps (one route, ``<slug:step>``).
+STEPS: dict[str, Callable[[Bench], dict]] = {
+    "projet": _project,
+    "plan": _plan_form,
+    "dispositifs": lambda b: {"use_DETR": "on", "amount_DETR": "40 000,00", "action": "next"},
+    "pieces": lambda b: {"kind": "devis", "label": "Devis", "file": FILE},
+    "recapitulatif": lambda b: {"action": "submit"},
+}
+STEP_ROUTE = "dossiers/<int:pk>/etapes/<slug:step>/"
+#: Staff transition routes (``<slug:name>``), by the model they act on.
+STAFF_TRANSITIONS = {
+    "dossiers/<int:pk>/transitions/<slug:name>/": (Case, "dossiers"),
+    "demandes/<int:pk>/transitions/<slug:name>/": (FundingRequest, "demandes"),
+    "paiements/<int:pk>/transitions/<slug:name>/": (PaymentClaim, "paiements"),
+}
+PORTEUR_ACTION = "mes-dossiers/<int:pk>/action/"
+#: Pages read with GET only, and the query parameters each one reads.
+GETS: dict[str, tuple[str, Callable[[Bench], str], tuple[str, ...]]] = {
+    "": ("porteur", _u("/"), ()),
+    "agent/": (
+        "agent",
+        _u("/agent/"),
+        ("q", "epci", "scheme", "theme", "state", "overdue", "page", "taches", "file"),
+    ),
+    "dossiers/<int:pk>/": ("agent", _u("/dossiers/{pk}/", "submitted"), ()),
+    "mes-dossiers/": ("porteur", _u("/mes-dossiers/"), ()),
+    "mes-dossiers/<int:pk>/": ("porteur", _u("/mes-dossiers/{pk}/", "submitted"), ()),
+    "dossiers/<int:pk>/accuse-reception.pdf": (
+        "porteur",
+        _u("/dossiers/{pk}/accuse-reception.pdf", "submitted"),
+        (),
+    ),
+    "pieces/<int:pk>/telecharger/": (
+        "porteur",
+        lambda b: f"/pieces/{b.submitted.documents.first().pk}/telecharger/",
+        (),
+    ),
+    "financeurs/": ("agent", _u("/financeurs/"), ("financeur",)),
+    "comite/": ("agent", _u("/comite/"), ()),
+    "comite/seances/<int:pk>/": ("agent", _u("/comite/seances/{pk}/", "session"), ()),
+    "comite/seances/<int:pk>/proces-verbal.pdf": (
+        "agent",
+        _u("/comite/seances/{pk}/proces-verbal.pdf", "session"),
+        (),
+    ),
+    "transparence/": ("anonymous", _u("/transparence/"), ("territoire", "dispositif", "page")),
+    "t/<slug:slug>/transparence/": (
+        "anonymous",
+        _u("/t/inconnu/transparence/"),
+        ("dispositif", "page"),
+    ),
+    "transparence/comite/<int:pk>/proces-verbal.pdf": (
+        "anonymous",
+        _u("/transparence/comite/{pk}/proces-verbal.pdf", "session"),
+        (),
+    ),
+    "observatoire/": ("agent", _u("/observatoire/"), ("epci", "theme", "scheme", "year")),
+    "observatoire/export/maquette-financiere.xlsx": (
+        "agent",
+        _u("/observatoire/export/maquette-financiere.xlsx"),
+        ("epci", "theme", "scheme", "year"),
+    ),
+    "observatoire/export/subventions-etalab.csv": (
+        "agent",
+        _u("/observatoire/export/subventions-etalab.csv"),
+        ("epci", "theme", "scheme", "year"),
+    ),
+    "observatoire/export/<slug:slug>.<str:fmt>": (
+        "agent",
+        _u("/observatoire/export/dossiers-par-etat.csv"),
+        ("epci", "theme", "scheme", "year"),
+    ),
+    STEP_ROUTE: ("porteur", _u("/dossiers/{pk}/etapes/plan/", "draft"), ("depenses", "ressources")),
+    "deposer/": ("porteur", _u("/deposer/"), ()),
+    "comite/seances/nouvelle/": ("agent", _u("/comite/seances/nouvelle/"), ()),
+    "connexion/": ("anonymous", _u("/connexion/"), ("next",)),
+}
+#: Placeholders of ``web.urls`` that only redirect.
+ENTRY_PAGES = {"mes-dossiers/", "agent/", "financeurs/", "comite/", "transparence/"}
+
+
+def web_routes() -> set[str]:
+    found = set()
+
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                found.add(prefix + str(p.pattern))
+
+    from web import urls
+
+    walk(urls.urlpatterns)
+    return found
+
+
+def test_every_web_route_has_a_form_generator():
+    known = (
+        set(POSTS) | set(GETS) | {STEP_ROUTE, PORTEUR_ACTION} | set(STAFF_TRANSITIONS) | ENTRY_PAGES
+    )
+    missing = sorted(web_routes() - known)
+    assert not missing, f"web routes neither fuzzed as forms nor as GET pages: {missing}"
+    assert set(get_resolver().reverse_dict)  # the URL conf loads
+
+
+# ---------------------------------------------------------------- the forms
+
+
+def _text_fields(fields: dict, today: str) -> dict:
+    out = {}
+    for key, value in fields.items():
+        if value == TODAY:
+            value = today
+        if isinstance(value, bool):
+            value = "on" if value else ""
+        elif isinstance(value, list):
+            value = [str(v) for v in value]
+        elif value is not FILE and not isinstance(value, str):
+            value = str(value)
+        out[key] = value
+    return out
+
+
+def _staff_form(model, prefix: str, name: str, move: Move) -> Form:
+    fields = {k: v for k, v in move.fields.items() if k != "confirm"}
+    if "documents" in fields:
+        fields["documents_other"] = "Plan de financement signé"
+    if "amount" in fields:
+        fields["amount"] = "3 000,00"
+    if "amount_granted" in fields:
+        fields["amount_granted"] = "30 000,00"
+    fields["comment"] = "Saisi depuis la page."
+    fields["next"] = "/agent/"
+    if prefix != "dossiers":
+        fields["from"] = "funders"
+    return Form(
+        move.actor,
+        lambda b: f"/{prefix}/{getattr(b, move.subject).pk}/transitions/{name}/",
+        lambda b: dict(fields),
+    )
+
+
+def _porteur_form(model, name: str, move: Move) -> Form:
+    def url(b: Bench) -> str:
+        subject = getattr(b, move.subject)
+        case_id = {
+            Case: lambda: subject.pk,
+            FundingRequest: lambda: subject.case_id,
+            PaymentClaim: lambda: subject.funding_request.case_id,
+        }[model]()
+        return f"/mes-dossiers/{case_id}/action/"
+
+    def fields(b: Bench) -> dict:
+        subject = getattr(b, move.subject)
+        target = {Case: "", FundingRequest: "request", PaymentClaim: "claim"}[model]
+        out = {"transition": name, "target": f"{target}:{subject.pk}" if target else ""}
+        out.update({k: v for k, v in move.fields.items() if k in ("date", "reason")})
+        return out
+
+    return Form("porteur", url, fields)
+
+
+def forms():
+    for route, form in sorted(POSTS.items()):
+        yield pytest.param(form, id=route)
+    for step, fields in STEPS.items():
+        yield pytest.param(
+            Form("porteur", _u(f"/dossiers/{{pk}}/etapes/{step}/", "draft"), fields),
+            id=f"étape {step}",
+        )
+    staff = {model: prefix for model, prefix in STAFF_TRANSITIONS.values()}
+    for (model, name), move in sorted(
+        TRANSITIONS.items(), key=lambda t: (t[0][0].__name__, t[0][1])
+    ):
+        if model is CommitteeSession:
+            continue  # the committee's close has its own page (POSTS)
+        if move.actor == "porteur":
+            if name == "submit":
+                continue  # the wizard's last step (STEPS)
+            yield pytest.param(
+                _porteur_form(model, name, move), id=f"porteur {model.__name__}.{name}"
+            )
+        else:
+            yield pytest.param(
+                _staff_form(model, staff[model], name, move), id=f"page {model.__name__}.{name}"
+            )
+
+
+def test_every_transition_a_page_offers_is_fuzzed():
+    """Each transition a user applies has a form above (from TRANSITIONS, itself checked
+    against the engine's registry by the API fuzzer)."""
+    ids = {p.id for p in forms()}
+    for (model, name), move in TRANSITIONS.items():
+        if model is CommitteeSession or (move.actor == "porteur" and name == "submit"):
+            continue
+        who = "porteur" if move.actor == "porteur" else "page"
+        assert f"{who} {model.__name__}.{name}" in ids
+    assert registration_for(Case).specs
+
+
+# ---------------------------------------------------------------- mutations
+
+
+@st.composite
+def form_mutations(draw, fields: dict):
+    names = [k for k in fields if not k.startswith("_")]
+    lists = [k for k in names if isinstance(fields[k], list)]
+    kinds = ["field", "field", "field", "field", "drop", "extra", "path"] + (
+        ["item"] if lists else []
+    )
+    kind = draw(st.sampled_from(kinds if names else ["extra", "path"]))
+    if kind in ("field", "drop"):
+        return (kind, draw(st.sampled_from(names)), draw(hostile_text))
+    if kind == "item":
+        return (kind, draw(st.sampled_from(lists)), draw(hostile_text))
+    if kind == "extra":
+        key = draw(st.sampled_from(["state", "amount_paid", "role", "transition", "x" * 300]))
+        return (kind, key, draw(hostile_text))
+    return (kind, "", draw(st.sampled_from(["0", "99999999999999999999999", "9" * 100])))
+
+
+def apply(fields: dict, mutation) -> tuple[dict, str | None]:
+    kind, name, value = mutation
+    data = {k: (pdf() if v is FILE else v) for k, v in fields.items() if not k.startswith("_")}
+    if kind == "field":
+        data[name] = value
+    elif kind == "drop":
+        data.pop(name, None)
+    elif kind == "item":
+        data[name] = [*data[name], value]
+    elif kind == "extra":
+        data[name] = value
+    return data, (value if kind == "path" else None)
+
+
+def _client(bench: Bench, actor: str) -> Client:
+    client = Client()
+    user = bench.user(actor)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _swap_id(url: str, value: str) -> str:
+    parts = url.split("/")
+    for i, part in enumerate(parts):
+        if part.isdigit():
+            parts[i] = value
+            break
+    return "/".join(parts)
+
+
+def verdict(response, elapsed: float, before: dict, label: str) -> None:
+    assert response.status_code < 500, f"{response.status_code} for {label}"
+    assert elapsed < BOUND, f"{elapsed:.2f} s for {label}"
+    after = everything()
+    if response.status_code in (301, 302, 303):
+        bad = insane_values(after)
+        assert not bad, f"accepted {label} and stored: {bad}"
+        return
+    diff = changes(before, after)
+    assert not diff, f"refused ({response.status_code}) yet changed, {label}: {diff}"
+    content = b"".join(response) if response.streaming else response.content
+    assert b"Traceback" not in content
+
+
+@pytest.mark.parametrize("form", list(forms()))
+def test_hostile_form_fields(form):
+    bench = Bench()
+    url = form.url(bench)
+    base = _text_fields(form.fields(bench), bench.today.isoformat())
+    client = _client(bench, form.actor)
+    before = everything()
+
+    @FUZZ
+    @given(mutation=form_mutations(base))
+    def run(mutation):
+        path_id = apply(base, mutation)[1]
+        target = _swap_id(url, path_id) if path_id else url
+        label = f"{mutation[0]} {mutation[1][:40]!r} = {mutation[2][:80]!r}"
+        try:
+            with transaction.atomic():
+                response, elapsed = timed(lambda: client.post(target, apply(base, mutation)[0]))
+                verdict(response, elapsed, before, label)
+                raise Rollback
+        except Rollback:
+            pass
+
+    run()
+
+
+# ---------------------------------------------------------------- GET pages
+
+
+@pytest.mark.parametrize("route", sorted(GETS))
+def test_hostile_query_strings(route):
+    actor, url_of, params = GETS[route]
+    bench = Bench()
+    bench.submitted.documents.exists()  # objects the pages show
+    url = url_of(bench)
+    client = _client(bench, actor)
+    before = everything()
+    names = list(params) or ["x"]
+
+    @settings(FUZZ, max_examples=max(5, EXAMPLES // 3))
+    @given(
+        name=st.sampled_from(names),
+        value=st.one_of(st.sampled_from(TEXT_KILLERS), hostile_text),
+    )
+    def run(name, value):
+        response, elapsed = timed(lambda: client.get(url, {name: value}))
+        label = f"GET {url}?{name}={value[:80]!r}"
+        assert response.status_code < 500, f"{response.status_code} for {label}"
+        assert elapsed < BOUND, f"{elapsed:.2f} s for {label}"
+        if response.streaming:
+            b"".join(response)
+
+    run()
+    diff = [d for d in changes(before, everything()) if not d.startswith("engine.AccessLog")]
+    assert not diff, diff
