@@ -120,6 +120,23 @@ def client_ip(request) -> str | None:
         return remote
 
 
+#: Usernames are at most this long (``User.username``); django-axes stores the name a
+#: failed login was tried under in 255 characters.
+USERNAME_MAX = 150
+
+
+def login_username(request, credentials=None) -> str | None:
+    """django-axes ``AXES_USERNAME_CALLABLE``: the name a failed login is counted under, as
+    axes reads it (the credentials, else the form), cut to the longest username. Django's
+    login forms pass a longer one to ``authenticate``: axes' 255 characters would overflow
+    (a 500 on PostgreSQL) for a name that belongs to nobody."""
+    data = credentials if credentials else getattr(request, "data", request.POST)
+    username = data.get("username") if hasattr(data, "get") else None
+    if username is None:
+        return None
+    return str(username).replace("\x00", "")[:USERNAME_MAX]
+
+
 def csp_nonce(request) -> dict:
     """Context processor: ``<script nonce="{{ csp_nonce }}">`` for the rare inline script."""
     return {"csp_nonce": getattr(request, "csp_nonce", "")}

@@ -497,3 +497,15 @@ def test_hostile_query_strings(route):
     run()
     diff = [d for d in changes(before, everything()) if not d.startswith("engine.AccessLog")]
     assert not diff, diff
+
+
+@pytest.mark.parametrize("url", ["/connexion/", "/admin/login/"])
+@pytest.mark.parametrize("username", ["é" * 1000, "a" * 256, "x" * 1_000_000])
+def test_a_username_longer_than_any_is_a_failed_login(url, username):
+    """Django's login forms hand a name of any length to ``authenticate``; the failure is
+    counted (django-axes) under the name cut to the longest username, never a 500."""
+    from axes.models import AccessAttempt
+
+    response = Client().post(url, {"username": username, "password": "secret"})
+    assert response.status_code == 200
+    assert AccessAttempt.objects.get().username == username[:150]
