@@ -32,6 +32,7 @@ from cases.models import (
     RequestState,
     User,
 )
+from engine import inputs
 from engine.calendar import period_end
 from engine.errors import DomainError
 from engine.models import Deadline
@@ -940,10 +941,9 @@ def _action_target(request, case, target: str):
     if not target:
         return case
     kind, _, raw = target.partition(":")
-    try:
-        pk = int(raw)
-    except ValueError:
-        raise Http404("Objet introuvable.") from None
+    pk = inputs.read_id(raw)  # ASCII digits: « request:٤١٢ » is not request 412
+    if pk is None:
+        raise Http404("Objet introuvable.")
     if kind == "request":
         obj = (
             selectors.funding_request_list(user=request.user).filter(case_id=case.pk, pk=pk).first()

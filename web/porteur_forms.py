@@ -6,13 +6,13 @@ The business rules (financing plan, documents, transitions) live in ``cases.serv
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from cases.models import Commune, ExpenseLine, PaymentClaim, ResourceLine
+from engine import inputs
 
 THEMES = [
     "Services à la population",
@@ -28,8 +28,6 @@ THEMES = [
     "Voirie et aménagement",
     "Santé",
 ]
-
-SPACES = re.compile(r"[\s\u00a0\u202f€]")
 
 
 class MoneyField(forms.DecimalField):
@@ -48,15 +46,14 @@ class MoneyField(forms.DecimalField):
         self.error_messages["max_digits"] = "Montant trop élevé."
 
     def to_python(self, value):
-        if isinstance(value, str):
-            value = SPACES.sub("", value).replace(",", ".")
-        if value in self.empty_values:
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
             return None
-        try:
-            Decimal(str(value))
-        except InvalidOperation:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-        return super().to_python(value)
+        # Read as the API reads it (engine.inputs): ASCII digits in the French or plain
+        # form; never Unicode digits, « 1_000 » or a huge exponent.
+        number = inputs.read_decimal(value, french=True)
+        if number is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(number)
 
     def prepare_value(self, value):
         if isinstance(value, Decimal):

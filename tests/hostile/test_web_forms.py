@@ -499,6 +499,74 @@ def test_hostile_query_strings(route):
     assert not diff, diff
 
 
+# ---------------------------------------------------------------- one input layer
+
+
+def _arabic(number: int) -> str:
+    return str(number).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+
+
+NOT_AMOUNTS = ["١٢٣", "１２３", "²", "①", "1_000", "0x10", "1e999999999", "12\x00", "1 2 3"]
+
+
+@pytest.mark.parametrize("amount", NOT_AMOUNTS)
+def test_the_wizard_reads_amounts_like_the_api(amount):
+    """The plan, the schemes and the claim read amounts as ``engine.inputs`` does: French
+    or ASCII forms, never Unicode digits, « 1_000 » or exponents."""
+    bench = Bench()
+    draft, fr = bench.draft, bench.committed
+    client = _client(bench, "porteur")
+    before = everything()
+    plan = {**_plan_form(bench), "dep-0-amount": amount}
+    assert client.post(f"/dossiers/{draft.pk}/etapes/plan/", plan).status_code == 200
+    schemes = {"use_DETR": "on", "amount_DETR": amount, "action": "save"}
+    assert client.post(f"/dossiers/{draft.pk}/etapes/dispositifs/", schemes).status_code == 200
+    claim = {"funding_request": fr.pk, "kind": "installment", "amount": amount}
+    assert client.post(f"/mes-dossiers/{fr.case_id}/paiement/", claim).status_code == 400
+    assert everything() == before
+
+
+@pytest.mark.parametrize("amount", ["100 000,00", "100000.00", "100 000 €", "100\u202f000,00"])
+def test_the_wizard_still_reads_french_amounts(amount):
+    bench = Bench()
+    client = _client(bench, "porteur")
+    plan = {**_plan_form(bench), "dep-0-amount": amount}
+    response = client.post(f"/dossiers/{bench.draft.pk}/etapes/plan/", plan)
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert bench.draft.expenses.get().amount == 100000
+
+
+@pytest.mark.parametrize(
+    "day",
+    ["٢٠٢٦-٠٥-٠٤", "２０２６-０５-０４", "0001-01-01", "9999-12-31", "04/05/0001", "1999-12-31"],
+)
+def test_the_porteur_pages_read_dates_like_the_api(day):
+    bench = Bench()
+    case, fr = bench.decided, bench.committed
+    client = _client(bench, "porteur")
+    before = everything()
+    works = {"transition": "start_works", "target": "", "date": day}
+    assert client.post(f"/mes-dossiers/{case.pk}/action/", works).status_code == 400
+    claim = {"funding_request": fr.pk, "kind": "installment", "amount": "100", "filed_on": day}
+    assert client.post(f"/mes-dossiers/{fr.case_id}/paiement/", claim).status_code == 400
+    assert everything() == before
+
+
+def test_an_object_named_with_unicode_digits_is_not_found():
+    """« request:٤١٢ » is not request 412 (as « ?case=١ » is not dossier 1)."""
+    bench = Bench()
+    fr = bench.instructing
+    client = _client(bench, "porteur")
+    before = everything()
+    for target in (f"request:{_arabic(fr.pk)}", f"request:{fr.pk}.0", "request:" + "9" * 30):
+        response = client.post(
+            f"/mes-dossiers/{fr.case_id}/action/",
+            {"transition": "withdraw", "target": target, "reason": "Autre financement."},
+        )
+        assert response.status_code == 404, target
+    assert everything() == before
+
+
 @pytest.mark.parametrize("url", ["/connexion/", "/admin/login/"])
 @pytest.mark.parametrize("username", ["é" * 1000, "a" * 256, "x" * 1_000_000])
 def test_a_username_longer_than_any_is_a_failed_login(url, username):
