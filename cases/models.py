@@ -31,6 +31,24 @@ def money_field(verbose_name="", **kwargs):
     return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)
 
 
+#: The largest amount a money column holds: 12 digits before the comma, 2 after.
+MONEY_MAX = Decimal("999999999999.99")
+
+
+def money_bounds(prefix: str, *fields: str) -> list[models.CheckConstraint]:
+    """The bound of ``money_field`` checked by the database itself. PostgreSQL's
+    numeric(14, 2) refuses a larger amount, SQLite stores any number — and a row that
+    cannot be read back as money breaks every list showing it: the same bound on both."""
+    return [
+        models.CheckConstraint(
+            condition=models.Q(**{f"{name}__gte": -MONEY_MAX, f"{name}__lte": MONEY_MAX})
+            | models.Q(**{f"{name}__isnull": True}),
+            name=f"{prefix}_{name}_bounded",
+        )
+        for name in fields
+    ]
+
+
 # ---------------------------------------------------------------- territory
 
 
@@ -507,6 +525,7 @@ class ExpenseLine(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        constraints = money_bounds("expense", "amount")
 
 
 class ResourceLine(models.Model):
@@ -525,6 +544,7 @@ class ResourceLine(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        constraints = money_bounds("resource", "amount")
 
 
 # ---------------------------------------------------------------- funding requests
@@ -593,7 +613,8 @@ class FundingRequest(ConcurrentTransitionMixin, models.Model):
         verbose_name = "demande de financement"
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["case", "scheme"], name="one_request_per_scheme")
+            models.UniqueConstraint(fields=["case", "scheme"], name="one_request_per_scheme"),
+            *money_bounds("request", "amount_requested", "amount_granted", "amount_paid"),
         ]
         indexes = [models.Index(fields=["scheme", "state"])]
 
@@ -737,6 +758,7 @@ class PaymentClaim(ConcurrentTransitionMixin, models.Model):
         verbose_name = "demande de paiement"
         ordering = ["id"]
         indexes = [models.Index(fields=["state", "filed_on"])]
+        constraints = money_bounds("claim", "amount", "paid_amount")
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount} € — {self.funding_request}"
@@ -797,6 +819,7 @@ class Payment(models.Model):
         verbose_name = "paiement"
         ordering = ["-paid_on", "-id"]
         indexes = [models.Index(fields=["scheme", "-paid_on"])]
+        constraints = money_bounds("payment", "amount")
 
 
 # ---------------------------------------------------------------- documents and opinions

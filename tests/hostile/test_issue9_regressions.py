@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -169,6 +170,21 @@ def test_extreme_rows_written_in_the_database_never_break_the_list(bench, expens
             scheme=Scheme.objects.get(code="DETR"),
             amount=aid,
         )
+    _lists_answer(bench)
+
+
+@pytest.mark.parametrize("amount", ["1e30", "-1e30", "1000000000000", "1e300"])
+def test_the_database_refuses_money_beyond_its_column(bench, amount):
+    """PostgreSQL's numeric(14, 2) refuses a larger amount; SQLite, which stores any
+    number (and could not read it back as money: every list showing the dossier broke),
+    refuses it by the constraint of ``money_bounds``. Written here in SQL, as an import
+    or a manual fix would, and through the ORM."""
+    draft = bench.draft
+    table = connection.ops.quote_name(ExpenseLine._meta.db_table)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET amount = {amount} WHERE case_id = %s", [draft.pk])
+    with pytest.raises(DatabaseError), transaction.atomic():
+        ResourceLine.objects.filter(case=draft).update(amount=Decimal(amount))
     _lists_answer(bench)
 
 
