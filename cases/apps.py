@@ -6,4 +6,4 @@ class CasesConfig(AppConfig):
     verbose_name = "Dossiers"
 
     def ready(self):
-        from . import transitions  # noqa: F401  (registers the state machines with the engine)
+        from . import lifecycle  # noqa: F401  (registers the state machines with the engine)

@@ -148,11 +148,28 @@ def session_territory_id(actor, territory=None) -> int:
     return territory_id
 
 
+def committee_scheme(scheme):
+    """The scheme of a session (a ``Scheme`` or its code): one that goes through the
+    committee, else a French 400."""
+    if isinstance(scheme, str):
+        model = FundingRequest._meta.get_field("scheme").related_model
+        code, scheme = scheme, model.objects.filter(code=scheme).first()
+    else:
+        code = getattr(scheme, "code", "")
+    if scheme is None or not scheme.committee:
+        raise DomainError(
+            f"Le dispositif « {str(code)[:20]} » ne passe pas en comité.",
+            errors={"scheme": ["Dispositif sans comité."]},
+        )
+    return scheme
+
+
 def session_create(*, actor, date, members: list[int], scheme, territory=None) -> CommitteeSession:
     """Plan a session of the actor's territory: its members and the requests of its
     dossiers awaiting the committee that no other planned session has on its agenda."""
     require(actor, "session_create")
     date = inputs.parse_date(date, field="date", label="date de la séance", required=True)
+    scheme = committee_scheme(scheme)
     territory_id = session_territory_id(actor, territory)
     member_users = list(committee_members(territory_id).filter(pk__in=members))
     unknown = set(members) - {u.pk for u in member_users}

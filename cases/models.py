@@ -1,7 +1,7 @@
 """Dossiers, organisations, financing plans, funding requests, payments, documents, committee.
 
 State fields are protected: only ``engine.transitions.transition_apply`` changes them.
-Transition methods are empty on purpose: guards and effects live in ``cases.transitions``
+Transition methods are empty on purpose: guards and effects live in ``cases.lifecycle``
 and run inside the engine's transaction.
 """
 
@@ -349,6 +349,8 @@ class CaseState(models.TextChoices):
 CASE_TERMINAL = {CaseState.CLOSED, CaseState.REJECTED, CaseState.WITHDRAWN, CaseState.LAPSED}
 CASE_LIVE = [s for s in CaseState.values if s not in CASE_TERMINAL]
 CASE_EDITABLE = [CaseState.IDEA, CaseState.SCOPING, CaseState.DRAFT, CaseState.INCOMPLETE]
+#: Before the deposit the plan may break its rules (they bind from ``submit`` on).
+PLAN_FREE_STATES = [CaseState.IDEA, CaseState.SCOPING, CaseState.DRAFT]
 
 
 def _log(func):
@@ -441,7 +443,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def is_terminal(self) -> bool:
         return self.state in CASE_TERMINAL
 
-    # --- transitions (see cases.transitions for roles, guards and effects)
+    # --- transitions (see cases.lifecycle for roles, guards and effects)
     @_log
     @transition(field=state, source=CaseState.IDEA, target=CaseState.SCOPING)
     def start_scoping(self, *, by=None, description=None, ctx=None):

@@ -1,4 +1,4 @@
-"""Which role may perform which write, in one table. Services enforce it; the API checks it
+"""Which role may do what, in one table (writes, and the reads and pages a role opens). Services enforce it; the API checks it
 before validating input, so that a role without the right hears « 403 » rather than the
 details of a form it may not submit."""
 
@@ -25,7 +25,37 @@ ACTIONS: dict[str, tuple[set[str], str]] = {
         {R.PORTEUR, R.AGENT, R.ADMIN, R.EPCI_PARTNER, R.DIRECTOR},
         "écrire sur ce dossier",
     ),
+    # What a role may read or use, beside the writes above (ADR 004: one table).
+    "territory_read": ({R.AGENT, R.ADMIN, R.DIRECTOR}, "voir tous les dossiers du territoire"),
+    "notes_read": ({R.AGENT, R.ADMIN, R.DIRECTOR, R.EPCI_PARTNER}, "lire les notes internes"),
+    "message_to_porteur": ({R.AGENT, R.ADMIN, R.DIRECTOR}, "écrire au porteur"),
+    "session_read": (
+        {R.AGENT, R.ADMIN, R.DIRECTOR, R.COMMITTEE_MEMBER},
+        "voir les séances du comité",
+    ),
+    "vote_for_member": ({R.AGENT, R.ADMIN}, "enregistrer le vote d'un membre"),
+    "observatory_read": (
+        {R.AGENT, R.DIRECTOR, R.ADMIN, R.EPCI_PARTNER, R.COMMITTEE_MEMBER},
+        "consulter l'observatoire",
+    ),
+    "workspace": (
+        {R.AGENT, R.ADMIN, R.DIRECTOR, R.EPCI_PARTNER},
+        "utiliser l'espace des agents",
+    ),
+    "task_take": ({R.AGENT, R.ADMIN}, "prendre et traiter les tâches"),
+    "funders_page": (
+        {R.FUNDER_INSTRUCTOR, R.AGENT, R.DIRECTOR, R.ADMIN},
+        "consulter la conférence des financeurs",
+    ),
+    "funder_act": ({R.FUNDER_INSTRUCTOR, R.ADMIN}, "agir pour un financeur"),
+    "audit_read": ({R.ADMIN, R.DIRECTOR}, "lire le journal des accès"),
+    "alert_acknowledge": ({R.AGENT, R.DIRECTOR, R.ADMIN}, "prendre en compte une alerte"),
 }
+
+
+def roles_for(action: str) -> frozenset[str]:
+    """The roles that may do ``action`` (a name of the table above)."""
+    return frozenset(ACTIONS[action][0])
 
 
 def allowed(actor, action: str) -> bool:

@@ -264,3 +264,121 @@ def lines_from_rows(expense_rows: Iterable, resource_rows: Iterable):
     expenses = [Expense(e.label, e.amount, e.tax, e.eligible) for e in expense_rows]
     resources = [Resource(r.kind, r.amount, r.scheme, r.label) for r in resource_rows]
     return expenses, resources
+
+
+# ---------------------------------------------------------------- required documents
+
+
+@dataclass
+class RequiredDocument:
+    """One required piece of the dossier: its code and label, the schemes that ask for it
+    (codes, in the order of the plan), the documents attached under that code."""
+
+    code: str
+    label: str
+    schemes: list[str] = field(default_factory=list)
+    docs: list = field(default_factory=list)
+
+    @property
+    def missing(self) -> bool:
+        return not self.docs
+
+
+def required_documents(schemes: Iterable, documents: Iterable = ()) -> list[RequiredDocument]:
+    """The pieces the requested schemes ask for (each once, in order), with the documents
+    attached to each. One rule for the submit guard, the porteur's wizard and the agent's
+    checklist."""
+    attached: dict[str, list] = {}
+    for doc in documents:
+        attached.setdefault(doc.kind, []).append(doc)
+    found: dict[str, RequiredDocument] = {}
+    for scheme in schemes:
+        for item in scheme.required_documents or []:
+            entry = found.setdefault(item["code"], RequiredDocument(item["code"], item["label"]))
+            if scheme.code not in entry.schemes:
+                entry.schemes.append(scheme.code)
+    for entry in found.values():
+        entry.docs = attached.get(entry.code, [])
+    return list(found.values())
+
+
+# ---------------------------------------------------------------- payment ceilings
+
+
+@dataclass(frozen=True)
+class ClaimRoom:
+    """What may still be claimed on a grant (domain.md « Payment claims »): the grant as a
+    whole, advances (at most ``advance_max_rate`` of the grant; ``None``: the scheme has
+    none), advances and installments together before the balance (at most
+    ``installments_max_rate``). Amounts claimed count as paid once paid."""
+
+    granted: Decimal
+    claimed: Decimal
+    advances: Decimal
+    before_balance: Decimal
+    advance_cap: Decimal | None
+    before_balance_cap: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return max(self.granted - self.claimed, ZERO)
+
+    @property
+    def installments(self) -> Decimal:
+        return max(self.before_balance_cap - self.before_balance, ZERO)
+
+    @property
+    def advance(self) -> Decimal:
+        """Room for an advance: under its own cap and the ceiling before the balance."""
+        if self.advance_cap is None:
+            return ZERO
+        return max(min(self.advance_cap - self.advances, self.installments), ZERO)
+
+
+def claim_room(
+    *,
+    granted: Decimal,
+    advance_max_rate: Decimal | None,
+    installments_max_rate: Decimal,
+    claimed: Decimal,
+    advances: Decimal,
+    before_balance: Decimal,
+) -> ClaimRoom:
+    """One rule for the payment ceilings: the filing guard, the alerts and the pages."""
+    granted = granted or ZERO
+    return ClaimRoom(
+        granted=granted,
+        claimed=money(claimed),
+        advances=money(advances),
+        before_balance=money(before_balance),
+        advance_cap=None if advance_max_rate is None else money(granted * advance_max_rate),
+        before_balance_cap=money(granted * installments_max_rate),
+    )
+
+
+# ---------------------------------------------------------------- FEADER in step
+
+
+def feader_lagging(fraction: Decimal, cofinancers: Iterable[tuple[Any, Decimal, Decimal]]):
+    """The co-financers (their keys) that have been paid less than ``fraction`` of what
+    they finally owe: FEADER follows its national match (domain.md). Each co-financer is
+    ``(key, paid, due)``; one without anything due is not a co-financer."""
+    return [key for key, paid, due in cofinancers if due and paid / due < fraction]
+
+
+# ---------------------------------------------------------------- opinions
+
+
+def opinion_kinds(role: str, case_state: str) -> list[str]:
+    """The kinds of opinion a role may give on a dossier in this state: an EPCI partner
+    gives its EPCI's opinion; an agent the cross-reading (« lecture transitionnelle ») and
+    the EPCI opinion, and the avis d'opportunité while the project is an idea or being
+    shaped upstream. One rule for the service that records it and the page that offers it."""
+    if role == "epci_partner":
+        return ["epci"]
+    if role in ("agent", "admin"):
+        kinds = ["transition", "epci"]
+        if case_state in ("idea", "scoping"):
+            kinds.insert(0, "opportunity")
+        return kinds
+    return []

@@ -8,9 +8,10 @@ from django.db.models import Prefetch, Q, QuerySet
 from engine.models import Deadline
 
 from .models import Case, Document, FundingRequest, Organisation, PaymentClaim, User
+from .permissions import roles_for
 
 R = User.Role
-TERRITORY_WIDE = {R.AGENT, R.ADMIN, R.DIRECTOR}
+TERRITORY_WIDE = roles_for("territory_read")
 
 
 def in_territory(qs: QuerySet, user, field: str = "territory_id") -> QuerySet:
@@ -146,8 +147,8 @@ def access_log_list(*, user):
     return qs.filter(aggregate_id__in=case_list(user=user).values("pk"))
 
 
-NOTE_READERS = {R.AGENT, R.ADMIN, R.DIRECTOR, R.EPCI_PARTNER}
-SESSION_READERS = {R.AGENT, R.ADMIN, R.DIRECTOR, R.COMMITTEE_MEMBER}
+NOTE_READERS = roles_for("notes_read")
+SESSION_READERS = roles_for("session_read")
 
 
 def session_readable(user) -> bool:
@@ -162,6 +163,31 @@ def session_list(*, user):
     if not session_readable(user):
         return CommitteeSession.objects.none()
     return in_territory(CommitteeSession.objects.select_related("scheme"), user)
+
+
+def session_detail_list(*, user):
+    """``session_list`` with what a session's page or body shows, in bounded queries:
+    members, agenda (with dossiers and schemes), votes (with members), decisions. One
+    definition for the API and the committee pages."""
+    from django.db.models import Prefetch
+
+    from .models import CommitteeDecision, User, Vote
+
+    agenda = FundingRequest.objects.select_related("case", "case__organisation", "scheme")
+    return session_list(user=user).prefetch_related(
+        Prefetch(
+            "members",
+            queryset=User.objects.order_by("college", "interest_group", "last_name", "username"),
+        ),
+        Prefetch("agenda", queryset=agenda.order_by("id")),
+        Prefetch(
+            "votes",
+            queryset=Vote.objects.select_related("member").order_by(
+                "member__last_name", "member__username"
+            ),
+        ),
+        Prefetch("decisions", queryset=CommitteeDecision.objects.order_by("id")),
+    )
 
 
 def awaiting_committee(*, user) -> QuerySet[FundingRequest]:

@@ -18,6 +18,7 @@ from workflows.models import Scheme
 from . import rules, selectors
 from .models import (
     CASE_EDITABLE,
+    PLAN_FREE_STATES,
     TERRITORIAL_ROLES,
     Case,
     CaseState,
@@ -170,7 +171,7 @@ def _replace_plan(case: Case, plan) -> None:
     ResourceLine.objects.bulk_create(
         ResourceLine(case=case, position=i, **r) for i, r in enumerate(resources)
     )
-    if case.state not in (CaseState.IDEA, CaseState.SCOPING, CaseState.DRAFT):
+    if case.state not in PLAN_FREE_STATES:
         # The rules bind from submit on: a plan changed afterwards stays valid, and the
         # requests follow their lines (no scheme may be added or dropped after submit).
         plan_check(case)
@@ -638,6 +639,15 @@ def opinion_create(*, actor, case: Case, kind: str, value: str, text: str = "") 
     require(actor, "opinion_create")
     if kind not in Opinion.Kind.values or value not in Opinion.Value.values:
         raise DomainError("Type ou valeur d'avis inconnu.", errors={"kind": ["Inconnu."]})
+    allowed_kinds = rules.opinion_kinds(actor.effective_role, case.state)
+    if kind not in allowed_kinds:
+        labels = ", ".join(str(Opinion.Kind(k).label) for k in allowed_kinds) or "aucun"
+        raise DomainError(
+            f"Votre rôle ne permet pas de donner l'avis « {Opinion.Kind(kind).label} » sur ce "
+            f"dossier (avis possibles : {labels}).",
+            code="forbidden",
+            errors={"kind": ["Type d'avis non permis."]},
+        )
     opinion = Opinion.objects.create(
         case=case,
         kind=kind,

@@ -59,9 +59,10 @@ from .models import (
     ResourceLine,
     User,
 )
+from .permissions import roles_for
 
 R = User.Role
-OBSERVATORY_ROLES = frozenset({R.AGENT, R.DIRECTOR, R.ADMIN, R.EPCI_PARTNER, R.COMMITTEE_MEMBER})
+OBSERVATORY_ROLES = roles_for("observatory_read")
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=16, decimal_places=2)
 NO_THEME = "Sans thème"

@@ -11,6 +11,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from .calendar import next_working_day
+from .lifecycle import DeadlineKind
 from .models import Deadline
 
 LIVE = (Deadline.State.OPEN, Deadline.State.SUSPENDED)
@@ -135,3 +136,19 @@ def deadlines_cancel_aggregate(*, aggregate_id: int) -> int:
     return Deadline.objects.filter(aggregate_id=aggregate_id, state__in=LIVE).update(
         state=Deadline.State.CANCELLED, closed_at=timezone.now()
     )
+
+
+# ---------------------------------------------------------------- declared kinds
+
+_kinds: dict[str, DeadlineKind] = {}
+
+
+def register_deadline_kinds(*kinds: DeadlineKind) -> None:
+    """The layer that plans deadlines declares their kinds (``manage.py check`` refuses a
+    definition or a transition naming an undeclared one)."""
+    for kind in kinds:
+        _kinds[kind.code] = kind
+
+
+def deadline_kinds() -> dict[str, DeadlineKind]:
+    return dict(_kinds)

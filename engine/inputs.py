@@ -346,3 +346,23 @@ def parse_choice(value, *, field: str, label: str, choices) -> str:
             "Valeur invalide.",
         )
     return value
+
+
+def parse_text_list(
+    value, *, field: str, label: str, max_items: int = 50, max_length: int = 200
+) -> list[str]:
+    """A list of short texts (a text alone is a list of one); blank items dropped."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple):
+        raise _error(field, f"{_cap(label)} : liste de textes attendue.", "Liste attendue.")
+    if len(value) > max_items:
+        raise _error(
+            field, f"{_cap(label)} : {max_items} éléments au plus.", f"{max_items} au plus."
+        )
+    items = []
+    for item in value:
+        text = parse_text(item, field=field, label=label, max_length=max_length)
+        if text:
+            items.append(text)
+    return items

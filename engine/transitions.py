@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import models, transaction
@@ -25,6 +25,7 @@ from django_fsm import ConcurrentTransition, can_proceed
 from . import inputs
 from .deadlines import deadlines_close
 from .errors import ConcurrentChange, DomainError, TransitionUnavailable
+from .lifecycle import Field, Notice, State
 from .outbox import event_emit
 
 SYSTEM = "system"
@@ -53,15 +54,25 @@ Effect = Callable[[TransitionContext], None]
 
 @dataclass(frozen=True)
 class TransitionSpec:
-    """What the engine must know of one transition beside its django-fsm definition."""
+    """The one descriptor of a transition, beside its django-fsm definition: who may do it,
+    what people read about it, what it reads (typed fields, parsed here before the guard),
+    its guard and effect, the deadlines it meets, the notice it sends."""
 
     name: str
     roles: frozenset[str]
-    label: str = ""
+    label: str = ""  # the action, as a button says it (« Accorder »)
     guard: Guard | None = None
     effect: Effect | None = None
     closes: tuple[str, ...] = ()  # deadline kinds on the subject that this transition meets
     terminal: bool = False  # cancels every live deadline of the aggregate
+    event: str = ""  # what happened, as a history says it (« aide accordée »)
+    fields: tuple[Field, ...] = ()  # the input it reads, parsed before the guard
+    notice: Notice | None = None  # what it tells whom
+    danger: bool = False  # a destructive action (shown apart, asks for confirmation)
+    porteur_action: bool = False  # offered as a button on the porteur's follow-up page
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
 
 
 @dataclass
@@ -75,6 +86,12 @@ class ModelRegistration:
     # transaction of every transition of the aggregate, so that rules spanning rows
     # (ceilings, the decisions of all requests) are checked on rows nobody else changes.
     root: type[models.Model] | None = None
+    states: dict[str, State] = field(default_factory=dict)
+
+    def state(self, code: str) -> State:
+        """The descriptor of a state (``KeyError`` for an undeclared one: never a silent
+        fallback; ``manage.py check`` proves every state of the machine is declared)."""
+        return self.states[code]
 
 
 _registry: dict[type[models.Model], ModelRegistration] = {}
@@ -89,7 +106,11 @@ def register(
     authorize: Callable[[Any, models.Model, TransitionSpec], bool] | None = None,
     state_field: str = "state",
     root: type[models.Model] | None = None,
+    states: Iterable[State] = (),
 ) -> None:
+    """Declare a machine: its transitions and states (labels come from the state field's
+    choices, the one list of the database)."""
+    choices = dict(model._meta.get_field(state_field).choices or ())
     _registry[model] = ModelRegistration(
         model=model,
         state_field=state_field,
@@ -97,7 +118,25 @@ def register(
         aggregate=aggregate,
         authorize=authorize,
         root=root,
+        states={
+            st.code: replace(st, label=st.label or str(choices.get(st.code, ""))) for st in states
+        },
     )
+
+
+def registrations() -> list[ModelRegistration]:
+    return list(_registry.values())
+
+
+def state_of(model: type[models.Model], code: str) -> State:
+    """The descriptor of a state of a registered machine (``KeyError`` if undeclared)."""
+    return registration_for(model).state(code)
+
+
+def spec_of(model: type[models.Model], name: str) -> TransitionSpec:
+    """The descriptor of a transition of a registered machine (``KeyError`` if
+    undeclared: ``manage.py check`` proves every name used by the project is declared)."""
+    return registration_for(model).specs[name]
 
 
 def register_hook(hook: Effect) -> None:
@@ -181,7 +220,11 @@ def transition_apply(
         )
     comment = inputs.parse_text(comment, field="comment", label="le commentaire", max_length=5000)
     ctx = TransitionContext(
-        instance=instance, name=name, actor=actor, comment=comment, data=dict(data or {})
+        instance=instance,
+        name=name,
+        actor=actor,
+        comment=comment,
+        data=typed_data(spec, data, comment),
     )
     ctx.source = source
     try:
@@ -225,6 +268,18 @@ def transition_apply(
         _reset_state(instance, reg.state_field, source)
         raise
     return instance
+
+
+def typed_data(spec: TransitionSpec, data: dict | None, comment: str = "") -> dict:
+    """The transition's body with each declared field parsed (``engine.lifecycle.Field``);
+    keys the transition does not declare pass through for its guard."""
+    typed = dict(data or {})
+    for f in spec.fields:
+        raw = typed.get(f.name)
+        if f.comment_stands_in and comment and (raw is None or raw == ""):
+            raw = comment
+        typed[f.name] = f.read(raw)
+    return typed
 
 
 def _event_time(value) -> dt.datetime | None:

@@ -6,12 +6,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 
 from cases.models import FundingRequest, PaymentClaim, User
+from cases.permissions import roles_for
 from engine.errors import DomainError
 
 from .models import Alert
 
 R = User.Role
-TERRITORY_WIDE = {R.AGENT, R.DIRECTOR, R.ADMIN}
+TERRITORY_WIDE = roles_for("territory_read")
 
 
 def _visible(user) -> QuerySet[Alert]:

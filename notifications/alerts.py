@@ -11,7 +11,6 @@ projected payment date and what the porteur can do.
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -24,21 +23,22 @@ from django.db.models import Exists, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from cases.lifecycle.payment_claim import lagging_cofinancers
 from cases.models import (
     CLAIM_UNPAID,
     CaseState,
     ClaimState,
     FundingRequest,
     Organisation,
-    Payment,
     PaymentClaim,
     RequestState,
     User,
 )
-from cases.rules import euros, money, percent
+from cases.payments import DelayBook, Projection, project_claim
+from cases.permissions import roles_for
+from cases.rules import ClaimRoom, claim_room, euros, money, percent
 from engine.errors import DomainError
 from engine.outbox import event_emit
-from workflows.models import Scheme
 
 from .models import Alert
 
@@ -48,8 +48,6 @@ LIVE = [Alert.State.OPEN, Alert.State.ACKNOWLEDGED]
 KINDS = list(K.values)
 
 GRACE_DAYS = 15  # payment_overdue opens after the expected delay + 15 days
-LEARNING_MIN_PAYMENTS = 5
-LEARNING_WINDOW = 20
 FEADER_WAIT_DAYS = 30
 DEFAULT_EUR_PER_INHABITANT = 150
 CHUNK = 500
@@ -66,85 +64,6 @@ def _fr(day: dt.date) -> str:
 
 def _today(today: dt.date | None) -> dt.date:
     return today or timezone.localdate()
-
-
-# ---------------------------------------------------------------- expected delays
-
-
-def expected_delay_days(scheme: Scheme, *, today: dt.date | None = None) -> int:
-    """Days from claim to payment expected for this scheme: its parameter, replaced by the
-    median delay of its last 20 payments once 5 exist (payments after ``today`` ignored)."""
-    qs = Payment.objects.filter(scheme_id=scheme.pk)
-    if today is not None:
-        qs = qs.filter(paid_on__lte=today)
-    delays = list(
-        qs.order_by("-paid_on", "-id").values_list("delay_days", flat=True)[:LEARNING_WINDOW]
-    )
-    if len(delays) < LEARNING_MIN_PAYMENTS:
-        return int(scheme.expected_payment_delay_days)
-    median = Decimal(str(statistics.median(delays)))
-    return int(median.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-class _Delays:
-    """Expected delay per scheme, computed once per pass."""
-
-    def __init__(self, today: dt.date):
-        self.today = today
-        self._by_scheme: dict[int, int] = {}
-
-    def __call__(self, scheme: Scheme) -> int:
-        if scheme.pk not in self._by_scheme:
-            self._by_scheme[scheme.pk] = expected_delay_days(scheme, today=self.today)
-        return self._by_scheme[scheme.pk]
-
-
-@dataclass(frozen=True)
-class Projection:
-    filed_on: dt.date
-    expected_delay: int
-    expected_on: dt.date  # filing date + expected delay
-    projected_on: dt.date  # no earlier than today
-    days_waiting: int
-
-    @property
-    def expected_passed(self) -> bool:
-        return self.expected_on < self.projected_on
-
-    def sentence(self) -> str:
-        if self.expected_passed:
-            return (
-                f"Paiement projeté : au plus tôt le {_fr(self.projected_on)}, la date attendue "
-                f"({_fr(self.expected_on)}) étant déjà dépassée."
-            )
-        return f"Paiement projeté : le {_fr(self.projected_on)}."
-
-
-def _filed_on(claim: PaymentClaim) -> dt.date:
-    return claim.filed_on or timezone.localdate(claim.created_at)
-
-
-def _project(claim: PaymentClaim, today: dt.date, delay: int) -> Projection:
-    filed = _filed_on(claim)
-    expected_on = filed + dt.timedelta(days=delay)
-    return Projection(
-        filed_on=filed,
-        expected_delay=delay,
-        expected_on=expected_on,
-        projected_on=max(expected_on, today),
-        days_waiting=(today - filed).days,
-    )
-
-
-def claim_projection(claim: PaymentClaim, today: dt.date | None = None) -> Projection:
-    today = _today(today)
-    return _project(claim, today, expected_delay_days(claim.funding_request.scheme, today=today))
-
-
-def projected_payment_date(claim: PaymentClaim, today: dt.date | None = None) -> dt.date:
-    """Filing date + the scheme's expected delay; never earlier than today (when that date
-    has passed, ``claim_projection(...).expected_passed`` says so)."""
-    return claim_projection(claim, today).projected_on
 
 
 # ---------------------------------------------------------------- receivables
@@ -292,33 +211,26 @@ def _claim_receivable(claim: PaymentClaim, projection: Projection) -> ClaimRecei
 
 @dataclass(frozen=True)
 class _GrantFigures:
-    ceiling: Decimal
-    before_balance: Decimal
-    advance_room: Decimal
+    room: ClaimRoom
     balance_due: Decimal  # completed works only, else 0
-
-    @property
-    def installment_room(self) -> Decimal:
-        return max(self.ceiling - self.before_balance, ZERO)
 
 
 def _grant_figures(fr: FundingRequest) -> _GrantFigures:
+    """What is left to claim on a live grant (``rules.claim_room``, the filing guard's
+    rule), from the sums annotated by ``_live_requests``."""
     granted = fr.amount_granted or ZERO
-    scheme = fr.scheme
-    ceiling = money(granted * scheme.installments_max_rate)
-    advance_room = ZERO
-    if scheme.advance_max_rate is not None and not fr.has_balance:
-        advance_cap = money(granted * scheme.advance_max_rate)
-        advance_room = max(min(advance_cap - fr.advances, ceiling - fr.before_balance), ZERO)
+    room = claim_room(
+        granted=granted,
+        advance_max_rate=None if fr.has_balance else fr.scheme.advance_max_rate,
+        installments_max_rate=fr.scheme.installments_max_rate,
+        claimed=fr.amount_paid + fr.under_claim,
+        advances=fr.advances,
+        before_balance=fr.before_balance,
+    )
     balance_due = ZERO
     if fr.case.state == CaseState.COMPLETED:
         balance_due = max(granted - fr.amount_paid - fr.under_claim, ZERO)
-    return _GrantFigures(
-        ceiling=ceiling,
-        before_balance=money(fr.before_balance),  # SQLite's SUM drops the scale
-        advance_room=advance_room,
-        balance_due=balance_due,
-    )
+    return _GrantFigures(room=room, balance_due=balance_due)
 
 
 def _add_grant(rec: Receivables, fr: FundingRequest, figures: _GrantFigures, delays) -> None:
@@ -335,9 +247,9 @@ def _add_grant(rec: Receivables, fr: FundingRequest, figures: _GrantFigures, del
         )
     if fr.has_balance:
         return
-    if figures.advance_room > 0:
+    if figures.room.advance > 0:
         rec.advance_possible = True
-    if figures.installment_room > 0:
+    if figures.room.installments > 0:
         rec.installment_possible = True
 
 
@@ -345,12 +257,14 @@ def receivables(organisation: Organisation, *, today: dt.date | None = None) -> 
     """An organisation's receivables: granted amounts claimed and unpaid, plus the balances
     due on completed works (granted − paid − amounts under claim)."""
     today = _today(today)
-    delays = _Delays(today)
+    delays = DelayBook(today)
     rec = Receivables()
     claims = _unpaid_claims().filter(funding_request__case__organisation_id=organisation.pk)
     for claim in claims.iterator(chunk_size=CHUNK):
         rec.claims.append(
-            _claim_receivable(claim, _project(claim, today, delays(claim.funding_request.scheme)))
+            _claim_receivable(
+                claim, project_claim(claim, today, delays(claim.funding_request.scheme))
+            )
         )
     requests = _live_requests().filter(case__organisation_id=organisation.pk)
     for fr in requests.iterator(chunk_size=CHUNK):
@@ -600,23 +514,11 @@ def _feader_blocked(item: ClaimReceivable, claim: PaymentClaim, today: dt.date) 
 
 
 def _lagging_cofinancers(claim: PaymentClaim) -> list[tuple[str, str]]:
-    fr = claim.funding_request
-    if not fr.amount_granted:
-        return []
-    fraction = (fr.amount_paid + claim.amount) / fr.amount_granted
-    lagging = []
-    others = (
-        FundingRequest.objects.filter(case_id=fr.case_id, state__in=LIVE_GRANTS + ["paid"])
-        .exclude(pk=fr.pk)
-        .select_related("scheme__funder")
-        .order_by("scheme__code")
-    )
-    for other in others:
-        if other.scheme.is_feader or not other.amount_granted:
-            continue
-        if other.amount_paid / other.amount_granted < fraction:
-            lagging.append((other.scheme.code, other.scheme.funder.name))
-    return lagging
+    """(scheme code, funder) of the co-financers FEADER waits for (the guard's rule)."""
+    return [
+        (other.scheme.code, other.scheme.funder.name)
+        for other in lagging_cofinancers(claim, claim.amount)
+    ]
 
 
 def _late_forecast(
@@ -646,15 +548,18 @@ def _late_forecast(
 def _installment_ceiling(fr: FundingRequest, figures: _GrantFigures) -> _Finding | None:
     if fr.has_balance or fr.state not in (RequestState.COMMITTED, RequestState.PAYING):
         return None
-    if figures.ceiling <= 0 or figures.before_balance < figures.ceiling:
+    if (
+        figures.room.before_balance_cap <= 0
+        or figures.room.before_balance < figures.room.before_balance_cap
+    ):
         return None
     granted = fr.amount_granted
-    rest = max(granted - figures.before_balance, ZERO)
+    rest = max(granted - figures.room.before_balance, ZERO)
     completed = fr.case.state == CaseState.COMPLETED
     reference = fr.case.reference or str(fr.case_id)
     message = (
         f"Plafond des acomptes atteint sur l'aide {fr.scheme.code} du dossier {reference} : "
-        f"avance et acomptes demandés {euros(figures.before_balance)}, soit "
+        f"avance et acomptes demandés {euros(figures.room.before_balance)}, soit "
         f"{percent(fr.scheme.installments_max_rate)} de l'aide accordée de {euros(granted)}. "
         f"Le reste ({euros(rest)}) ne sera versé qu'au solde, après l'achèvement de "
         f"l'opération{' (déclaré)' if completed else ''}. " + _options(balance=True)
@@ -664,9 +569,9 @@ def _installment_ceiling(fr: FundingRequest, figures: _GrantFigures) -> _Finding
         "case_id": fr.case_id,
         "reference": reference,
         "scheme": fr.scheme.code,
-        "amount": str(figures.before_balance),
+        "amount": str(figures.room.before_balance),
         "granted": str(granted),
-        "ceiling": str(figures.ceiling),
+        "ceiling": str(figures.room.before_balance_cap),
         "rate": str(fr.scheme.installments_max_rate),
         "remaining": str(rest),
     }
@@ -784,7 +689,7 @@ def alerts_evaluate(*, today: dt.date | None = None) -> int:
 
     Returns the number of alerts opened, updated or resolved (0 when nothing changed)."""
     today = _today(today)
-    delays = _Delays(today)
+    delays = DelayBook(today)
     book = _AlertBook()
     by_org: dict[int, Receivables] = defaultdict(Receivables)
     room: dict[int, tuple[bool, bool]] = {}  # funding request → (advance, installment) possible
@@ -793,8 +698,8 @@ def alerts_evaluate(*, today: dt.date | None = None) -> int:
         figures = _grant_figures(fr)
         _add_grant(by_org[fr.case.organisation_id], fr, figures, delays)
         room[fr.pk] = (
-            not fr.has_balance and figures.advance_room > 0,
-            not fr.has_balance and figures.installment_room > 0,
+            not fr.has_balance and figures.room.advance > 0,
+            not fr.has_balance and figures.room.installments > 0,
         )
         finding = _installment_ceiling(fr, figures)
         if finding:
@@ -805,7 +710,7 @@ def alerts_evaluate(*, today: dt.date | None = None) -> int:
         fr = claim.funding_request
         organisation = fr.case.organisation
         organisations.setdefault(organisation.pk, organisation)
-        item = _claim_receivable(claim, _project(claim, today, delays(fr.scheme)))
+        item = _claim_receivable(claim, project_claim(claim, today, delays(fr.scheme)))
         by_org[organisation.pk].claims.append(item)
         claim_room = room.get(fr.pk, (False, False))
         for finding in (
@@ -832,7 +737,7 @@ def alerts_evaluate(*, today: dt.date | None = None) -> int:
 
 # ---------------------------------------------------------------- acknowledgement
 
-ACKNOWLEDGING_ROLES = {User.Role.AGENT, User.Role.DIRECTOR, User.Role.ADMIN}
+ACKNOWLEDGING_ROLES = roles_for("alert_acknowledge")
 
 
 def alert_acknowledge(*, actor, alert: Alert) -> Alert:

@@ -1,87 +1,28 @@
-"""What each domain event tells whom. One table; every notice is keyed by its event."""
+"""What each domain event tells whom: the notice declared on the transition that emitted it
+(``engine.lifecycle.Notice``), alerts and messages."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from django.db import transaction
 
 from cases.models import Case, FundingRequest, PaymentClaim, Territory, User
 from cases.rules import euros
+from engine.transitions import registrations
 
 from .channels import notify_in_app, send_email
 
 R = User.Role
 
 
-@dataclass(frozen=True)
-class Notice:
-    audience: tuple[str, ...]  # "porteurs", "referent", "funder"
-    text: str  # formatted with case, fr, claim, data
-    email: bool = False
-
-
-NOTICES: dict[str, Notice] = {
-    "case.submit": Notice(
-        ("porteurs", "referent"),
-        "Dossier {case.reference} « {case.title} » déposé ; date de réception : {receipt}.",
-        email=True,
-    ),
-    "case.request_documents": Notice(
-        ("porteurs",),
-        "Pièces demandées pour le dossier {case.reference} : {documents}.",
-        email=True,
-    ),
-    "case.provide_documents": Notice(
-        ("referent",), "Le porteur a transmis des pièces pour le dossier {case.reference}."
-    ),
-    "case.declare_complete": Notice(
-        ("porteurs",), "Le dossier {case.reference} est complet ; l'instruction commence."
-    ),
-    "case.record_decisions": Notice(
-        ("porteurs", "referent"), "Toutes les décisions sont rendues sur {case.reference}."
-    ),
-    "case.lapse": Notice(
-        ("porteurs", "referent"),
-        "Le dossier {case.reference} est caduc : les travaux n'ont pas commencé à temps.",
-        email=True,
-    ),
-    "case.close": Notice(("porteurs", "referent"), "Le dossier {case.reference} est soldé."),
-    "fundingrequest.grant": Notice(
-        ("porteurs", "referent"),
-        "{fr.scheme.code} : aide de {granted} accordée pour {case.reference}.",
-        email=True,
-    ),
-    "fundingrequest.refuse": Notice(
-        ("porteurs", "referent"),
-        "{fr.scheme.code} : aide refusée pour {case.reference}. Motif : {fr.motivation}",
-        email=True,
-    ),
-    "fundingrequest.select": Notice(
-        ("porteurs",), "Le comité de programmation LEADER a sélectionné {case.reference}."
-    ),
-    "fundingrequest.adjourn": Notice(
-        ("porteurs", "referent"), "Le comité LEADER a ajourné {case.reference}."
-    ),
-    "fundingrequest.reject": Notice(
-        ("porteurs", "referent"), "Le comité LEADER a rejeté {case.reference}.", email=True
-    ),
-    "fundingrequest.lapse": Notice(
-        ("porteurs", "referent"), "{fr.scheme.code} : l'aide pour {case.reference} est caduque."
-    ),
-    "paymentclaim.file": Notice(
-        ("funder", "referent"),
-        "Demande de paiement ({claim_kind}, {claim_amount}) déposée sur {case.reference}.",
-    ),
-    "paymentclaim.pay": Notice(
-        ("porteurs",),
-        "{fr.scheme.code} : paiement de {paid} reçu pour {case.reference}.",
-        email=True,
-    ),
-    "paymentclaim.reject": Notice(
-        ("porteurs",), "Demande de paiement rejetée sur {case.reference} : {claim.motivation}"
-    ),
-}
+def notice_for(topic: str):
+    """The notice a transition's event sends: declared on the transition itself
+    (``cases.lifecycle``), found by the event's topic « <model>.<transition> »."""
+    model_name, _, name = topic.partition(".")
+    for reg in registrations():
+        if reg.model._meta.model_name == model_name:
+            spec = reg.specs.get(name)
+            return spec.notice if spec else None
+    return None
 
 
 def _objects(event):
@@ -229,7 +170,7 @@ def handle_event(event) -> int:
         return handle_alert_event(event)
     if event.topic == "message.posted":
         return handle_message_event(event)
-    notice = NOTICES.get(event.topic)
+    notice = notice_for(event.topic)
     if notice is None:
         return 0
     subject, case, fr, claim = _objects(event)

@@ -1,20 +1,13 @@
 """French wording of deadlines for people."""
 
-DEADLINE_LABELS = {
-    "completeness": "Vérifier la complétude du dossier (sinon il est réputé complet)",
-    "documents": "Fournir les pièces demandées",
-    "implicit_decision": "Décider avant le rejet implicite (deux mois de silence)",
-    "works_start": "Commencer les travaux (sinon l'aide devient caduque)",
-    "works_completion": "Achever les travaux",
-    "balance_claim": "Déposer la demande de solde",
-    "operation_end": "Fin de l'opération (convention LEADER)",
-}
+from engine.deadlines import deadline_kinds
 
 PARTY_LABELS = {"porteur": "le porteur de projet", "agent": "l'agent référent"}
 
 
 def deadline_label(kind: str) -> str:
-    return DEADLINE_LABELS.get(kind, kind)
+    """What a deadline asks, as declared with its kind (``workflows.definitions``)."""
+    return deadline_kinds()[kind].label
 
 
 def when_label(days: int) -> str:

@@ -20,9 +20,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from cases import selectors, services
+from cases import rules, selectors, services
+from cases.filters import overdue_deadlines
 from cases.models import (
-    CASE_TERMINAL,
+    PLAN_FREE_STATES,
     Case,
     FundingRequest,
     Opinion,
@@ -31,11 +32,16 @@ from cases.models import (
     User,
 )
 from cases.overlap import similar_cases
-from cases.permissions import allowed
+from cases.permissions import allowed, roles_for
 from engine.audit import access_record
 from engine.errors import DomainError
 from engine.models import Deadline
-from engine.transitions import available_transitions, registration_for, transition_apply
+from engine.transitions import (
+    available_transitions,
+    registration_for,
+    state_of,
+    transition_apply,
+)
 from notifications.alert_selectors import alert_list
 from notifications.labels import PARTY_LABELS, deadline_label
 from workflows import selectors as task_selectors
@@ -43,23 +49,22 @@ from workflows.agent_tasks import task_assign
 from workflows.flows import REQUEST, STEPS_BY_NODE
 
 from .agent_forms import (
-    CaseFilterForm,
     MessageForm,
     NoteForm,
     OpinionForm,
     ShareExceptionForm,
     action_form,
+    case_filter,
     form_error,
-    overdue_deadlines,
     transition_input,
     transition_label,
     typed_input,
 )
 
 R = User.Role
-WORKSPACE_ROLES = {R.AGENT, R.ADMIN, R.DIRECTOR, R.EPCI_PARTNER}
-TASK_ROLES = {R.AGENT, R.ADMIN}
-MESSAGE_WRITERS = {R.AGENT, R.ADMIN, R.DIRECTOR}  # EPCI partners write internal notes only
+WORKSPACE_ROLES = roles_for("workspace")
+TASK_ROLES = roles_for("task_take")
+MESSAGE_WRITERS = roles_for("message_to_porteur")  # EPCI partners: internal notes only
 PAGE_SIZE = 25
 TASKS_PAGE_SIZE = 15  # per task list; the rest on the next pages of that list
 
@@ -142,7 +147,8 @@ def agent_inbox(request):
     if role(user) not in WORKSPACE_ROLES:
         return redirect("web:home")
     base = selectors.case_list(user=user)
-    form = CaseFilterForm(request.GET or None, cases=base)
+    filters = case_filter(request.GET, cases=base)
+    form = filters.form
     today = timezone.localdate()
     next_due = (
         Deadline.objects.filter(aggregate_id=OuterRef("pk"), state=Deadline.State.OPEN)
@@ -151,7 +157,7 @@ def agent_inbox(request):
         .values("first")
     )
     cases = (
-        form.apply(base)
+        (filters.qs if filters.is_bound and filters.is_valid() else base)
         .annotate(next_due=Subquery(next_due), overdue=Exists(overdue_deadlines(today)))
         .prefetch_related(
             Prefetch("funding_requests", queryset=FundingRequest.objects.select_related("scheme")),
@@ -201,33 +207,14 @@ def task_take(request, task_id: int):
 # ---------------------------------------------------------------- dossier page
 
 
-def _required_documents(case: Case, requests: list[FundingRequest]) -> list:
-    """The schemes the dossier asks for (its requests, else its plan's scheme lines)."""
-    schemes = [fr.scheme for fr in requests]
-    if not schemes:
-        schemes = [r.scheme for r in case.resources.all() if r.kind == "scheme" and r.scheme_id]
-    seen, out = set(), []
-    for scheme in schemes:
-        if scheme.pk not in seen:
-            seen.add(scheme.pk)
-            out.append(scheme)
-    return out
-
-
-def _checklist(schemes, documents) -> tuple[list[dict], list[tuple[str, str]]]:
-    by_kind = defaultdict(list)
-    for doc in documents:
-        by_kind[doc.kind].append(doc)
-    rows, missing = [], []
-    for scheme in schemes:
-        for item in scheme.required_documents or []:
-            docs = by_kind.get(item["code"], [])
-            rows.append(
-                {"scheme": scheme, "code": item["code"], "label": item["label"], "docs": docs}
-            )
-            if not docs and item["code"] not in {c for c, _ in missing}:
-                missing.append((item["code"], item["label"]))
-    return rows, missing
+def _checklist(case: Case, requests: list[FundingRequest], documents):
+    """The required pieces (``rules.required_documents``) of the schemes the dossier asks
+    for (its requests, else its plan's scheme lines), and the missing ones as choices."""
+    schemes = [fr.scheme for fr in requests] or [
+        r.scheme for r in case.resources.all() if r.kind == "scheme" and r.scheme_id
+    ]
+    rows = rules.required_documents(schemes, documents)
+    return rows, [(r.code, r.label) for r in rows if r.missing]
 
 
 def _history_rows(case: Case, requests: dict, claims: dict) -> list[dict]:
@@ -308,8 +295,7 @@ def case_context(request, case: Case, submitted: dict | None = None) -> dict:
     documents = list(case.documents.all())
     for doc in documents:
         doc.url = document_url(doc.pk)
-    schemes = _required_documents(case, requests_list)
-    checklist, missing = _checklist(schemes, documents)
+    checklist, missing = _checklist(case, requests_list, documents)
 
     def sub(key):
         return submitted if submitted.get("key") == key else None
@@ -359,13 +345,7 @@ def case_context(request, case: Case, submitted: dict | None = None) -> dict:
     if sees_notes:
         for message in selectors.message_list(user=user, case=case):
             (notes if message.internal else conversation).append(message)
-    opinion_kinds = []
-    if r == R.EPCI_PARTNER:
-        opinion_kinds = [Opinion.Kind.EPCI]
-    elif r in (R.AGENT, R.ADMIN):
-        opinion_kinds = [Opinion.Kind.TRANSITION, Opinion.Kind.EPCI]
-        if case.state in ("idea", "scoping"):
-            opinion_kinds.insert(0, Opinion.Kind.OPPORTUNITY)
+    opinion_kinds = [Opinion.Kind(k) for k in rules.opinion_kinds(r, case.state)]
 
     def simple_form(form_class, key, **kwargs):
         if submitted.get("key") == key:
@@ -426,7 +406,8 @@ def case_context(request, case: Case, submitted: dict | None = None) -> dict:
             {"task": t, "step": STEPS_BY_NODE.get(t.flow_task.name)}
             for t in task_selectors.case_tasks(case)
         ],
-        "terminal": case.state in CASE_TERMINAL,
+        "badge": state_of(Case, case.state).badge,
+        "plan_binds_later": case.state in PLAN_FREE_STATES,
     }
 
 
@@ -465,7 +446,11 @@ def case_transition(request, pk: int, name: str):
     comment, data, values = transition_input(request.POST)
     try:
         transition_apply(
-            instance=case, name=name, actor=request.user, comment=comment, data=typed_input(data)
+            instance=case,
+            name=name,
+            actor=request.user,
+            comment=comment,
+            data=typed_input(data, case, name),
         )
     except DomainError as exc:
         case = get_case_or_404(request.user, pk)

@@ -1,97 +1,30 @@
 """Input of the agent and funders pages: which fields each transition asks for, the
 forms bound to what the user typed and to the errors of the service, the filters of the
-dossier list. No business rule here: guards live in ``cases.transitions``."""
+dossier list. No business rule here: guards live in ``cases.lifecycle``."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
 from django import forms
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
-from cases.models import EPCI, CaseState, FundingRequest, Opinion, PaymentClaim, ResourceLine
-from engine import inputs
-from engine.models import Deadline
-from engine.transitions import registration_for
-from workflows.models import Scheme
+from cases.filters import CaseFilter
+from cases.models import Opinion, PaymentClaim
+from engine.lifecycle import Field
+from engine.transitions import spec_of
 
 # ---------------------------------------------------------------- transition forms
 
 
-@dataclass(frozen=True)
-class FieldSpec:
-    name: str
-    label: str
-    kind: str = "text"  # text | textarea | date | amount | number | documents
-    required: bool = False
-    hint: str = ""
-
-
-DATE_HINT = "Format AAAA-MM-JJ ; la date de l'événement, jamais dans le futur."
-
-
-def _date(label: str, required: bool = False) -> FieldSpec:
-    return FieldSpec("date", label, "date", required, DATE_HINT)
-
-
-COMMENT = FieldSpec("comment", "Commentaire (facultatif)", "textarea")
-
-# (model name, transition) → the fields the transition needs besides the comment.
-FIELDS: dict[tuple[str, str], tuple[FieldSpec, ...]] = {
-    ("case", "request_documents"): (
-        FieldSpec(
-            "documents",
-            "Pièces manquantes",
-            "documents",
-            True,
-            "Cochez les pièces obligatoires manquantes ou ajoutez-en, une par ligne.",
-        ),
-        _date("Date de la demande"),
-    ),
-    ("case", "declare_complete"): (_date("Date de complétude"),),
-    ("case", "start_works"): (_date("Date de début des travaux", True),),
-    ("case", "complete_works"): (_date("Date d'achèvement des travaux", True),),
-    ("case", "withdraw"): (FieldSpec("reason", "Motif de l'abandon", "textarea", True),),
-    ("fundingrequest", "submit_to_committee"): (
-        FieldSpec(
-            "pre_score",
-            "Pré-notation (points sur la grille de sélection)",
-            "number",
-            True,
-        ),
-    ),
-    ("fundingrequest", "grant"): (
-        FieldSpec(
-            "amount_granted", "Montant accordé (€)", "amount", True, "Par exemple 12 500,00."
-        ),
-        _date("Date de notification de la décision"),
-    ),
-    ("fundingrequest", "refuse"): (
-        FieldSpec("motivation", "Motivation du refus", "textarea", True),
-        _date("Date de la décision"),
-    ),
-    ("fundingrequest", "commit"): (
-        _date("Date de signature de la convention ou de l'arrêté", True),
-    ),
-    ("fundingrequest", "withdraw"): (FieldSpec("reason", "Motif du retrait", "textarea", True),),
-    ("paymentclaim", "verify"): (_date("Date du contrôle du service fait"),),
-    ("paymentclaim", "pay"): (
-        FieldSpec("amount", "Montant payé (€)", "amount", True, "Par exemple 12 500,00."),
-        _date("Date du paiement"),
-    ),
-    ("paymentclaim", "reject"): (FieldSpec("motivation", "Motivation du rejet", "textarea", True),),
-}
-
-DANGER = {"withdraw", "refuse", "reject"}
+COMMENT = Field("comment", "Commentaire (facultatif)", "textarea")
 
 
 @dataclass
 class BoundField:
-    spec: FieldSpec
+    spec: Field
     id: str
     value: object = ""
     errors: list[str] = field(default_factory=list)
@@ -138,8 +71,7 @@ class ActionForm:
 
 
 def transition_label(instance, name: str) -> str:
-    spec = registration_for(type(instance)).specs.get(name)
-    return (spec.label if spec else "") or name
+    return spec_of(type(instance), name).label
 
 
 def action_form(
@@ -158,7 +90,8 @@ def action_form(
     values = submitted.get("values", {})
     errors = submitted.get("errors", {})
     bound = []
-    for spec in (*FIELDS.get((model, name), ()), COMMENT):
+    transition = spec_of(type(instance), name)
+    for spec in (*transition.fields, COMMENT):
         bf = BoundField(spec=spec, id=f"{key}-{spec.name}", value=values.get(spec.name, ""))
         bf.errors = [str(e) for e in errors.get(spec.name, [])]
         if spec.kind == "documents":
@@ -175,31 +108,19 @@ def action_form(
         label=transition_label(instance, name),
         url=url,
         fields=bound,
-        danger=name in DANGER,
+        danger=transition.danger,
         error=submitted.get("message", ""),
     )
 
 
-AMOUNT_FIELDS = {
-    spec.name: spec.label for specs in FIELDS.values() for spec in specs if spec.kind == "amount"
-}
-NUMBER_FIELDS = {
-    spec.name: spec.label for specs in FIELDS.values() for spec in specs if spec.kind == "number"
-}
-
-
-def typed_input(data: dict) -> dict:
+def typed_input(data: dict, instance, name: str) -> dict:
     """The amounts and numbers of a transition form as people type them (« 80 000,00 »),
-    read once here (``engine.inputs``) before the service; a DomainError names the field."""
+    read once here by the transition's declared fields (``engine.lifecycle.Field``)
+    before the service; a DomainError names the field."""
     typed = dict(data)
-    for name, label in AMOUNT_FIELDS.items():
-        if typed.get(name):
-            typed[name] = inputs.parse_money(
-                typed[name], field=name, label=label.split(" (")[0].lower(), french=True
-            )
-    for name in NUMBER_FIELDS:
-        if typed.get(name):
-            typed[name] = inputs.read_decimal(typed[name], french=True) or typed[name]
+    for f in spec_of(type(instance), name).fields:
+        if f.kind in ("amount", "number") and typed.get(f.name):
+            typed[f.name] = f.read(typed[f.name], french=True)
     return typed
 
 
@@ -275,61 +196,13 @@ def _theme_choices(qs: QuerySet, current: str = "") -> list[tuple[str, str]]:
     return [("", "Tous les thèmes")] + [(t, t) for t in themes]
 
 
-class CaseFilterForm(forms.Form):
-    q = forms.CharField(label="Titre ou référence", required=False, max_length=100)
-    epci = forms.ModelChoiceField(
-        label="EPCI", queryset=EPCI.objects.all(), required=False, empty_label="Tous les EPCI"
-    )
-    scheme = forms.ModelChoiceField(
-        label="Dispositif",
-        queryset=Scheme.objects.all(),
-        required=False,
-        empty_label="Tous les dispositifs",
-        to_field_name="code",
-    )
-    theme = forms.CharField(label="Thème", required=False, max_length=120, widget=forms.Select)
-    state = forms.ChoiceField(
-        label="État", required=False, choices=[("", "Tous les états"), *CaseState.choices]
-    )
-    overdue = forms.BooleanField(
-        label="Seulement les dossiers avec une échéance dépassée", required=False
-    )
-
-    def __init__(self, *args, cases: QuerySet, **kwargs):
-        super().__init__(*args, **kwargs)
-        current = (self.data.get("theme") or "")[:120] if self.is_bound else ""
-        self.fields["theme"].widget.choices = _theme_choices(cases, current)
-
-    def apply(self, qs: QuerySet) -> QuerySet:
-        if not self.is_valid():
-            return qs
-        d = self.cleaned_data
-        if d.get("q"):
-            qs = qs.filter(Q(title__icontains=d["q"]) | Q(reference__icontains=d["q"]))
-        if d.get("epci"):
-            qs = qs.filter(epci=d["epci"])
-        if d.get("scheme"):
-            scheme = d["scheme"]
-            qs = qs.filter(
-                Q(Exists(FundingRequest.objects.filter(case=OuterRef("pk"), scheme=scheme)))
-                | Q(Exists(ResourceLine.objects.filter(case=OuterRef("pk"), scheme=scheme)))
-            )
-        if d.get("theme"):
-            qs = qs.filter(theme=d["theme"])
-        if d.get("state"):
-            qs = qs.filter(state=d["state"])
-        if d.get("overdue"):
-            qs = qs.filter(Exists(overdue_deadlines()))
-        return qs
-
-
-def overdue_deadlines(today: dt.date | None = None) -> QuerySet[Deadline]:
-    """Open deadlines past due, of the dossier in ``OuterRef('pk')``."""
-    return Deadline.objects.filter(
-        aggregate_id=OuterRef("pk"),
-        state=Deadline.State.OPEN,
-        due_on__lt=today or timezone.localdate(),
-    )
+def case_filter(data, *, cases: QuerySet) -> CaseFilter:
+    """The dossier list's filters (``cases.filters.CaseFilter``, the API's too), with the
+    themes of the dossiers the user sees in the theme list."""
+    filterset = CaseFilter(data or None, queryset=cases)
+    current = (data.get("theme") or "")[:120] if data else ""
+    filterset.form.fields["theme"].widget.choices = _theme_choices(cases, current)
+    return filterset
 
 
 __all__ = ["PaymentClaim"]

@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,13 +24,12 @@ from cases import committee as committee_service
 from cases import selectors
 from cases.models import (
     CommitteeDecision,
-    CommitteeSession,
     FundingRequest,
     SessionState,
     User,
     Vote,
 )
-from cases.permissions import allowed
+from cases.permissions import allowed, roles_for
 from cases.rules import euros, percent
 from engine import inputs
 from engine.errors import DomainError
@@ -38,7 +37,7 @@ from engine.transitions import available_transitions, transition_apply
 from workflows.models import Scheme
 
 R = User.Role
-PROXY_VOTER_ROLES = {R.AGENT, R.ADMIN}  # display only: ``vote_record`` enforces it
+PROXY_VOTER_ROLES = roles_for("vote_for_member")  # display; ``vote_record`` enforces it
 OUTCOME_LABELS = dict(CommitteeDecision._meta.get_field("outcome").choices)
 OUTCOME_BADGES = {"selected": "ok", "adjourned": "warn", "rejected": "danger"}
 VOTE_LABELS = dict(Vote.Choice.choices)
@@ -62,23 +61,7 @@ def _may_see_sessions(user) -> bool:
 
 def sessions_for(user):
     """Sessions a user may see (committee members and PETR staff), bounded prefetches."""
-    if not _may_see_sessions(user):
-        return CommitteeSession.objects.none()
-    agenda = FundingRequest.objects.select_related("case", "case__organisation", "scheme")
-    return selectors.session_list(user=user).prefetch_related(
-        Prefetch(
-            "members",
-            queryset=User.objects.order_by("college", "interest_group", "last_name", "username"),
-        ),
-        Prefetch("agenda", queryset=agenda.order_by("id")),
-        Prefetch(
-            "votes",
-            queryset=Vote.objects.select_related("member").order_by(
-                "member__last_name", "member__username"
-            ),
-        ),
-        Prefetch("decisions", queryset=CommitteeDecision.objects.order_by("id")),
-    )
+    return selectors.session_detail_list(user=user)
 
 
 RESERVED = "Les séances du comité LEADER sont réservées à ses membres et à l'équipe du PETR."

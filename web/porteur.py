@@ -8,7 +8,6 @@ and the engine's ``transition_apply``, and render. Every read goes through
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from functools import wraps
 
@@ -32,13 +31,13 @@ from cases.models import (
     RequestState,
     User,
 )
+from cases.payments import DelayBook, project_claim
 from engine import inputs
 from engine.calendar import period_end
 from engine.errors import DomainError
 from engine.models import Deadline
-from engine.transitions import available_transitions, transition_apply
+from engine.transitions import available_transitions, spec_of, state_of, transition_apply
 from notifications.alert_selectors import alert_list
-from notifications.alerts import expected_delay_days
 from notifications.labels import PARTY_LABELS, deadline_label, when_label
 from notifications.models import Alert
 from workflows.models import Scheme
@@ -57,87 +56,15 @@ STEPS = [
 ]
 STEP_NAMES = [s for s, _ in STEPS]
 
-# What happens next, in plain words, for the porteur (presentation, not rules).
-NEXT_STEP = {
-    CaseState.IDEA: "Votre idée est enregistrée. Ouvrez la demande pour saisir le dossier, ou "
-    "attendez le rendez-vous d'accompagnement avec le PETR.",
-    CaseState.SCOPING: "Le PETR vous accompagne pour préciser le projet. Ouvrez la demande "
-    "quand le projet est prêt.",
-    CaseState.DRAFT: "Complétez le dossier (projet, plan de financement, dispositifs, pièces) "
-    "puis déposez-le.",
-    CaseState.SUBMITTED: "Le PETR vérifie que le dossier est complet. Sans demande de pièces "
-    "dans le délai, il est réputé complet.",
-    CaseState.INCOMPLETE: "Des pièces vous sont demandées : joignez-les puis transmettez-les. "
-    "Le délai d'instruction est suspendu en attendant.",
-    CaseState.INSTRUCTION: "Le dossier est complet : chaque financeur instruit sa demande et "
-    "vous notifiera sa décision.",
-    CaseState.DECIDED: "Au moins une aide est accordée. Déclarez le début des travaux dès "
-    "qu'ils commencent (jamais avant la date de réception).",
-    CaseState.IN_PROGRESS: "Les travaux sont en cours. Demandez avance ou acomptes sur les "
-    "aides engagées, puis déclarez l'achèvement.",
-    CaseState.COMPLETED: "Les travaux sont achevés : déposez les demandes de solde avant les "
-    "dates limites.",
-    CaseState.CLOSED: "Toutes les aides accordées sont versées. Le dossier est soldé.",
-    CaseState.REJECTED: "Aucune aide n'a été accordée. Votre agent référent peut vous "
-    "orienter vers d'autres financements.",
-    CaseState.WITHDRAWN: "Vous avez abandonné ce dossier.",
-    CaseState.LAPSED: "Le délai de commencement des travaux est dépassé : l'aide est caduque.",
-}
 
-CASE_EVENTS = {
-    "start_scoping": "Accompagnement amont engagé par le PETR",
-    "open_application": "Demande ouverte",
-    "submit": "Dossier déposé (date de réception)",
-    "request_documents": "Pièces complémentaires demandées",
-    "provide_documents": "Pièces complémentaires transmises",
-    "declare_complete": "Dossier déclaré complet",
-    "record_decisions": "Décisions des financeurs enregistrées",
-    "start_works": "Début des travaux déclaré",
-    "complete_works": "Achèvement des travaux déclaré",
-    "close": "Dossier soldé",
-    "withdraw": "Dossier abandonné",
-    "lapse": "Dossier devenu caduc",
-}
-REQUEST_EVENTS = {
-    "start_instruction": "instruction engagée",
-    "submit_to_committee": "présentée au comité de programmation LEADER",
-    "select": "sélectionnée par le comité",
-    "adjourn": "ajournée par le comité",
-    "reject": "rejetée par le comité",
-    "resume_instruction": "instruction reprise",
-    "grant": "aide accordée",
-    "refuse": "aide refusée",
-    "commit": "convention ou arrêté signé",
-    "start_paying": "premier versement reçu",
-    "mark_paid": "aide entièrement versée",
-    "withdraw": "demande retirée",
-    "lapse": "aide devenue caduque",
-}
-CLAIM_EVENTS = {
-    "file": "demande de paiement déposée",
-    "verify": "service fait contrôlé",
-    "release": "cofinanceurs à jour",
-    "pay": "paiement effectué",
-    "reject": "demande de paiement rejetée",
-    "withdraw": "demande de paiement retirée",
-}
-# Transitions the porteur triggers from the follow-up page, and the input each one needs.
-CASE_ACTIONS = {
-    "open_application": {"label": "Ouvrir la demande", "fields": ()},
-    "start_works": {"label": "Déclarer le début des travaux", "fields": ("date",)},
-    "complete_works": {"label": "Déclarer l'achèvement des travaux", "fields": ("date",)},
-    "withdraw": {"label": "Abandonner le dossier", "fields": ("reason",), "danger": True},
-}
-STATE_BADGE = {
-    CaseState.INCOMPLETE: "warn",
-    CaseState.DECIDED: "ok",
-    CaseState.IN_PROGRESS: "ok",
-    CaseState.COMPLETED: "ok",
-    CaseState.CLOSED: "ok",
-    CaseState.REJECTED: "danger",
-    CaseState.WITHDRAWN: "danger",
-    CaseState.LAPSED: "danger",
-}
+def _case_action(name: str) -> dict:
+    """A transition the porteur triggers from the follow-up page, as its descriptor says."""
+    spec = spec_of(Case, name)
+    return {
+        "label": spec.label,
+        "fields": tuple(f.name for f in spec.fields),
+        "danger": spec.danger,
+    }
 
 
 # ---------------------------------------------------------------- helpers
@@ -265,24 +192,11 @@ def _plan_view(case, summary) -> dict:
     }
 
 
-def _required_documents(case) -> list[dict]:
-    """The required pieces of the schemes in the plan: [{code, label, schemes, docs}]."""
-    found: dict[str, dict] = {}
-    attached: dict[str, list] = {}
-    for doc in case.documents.all():
-        attached.setdefault(doc.kind, []).append(doc)
-    for r in case.resources.all():
-        if not r.scheme_id:
-            continue
-        for item in r.scheme.required_documents or []:
-            entry = found.setdefault(
-                item["code"], {"code": item["code"], "label": item["label"], "schemes": []}
-            )
-            if r.scheme.code not in entry["schemes"]:
-                entry["schemes"].append(r.scheme.code)
-    for entry in found.values():
-        entry["docs"] = attached.get(entry["code"], [])
-    return list(found.values())
+def _required_documents(case) -> list[rules.RequiredDocument]:
+    """The required pieces of the schemes in the plan (``rules.required_documents``)."""
+    return rules.required_documents(
+        [r.scheme for r in case.resources.all() if r.scheme_id], case.documents.all()
+    )
 
 
 # ---------------------------------------------------------------- intake (déposer)
@@ -514,7 +428,7 @@ def _step_schemes(request, case):
 
 def _step_documents(request, case):
     required = _required_documents(case)
-    kinds = {r["code"] for r in required} | {"other"}
+    kinds = {r.code for r in required} | {"other"}
     errors, failed_kind, bound = [], None, None
     if request.method == "POST":
         failed_kind = request.POST.get("kind")
@@ -538,25 +452,27 @@ def _step_documents(request, case):
                 return redirect(_step_url(case, "pieces") + f"#piece-{doc.kind}")
         else:
             errors = error_summary(bound)
-    for entry in required:
-        code = entry["code"]
-        entry["form"] = (
-            bound
-            if failed_kind == code
-            else pf.DocumentForm(initial={"kind": code}, auto_id=f"id_{code}_%s")
-        )
+    cards = [
+        {
+            **vars(entry),
+            "form": bound
+            if failed_kind == entry.code
+            else pf.DocumentForm(initial={"kind": entry.code}, auto_id=f"id_{entry.code}_%s"),
+        }
+        for entry in required
+    ]
     other_form = (
         bound
         if failed_kind == "other"
         else pf.DocumentForm(initial={"kind": "other"}, auto_id="id_other_%s")
     )
-    others = [d for d in case.documents.all() if d.kind not in {r["code"] for r in required}]
+    others = [d for d in case.documents.all() if d.kind not in {r.code for r in required}]
     return _render_step(
         request,
         case,
         "pieces",
         "web/porteur/intake_documents.html",
-        {"required": required, "other_form": other_form, "others": others, "errors": errors},
+        {"required": cards, "other_form": other_form, "others": others, "errors": errors},
     )
 
 
@@ -696,8 +612,8 @@ def my_cases(request):
         rows.append(
             {
                 "case": c,
-                "badge": STATE_BADGE.get(c.state, ""),
-                "next": NEXT_STEP.get(c.state, ""),
+                "badge": state_of(Case, c.state).badge,
+                "next": state_of(Case, c.state).porteur,
                 "deadline": d,
                 "deadline_label": deadline_label(d.kind) if d else "",
                 "deadline_party": _party(d.party) if d else "",
@@ -740,15 +656,14 @@ def _history(case, requests, claims) -> list[dict]:
     for log in selectors.case_history(case):
         model = log.content_type.model
         oid = int(log.object_id)
+        what = spec_of(log.content_type.model_class(), log.transition).event
         if model == "case":
-            text = CASE_EVENTS.get(log.transition, f"Étape : {log.state}")
+            text = what
         elif model == "fundingrequest":
             fr = by_request.get(oid)
-            what = REQUEST_EVENTS.get(log.transition, log.state)
             text = f"Demande {fr.scheme.code if fr else ''} : {what}"
         else:
             claim = by_claim.get(oid)
-            what = CLAIM_EVENTS.get(log.transition, log.state)
             text = (
                 f"{claim.get_kind_display()} {claim.funding_request.scheme.code} : {what}"
                 if claim
@@ -762,7 +677,7 @@ def _history(case, requests, claims) -> list[dict]:
 
 
 def _payments(requests, claims, today, claim_actions) -> dict:
-    delays: dict[int, int] = {}
+    delays = DelayBook(today)
     rows = []
     for fr in requests:
         granted = fr.amount_granted if fr.state in REQUEST_GRANTED else None
@@ -771,11 +686,8 @@ def _payments(requests, claims, today, claim_actions) -> dict:
         for c in own_claims:
             projected = None
             if c.state in CLAIM_UNPAID:
-                if fr.scheme_id not in delays:
-                    delays[fr.scheme_id] = expected_delay_days(fr.scheme, today=today)
-                filed = c.filed_on or timezone.localdate(c.created_at)
-                expected_on = filed + dt.timedelta(days=delays[fr.scheme_id])
-                projected = {"on": max(expected_on, today), "late": expected_on < today}
+                p = project_claim(c, today, delays(fr.scheme))
+                projected = {"on": p.projected_on, "late": p.expected_passed}
             claim_rows.append(
                 {"claim": c, "projected": projected, "actions": claim_actions.get(c.pk, [])}
             )
@@ -819,7 +731,7 @@ def _tracking(request, case, *, status=200, errors=(), **forms):
     ]
     case_actions = []
     for name in available_transitions(case, user):
-        if name not in CASE_ACTIONS:
+        if not spec_of(Case, name).porteur_action:
             continue
         bound = forms.get("action_form")
         form = (
@@ -829,7 +741,7 @@ def _tracking(request, case, *, status=200, errors=(), **forms):
             and not bound.data.get("target")
             else pf.TransitionForm(initial={"transition": name}, auto_id=f"id_{name}_%s")
         )
-        case_actions.append({"name": name, "form": form, **CASE_ACTIONS[name]})
+        case_actions.append({"name": name, "form": form, **_case_action(name)})
     request_actions = {
         fr.pk: [n for n in available_transitions(fr, user) if n == "withdraw"] for fr in requests
     }
@@ -842,7 +754,7 @@ def _tracking(request, case, *, status=200, errors=(), **forms):
         pf.ClaimForm(requests=committed, auto_id="id_claim_%s") if committed else None
     )
     documents = list(selectors.document_list(user=user, case=case).select_related("uploaded_by"))
-    kind_choices = [(r["code"], r["label"]) for r in _required_documents(case)]
+    kind_choices = [(r.code, r.label) for r in _required_documents(case)]
     kind_choices.append(("other", "Autre pièce"))
     thread = list(selectors.message_list(user=user, case=case))
     alerts = list(
@@ -853,8 +765,8 @@ def _tracking(request, case, *, status=200, errors=(), **forms):
     context = {
         "nav": "my-cases",
         "case": case,
-        "badge": STATE_BADGE.get(case.state, ""),
-        "next_step": NEXT_STEP.get(case.state, ""),
+        "badge": state_of(Case, case.state).badge,
+        "next_step": state_of(Case, case.state).porteur,
         "history": _history(case, requests, claims),
         "deadlines": [{"deadline": d, "label": deadline_label(d.kind)} for d in deadlines],
         "open_deadlines": open_deadlines,
@@ -907,7 +819,7 @@ def case_message(request, pk: int):
 @require_POST
 def case_document(request, pk: int):
     case = _case(request, pk)
-    kind_choices = [(r["code"], r["label"]) for r in _required_documents(case)]
+    kind_choices = [(r.code, r.label) for r in _required_documents(case)]
     kind_choices.append(("other", "Autre pièce"))
     form = pf.DocumentForm(
         request.POST, request.FILES, kind_choices=kind_choices, auto_id="id_doc_%s"

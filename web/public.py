@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from cases import public_selectors as ps
+from cases.payments import expected_delay_days
 from cases.rules import euros, percent
-from notifications.alerts import expected_delay_days
 
 from .committee import minutes_response
 

@@ -10,3 +10,6 @@ class WorkflowsConfig(AppConfig):
         from .agent_tasks import connect
 
         connect()  # agent tasks kept in step with every transition (viewflow flows)
+        from . import checks
+
+        checks.connect()  # what the definitions and flows name, for manage.py check

@@ -11,8 +11,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.checks import DEADLINE_KIND, TRANSITION, Reference
+from engine.deadlines import register_deadline_kinds
+from engine.lifecycle import DeadlineKind
+
 PORTEUR = "porteur"
 AGENT = "agent"
+
+#: The kinds of deadline (code names are the contract, domain.md) and what each asks.
+DEADLINE_KINDS = (
+    DeadlineKind("completeness", "Vérifier la complétude du dossier (sinon il est réputé complet)"),
+    DeadlineKind("documents", "Fournir les pièces demandées"),
+    DeadlineKind("implicit_decision", "Décider avant le rejet implicite (deux mois de silence)"),
+    DeadlineKind("works_start", "Commencer les travaux (sinon l'aide devient caduque)"),
+    DeadlineKind("works_completion", "Achever les travaux"),
+    DeadlineKind("balance_claim", "Déposer la demande de solde"),
+    DeadlineKind("operation_end", "Fin de l'opération (convention LEADER)"),
+)
+register_deadline_kinds(*DEADLINE_KINDS)
 
 
 @dataclass(frozen=True)
@@ -168,3 +184,24 @@ DEFINITIONS = {d.code: d for d in (STANDARD, LEADER)}
 
 def definition_for(flow_kind: str) -> Definition:
     return DEFINITIONS.get(flow_kind, STANDARD)
+
+
+def references() -> list[Reference]:
+    """What the definitions name: transitions (« model.transition »), deadline kinds, the
+    expiry transitions the sweep applies, and the scheme attributes they read."""
+    refs = []
+    for d in (COMMON, *DEFINITIONS.values()):
+        where = f"workflows.definitions.{d.code}"
+        for rule in (*d.opens, *d.closes, *d.clocks):
+            model, _, name = rule.on.partition(".")
+            refs.append(Reference(where, TRANSITION, name, model))
+            kinds = rule.kinds if hasattr(rule, "kinds") else (rule.kind,)
+            refs.extend(Reference(where, DEADLINE_KIND, kind) for kind in kinds)
+        for rule in d.opens:
+            if rule.expiry:
+                subject = "case" if rule.per == "case" else "fundingrequest"
+                refs.append(Reference(where, TRANSITION, rule.expiry, subject))
+    refs.extend(
+        Reference("workflows.definitions", DEADLINE_KIND, k) for k in SUSPENDED_BY_DOCUMENTS
+    )
+    return refs

@@ -7,7 +7,7 @@ through the LEADER committee (``flow_kind == "leader"`` or ``committee``), else
 plan; if that changes the kind of flow, the process is replaced at the next transition
 (``workflows.agent_tasks``).
 
-The dossier's state machines (``cases.transitions``, applied by the engine) are the
+The dossier's state machines (``cases.lifecycle``, applied by the engine) are the
 graph: viewflow does not decide what comes next, it holds the task list. Each process
 has one « Suivi du dossier » task (a ``Handle``, i.e. a BPMN receive task) that stays
 open while the dossier lives and is completed when it reaches a terminal state, which

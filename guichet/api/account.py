@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from cases import selectors
 from cases.gdpr import personal_data_export
 from cases.models import User
+from cases.permissions import roles_for
 from engine.errors import DomainError
 from engine.models import AccessLog
 from notifications.models import Notification
@@ -30,7 +31,7 @@ from . import serializers as ser
 from .views import ApiView, paginated, responses
 
 R = User.Role
-AUDIT_READERS = {R.ADMIN, R.DIRECTOR}
+AUDIT_READERS = roles_for("audit_read")
 
 
 # ---------------------------------------------------------------- services

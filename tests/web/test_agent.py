@@ -441,7 +441,7 @@ def test_dossier_list_filters_and_read_only_roles(client):
         return {c.title for c in (detr, region, late) if c.title in html}
 
     assert listed() == {detr.title, region.title, late.title}
-    assert listed(f"?epci={a.epci_id}") == {detr.title, late.title}
+    assert listed(f"?epci={a.epci.siren}") == {detr.title, late.title}
     assert listed("?scheme=REGION_OCC") == {region.title}
     assert listed("?theme=Mobilit%C3%A9") == {detr.title}
     assert listed("?state=draft") == {region.title}

@@ -1,0 +1,413 @@
+"""The dossier (``Case``): its states and transitions, declared once."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from engine.errors import DomainError
+from engine.lifecycle import Field, Notice, State
+from engine.transitions import SYSTEM, TransitionContext, TransitionSpec, register, transition_apply
+
+from .. import rules
+from ..models import (
+    REQUEST_GRANTED,
+    REQUEST_UNDECIDED,
+    Case,
+    CaseState,
+    ClaimState,
+    FundingRequest,
+    PaymentClaim,
+    RequestState,
+)
+from ..services import plan_check
+from .common import A, P, authorize_case, event_date, not_before_receipt, reason_field, roles
+
+S = CaseState
+
+STATES = (
+    State(
+        S.IDEA,
+        porteur="Votre idée est enregistrée. Ouvrez la demande pour saisir le dossier, ou "
+        "attendez le rendez-vous d'accompagnement avec le PETR.",
+    ),
+    State(
+        S.SCOPING,
+        porteur="Le PETR vous accompagne pour préciser le projet. Ouvrez la demande quand le "
+        "projet est prêt.",
+    ),
+    State(
+        S.DRAFT,
+        porteur="Complétez le dossier (projet, plan de financement, dispositifs, pièces) puis "
+        "déposez-le.",
+    ),
+    State(
+        S.SUBMITTED,
+        porteur="Le PETR vérifie que le dossier est complet. Sans demande de pièces dans le "
+        "délai, il est réputé complet.",
+    ),
+    State(
+        S.INCOMPLETE,
+        badge="warn",
+        porteur="Des pièces vous sont demandées : joignez-les puis transmettez-les. Le délai "
+        "d'instruction est suspendu en attendant.",
+    ),
+    State(
+        S.INSTRUCTION,
+        porteur="Le dossier est complet : chaque financeur instruit sa demande et vous "
+        "notifiera sa décision.",
+    ),
+    State(
+        S.DECIDED,
+        badge="ok",
+        porteur="Au moins une aide est accordée. Déclarez le début des travaux dès qu'ils "
+        "commencent (jamais avant la date de réception).",
+    ),
+    State(
+        S.IN_PROGRESS,
+        badge="ok",
+        porteur="Les travaux sont en cours. Demandez avance ou acomptes sur les aides "
+        "engagées, puis déclarez l'achèvement.",
+    ),
+    State(
+        S.COMPLETED,
+        badge="ok",
+        porteur="Les travaux sont achevés : déposez les demandes de solde avant les dates limites.",
+    ),
+    State(
+        S.CLOSED,
+        badge="ok",
+        terminal=True,
+        porteur="Toutes les aides accordées sont versées. Le dossier est soldé.",
+    ),
+    State(
+        S.REJECTED,
+        badge="danger",
+        terminal=True,
+        porteur="Aucune aide n'a été accordée. Votre agent référent peut vous orienter vers "
+        "d'autres financements.",
+    ),
+    State(S.WITHDRAWN, badge="danger", terminal=True, porteur="Vous avez abandonné ce dossier."),
+    State(
+        S.LAPSED,
+        badge="danger",
+        terminal=True,
+        porteur="Le délai de commencement des travaux est dépassé : l'aide est caduque.",
+    ),
+)
+
+
+# ---------------------------------------------------------------- guards and effects
+
+
+def submit_guard(ctx: TransitionContext) -> None:
+    case: Case = ctx.instance
+    plan_check(case)
+    required = rules.required_documents(
+        [r.scheme for r in case.resources.select_related("scheme") if r.scheme],
+        case.documents.only("kind"),
+    )
+    missing = [r for r in required if r.missing]
+    if missing:
+        names = [f"{r.label} ({', '.join(r.schemes)})" for r in missing]
+        raise DomainError(
+            "Pièces obligatoires manquantes : " + ", ".join(names) + ".",
+            code="guard",
+            errors={"documents": names},
+        )
+    case.receipt_date = ctx.data["date"]
+
+
+def submit_effect(ctx: TransitionContext) -> None:
+    case: Case = ctx.instance
+    for res in case.resources.filter(kind="scheme").select_related("scheme"):
+        FundingRequest.objects.create(case=case, scheme=res.scheme, amount_requested=res.amount)
+
+
+def request_documents_guard(ctx: TransitionContext) -> None:
+    case: Case = ctx.instance
+    if not ctx.data["documents"]:
+        raise DomainError(
+            "Listez les pièces manquantes.", errors={"documents": ["Au moins une pièce."]}
+        )
+    not_before_receipt(case, ctx.data["date"], "date de la demande")
+    case.missing_documents = ctx.data["documents"]
+    case.documents_requested_at = timezone.now()
+
+
+def provide_documents_guard(ctx: TransitionContext) -> None:
+    case: Case = ctx.instance
+    since = case.documents_requested_at
+    if since is None or not case.documents.filter(uploaded_at__gte=since).exists():
+        raise DomainError(
+            "Joignez au moins une pièce depuis la demande de l'agent avant de la transmettre.",
+            code="guard",
+            errors={"documents": ["Aucune pièce jointe depuis la demande."]},
+        )
+    case.missing_documents = []
+
+
+def declare_complete_guard(ctx: TransitionContext) -> None:
+    case: Case = ctx.instance
+    not_before_receipt(case, ctx.data["date"], "date de complétude")
+    case.complete_on = ctx.data["date"]
+
+
+def record_decisions_guard(ctx: TransitionContext) -> None:
+    case: Case = ctx.instance
+    states = list(case.funding_requests.values_list("state", flat=True))
+    if not states or any(s in REQUEST_UNDECIDED for s in states):
+        raise DomainError("Toutes les demandes ne sont pas encore décidées.", code="guard")
+    granted = any(s in REQUEST_GRANTED or s == RequestState.LAPSED for s in states)
+    ctx.data["target"] = CaseState.DECIDED if granted else CaseState.REJECTED
+
+
+def start_works_guard(ctx: TransitionContext) -> None:
+    case: Case = ctx.instance
+    day = ctx.data["date"]
+    if case.receipt_date and day < case.receipt_date:
+        raise DomainError(
+            f"Les travaux ne peuvent commencer ({day:%d/%m/%Y}) avant la date de réception du "
+            f"dossier ({case.receipt_date:%d/%m/%Y}) : l'opération deviendrait inéligible.",
+            code="guard",
+            errors={"date": ["Antérieure à la réception."]},
+        )
+    case.works_start_date = day
+
+
+def complete_works_guard(ctx: TransitionContext) -> None:
+    case: Case = ctx.instance
+    day = ctx.data["date"]
+    if case.works_start_date and day < case.works_start_date:
+        raise DomainError(
+            f"L'achèvement ({day:%d/%m/%Y}) ne peut précéder le début des travaux "
+            f"({case.works_start_date:%d/%m/%Y}).",
+            errors={"date": ["Avant le début."]},
+        )
+    case.works_end_date = day
+
+
+LIVE_GRANTS = (RequestState.GRANTED, RequestState.COMMITTED, RequestState.PAYING)
+
+
+def close_guard(ctx: TransitionContext) -> None:
+    case: Case = ctx.instance
+    if case.funding_requests.filter(state__in=LIVE_GRANTS).exists():
+        raise DomainError("Des aides accordées ne sont pas encore soldées.", code="guard")
+
+
+def withdraw_guard(ctx: TransitionContext) -> None:
+    ctx.instance.withdraw_reason = ctx.data["reason"]
+
+
+def withdraw_effect(ctx: TransitionContext) -> None:
+    case: Case = ctx.instance
+    for fr in case.funding_requests.exclude(
+        state__in=[
+            RequestState.REJECTED,
+            RequestState.REFUSED,
+            RequestState.PAID,
+            RequestState.WITHDRAWN,
+            RequestState.LAPSED,
+            RequestState.PAYING,
+        ]
+    ):
+        transition_apply(instance=fr, name="withdraw", comment="Dossier abandonné.")
+    for claim in PaymentClaim.objects.filter(
+        funding_request__case=case, state__in=[ClaimState.DRAFT, ClaimState.FILED]
+    ):
+        transition_apply(instance=claim, name="withdraw", comment="Dossier abandonné.")
+
+
+def lapse_guard(ctx: TransitionContext) -> None:
+    case: Case = ctx.instance
+    if case.funding_requests.filter(state__in=LIVE_GRANTS).exists():
+        raise DomainError("Une aide accordée court encore.", code="guard")
+
+
+TRANSITIONS = (
+    TransitionSpec(
+        "start_scoping",
+        roles(A),
+        "Accompagner en amont",
+        event="Accompagnement amont engagé par le PETR",
+    ),
+    TransitionSpec(
+        "open_application",
+        roles(P, A),
+        "Ouvrir la demande",
+        event="Demande ouverte",
+        porteur_action=True,
+    ),
+    TransitionSpec(
+        "submit",
+        roles(P),
+        "Déposer le dossier",
+        submit_guard,
+        submit_effect,
+        event="Dossier déposé (date de réception)",
+        fields=(event_date("Date de réception"),),
+        notice=Notice(
+            ("porteurs", "referent"),
+            "Dossier {case.reference} « {case.title} » déposé ; date de réception : {receipt}.",
+            email=True,
+        ),
+    ),
+    TransitionSpec(
+        "request_documents",
+        roles(A),
+        "Demander des pièces",
+        request_documents_guard,
+        event="Pièces complémentaires demandées",
+        fields=(
+            Field(
+                "documents",
+                "Pièces manquantes",
+                "documents",
+                required=True,
+                hint="Cochez les pièces obligatoires manquantes ou ajoutez-en, une par ligne.",
+                missing="Listez les pièces manquantes.",
+            ),
+            event_date("Date de la demande"),
+        ),
+        notice=Notice(
+            ("porteurs",),
+            "Pièces demandées pour le dossier {case.reference} : {documents}.",
+            email=True,
+        ),
+    ),
+    TransitionSpec(
+        "provide_documents",
+        roles(P),
+        "Transmettre les pièces",
+        provide_documents_guard,
+        event="Pièces complémentaires transmises",
+        fields=(event_date("Date de production des pièces"),),
+        notice=Notice(
+            ("referent",), "Le porteur a transmis des pièces pour le dossier {case.reference}."
+        ),
+    ),
+    TransitionSpec(
+        "declare_complete",
+        roles(A, SYSTEM),
+        "Déclarer complet",
+        declare_complete_guard,
+        event="Dossier déclaré complet",
+        fields=(event_date("Date de complétude"),),
+        notice=Notice(
+            ("porteurs",), "Le dossier {case.reference} est complet ; l'instruction commence."
+        ),
+    ),
+    TransitionSpec(
+        "record_decisions",
+        roles(SYSTEM),
+        "Enregistrer les décisions",
+        record_decisions_guard,
+        event="Décisions des financeurs enregistrées",
+        notice=Notice(
+            ("porteurs", "referent"), "Toutes les décisions sont rendues sur {case.reference}."
+        ),
+    ),
+    TransitionSpec(
+        "start_works",
+        roles(P, A),
+        "Déclarer le début des travaux",
+        start_works_guard,
+        event="Début des travaux déclaré",
+        fields=(event_date("Date de début des travaux", required=True),),
+        porteur_action=True,
+    ),
+    TransitionSpec(
+        "complete_works",
+        roles(P, A),
+        "Déclarer l'achèvement des travaux",
+        complete_works_guard,
+        event="Achèvement des travaux déclaré",
+        fields=(event_date("Date d'achèvement des travaux", required=True),),
+        porteur_action=True,
+    ),
+    TransitionSpec(
+        "close",
+        roles(SYSTEM),
+        "Solder",
+        close_guard,
+        event="Dossier soldé",
+        notice=Notice(("porteurs", "referent"), "Le dossier {case.reference} est soldé."),
+    ),
+    TransitionSpec(
+        "withdraw",
+        roles(P, A),
+        "Abandonner le dossier",
+        withdraw_guard,
+        withdraw_effect,
+        terminal=True,
+        event="Dossier abandonné",
+        fields=(reason_field("reason", "Motif de l'abandon", "Indiquez le motif de l'abandon."),),
+        danger=True,
+        porteur_action=True,
+    ),
+    TransitionSpec(
+        "lapse",
+        roles(SYSTEM),
+        "Constater la caducité",
+        lapse_guard,
+        terminal=True,
+        event="Dossier devenu caduc",
+        notice=Notice(
+            ("porteurs", "referent"),
+            "Le dossier {case.reference} est caduc : les travaux n'ont pas commencé à temps.",
+            email=True,
+        ),
+    ),
+)
+
+register(
+    Case,
+    aggregate=lambda case: case.pk,
+    authorize=authorize_case,
+    specs=TRANSITIONS,
+    states=STATES,
+)
+
+
+# ---------------------------------------------------------------- derived dossier state
+
+
+def case_follow_up(case_id: int, *, date=None) -> None:
+    """Apply the dossier transitions that follow from its requests (one place only), dated
+    like the event that caused them."""
+    case = Case.objects.get(pk=case_id)
+    data = {"date": date} if date else {}
+    states = list(case.funding_requests.values_list("state", flat=True))
+    if not states:
+        return
+    live_grants = [s for s in states if s in LIVE_GRANTS]
+    if case.state == CaseState.INSTRUCTION and not any(s in REQUEST_UNDECIDED for s in states):
+        transition_apply(
+            instance=case,
+            name="record_decisions",
+            data=data,
+            comment="Automatique : toutes les demandes sont décidées.",
+        )
+    elif case.state == CaseState.COMPLETED and not live_grants:
+        transition_apply(
+            instance=case,
+            name="close",
+            data=data,
+            comment="Automatique : toutes les aides accordées sont versées.",
+        )
+    elif (
+        case.state == CaseState.DECIDED
+        and not live_grants
+        and RequestState.LAPSED in states
+        and RequestState.PAID not in states
+    ):
+        transition_apply(
+            instance=case,
+            name="lapse",
+            data=data,
+            comment="Automatique : délai de commencement des travaux dépassé.",
+        )
+
+
+def follow_up_effect(ctx: TransitionContext) -> None:
+    case_follow_up(ctx.instance.case_id, date=ctx.data.get("date"))

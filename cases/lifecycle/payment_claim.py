@@ -1,0 +1,331 @@
+"""Payment claims (``PaymentClaim``): states and transitions. The ceilings and the FEADER
+« same fraction » are rules of ``cases.rules``, shared with the alerts and the pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from engine.errors import DomainError
+from engine.lifecycle import Field, Notice, State
+from engine.models import Deadline
+from engine.transitions import SYSTEM, TransitionContext, TransitionSpec, register, transition_apply
+
+from .. import rules
+from ..models import (
+    REQUEST_GRANTED,
+    Case,
+    CaseState,
+    ClaimState,
+    FundingRequest,
+    Payment,
+    PaymentClaim,
+    RequestState,
+)
+from .common import F, P, authorize_claim, event_date, not_before_receipt, reason_field, roles
+
+S = ClaimState
+
+STATES = (
+    State(S.DRAFT, porteur="Brouillon : déposez la demande quand elle est prête."),
+    State(S.FILED, porteur="Demande déposée : le financeur contrôle le service fait."),
+    State(
+        S.AWAITING_COFINANCERS,
+        badge="warn",
+        porteur="Le FEADER attend que les cofinanceurs nationaux versent la même part.",
+    ),
+    State(S.VERIFIED, badge="ok", porteur="Service fait contrôlé : le paiement suit."),
+    State(S.PAID, badge="ok", terminal=True, porteur="Payée."),
+    State(S.REJECTED, badge="danger", terminal=True, porteur="Demande rejetée."),
+    State(S.WITHDRAWN, badge="danger", terminal=True, porteur="Demande retirée."),
+)
+
+#: Claims that count against the ceilings (their amount, or what was paid once paid).
+ACTIVE_CLAIMS = [S.FILED, S.AWAITING_COFINANCERS, S.VERIFIED, S.PAID]
+
+
+def claimed_sums(fr: FundingRequest, *, exclude_pk=None) -> dict[str, Decimal]:
+    """What the request's active claims add up to, by kind (paid amount once paid)."""
+    sums = {kind: Decimal(0) for kind in PaymentClaim.Kind.values}
+    qs = fr.claims.filter(state__in=ACTIVE_CLAIMS)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    for claim in qs.only("kind", "amount", "paid_amount", "state"):
+        sums[claim.kind] += claim.paid_amount if claim.state == S.PAID else claim.amount
+    return sums
+
+
+def room_for(fr: FundingRequest, *, exclude_pk=None) -> rules.ClaimRoom:
+    sums = claimed_sums(fr, exclude_pk=exclude_pk)
+    return rules.claim_room(
+        granted=fr.amount_granted or Decimal(0),
+        advance_max_rate=fr.scheme.advance_max_rate,
+        installments_max_rate=fr.scheme.installments_max_rate,
+        claimed=sum(sums.values(), Decimal(0)),
+        advances=sums["advance"],
+        before_balance=sums["advance"] + sums["installment"],
+    )
+
+
+def _deadline_due(fr: FundingRequest, kind: str):
+    return (
+        Deadline.objects.filter(
+            subject_type=ContentType.objects.get_for_model(FundingRequest),
+            subject_id=fr.pk,
+            kind=kind,
+        )
+        .exclude(state__in=[Deadline.State.CANCELLED, Deadline.State.MET])
+        .order_by("-id")
+        .values_list("due_on", flat=True)
+        .first()
+    )
+
+
+def file_guard(ctx: TransitionContext) -> None:
+    claim: PaymentClaim = ctx.instance
+    fr = claim.funding_request
+    scheme = fr.scheme
+    if fr.state not in (RequestState.COMMITTED, RequestState.PAYING):
+        raise DomainError(
+            "L'aide doit être engagée (convention ou arrêté signé) avant toute "
+            "demande de paiement.",
+            code="guard",
+        )
+    day = ctx.data.get("date") or claim.filed_on or ctx.today
+    ctx.data["date"] = day
+    not_before_receipt(fr.case, day, "date de la demande de paiement")
+    for late_kind in ("works_completion", "operation_end", "balance_claim"):
+        limit = _deadline_due(fr, late_kind)
+        if limit and day > limit and (late_kind != "balance_claim" or claim.kind == "balance"):
+            raise DomainError(
+                f"Demande irrecevable : déposée le {day:%d/%m/%Y}, après la date limite "
+                f"({limit:%d/%m/%Y}, échéance « {late_kind} »).",
+                code="guard",
+                errors={"date": ["Après la date limite."]},
+            )
+    room = room_for(fr, exclude_pk=claim.pk)
+    if claim.amount > room.total:
+        raise DomainError(
+            f"Le total demandé ({rules.euros(room.claimed + claim.amount)}) dépasserait l'aide "
+            f"accordée ({rules.euros(room.granted)}).",
+            code="guard",
+        )
+    if claim.kind == PaymentClaim.Kind.ADVANCE:
+        if room.advance_cap is None:
+            raise DomainError(f"Le dispositif {scheme.code} ne prévoit pas d'avance.", code="guard")
+        if room.advances + claim.amount > room.advance_cap:
+            raise DomainError(
+                f"L'avance ({rules.euros(room.advances + claim.amount)}) dépasse "
+                f"{rules.percent(scheme.advance_max_rate)} de l'aide accordée "
+                f"({rules.euros(room.advance_cap)} au plus).",
+                code="guard",
+            )
+    if claim.kind in (PaymentClaim.Kind.ADVANCE, PaymentClaim.Kind.INSTALLMENT):
+        if claim.amount > room.installments:
+            raise DomainError(
+                f"Avance et acomptes ({rules.euros(room.before_balance + claim.amount)}) "
+                f"dépasseraient {rules.percent(scheme.installments_max_rate)} de l'aide avant "
+                f"le solde ({rules.euros(room.before_balance_cap)} au plus).",
+                code="guard",
+            )
+    if claim.kind == PaymentClaim.Kind.BALANCE:
+        if fr.claims.filter(kind="balance", state__in=ACTIVE_CLAIMS).exclude(pk=claim.pk).exists():
+            raise DomainError("Une demande de solde est déjà en cours.", code="guard")
+        if scheme.balance_requires_completion and fr.case.state != CaseState.COMPLETED:
+            raise DomainError(
+                "Le solde demande l'achèvement de l'opération (déclarez-le d'abord).", code="guard"
+            )
+    claim.filed_on = day
+
+
+def lagging_cofinancers(claim: PaymentClaim, amount: Decimal) -> list[FundingRequest]:
+    """The other grants of the dossier paid less than the fraction FEADER will have received
+    after paying ``amount`` on this claim (``rules.feader_lagging``); none for a claim that
+    is not FEADER's."""
+    fr = claim.funding_request
+    if not fr.scheme.is_feader or not fr.amount_granted:
+        return []
+    fraction = (fr.amount_paid + amount) / fr.amount_granted
+    others = (
+        FundingRequest.objects.filter(case_id=fr.case_id, state__in=REQUEST_GRANTED)
+        .exclude(pk=fr.pk)
+        .select_related("scheme__funder")
+        .order_by("scheme__code")
+    )
+    cofinancers = [
+        (other, other.amount_paid, other.amount_granted)
+        for other in others
+        if not other.scheme.is_feader
+    ]
+    return rules.feader_lagging(fraction, cofinancers)
+
+
+def cofinancers_caught_up(claim: PaymentClaim, amount: Decimal) -> bool:
+    return not lagging_cofinancers(claim, amount)
+
+
+def verify_guard(ctx: TransitionContext) -> None:
+    claim: PaymentClaim = ctx.instance
+    day = ctx.data["date"]
+    if claim.filed_on and day < claim.filed_on:
+        raise DomainError(
+            "Le contrôle ne peut précéder la demande.", errors={"date": ["Trop tôt."]}
+        )
+    claim.verified_on = day
+    if cofinancers_caught_up(claim, claim.amount):
+        ctx.data["target"] = ClaimState.VERIFIED
+    else:
+        ctx.data["target"] = ClaimState.AWAITING_COFINANCERS
+        claim.awaiting_since = day
+
+
+def pay_guard(ctx: TransitionContext) -> None:
+    claim: PaymentClaim = ctx.instance
+    fr = claim.funding_request
+    amount, day = ctx.data["amount"], ctx.data["date"]
+    if claim.filed_on and day < claim.filed_on:
+        raise DomainError(
+            "Le paiement ne peut précéder la demande.", errors={"date": ["Trop tôt."]}
+        )
+    if amount > claim.amount:
+        raise DomainError(
+            f"Le paiement ({rules.euros(amount)}) dépasse le montant demandé "
+            f"({rules.euros(claim.amount)}).",
+            errors={"amount": ["Supérieur à la demande."]},
+        )
+    if fr.amount_paid + amount > (fr.amount_granted or 0):
+        raise DomainError("Le paiement dépasserait l'aide accordée.", code="guard")
+    if not cofinancers_caught_up(claim, amount):
+        raise DomainError(
+            "Paiement FEADER impossible : les cofinanceurs nationaux n'ont pas encore versé la "
+            "même part de leur aide.",
+            code="guard",
+        )
+    claim.paid_amount = amount
+    claim.paid_on = day
+
+
+def pay_effect(ctx: TransitionContext) -> None:
+    claim: PaymentClaim = ctx.instance
+    amount = claim.paid_amount
+    fr = FundingRequest.objects.select_related("scheme").get(pk=claim.funding_request_id)
+    Payment.objects.create(
+        claim=claim,
+        scheme=fr.scheme,
+        amount=amount,
+        paid_on=claim.paid_on,
+        delay_days=(claim.paid_on - claim.filed_on).days if claim.filed_on else 0,
+        recorded_by=ctx.actor,
+    )
+    # In SQL, under the dossier's lock: never a read-then-write of the total.
+    FundingRequest.objects.filter(pk=fr.pk).update(amount_paid=models.F("amount_paid") + amount)
+    fr.refresh_from_db(fields=["amount_paid"])
+    if fr.state == RequestState.COMMITTED:
+        transition_apply(
+            instance=fr,
+            name="start_paying",
+            comment="Premier versement.",
+            data={"date": claim.paid_on},
+        )
+    if claim.kind == PaymentClaim.Kind.BALANCE or fr.amount_paid >= fr.amount_granted:
+        transition_apply(
+            instance=fr,
+            name="mark_paid",
+            comment="Aide versée en totalité.",
+            data={"date": claim.paid_on},
+        )
+    # FEADER claims waiting for this co-financer may move on now.
+    for waiting in PaymentClaim.objects.filter(
+        funding_request__case_id=fr.case_id, state=ClaimState.AWAITING_COFINANCERS
+    ).select_related("funding_request__scheme"):
+        if cofinancers_caught_up(waiting, waiting.amount):
+            transition_apply(
+                instance=waiting,
+                name="release",
+                comment="Automatique : les cofinanceurs ont versé leur part.",
+            )
+
+
+def reject_guard(ctx: TransitionContext) -> None:
+    ctx.instance.motivation = ctx.data["motivation"]
+
+
+TRANSITIONS = (
+    TransitionSpec(
+        "file",
+        roles(P),
+        "Déposer la demande de paiement",
+        file_guard,
+        event="demande de paiement déposée",
+        fields=(
+            Field(
+                "date",
+                "Date de la demande de paiement",
+                "date",
+                hint="La date de dépôt, jamais dans le futur.",
+            ),
+        ),
+        notice=Notice(
+            ("funder", "referent"),
+            "Demande de paiement ({claim_kind}, {claim_amount}) déposée sur {case.reference}.",
+        ),
+    ),
+    TransitionSpec(
+        "verify",
+        roles(F),
+        "Contrôler le service fait",
+        verify_guard,
+        event="service fait contrôlé",
+        fields=(event_date("Date du contrôle du service fait"),),
+    ),
+    TransitionSpec("release", roles(SYSTEM), "Cofinanceurs à jour", event="cofinanceurs à jour"),
+    TransitionSpec(
+        "pay",
+        roles(F),
+        "Payer",
+        pay_guard,
+        pay_effect,
+        event="paiement effectué",
+        fields=(
+            Field(
+                "amount",
+                "Montant payé",
+                "amount",
+                required=True,
+                hint="En euros, par exemple 12 500,00.",
+            ),
+            event_date("Date du paiement"),
+        ),
+        notice=Notice(
+            ("porteurs",),
+            "{fr.scheme.code} : paiement de {paid} reçu pour {case.reference}.",
+            email=True,
+        ),
+    ),
+    TransitionSpec(
+        "reject",
+        roles(F),
+        "Rejeter",
+        reject_guard,
+        event="demande de paiement rejetée",
+        fields=(
+            reason_field("motivation", "Motivation du rejet", "Indiquez la motivation du rejet."),
+        ),
+        danger=True,
+        notice=Notice(
+            ("porteurs",), "Demande de paiement rejetée sur {case.reference} : {claim.motivation}"
+        ),
+    ),
+    TransitionSpec("withdraw", roles(P, SYSTEM), "Retirer", event="demande de paiement retirée"),
+)
+
+register(
+    PaymentClaim,
+    aggregate=lambda claim: claim.funding_request.case_id,
+    authorize=authorize_claim,
+    root=Case,
+    specs=TRANSITIONS,
+    states=STATES,
+)

@@ -1,0 +1,114 @@
+"""``manage.py check`` guards the descriptors (issue 10): the project passes, and each way
+of forgetting one (a state without descriptor, a transition without wording, a definition
+or template naming an undeclared state, transition or deadline kind) is an error."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from cases.models import Case, FundingRequest
+from engine import checks
+from engine.checks import DEADLINE_KIND, STATE, TRANSITION, Reference
+from engine.transitions import registration_for
+
+
+def ids(messages) -> set[str]:
+    return {m.id for m in messages}
+
+
+def test_the_project_passes_its_checks():
+    assert checks.descriptors_check() == []
+    call_command("check")  # raises SystemCheckError on any error
+
+
+@pytest.fixture
+def case_registration():
+    reg = registration_for(Case)
+    states, specs = dict(reg.states), dict(reg.specs)
+    yield reg
+    reg.states, reg.specs = states, specs
+
+
+def test_a_state_without_descriptor_fails(case_registration):
+    del case_registration.states["incomplete"]
+    errors = checks.machine_errors()
+    assert "engine.E001" in ids(errors)
+    assert any("incomplete" in m.msg for m in errors)
+    with pytest.raises(SystemCheckError):
+        call_command("check")
+
+
+def test_a_transition_without_descriptor_or_wording_fails(case_registration):
+    spec = case_registration.specs.pop("withdraw")
+    assert "engine.E004" in ids(checks.machine_errors())
+    case_registration.specs["withdraw"] = dataclasses.replace(spec, event="")
+    assert "engine.E006" in ids(checks.machine_errors())
+
+
+def test_a_descriptor_for_no_transition_or_an_unknown_badge_fails(case_registration):
+    spec = case_registration.specs["withdraw"]
+    case_registration.specs["suspend"] = dataclasses.replace(spec, name="suspend")
+    case_registration.states["draft"] = dataclasses.replace(
+        case_registration.states["draft"], badge="purple"
+    )
+    assert {"engine.E005", "engine.E003"} <= ids(checks.machine_errors())
+
+
+@pytest.mark.parametrize(
+    ("reference", "code"),
+    [
+        (Reference("t", STATE, "suspended", FundingRequest), "engine.E011"),
+        (Reference("t", STATE, "suspended"), "engine.E011"),
+        (Reference("t", TRANSITION, "suspend", "fundingrequest"), "engine.E012"),
+        (Reference("t", DEADLINE_KIND, "extension"), "engine.E013"),
+        (Reference("t", STATE, "draft", "vote"), "engine.E010"),
+    ],
+)
+def test_a_reference_to_an_undeclared_name_fails(reference, code):
+    assert ids(checks._reference_errors([reference])) == {code}
+
+
+def test_declared_names_pass():
+    refs = [
+        Reference("t", STATE, "awaiting_committee", FundingRequest),
+        Reference("t", TRANSITION, "grant", "fundingrequest"),
+        Reference("t", DEADLINE_KIND, "works_start"),
+    ]
+    assert checks._reference_errors(refs) == []
+
+
+def test_templates_naming_an_undeclared_state_fail(tmp_path, settings):
+    (tmp_path / "page.html").write_text(
+        "{% if case.state == 'draft' %}ok{% endif %}\n"
+        '{% if fr.state == "suspended" %}no{% endif %}\n',
+        encoding="utf-8",
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    refs = checks.template_references()
+    assert [(r.where, r.name) for r in refs] == [
+        ("page.html:1", "draft"),
+        ("page.html:2", "suspended"),
+    ]
+    errors = checks._reference_errors(refs)
+    assert ids(errors) == {"engine.E011"} and "page.html:2" in errors[0].msg
+
+
+def test_definitions_and_agent_steps_are_checked(monkeypatch):
+    from workflows import checks as workflow_checks
+    from workflows import definitions
+
+    broken = dataclasses.replace(
+        definitions.COMMON,
+        opens=(
+            *definitions.COMMON.opens,
+            definitions.Open("case.suspend", "pause", "agent", "case"),
+        ),
+    )
+    monkeypatch.setattr(definitions, "COMMON", broken)
+    errors = checks._reference_errors(definitions.references())
+    assert {"engine.E012", "engine.E013"} <= ids(errors)
+    assert checks._reference_errors(workflow_checks.agent_step_references()) == []
