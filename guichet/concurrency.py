@@ -76,3 +76,21 @@ class WriteConflictMiddleware:
             return None
         logger.warning("write conflict on %s %s: %s", request.method, request.path, exception)
         return conflict_response(request)
+
+
+def server_error(request, *args, **kwargs):
+    """``handler500``. Django turns an exception raised by a middleware's response step
+    (the session saved after a login, say) into a server error before any middleware's
+    ``process_exception`` sees it; this handler still runs inside that ``except`` block,
+    so a write conflict there is answered 409 like everywhere else."""
+    import sys
+
+    from django.views.defaults import server_error as default_server_error
+
+    exc = sys.exc_info()[1]
+    if exc is not None and is_write_conflict(exc):
+        logger.warning("write conflict on %s %s: %s", request.method, request.path, exc)
+        return conflict_response(request)
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Erreur interne : l'équipe est prévenue."}, status=500)
+    return default_server_error(request, *args, **kwargs)

@@ -15,3 +15,4 @@ urlpatterns = [
 ]
 
 handler404 = "guichet.api.views.not_found_view"
+handler500 = "guichet.concurrency.server_error"

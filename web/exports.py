@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from cases import stats
 
 from .observatory import parse_filters, require_observer
-from .spreadsheets import csv_bytes, xlsx_append
+from .spreadsheets import csv_bytes, safe_text, xlsx_append
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CENT = Decimal("0.01")
@@ -299,7 +299,7 @@ def etalab_row(row: stats.GrantRow) -> list[str]:
         case.organisation.name,
         case.organisation.siren or "",
         "",
-        case.title[:255],
+        safe_text(case.title)[:255],  # the schema's 255, the neutralising quote included
         f"{fr.amount_granted:.2f}",
         "aide en numéraire",
         "unique" if single else "échelonné",
