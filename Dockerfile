@@ -18,6 +18,7 @@ WORKDIR /app
 COPY pyproject.toml README.md LICENSE manage.py ./
 COPY guichet/ guichet/
 COPY engine/ engine/
+COPY schemes/ schemes/
 COPY workflows/ workflows/
 COPY cases/ cases/
 COPY notifications/ notifications/

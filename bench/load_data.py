@@ -200,9 +200,7 @@ def build(n: int, *, seed: int = 2026, pool_per_epci: int = 400, tasks_sample: i
     from rest_framework.authtoken.models import Token
 
     from cases.models import (
-        EPCI,
         Case,
-        Commune,
         Document,
         ExpenseLine,
         FundingRequest,
@@ -210,12 +208,11 @@ def build(n: int, *, seed: int = 2026, pool_per_epci: int = 400, tasks_sample: i
         Payment,
         PaymentClaim,
         ResourceLine,
-        Territory,
         User,
     )
     from engine.models import Deadline
+    from schemes.models import EPCI, Commune, Scheme, Territory
     from workflows.agent_tasks import case_tasks_sync
-    from workflows.models import Scheme
 
     rnd = random.Random(seed)
     t0 = time.perf_counter()

@@ -85,9 +85,9 @@ def load(n: int) -> tuple[list[int], int, int]:
     from django.core.management import call_command
 
     from cases import services
-    from cases.models import Case, Commune, Document, Organisation, User
+    from cases.models import Case, Document, Organisation, User
     from engine.transitions import transition_apply
-    from workflows.models import Scheme
+    from schemes.models import Commune, Scheme
 
     call_command("migrate", verbosity=0)
     commune = Commune.objects.order_by("insee").first()

@@ -7,11 +7,9 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from . import selectors
 from .models import (
-    EPCI,
     Case,
     CommitteeDecision,
     CommitteeSession,
-    Commune,
     Document,
     ExpenseLine,
     FundingRequest,
@@ -20,7 +18,6 @@ from .models import (
     Payment,
     PaymentClaim,
     ResourceLine,
-    Territory,
     User,
     Vote,
 )
@@ -48,12 +45,6 @@ class TerritoryScoped:
         if not change and not located and getattr(obj, "territory_id", 0) is None:
             obj.territory_id = request.user.territory_id  # else from its EPCI (model.save)
         super().save_model(request, obj, form, change)
-
-
-@admin.register(Territory)
-class TerritoryAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "siren", "reference_prefix")
-    prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(User)
@@ -84,19 +75,6 @@ class UserAdmin(BaseUserAdmin):
             .get_queryset(request)
             .filter(pk__in=selectors.account_list(user=request.user).values("pk"))
         )
-
-
-@admin.register(EPCI)
-class EPCIAdmin(admin.ModelAdmin):
-    list_display = ("name", "siren", "territory")
-    list_filter = ("territory",)
-
-
-@admin.register(Commune)
-class CommuneAdmin(admin.ModelAdmin):
-    list_display = ("name", "insee", "population", "epci")
-    list_filter = ("epci",)
-    search_fields = ("name", "insee")
 
 
 @admin.register(Organisation)

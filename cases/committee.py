@@ -13,6 +13,7 @@ from django.utils import timezone
 from engine import inputs
 from engine.errors import DomainError
 from engine.transitions import transition_apply
+from schemes.models import Territory
 
 from .models import (
     CommitteeDecision,
@@ -20,7 +21,6 @@ from .models import (
     FundingRequest,
     RequestState,
     SessionState,
-    Territory,
     User,
     Vote,
 )

@@ -34,20 +34,10 @@ from django.utils.text import slugify
 
 from engine.calendar import is_working_day
 from engine.transitions import transition_apply
-from workflows.models import Funder, Scheme
+from schemes.models import EPCI, Commune, Funder, Scheme, Territory
 
 from . import committee, services
-from .models import (
-    EPCI,
-    Case,
-    Commune,
-    FundingRequest,
-    Opinion,
-    Organisation,
-    PaymentClaim,
-    Territory,
-    User,
-)
+from .models import Case, FundingRequest, Opinion, Organisation, PaymentClaim, User
 from .rules import euros
 from .siren import luhn_valid
 

@@ -12,8 +12,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from engine.models import Deadline
+from schemes.models import EPCI
 
-from .models import EPCI, CaseState, FundingRequest, ResourceLine
+from .models import CaseState, FundingRequest, ResourceLine
 from .search import case_text_filter
 
 

@@ -12,7 +12,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F
 from django.db.models.functions import Upper
@@ -20,7 +19,7 @@ from django.utils import timezone
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
-from workflows.models import Funder, Scheme
+from schemes.models import EPCI, Commune, Funder, Scheme, Territory
 
 from .siren import siren_valid
 
@@ -47,157 +46,6 @@ def money_bounds(prefix: str, *fields: str) -> list[models.CheckConstraint]:
         )
         for name in fields
     ]
-
-
-# ---------------------------------------------------------------- territory
-
-
-def _siren_digits(value):
-    if value and not (len(value) == 9 and value.isdigit()):
-        raise ValidationError("SIREN : 9 chiffres.")
-
-
-# A reference ``GU-<prefix>-<year>-<pk>`` must fit ``Case.reference`` (20 characters) up to
-# the dossier n° 999 999: hence at most 5 characters of prefix.
-REFERENCE_PREFIX_RE = r"^[A-Z0-9]{2,5}$"
-_reference_prefix_valid = RegexValidator(
-    REFERENCE_PREFIX_RE,
-    "Le préfixe des références compte 2 à 5 lettres majuscules sans accent ou chiffres "
-    "(par exemple ALB).",
-)
-NAMES_CACHE_KEY = "guichet:territory-names:v1"
-NAMES_CACHE_SECONDS = 300
-
-
-class Territory(models.Model):
-    """A PETR (with its GAL): the unit of tenancy. Every dossier, organisation, committee
-    session and staff account belongs to one; staff see only their territory's rows
-    (``cases.selectors``)."""
-
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=60, unique=True)
-    siren = models.CharField(max_length=9, blank=True, default="", validators=[_siren_digits])
-    reference_prefix = models.CharField(
-        "préfixe des références",
-        max_length=10,  # 5 by the validator; the column is left as it was
-        blank=True,
-        default="",
-        validators=[_reference_prefix_valid],
-        help_text=(
-            "Vide : références GU-2026-00042. Renseigné (par exemple ALB) : "
-            "GU-ALB-2026-00042 pour les nouveaux dossiers du territoire."
-        ),
-    )
-
-    class Meta:
-        verbose_name = "territoire"
-        ordering = ["id"]
-
-    def __str__(self):
-        return self.name
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        Territory.forget_names()
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        Territory.forget_names()
-        return result
-
-    @classmethod
-    def sole_id(cls) -> int | None:
-        """The territory's id when the installation has exactly one, else None."""
-        ids = list(cls.objects.values_list("pk", flat=True)[:2])
-        return ids[0] if len(ids) == 1 else None
-
-    # -------------------------------------------------------------- names, cached
-
-    @classmethod
-    def names(cls, *, fresh: bool = False) -> dict[int, str]:
-        """``{id: name}`` of every territory, in id order: a few rows, kept in the cache for
-        a few minutes (and dropped when a territory is saved) so that a page or an e-mail
-        does not pay a query for its territory's name."""
-        from django.core.cache import cache
-
-        names = None if fresh else cache.get(NAMES_CACHE_KEY)
-        if names is None:
-            names = dict(cls.objects.order_by("pk").values_list("pk", "name"))
-            cache.set(NAMES_CACHE_KEY, names, NAMES_CACHE_SECONDS)
-        return names
-
-    @classmethod
-    def forget_names(cls) -> None:
-        """Drop the cached names now and again at commit (a reader in between may have
-        cached rows not yet committed)."""
-        from django.core.cache import cache
-        from django.db import transaction
-
-        cache.delete(NAMES_CACHE_KEY)
-        transaction.on_commit(lambda: cache.delete(NAMES_CACHE_KEY))
-
-    @classmethod
-    def name_of(cls, territory_id: int | None) -> str:
-        """The name of this territory; with none given (or an unknown one), the
-        installation's first territory's name ("" when there is no territory at all)."""
-        names = cls.names()
-        if territory_id is not None and territory_id not in names:
-            names = cls.names(fresh=True)  # created since the cache was filled
-        if territory_id in names:
-            return names[territory_id]
-        return next(iter(names.values()), "")
-
-    # -------------------------------------------------------------- references
-
-    @staticmethod
-    def format_reference(prefix: str, year: int, number: int, *, digits: int = 5) -> str:
-        """A dossier's reference: ``GU-2026-00042``, or ``GU-ALB-2026-00042`` with a
-        prefix."""
-        head = f"GU-{prefix}-" if prefix else "GU-"
-        return f"{head}{year}-{number:0{digits}d}"
-
-    @classmethod
-    def prefix_of(cls, territory_id: int | None) -> str:
-        """The reference prefix of this territory, read from the database (not the cache:
-        a reference is written once)."""
-        if territory_id is None:
-            return ""
-        return (
-            cls.objects.filter(pk=territory_id).values_list("reference_prefix", flat=True).first()
-            or ""
-        )
-
-
-class EPCI(models.Model):
-    siren = models.CharField(max_length=9, unique=True)
-    name = models.CharField(max_length=160)
-    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="epcis")
-
-    class Meta:
-        verbose_name = "EPCI"
-        verbose_name_plural = "EPCI"
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
-
-    def save(self, *args, **kwargs):
-        if self.territory_id is None:
-            self.territory_id = Territory.sole_id()
-        super().save(*args, **kwargs)
-
-
-class Commune(models.Model):
-    insee = models.CharField(max_length=5, unique=True)
-    name = models.CharField(max_length=160)
-    population = models.PositiveIntegerField()
-    epci = models.ForeignKey(EPCI, on_delete=models.PROTECT, related_name="communes")
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self):
-        return f"{self.name} ({self.insee})"
 
 
 class Organisation(models.Model):

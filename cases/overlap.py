@@ -17,7 +17,9 @@ from functools import lru_cache
 
 from django.utils import timezone
 
-from .models import EPCI, Case
+from schemes.models import EPCI
+
+from .models import Case
 from .selectors import case_list
 
 YEARS = 3

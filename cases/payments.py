@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
-from workflows.models import Scheme
+from schemes.models import Scheme
 
 from .models import Payment, PaymentClaim
 

@@ -31,7 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from workflows.models import Scheme
+from schemes.models import Scheme, Territory
 
 from .models import (
     Case,
@@ -42,7 +42,6 @@ from .models import (
     Payment,
     RequestState,
     SessionState,
-    Territory,
     User,
     Vote,
 )

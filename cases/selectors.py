@@ -105,7 +105,7 @@ def organisation_list(*, user) -> QuerySet[Organisation]:
 
 def commune_list(*, user) -> QuerySet:
     """Communes a staff user may attach to an organisation: those of its territory."""
-    from .models import Commune
+    from schemes.models import Commune
 
     qs = Commune.objects.select_related("epci")
     if user.effective_role in (R.PORTEUR, R.FUNDER_INSTRUCTOR):
@@ -114,7 +114,7 @@ def commune_list(*, user) -> QuerySet:
 
 
 def epci_list(*, user) -> QuerySet:
-    from .models import EPCI
+    from schemes.models import EPCI
 
     return in_territory(EPCI.objects.all(), user)
 

@@ -13,7 +13,7 @@ from engine import inputs
 from engine.errors import DomainError
 from engine.outbox import event_emit
 from engine.transitions import transition_apply
-from workflows.models import Scheme
+from schemes.models import Commune, Scheme, Territory
 
 from . import rules, selectors
 from .models import (
@@ -23,7 +23,6 @@ from .models import (
     Case,
     CaseState,
     ClaimState,
-    Commune,
     Document,
     ExpenseLine,
     FundingRequest,
@@ -32,7 +31,6 @@ from .models import (
     PaymentClaim,
     RequestState,
     ResourceLine,
-    Territory,
     User,
 )
 from .permissions import require
@@ -556,7 +554,7 @@ def user_create(*, actor, data: dict) -> User:
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
 
-    from workflows.models import Funder
+    from schemes.models import Funder
 
     require(actor, "user_create")
     username = _text(

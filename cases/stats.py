@@ -45,11 +45,10 @@ from django.db.models.functions import Coalesce, ExtractYear, TruncDate
 from django_fsm_log.models import StateLog
 
 from engine.models import Deadline
-from workflows.models import Scheme
+from schemes.models import EPCI, Scheme
 
 from . import selectors, services
 from .models import (
-    EPCI,
     REQUEST_GRANTED,
     Case,
     CaseState,

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "viewflow",
     "viewflow.workflow",
     "engine",
+    "schemes",
     "cases",
     "workflows",
     "notifications",

@@ -2,13 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from notifications import urls as notification_urls
+from guichet.api.urls import feed_urlpatterns
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("guichet.api.urls")),
-    path("api/v1/", include(notification_urls.api_urlpatterns)),
-    path("", include(notification_urls.feed_urlpatterns)),
+    path("", include(feed_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("web.urls")),

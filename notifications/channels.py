@@ -8,7 +8,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
-from cases.models import Territory
+from schemes.models import Territory
 
 from .models import Notification
 

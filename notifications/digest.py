@@ -9,8 +9,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from cases.models import Case, CaseState, Territory, User
+from cases.models import Case, CaseState, User
 from engine.models import Deadline
+from schemes.models import Territory
 
 from .channels import notify_in_app, send_email
 from .labels import deadline_label

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from cases.models import Case, FundingRequest, PaymentClaim, Territory, User
+from cases.models import Case, FundingRequest, PaymentClaim, User
 from cases.rules import euros
 from engine.transitions import registrations
+from schemes.models import Territory
 
 from .channels import notify_in_app, send_email
 

@@ -20,8 +20,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from cases.models import Case, FundingRequest, Territory
+from cases.models import Case, FundingRequest
 from engine.models import Deadline
+from schemes.models import Territory
 
 from .channels import notify_in_app, send_email
 from .labels import PARTY_LABELS, deadline_label, when_label
@@ -44,7 +45,7 @@ def escalations() -> tuple[tuple[int, str], ...]:
 
 
 def _scheme_offsets() -> set[int]:
-    from workflows.models import Scheme
+    from schemes.models import Scheme
 
     offsets = set(DEFAULT_OFFSETS)
     for row in Scheme.objects.values_list("reminder_offsets", flat=True):

@@ -1,5 +1,3 @@
-import importlib
-
 import pytest
 
 POSTGRES_ONLY = "needs PostgreSQL (marker « postgres »): this run is on {vendor}"
@@ -47,14 +45,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Reference data (territory, schemes) comes from data migrations. A reused test
     database (``--reuse-db``) may have lost it to a transactional test's flush: load it
     again so every session starts from the same reference data."""
-    from django.apps import apps
-
-    from workflows.models import Scheme
+    from schemes.models import Scheme
+    from tests.reference import reference_data_load
 
     with django_db_blocker.unblock():
         if not Scheme.objects.exists():
-            for module in (
-                "cases.migrations.0002_territory",
-                "workflows.migrations.0002_default_schemes",
-            ):
-                importlib.import_module(module).load(apps, None)
+            reference_data_load()

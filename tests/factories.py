@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import factory
 
-from cases.models import TERRITORIAL_ROLES, Commune, Organisation, Territory, User
+from cases.models import TERRITORIAL_ROLES, Organisation, User
 from cases.siren import luhn_valid
-from workflows.models import Funder, Scheme
+from schemes.models import Commune, Funder, Scheme, Territory
 
 PASSWORD = "motdepasse-solide-42"
 

@@ -34,7 +34,7 @@ from cases.rules import euros, percent
 from engine import inputs
 from engine.errors import DomainError
 from engine.transitions import available_transitions, transition_apply
-from workflows.models import Scheme
+from schemes.models import Scheme
 
 R = User.Role
 PROXY_VOTER_ROLES = roles_for("vote_for_member")  # display; ``vote_record`` enforces it

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from django.core.cache import cache
 
-from cases.models import NAMES_CACHE_SECONDS, Organisation, Territory, User
+from cases.models import Organisation, User
+from schemes.models import NAMES_CACHE_SECONDS, Territory
 
 _CROSS = object()  # an account that sees every territory
 

@@ -38,7 +38,7 @@ from cases.models import (
 from cases.permissions import roles_for
 from engine.errors import DomainError
 from engine.transitions import available_transitions, spec_of, transition_apply
-from workflows.models import Funder
+from schemes.models import Funder
 
 from .agent import case_page, get_case_or_404, role, safe_next
 from .agent_forms import action_form, form_error, transition_input, transition_label, typed_input

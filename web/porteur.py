@@ -40,7 +40,7 @@ from engine.transitions import available_transitions, spec_of, state_of, transit
 from notifications.alert_selectors import alert_list
 from notifications.labels import PARTY_LABELS, deadline_label, when_label
 from notifications.models import Alert
-from workflows.models import Scheme
+from schemes.models import Scheme
 
 from . import porteur_forms as pf
 from .pdf import pdf_response, render_pdf

@@ -11,8 +11,9 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
-from cases.models import Commune, ExpenseLine, PaymentClaim, ResourceLine
+from cases.models import ExpenseLine, PaymentClaim, ResourceLine
 from engine import inputs
+from schemes.models import Commune
 
 THEMES = [
     "Services à la population",

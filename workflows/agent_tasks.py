@@ -36,6 +36,7 @@ from viewflow.workflow.lock import lock_scope
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
+from cases.models import Case, CommitteeSession, FundingRequest, User
 from engine.errors import ConcurrentChange, DomainError
 from engine.transitions import (
     TransitionContext,
@@ -60,14 +61,10 @@ HUMAN = "HUMAN"
 
 def _reference_agent():
     """Any user of role ``agent``: the rights the task list is computed for."""
-    from cases.models import User
-
     return User(role=User.Role.AGENT)
 
 
 def _case_ct() -> ContentType:
-    from cases.models import Case
-
     return ContentType.objects.get_for_model(Case)
 
 
@@ -194,8 +191,6 @@ def case_tasks_sync(case_id: int) -> Process | None:
     """Make the dossier's open agent tasks equal to ``flows.expected_steps``.
 
     Runs inside the caller's transaction; takes the dossier's row lock."""
-    from cases.models import Case
-
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case_id)
         return _sync(case)
@@ -320,8 +315,6 @@ def _open(case, flow_class, tracker: Task, requests, missing) -> None:
 
 
 def _case_id_of(instance) -> list[int]:
-    from cases.models import Case, CommitteeSession, FundingRequest
-
     if isinstance(instance, Case):
         return [instance.pk]
     if isinstance(instance, FundingRequest):
@@ -336,8 +329,6 @@ def tasks_sync_hook(ctx: TransitionContext) -> None:
     transition back). A dossier's own transition reuses the engine's object, locked and
     refreshed; for a funding request or a session, each dossier row is locked here (after
     the subject's own row: the engine's order)."""
-    from cases.models import Case
-
     if isinstance(ctx.instance, Case):
         _sync(ctx.instance, ctx)
         return
@@ -351,8 +342,6 @@ def _on_case_created(sender, instance, created, raw=False, **kwargs):
 
 
 def connect() -> None:
-    from cases.models import Case
-
     register_hook(tasks_sync_hook)
     post_save.connect(_on_case_created, sender=Case, dispatch_uid="workflows.case_tasks")
 
@@ -361,8 +350,6 @@ def connect() -> None:
 
 
 def _is_agent(user) -> bool:
-    from cases.models import User
-
     return (
         user is not None
         and user.is_active
@@ -381,8 +368,6 @@ def _check_territory(user, case) -> None:
 
 
 def _may_take(user, case) -> bool:
-    from cases.models import User
-
     if user.effective_role == User.Role.ADMIN:
         return True
     return case.epci_id is None or user.epci_id == case.epci_id
@@ -393,8 +378,6 @@ def _locked_task(task_id: int) -> tuple[Task, object]:
     every transition of that request takes them (``engine.transitions.aggregate_lock``:
     the aggregate's root first), so a task completion and a direct transition never
     deadlock. The caller then takes the process lock. Returns the task and the dossier."""
-    from cases.models import Case, FundingRequest
-
     try:
         task = Task.objects.select_related("process").get(pk=task_id, flow_task_type=HUMAN)
     except Task.DoesNotExist:
@@ -445,8 +428,6 @@ def task_complete(
     the engine, whose hook then closes the task DONE (``_close``) and opens the next ones.
     The task must be open and held by the agent (or done by an administrator). One
     completion wins; a second one, or a completion racing it, gets a 409 domain error."""
-    from cases.models import FundingRequest, User
-
     if not _is_agent(actor):
         raise DomainError("Seuls les agents traitent ces tâches.", code="forbidden")
     with transaction.atomic():

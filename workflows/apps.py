@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class WorkflowsConfig(AppConfig):
     name = "workflows"
-    verbose_name = "Dispositifs et circuits"
+    verbose_name = "Circuits"
 
     def ready(self):
         from . import hooks  # noqa: F401  (registers deadline planning with the engine)

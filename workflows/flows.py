@@ -56,6 +56,10 @@ from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.lock import select_for_update_lock
 
+from cases.models import User
+from engine.transitions import available_transitions
+from schemes.models import Scheme
+
 CASE = "case"
 REQUEST = "fundingrequest"
 
@@ -191,8 +195,6 @@ class _DossierNodes:
     def task_owner(self, activation):
         """The dossier's referent agent, if any and still active; else the task is
         queued for the agents of the dossier's EPCI (``workflows.selectors.queue``)."""
-        from cases.models import User
-
         case = activation.process.artifact
         agent = case.referent_agent if case is not None else None
         if agent is not None and agent.is_active and agent.role == User.Role.AGENT:
@@ -248,8 +250,6 @@ def flow_kind_for(case, requests=None) -> str:
     their schemes, when the caller has them (saves their query)."""
     from django.db.models import Q
 
-    from workflows.models import Scheme
-
     if requests is None:
         requests = case_requests(case)
     if requests:
@@ -273,8 +273,6 @@ def expected_steps(case, agent, requests=None) -> set[tuple[str, str, int]]:
     Derived from what ``available_transitions`` allows ``agent`` (any user of role
     ``agent``) on the dossier and on each of its funding requests (``requests``: those
     already loaded with their schemes, each with ``.case`` the dossier; else read here)."""
-    from engine.transitions import available_transitions
-
     if requests is None:
         requests = case.funding_requests.select_related("scheme", "case")
     subjects = [(CASE, case)] + [(REQUEST, fr) for fr in requests]

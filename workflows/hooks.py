@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from cases.models import Case, FundingRequest, PaymentClaim
 from engine.calendar import period_end
 from engine.deadlines import deadline_open, deadlines_close, deadlines_resume, deadlines_suspend
 from engine.transitions import TransitionContext, register_hook
@@ -22,8 +23,6 @@ def _event_date(ctx: TransitionContext) -> dt.date:
 
 
 def _case_and_requests(instance):
-    from cases.models import Case, FundingRequest, PaymentClaim
-
     if isinstance(instance, Case):
         return instance, None
     if isinstance(instance, FundingRequest):

@@ -7,6 +7,9 @@ from django.db.models import QuerySet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from cases.models import Case, User
+from cases.selectors import in_territory
+
 from .agent_tasks import HUMAN, OPEN
 from .flows import FLOWS
 
@@ -18,8 +21,6 @@ def _agent_tasks() -> QuerySet[Task]:
 
 
 def _is_agent(user) -> bool:
-    from cases.models import User
-
     return (
         user is not None
         and user.is_authenticated
@@ -29,17 +30,12 @@ def _is_agent(user) -> bool:
 
 
 def _visible_cases(user):
-    from cases.models import Case
-    from cases.selectors import in_territory
-
     return in_territory(Case.objects.all(), user)
 
 
 def inbox(user) -> QuerySet[Task]:
     """Open tasks assigned to the agent (as the dossiers' referent, or taken from a queue),
     on dossiers of its territory."""
-    from cases.models import Case
-
     if not _is_agent(user):
         return Task.objects.none()
     return (
@@ -58,8 +54,6 @@ def queue(user) -> QuerySet[Task]:
     """Unassigned open tasks the agent may take: those of its EPCI's dossiers (and of
     dossiers of its territory with no EPCI). An administrator sees every queued task of
     its territory (a superuser: of the installation)."""
-    from cases.models import Case, User
-
     if not _is_agent(user):
         return Task.objects.none()
     cases = _visible_cases(user)
@@ -82,8 +76,6 @@ def queue(user) -> QuerySet[Task]:
 
 def case_tasks(case, *, open_only: bool = True) -> QuerySet[Task]:
     """The agent tasks of a dossier (open ones by default), across its processes."""
-    from cases.models import Case
-
     qs = _agent_tasks().filter(
         process__artifact_content_type=ContentType.objects.get_for_model(Case),
         process__artifact_object_id=case.pk,

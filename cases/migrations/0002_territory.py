@@ -3,7 +3,8 @@ from pathlib import Path
 
 from django.db import migrations
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "territory_communes.csv"
+# The file moved with the territory to the ``schemes`` app (schemes/data/).
+DATA = Path(__file__).resolve().parents[2] / "schemes" / "data" / "territory_communes.csv"
 
 
 def load(apps, schema_editor):

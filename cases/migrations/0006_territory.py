@@ -6,7 +6,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import cases.models
+import schemes.models  # _siren_digits moved there with Territory
 
 
 class Migration(migrations.Migration):
@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         default="",
                         max_length=9,
-                        validators=[cases.models._siren_digits],
+                        validators=[schemes.models._siren_digits],
                     ),
                 ),
                 (

@@ -11,12 +11,10 @@ from rest_framework import serializers as s
 
 from cases import selectors, services
 from cases.models import (
-    EPCI,
     Case,
     CaseState,
     CommitteeDecision,
     CommitteeSession,
-    Commune,
     Document,
     FundingRequest,
     Opinion,
@@ -28,7 +26,7 @@ from cases.models import (
 from engine import inputs
 from engine.models import Deadline
 from engine.transitions import available_transitions, registrations
-from workflows.models import Scheme
+from schemes.models import EPCI, Commune, Scheme
 
 BIGINT = 2**63 - 1
 SUBJECTS = {"case": "case", "fundingrequest": "funding_request", "paymentclaim": "payment_claim"}

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from . import notifications as n
 from . import views as v
 
 urlpatterns = [
@@ -68,4 +69,29 @@ urlpatterns = [
     ),
     path("deadlines/", v.DeadlineListView.as_view(), name="api-deadlines"),
     path("", include("guichet.api.account_urls")),
+    # notifications, alerts, calendar
+    path("notifications/", n.NotificationListView.as_view(), name="notification-list"),
+    path(
+        "notifications/unread-count/",
+        n.NotificationUnreadCountView.as_view(),
+        name="notification-unread-count",
+    ),
+    path(
+        "notifications/read-all/",
+        n.NotificationReadAllView.as_view(),
+        name="notification-read-all",
+    ),
+    path(
+        "notifications/<int:pk>/read/", n.NotificationReadView.as_view(), name="notification-read"
+    ),
+    path("alerts/", n.AlertListView.as_view(), name="alert-list"),
+    path(
+        "alerts/<int:pk>/acknowledge/", n.AlertAcknowledgeView.as_view(), name="alert-acknowledge"
+    ),
+    path("me/calendar/", n.CalendarLinkView.as_view(), name="calendar-link"),
+]
+
+#: Outside ``/api/v1/``: the secret calendar feed a calendar application subscribes to.
+feed_urlpatterns = [
+    path("calendrier/<str:token>.ics", n.CalendarFeedView.as_view(), name="calendar-feed"),
 ]

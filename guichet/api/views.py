@@ -26,19 +26,14 @@ from rest_framework.views import APIView
 
 from cases import committee, selectors, services
 from cases.filters import CaseFilter, case_filter_errors
-from cases.models import (
-    CaseState,
-    Commune,
-    Opinion,
-    User,
-)
+from cases.models import CaseState, Opinion, User
 from cases.permissions import require
 from engine import inputs
 from engine.audit import access_record
 from engine.errors import DomainError
 from engine.models import Deadline
 from engine.transitions import transition_apply
-from workflows.models import Scheme
+from schemes.models import Commune, Scheme
 
 from . import serializers as ser
 from .parsers import StrictJSONParser

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases.models import Case
 from engine.models import Deadline, OutboxEvent
-from workflows.models import Scheme
+from schemes.models import Scheme
 
 PDF = b"%PDF-1.4\n%guichet test\n1 0 obj <<>> endobj\n"
 V1 = "/api/v1"

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from cases.models import Commune, User
+from cases.models import User
+from schemes.models import Commune
 from tests import factories as f
 
 from .helpers import (

@@ -15,9 +15,10 @@ from rest_framework.test import APIClient
 
 from cases import services
 from cases.committee import session_create
-from cases.models import EPCI, Case, User
+from cases.models import Case, User
 from engine.transitions import transition_apply
 from notifications.channels import notify_in_app
+from schemes.models import EPCI
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -17,9 +17,9 @@ from cases.models import (
 )
 from engine.errors import DomainError
 from engine.transitions import transition_apply
+from schemes.models import Scheme
 from tests import factories as f
 from tests.engine import walk
-from workflows.models import Scheme
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from cases import services
-from cases.models import EPCI, Case, Commune
+from cases.models import Case
 from cases.overlap import normalise_words, similar_cases
+from schemes.models import EPCI, Commune
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

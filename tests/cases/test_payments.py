@@ -13,8 +13,8 @@ from cases.models import Case, CaseState, ClaimState, Payment, PaymentClaim, Req
 from engine.errors import DomainError
 from engine.models import Deadline
 from engine.transitions import transition_apply
+from schemes.models import Scheme
 from tests.engine import walk
-from workflows.models import Scheme
 
 pytestmark = pytest.mark.django_db
 

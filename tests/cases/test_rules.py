@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from cases.rules import Expense, Resource, check_plan, euros, percent
-from workflows.models import Funder, Scheme
+from schemes.models import Funder, Scheme
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from cases.rules import Expense, Resource, check_plan
-from workflows.models import Scheme
+from schemes.models import Scheme
 
 DETR = Scheme(code="DETR", name="DETR", rate_min=Decimal("0.20"), rate_max=Decimal("0.80"))
 REGION = Scheme(code="REGION_OCC", name="Région", rate_min=Decimal("0"), rate_max=Decimal("0.50"))

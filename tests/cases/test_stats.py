@@ -20,8 +20,9 @@ import pytest
 import time_machine
 
 from cases import services, stats
-from cases.models import Case, Commune, FundingRequest, User
+from cases.models import Case, FundingRequest, User
 from engine.transitions import transition_apply
+from schemes.models import Commune
 from tests import factories as f
 from tests.engine import walk
 

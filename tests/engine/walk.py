@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from cases import services
 from cases.models import Case, FundingRequest
 from engine.transitions import transition_apply
+from schemes.models import Scheme
 from tests import factories as f
-from workflows.models import Scheme
 
 PDF = b"%PDF-1.4\n%test\n"
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -25,7 +25,7 @@ def main(count: int, progress_path: str) -> None:
     from cases import services
     from cases.models import Case, FundingRequest, Organisation, User
     from engine.transitions import transition_apply
-    from workflows.models import Funder, Scheme
+    from schemes.models import Funder, Scheme
 
     org = Organisation.objects.create(name="Commune de Cordes-sur-Ciel", kind="commune")
     porteur = User.objects.create(username="porteur", role="porteur", organisation=org)

@@ -18,10 +18,10 @@ from cases.models import Case, CommitteeSession, FundingRequest, PaymentClaim, U
 from engine.transitions import transition_apply
 from notifications.channels import notify_in_app
 from notifications.models import Alert
+from schemes.models import Scheme
 from tests import factories as f
 from tests.engine import walk
 from tests.notifications.builders import at
-from workflows.models import Scheme
 
 PDF = b"%PDF-1.4\n%guichet fuzz\n"
 GOOD_SCORES = {"ancrage": 4, "innovation": 3, "transition": 4}

@@ -13,7 +13,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from cases.models import Case, ExpenseLine, ResourceLine, Vote
-from workflows.models import Scheme
+from schemes.models import Scheme
 
 from .bench import GOOD_SCORES, Bench
 from .harness import timed

@@ -11,16 +11,16 @@ from decimal import Decimal
 import pytest
 
 from cases import services
-from cases.models import EPCI, ClaimState, Commune, FundingRequest, Organisation, Payment, User
+from cases.models import ClaimState, FundingRequest, Organisation, Payment, User
 from cases.payments import claim_projection, expected_delay_days, projected_payment_date
 from engine.errors import DomainError
 from engine.transitions import transition_apply
 from notifications.alert_selectors import alert_list
 from notifications.alerts import alert_acknowledge, alerts_evaluate, receivables
 from notifications.models import Alert
+from schemes.models import EPCI, Commune, Scheme
 from tests import factories as f
 from tests.engine import walk
-from workflows.models import Scheme
 
 pytestmark = pytest.mark.django_db
 

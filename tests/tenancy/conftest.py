@@ -12,9 +12,10 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 
 from cases.committee import session_create
-from cases.models import EPCI, Case, Commune, PaymentClaim, Territory, User
+from cases.models import Case, PaymentClaim, User
 from notifications.channels import notify_in_app
 from notifications.models import Alert
+from schemes.models import EPCI, Commune, Territory
 from tests import factories as f
 from tests.api.test_permission_matrix import _dossier
 

@@ -16,12 +16,13 @@ from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
 from cases import services
-from cases.models import Case, Territory
+from cases.models import Case
 from cases.search import case_text_filter
 from engine.deadlines import deadline_open
 from notifications.digest import digests_weekly
 from notifications.relay import outbox_relay
 from notifications.reminders import reminders_plan, reminders_send
+from schemes.models import Territory
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,11 @@ from rest_framework.test import APIClient
 
 from cases import services
 from cases.committee import committee_size, session_create
-from cases.models import Case, Organisation, Territory, User
+from cases.models import Case, Organisation, User
 from engine.errors import DomainError
 from notifications.digest import director_digest_lines
 from notifications.recipients import Recipients
+from schemes.models import Territory
 from tests import factories as f
 from workflows import selectors as task_selectors
 

@@ -15,8 +15,9 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from cases import services
-from cases.models import Case, CaseState, Commune, Message, Opinion, User
+from cases.models import Case, CaseState, Message, Opinion, User
 from engine.transitions import available_transitions, transition_apply
+from schemes.models import Commune
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def day(offset: int) -> str:
 
 def commune_of_epci(index: int = 0) -> Commune:
     """A commune of the index-th EPCI of the territory (EPCI ordered by name)."""
-    from cases.models import EPCI
+    from schemes.models import EPCI
 
     epci = EPCI.objects.order_by("name")[index]
     return Commune.objects.filter(epci=epci).order_by("insee").first()

@@ -14,7 +14,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from cases import stats
-from cases.models import Commune
+from schemes.models import Commune
 from tests import factories as f
 from tests.cases.test_stats import D, build_world, dossier
 from tests.engine import walk

@@ -150,16 +150,7 @@ __all__ = ["transition_apply"]
 
 def ensure_reference_data() -> None:
     """Territory and default schemes, reloaded when a transactional test flushed them."""
-    import importlib
+    from schemes.models import Commune, Scheme
+    from tests.reference import reference_data_load
 
-    from django.apps import apps
-
-    from workflows.models import Scheme
-
-    if not Scheme.objects.exists():
-        for module in ("workflows.migrations.0002_default_schemes",):
-            importlib.import_module(module).load(apps, None)
-    from cases.models import Commune
-
-    if not Commune.objects.exists():
-        importlib.import_module("cases.migrations.0002_territory").load(apps, None)
+    reference_data_load(territory=not Commune.objects.exists(), schemes=not Scheme.objects.exists())

@@ -8,9 +8,10 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from cases import committee
-from cases.models import EPCI, CaseState, RequestState
+from cases.models import CaseState, RequestState
 from engine.errors import DomainError
 from engine.transitions import transition_apply
+from schemes.models import EPCI
 from tests import factories as f
 from workflows import selectors
 from workflows.agent_tasks import case_process, task_assign, task_complete

@@ -1,6 +1,9 @@
+"""Admin of the reference data: funders and schemes (« Dispositifs »: their parameters are
+data, edited here), the territories, their EPCI and communes."""
+
 from django.contrib import admin
 
-from .models import Funder, Scheme
+from .models import EPCI, Commune, Funder, Scheme, Territory
 
 
 @admin.register(Funder)
@@ -72,3 +75,22 @@ class SchemeAdmin(admin.ModelAdmin):
         ),
         ("Comité LEADER", {"fields": ("grid", "grid_min_score", "quorum_rate", "max_group_share")}),
     )
+
+
+@admin.register(Territory)
+class TerritoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "siren", "reference_prefix")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(EPCI)
+class EPCIAdmin(admin.ModelAdmin):
+    list_display = ("name", "siren", "territory")
+    list_filter = ("territory",)
+
+
+@admin.register(Commune)
+class CommuneAdmin(admin.ModelAdmin):
+    list_display = ("name", "insee", "population", "epci")
+    list_filter = ("epci",)
+    search_fields = ("name", "insee")

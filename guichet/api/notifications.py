@@ -1,4 +1,6 @@
-"""HTTP endpoints of notifications: in-app list, read marks, alerts, calendar feed."""
+"""HTTP endpoints of notifications: in-app list, read marks, alerts, calendar feed.
+
+The API lives in one app (``guichet.api``); ``notifications`` has no HTTP code of its own."""
 
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from guichet.api.serializers import ErrorSerializer
+from notifications.alert_selectors import alert_list
+from notifications.alerts import alert_acknowledge
+from notifications.ical import calendar_for, feed_token_for, feed_token_rotate
+from notifications.models import Alert, FeedToken, Notification
 
-from .ical import calendar_for, feed_token_for, feed_token_rotate
-from .models import Alert, FeedToken, Notification
+from .serializers import ErrorSerializer
 
 LIST_LIMIT = 200
 # Every error body is {"detail", "errors"?} (guichet.api.exceptions), documented as such.
@@ -145,8 +149,6 @@ class AlertListView(APIView):
         responses={200: AlertSerializer(many=True), **ERRORS},
     )
     def get(self, request):
-        from .alert_selectors import alert_list
-
         qs = alert_list(
             user=request.user,
             filters={k: request.query_params.get(k) for k in ("kind", "state")},
@@ -157,9 +159,6 @@ class AlertListView(APIView):
 class AlertAcknowledgeView(APIView):
     @extend_schema(request=None, responses={200: AlertSerializer, **ERRORS})
     def post(self, request, pk: int):
-        from .alert_selectors import alert_list
-        from .alerts import alert_acknowledge
-
         alert = get_object_or_404(alert_list(user=request.user), pk=pk)
         alert = alert_acknowledge(actor=request.user, alert=alert)
         return Response(AlertSerializer(alert).data)

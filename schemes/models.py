@@ -1,0 +1,309 @@
+"""Reference data below the dossiers: funders and schemes with their parameters (data,
+editable in the admin: code reads these, never constants), and the territory — the PETR
+(``Territory``, the unit of tenancy), its EPCI and communes.
+
+The tables keep the names they had in ``workflows`` and ``cases`` before this app existed
+(``Meta.db_table``): the models moved, the rows did not.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+# ---------------------------------------------------------------- funders and schemes
+
+
+class Funder(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        db_table = "workflows_funder"
+        verbose_name = "financeur"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+def default_reminder_offsets():
+    return [30, 7, 1, 0]
+
+
+def default_grid():
+    return []
+
+
+class Scheme(models.Model):
+    class FlowKind(models.TextChoices):
+        STANDARD = "standard", "Standard"
+        LEADER = "leader", "LEADER (comité de programmation)"
+
+    class StartFrom(models.TextChoices):
+        GRANT = "grant", "Notification de la décision"
+        COMMIT = "commit", "Signature de la convention"
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=160)
+    funder = models.ForeignKey(Funder, on_delete=models.PROTECT, related_name="schemes")
+    flow_kind = models.CharField(max_length=20, choices=FlowKind, default=FlowKind.STANDARD)
+    committee = models.BooleanField("passe en comité LEADER", default=False)
+    is_feader = models.BooleanField("fonds européen (FEADER)", default=False)
+    active = models.BooleanField(default=True)
+    description = models.TextField(blank=True, default="")
+
+    # Financing-plan parameters
+    rate_min = models.DecimalField("taux minimal", max_digits=5, decimal_places=4, default=0)
+    rate_max = models.DecimalField("taux maximal", max_digits=5, decimal_places=4, default=1)
+    public_aid_ceiling = models.DecimalField(
+        "plafond d'aides publiques (part du coût éligible)",
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.80"),
+    )
+    min_amount = models.DecimalField(
+        "aide minimale (€)", max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    national_match_ratio = models.DecimalField(
+        "FEADER ≤ n × contreparties publiques nationales",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    envelope = models.DecimalField(
+        "enveloppe (€)", max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    required_documents = models.JSONField(
+        "pièces obligatoires", default=list, blank=True, help_text='[{"code": …, "label": …}]'
+    )
+
+    # Deadlines (months unless stated)
+    completeness_months = models.PositiveSmallIntegerField(null=True, blank=True, default=3)
+    documents_days = models.PositiveSmallIntegerField(
+        "délai de production des pièces (jours)", default=30
+    )
+    implicit_decision_months = models.PositiveSmallIntegerField(null=True, blank=True, default=2)
+    works_start_months = models.PositiveSmallIntegerField(default=24)
+    works_start_from = models.CharField(max_length=10, choices=StartFrom, default=StartFrom.GRANT)
+    works_start_extension_months = models.PositiveSmallIntegerField(default=12)
+    completion_months = models.PositiveSmallIntegerField(
+        "achèvement (mois après le début ou la convention)", default=48
+    )
+    completion_from = models.CharField(
+        max_length=10,
+        choices=[("start", "Début des travaux"), ("commit", "Signature de la convention")],
+        default="start",
+    )
+    balance_claim_months = models.PositiveSmallIntegerField(
+        "demande de solde (mois après l'achèvement)", default=6
+    )
+    reminder_offsets = models.JSONField(
+        "rappels (jours avant l'échéance)", default=default_reminder_offsets
+    )
+
+    # Payments
+    advance_max_rate = models.DecimalField(
+        "avance maximale", max_digits=5, decimal_places=4, null=True, blank=True
+    )
+    installments_max_rate = models.DecimalField(
+        "avance + acomptes avant le solde", max_digits=5, decimal_places=4, default=Decimal("0.80")
+    )
+    balance_requires_completion = models.BooleanField(default=True)
+    expected_payment_delay_days = models.PositiveSmallIntegerField(default=60)
+
+    # LEADER committee
+    grid = models.JSONField(
+        "grille de sélection",
+        default=default_grid,
+        blank=True,
+        help_text='[{"code": …, "label": …, "max": points}]',
+    )
+    grid_min_score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    quorum_rate = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0.50"))
+    max_group_share = models.DecimalField(
+        "part maximale d'un groupe d'intérêt",
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.49"),
+    )
+
+    class Meta:
+        db_table = "workflows_scheme"
+        verbose_name = "dispositif"
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} — {self.name}"
+
+    def clean(self):
+        if self.rate_min > self.rate_max:
+            raise ValidationError("Le taux minimal dépasse le taux maximal.")
+        for doc in self.required_documents or []:
+            if not isinstance(doc, dict) or not doc.get("code") or not doc.get("label"):
+                raise ValidationError("Chaque pièce doit avoir un « code » et un « label ».")
+
+    @property
+    def grid_max_score(self) -> Decimal:
+        return sum((Decimal(str(c.get("max", 0))) for c in self.grid or []), Decimal(0))
+
+    def required_document_codes(self) -> list[str]:
+        return [d["code"] for d in self.required_documents or []]
+
+
+# ---------------------------------------------------------------- territory
+
+
+def _siren_digits(value):
+    if value and not (len(value) == 9 and value.isdigit()):
+        raise ValidationError("SIREN : 9 chiffres.")
+
+
+# A reference ``GU-<prefix>-<year>-<pk>`` must fit ``Case.reference`` (20 characters) up to
+# the dossier n° 999 999: hence at most 5 characters of prefix.
+REFERENCE_PREFIX_RE = r"^[A-Z0-9]{2,5}$"
+_reference_prefix_valid = RegexValidator(
+    REFERENCE_PREFIX_RE,
+    "Le préfixe des références compte 2 à 5 lettres majuscules sans accent ou chiffres "
+    "(par exemple ALB).",
+)
+NAMES_CACHE_KEY = "guichet:territory-names:v1"
+NAMES_CACHE_SECONDS = 300
+
+
+class Territory(models.Model):
+    """A PETR (with its GAL): the unit of tenancy. Every dossier, organisation, committee
+    session and staff account belongs to one; staff see only their territory's rows
+    (``cases.selectors``)."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    siren = models.CharField(max_length=9, blank=True, default="", validators=[_siren_digits])
+    reference_prefix = models.CharField(
+        "préfixe des références",
+        max_length=10,  # 5 by the validator; the column is left as it was
+        blank=True,
+        default="",
+        validators=[_reference_prefix_valid],
+        help_text=(
+            "Vide : références GU-2026-00042. Renseigné (par exemple ALB) : "
+            "GU-ALB-2026-00042 pour les nouveaux dossiers du territoire."
+        ),
+    )
+
+    class Meta:
+        db_table = "cases_territory"
+        verbose_name = "territoire"
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        Territory.forget_names()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        Territory.forget_names()
+        return result
+
+    @classmethod
+    def sole_id(cls) -> int | None:
+        """The territory's id when the installation has exactly one, else None."""
+        ids = list(cls.objects.values_list("pk", flat=True)[:2])
+        return ids[0] if len(ids) == 1 else None
+
+    # -------------------------------------------------------------- names, cached
+
+    @classmethod
+    def names(cls, *, fresh: bool = False) -> dict[int, str]:
+        """``{id: name}`` of every territory, in id order: a few rows, kept in the cache for
+        a few minutes (and dropped when a territory is saved) so that a page or an e-mail
+        does not pay a query for its territory's name."""
+        from django.core.cache import cache
+
+        names = None if fresh else cache.get(NAMES_CACHE_KEY)
+        if names is None:
+            names = dict(cls.objects.order_by("pk").values_list("pk", "name"))
+            cache.set(NAMES_CACHE_KEY, names, NAMES_CACHE_SECONDS)
+        return names
+
+    @classmethod
+    def forget_names(cls) -> None:
+        """Drop the cached names now and again at commit (a reader in between may have
+        cached rows not yet committed)."""
+        from django.core.cache import cache
+        from django.db import transaction
+
+        cache.delete(NAMES_CACHE_KEY)
+        transaction.on_commit(lambda: cache.delete(NAMES_CACHE_KEY))
+
+    @classmethod
+    def name_of(cls, territory_id: int | None) -> str:
+        """The name of this territory; with none given (or an unknown one), the
+        installation's first territory's name ("" when there is no territory at all)."""
+        names = cls.names()
+        if territory_id is not None and territory_id not in names:
+            names = cls.names(fresh=True)  # created since the cache was filled
+        if territory_id in names:
+            return names[territory_id]
+        return next(iter(names.values()), "")
+
+    # -------------------------------------------------------------- references
+
+    @staticmethod
+    def format_reference(prefix: str, year: int, number: int, *, digits: int = 5) -> str:
+        """A dossier's reference: ``GU-2026-00042``, or ``GU-ALB-2026-00042`` with a
+        prefix."""
+        head = f"GU-{prefix}-" if prefix else "GU-"
+        return f"{head}{year}-{number:0{digits}d}"
+
+    @classmethod
+    def prefix_of(cls, territory_id: int | None) -> str:
+        """The reference prefix of this territory, read from the database (not the cache:
+        a reference is written once)."""
+        if territory_id is None:
+            return ""
+        return (
+            cls.objects.filter(pk=territory_id).values_list("reference_prefix", flat=True).first()
+            or ""
+        )
+
+
+class EPCI(models.Model):
+    siren = models.CharField(max_length=9, unique=True)
+    name = models.CharField(max_length=160)
+    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="epcis")
+
+    class Meta:
+        db_table = "cases_epci"
+        verbose_name = "EPCI"
+        verbose_name_plural = "EPCI"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if self.territory_id is None:
+            self.territory_id = Territory.sole_id()
+        super().save(*args, **kwargs)
+
+
+class Commune(models.Model):
+    insee = models.CharField(max_length=5, unique=True)
+    name = models.CharField(max_length=160)
+    population = models.PositiveIntegerField()
+    epci = models.ForeignKey(EPCI, on_delete=models.PROTECT, related_name="communes")
+
+    class Meta:
+        db_table = "cases_commune"
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.insee})"

@@ -1,0 +1,40 @@
+"""Reference data (territory, communes, funders, schemes), reloaded when a transactional
+test's flush emptied it, by the data migrations that first loaded it.
+
+Those migrations predate the ``schemes`` app: they ask for ``cases.EPCI`` or
+``workflows.Scheme``. ``TodaysModels`` answers with today's models, which live in
+``schemes`` on the same tables."""
+
+from __future__ import annotations
+
+import importlib
+
+from django.apps import apps
+
+MOVED_TO_SCHEMES = {
+    ("cases", "territory"),
+    ("cases", "epci"),
+    ("cases", "commune"),
+    ("workflows", "funder"),
+    ("workflows", "scheme"),
+}
+
+
+class TodaysModels:
+    """The ``apps`` a data migration's ``load(apps, schema_editor)`` receives."""
+
+    @staticmethod
+    def get_model(app_label: str, model_name: str):
+        if (app_label, model_name.lower()) in MOVED_TO_SCHEMES:
+            app_label = "schemes"
+        return apps.get_model(app_label, model_name)
+
+
+def reference_data_load(*, territory: bool = True, schemes: bool = True) -> None:
+    modules = []
+    if territory:
+        modules.append("cases.migrations.0002_territory")
+    if schemes:
+        modules.append("workflows.migrations.0002_default_schemes")
+    for module in modules:
+        importlib.import_module(module).load(TodaysModels(), None)
