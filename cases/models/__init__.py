@@ -1,0 +1,52 @@
+"""Dossiers, organisations, financing plans, funding requests, payments, documents, committee.
+
+One module per area; this package re-exports every public name, so ``from cases.models
+import Case`` works as before and Django finds every model of the ``cases`` app.
+
+State fields are protected: only ``engine.transitions.transition_apply`` changes them.
+Transition methods are empty on purpose: guards and effects live in ``cases.lifecycle``
+and run inside the engine's transaction.
+"""
+
+from .base import MONEY_MAX, ZERO, money_bounds, money_field
+from .case import CASE_EDITABLE, CASE_LIVE, CASE_TERMINAL, PLAN_FREE_STATES, Case, CaseState
+from .committee import CommitteeDecision, CommitteeSession, SessionState, Vote
+from .documents import Document, Message, Opinion, document_path
+from .funding import REQUEST_GRANTED, REQUEST_UNDECIDED, FundingRequest, RequestState
+from .organisations import TERRITORIAL_ROLES, Organisation, User
+from .payments import CLAIM_UNPAID, ClaimState, Payment, PaymentClaim
+from .plan import ExpenseLine, ResourceLine
+
+__all__ = [
+    "CASE_EDITABLE",
+    "CASE_LIVE",
+    "CASE_TERMINAL",
+    "CLAIM_UNPAID",
+    "MONEY_MAX",
+    "PLAN_FREE_STATES",
+    "REQUEST_GRANTED",
+    "REQUEST_UNDECIDED",
+    "TERRITORIAL_ROLES",
+    "ZERO",
+    "Case",
+    "CaseState",
+    "ClaimState",
+    "CommitteeDecision",
+    "CommitteeSession",
+    "Document",
+    "ExpenseLine",
+    "FundingRequest",
+    "Message",
+    "Opinion",
+    "Organisation",
+    "Payment",
+    "PaymentClaim",
+    "RequestState",
+    "ResourceLine",
+    "SessionState",
+    "User",
+    "Vote",
+    "document_path",
+    "money_bounds",
+    "money_field",
+]

@@ -1,0 +1,170 @@
+"""Funding requests: one per scheme a dossier asks money from, with its own states."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from schemes.models import Scheme
+
+from .base import ZERO, logged, money_bounds, money_field
+from .case import Case
+
+
+class RequestState(models.TextChoices):
+    REQUESTED = "requested", "Demandée"
+    INSTRUCTING = "instructing", "En instruction"
+    AWAITING_COMMITTEE = "awaiting_committee", "En attente du comité"
+    SELECTED = "selected", "Sélectionnée par le comité"
+    ADJOURNED = "adjourned", "Ajournée par le comité"
+    REJECTED = "rejected", "Rejetée par le comité"
+    GRANTED = "granted", "Accordée"
+    REFUSED = "refused", "Refusée"
+    COMMITTED = "committed", "Engagée"
+    PAYING = "paying", "En paiement"
+    PAID = "paid", "Payée"
+    WITHDRAWN = "withdrawn", "Retirée"
+    LAPSED = "lapsed", "Caduque"
+
+
+REQUEST_UNDECIDED = [
+    RequestState.REQUESTED,
+    RequestState.INSTRUCTING,
+    RequestState.AWAITING_COMMITTEE,
+    RequestState.SELECTED,
+    RequestState.ADJOURNED,
+]
+REQUEST_GRANTED = [
+    RequestState.GRANTED,
+    RequestState.COMMITTED,
+    RequestState.PAYING,
+    RequestState.PAID,
+]
+
+
+def _needs_committee(fr) -> bool:
+    return fr.scheme.committee
+
+
+def _no_committee(fr) -> bool:
+    return not fr.scheme.committee
+
+
+class FundingRequest(ConcurrentTransitionMixin, models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="funding_requests")
+    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="requests")
+    state = FSMField(default=RequestState.REQUESTED, choices=RequestState.choices, protected=True)
+    amount_requested = money_field()
+    amount_granted = money_field(null=True, blank=True)
+    amount_paid = money_field(default=ZERO)
+    granted_on = models.DateField("date de notification", null=True, blank=True)
+    committed_on = models.DateField(null=True, blank=True)
+    motivation = models.TextField(blank=True, default="")
+    pre_score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "demande de financement"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "scheme"], name="one_request_per_scheme"),
+            *money_bounds("request", "amount_requested", "amount_granted", "amount_paid"),
+        ]
+        indexes = [models.Index(fields=["scheme", "state"])]
+
+    def __str__(self):
+        return f"{self.scheme.code} — {self.case}"
+
+    @logged
+    @transition(field=state, source=RequestState.REQUESTED, target=RequestState.INSTRUCTING)
+    def start_instruction(self, *, by=None, description=None, ctx=None):
+        pass
+
+    @logged
+    @transition(
+        field=state,
+        source=RequestState.INSTRUCTING,
+        target=RequestState.AWAITING_COMMITTEE,
+        conditions=[_needs_committee],
+    )
+    def submit_to_committee(self, *, by=None, description=None, ctx=None):
+        pass
+
+    @logged
+    @transition(field=state, source=RequestState.AWAITING_COMMITTEE, target=RequestState.SELECTED)
+    def select(self, *, by=None, description=None, ctx=None):
+        pass
+
+    @logged
+    @transition(field=state, source=RequestState.AWAITING_COMMITTEE, target=RequestState.ADJOURNED)
+    def adjourn(self, *, by=None, description=None, ctx=None):
+        pass
+
+    @logged
+    @transition(field=state, source=RequestState.AWAITING_COMMITTEE, target=RequestState.REJECTED)
+    def reject(self, *, by=None, description=None, ctx=None):
+        pass
+
+    @logged
+    @transition(field=state, source=RequestState.ADJOURNED, target=RequestState.INSTRUCTING)
+    def resume_instruction(self, *, by=None, description=None, ctx=None):
+        pass
+
+    @logged
+    @transition(
+        field=state,
+        source=RequestState.INSTRUCTING,
+        target=RequestState.GRANTED,
+        conditions=[_no_committee],
+    )
+    @transition(field=state, source=RequestState.SELECTED, target=RequestState.GRANTED)
+    def grant(self, *, by=None, description=None, ctx=None):
+        pass
+
+    @logged
+    @transition(
+        field=state,
+        source=RequestState.INSTRUCTING,
+        target=RequestState.REFUSED,
+        conditions=[_no_committee],
+    )
+    @transition(field=state, source=RequestState.SELECTED, target=RequestState.REFUSED)
+    def refuse(self, *, by=None, description=None, ctx=None):
+        pass
+
+    @logged
+    @transition(field=state, source=RequestState.GRANTED, target=RequestState.COMMITTED)
+    def commit(self, *, by=None, description=None, ctx=None):
+        pass
+
+    @logged
+    @transition(field=state, source=RequestState.COMMITTED, target=RequestState.PAYING)
+    def start_paying(self, *, by=None, description=None, ctx=None):
+        pass
+
+    @logged
+    @transition(
+        field=state, source=[RequestState.COMMITTED, RequestState.PAYING], target=RequestState.PAID
+    )
+    def mark_paid(self, *, by=None, description=None, ctx=None):
+        pass
+
+    @logged
+    @transition(field=state, source=REQUEST_UNDECIDED, target=RequestState.WITHDRAWN)
+    @transition(
+        field=state,
+        source=[RequestState.GRANTED, RequestState.COMMITTED],
+        target=RequestState.WITHDRAWN,
+    )
+    def withdraw(self, *, by=None, description=None, ctx=None):
+        pass
+
+    @logged
+    @transition(
+        field=state,
+        source=[RequestState.GRANTED, RequestState.COMMITTED],
+        target=RequestState.LAPSED,
+    )
+    def lapse(self, *, by=None, description=None, ctx=None):
+        pass
