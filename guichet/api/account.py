@@ -27,7 +27,7 @@ from engine.errors import DomainError
 from engine.models import AccessLog
 from notifications.models import Notification
 
-from . import serializers as ser
+from .serializers.fields import ErrorSerializer, Id
 from .views import ApiView, paginated, responses
 
 R = User.Role
@@ -70,7 +70,7 @@ def notifications_export(*, user) -> list[dict]:
 
 
 class TokenRevokeInputSerializer(s.Serializer):
-    user = ser.Id(required=False, help_text="Autre compte (administrateur seulement)")
+    user = Id(required=False, help_text="Autre compte (administrateur seulement)")
 
 
 class TokenRevokeView(ApiView):
@@ -87,7 +87,7 @@ class TokenRevokeView(ApiView):
 
 class MeExportView(ApiView):
     @extend_schema(
-        responses={200: OpenApiTypes.OBJECT, 401: ser.ErrorSerializer},
+        responses={200: OpenApiTypes.OBJECT, 401: ErrorSerializer},
         summary="Exporter mes données (RGPD : droit d'accès et portabilité)",
     )
     def get(self, request):

@@ -18,7 +18,7 @@ from notifications.alerts import alert_acknowledge
 from notifications.ical import calendar_for, feed_token_for, feed_token_rotate
 from notifications.models import Alert, FeedToken, Notification
 
-from .serializers import ErrorSerializer
+from .serializers.fields import ErrorSerializer
 
 LIST_LIMIT = 200
 # Every error body is {"detail", "errors"?} (guichet.api.exceptions), documented as such.

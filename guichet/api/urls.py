@@ -2,72 +2,78 @@
 
 from django.urls import include, path
 
+from . import cases, committee, documents, payments, reference, users
 from . import notifications as n
-from . import views as v
 
 urlpatterns = [
-    path("auth/token/", v.TokenView.as_view(), name="api-token"),
-    path("me/", v.MeView.as_view(), name="api-me"),
-    path("users/", v.UserCreateView.as_view(), name="api-users"),
-    path("schemes/", v.SchemeListView.as_view(), name="api-schemes"),
-    path("communes/", v.CommuneListView.as_view(), name="api-communes"),
-    path("organisations/", v.OrganisationListView.as_view(), name="api-organisations"),
-    path("cases/", v.CaseListView.as_view(), name="api-cases"),
-    path("cases/<int:pk>/", v.CaseDetailView.as_view(), name="api-case"),
+    path("auth/token/", users.TokenView.as_view(), name="api-token"),
+    path("me/", users.MeView.as_view(), name="api-me"),
+    path("users/", users.UserCreateView.as_view(), name="api-users"),
+    path("schemes/", reference.SchemeListView.as_view(), name="api-schemes"),
+    path("communes/", reference.CommuneListView.as_view(), name="api-communes"),
+    path("organisations/", reference.OrganisationListView.as_view(), name="api-organisations"),
+    path("cases/", cases.CaseListView.as_view(), name="api-cases"),
+    path("cases/<int:pk>/", cases.CaseDetailView.as_view(), name="api-case"),
     path(
         "cases/<int:pk>/transitions/<slug:name>/",
-        v.CaseTransitionView.as_view(),
+        cases.CaseTransitionView.as_view(),
         name="api-case-transition",
     ),
-    path("cases/<int:pk>/documents/", v.CaseDocumentsView.as_view(), name="api-case-documents"),
-    path("cases/<int:pk>/opinions/", v.CaseOpinionsView.as_view(), name="api-case-opinions"),
+    path(
+        "cases/<int:pk>/documents/",
+        documents.CaseDocumentsView.as_view(),
+        name="api-case-documents",
+    ),
+    path(
+        "cases/<int:pk>/opinions/", documents.CaseOpinionsView.as_view(), name="api-case-opinions"
+    ),
     path(
         "cases/<int:pk>/share-exception/",
-        v.CaseShareExceptionView.as_view(),
+        cases.CaseShareExceptionView.as_view(),
         name="api-case-share-exception",
     ),
     path(
         "funding-requests/<int:pk>/",
-        v.FundingRequestDetailView.as_view(),
+        payments.FundingRequestDetailView.as_view(),
         name="api-funding-request",
     ),
     path(
         "funding-requests/<int:pk>/transitions/<slug:name>/",
-        v.FundingRequestTransitionView.as_view(),
+        payments.FundingRequestTransitionView.as_view(),
         name="api-funding-request-transition",
     ),
     path(
         "funding-requests/<int:pk>/payment-claims/",
-        v.FundingRequestClaimsView.as_view(),
+        payments.FundingRequestClaimsView.as_view(),
         name="api-funding-request-claims",
     ),
-    path("payment-claims/<int:pk>/", v.PaymentClaimDetailView.as_view(), name="api-claim"),
+    path("payment-claims/<int:pk>/", payments.PaymentClaimDetailView.as_view(), name="api-claim"),
     path(
         "payment-claims/<int:pk>/transitions/<slug:name>/",
-        v.PaymentClaimTransitionView.as_view(),
+        payments.PaymentClaimTransitionView.as_view(),
         name="api-claim-transition",
     ),
     path(
         "committee-sessions/",
-        v.CommitteeSessionListView.as_view(),
+        committee.CommitteeSessionListView.as_view(),
         name="api-committee-sessions",
     ),
     path(
         "committee-sessions/<int:pk>/",
-        v.CommitteeSessionDetailView.as_view(),
+        committee.CommitteeSessionDetailView.as_view(),
         name="api-committee-session",
     ),
     path(
         "committee-sessions/<int:pk>/votes/",
-        v.CommitteeVoteView.as_view(),
+        committee.CommitteeVoteView.as_view(),
         name="api-committee-votes",
     ),
     path(
         "committee-sessions/<int:pk>/transitions/<slug:name>/",
-        v.CommitteeSessionTransitionView.as_view(),
+        committee.CommitteeSessionTransitionView.as_view(),
         name="api-committee-session-transition",
     ),
-    path("deadlines/", v.DeadlineListView.as_view(), name="api-deadlines"),
+    path("deadlines/", cases.DeadlineListView.as_view(), name="api-deadlines"),
     path("", include("guichet.api.account_urls")),
     # notifications, alerts, calendar
     path("notifications/", n.NotificationListView.as_view(), name="notification-list"),

@@ -1,0 +1,46 @@
+"""Payment claims."""
+
+from __future__ import annotations
+
+from rest_framework import serializers as s
+
+from cases.models import PaymentClaim
+
+from .fields import Money, TransitionsMixin
+
+
+class PaymentClaimSerializer(TransitionsMixin, s.ModelSerializer):
+    case = s.IntegerField(source="funding_request.case_id", read_only=True)
+    scheme = s.CharField(source="funding_request.scheme.code", read_only=True)
+    kind_label = s.CharField(source="get_kind_display", read_only=True)
+    state_label = s.CharField(source="get_state_display", read_only=True)
+    amount = Money()
+    paid_amount = Money(allow_null=True)
+
+    class Meta:
+        model = PaymentClaim
+        fields = [
+            "id",
+            "funding_request",
+            "case",
+            "scheme",
+            "kind",
+            "kind_label",
+            "amount",
+            "filed_on",
+            "state",
+            "state_label",
+            "verified_on",
+            "awaiting_since",
+            "paid_amount",
+            "paid_on",
+            "motivation",
+            "created_at",
+            "available_transitions",
+        ]
+
+
+class PaymentClaimInputSerializer(s.Serializer):
+    kind = s.ChoiceField(choices=PaymentClaim.Kind.choices)
+    amount = s.DecimalField(max_digits=14, decimal_places=2)
+    filed_on = s.DateField(required=False, allow_null=True)
