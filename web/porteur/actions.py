@@ -1,0 +1,124 @@
+"""What the porteur posts from the follow-up page: a message to the agent, a transition
+(of the dossier, of one of its requests or claims), a payment claim. A refusal shows the
+page again with the French message and what was typed."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from cases import services
+from cases.models import PaymentClaim
+from engine.errors import DomainError
+from engine.transitions import transition_apply
+
+from .. import porteur_forms as pf
+from .common import (
+    CLAIMABLE,
+    action_target,
+    case_or_404,
+    domain_errors,
+    error_summary,
+    porteur_required,
+    step_url,
+    tracking_url,
+)
+from .tracking import tracking_page
+
+
+@porteur_required
+@require_POST
+def case_message(request, pk: int):
+    case = case_or_404(request, pk)
+    form = pf.MessageForm(request.POST, auto_id="id_msg_%s")
+    if form.is_valid():
+        try:
+            services.message_post(actor=request.user, case=case, body=form.cleaned_data["body"])
+        except DomainError as exc:
+            form.add_error("body", exc.message)
+        else:
+            messages.success(request, "Message envoyé à votre agent référent.")
+            return redirect(tracking_url(case, "messages"))
+    return tracking_page(request, case, status=400, errors=error_summary(form), message_form=form)
+
+
+@porteur_required
+@require_POST
+def case_action(request, pk: int):
+    case = case_or_404(request, pk)
+    slug = "".join(
+        ch for ch in request.POST.get("transition", "")[:40] if ch.isalnum() or ch == "_"
+    )
+    form = pf.TransitionForm(request.POST, auto_id=f"id_{slug}_%s")
+    if not form.is_valid():
+        return tracking_page(
+            request, case, status=400, errors=error_summary(form), action_form=form
+        )
+    name = form.cleaned_data["transition"]
+    target = action_target(request, case, form.cleaned_data.get("target") or "")
+    try:
+        transition_apply(instance=target, name=name, actor=request.user, data=form.to_data())
+    except DomainError as exc:
+        rest = domain_errors(exc, form, ("date", "reason"))
+        if not form.errors and not rest:
+            rest = [exc.message]
+        elif exc.message not in rest:
+            rest.insert(0, exc.message)
+        return tracking_page(
+            request,
+            case_or_404(request, pk),
+            status=400,
+            errors=error_summary(form) + [("", m) for m in rest if m],
+            action_form=form,
+        )
+    messages.success(request, "C'est enregistré.")
+    if name == "open_application":
+        return redirect(step_url(case, "projet"))
+    return redirect(tracking_url(case))
+
+
+@porteur_required
+@require_POST
+def case_claim(request, pk: int):
+    case = case_or_404(request, pk)
+    committed = [fr for fr in case.funding_requests.all() if fr.state in CLAIMABLE]
+    form = pf.ClaimForm(request.POST, requests=committed, auto_id="id_claim_%s")
+    if not form.is_valid():
+        return tracking_page(request, case, status=400, errors=error_summary(form), claim_form=form)
+    fr = action_target(request, case, f"request:{form.cleaned_data['funding_request']}")
+    try:
+        claim = services.claim_create(actor=request.user, funding_request=fr, data=form.to_data())
+    except DomainError as exc:
+        rest = domain_errors(exc, form, ("kind", "amount", "filed_on"))
+        if not form.errors:
+            rest = rest or [exc.message]
+        return tracking_page(
+            request,
+            case,
+            status=400,
+            errors=error_summary(form) + [("", m) for m in rest],
+            claim_form=form,
+        )
+    if request.POST.get("action") == "file":
+        _file(request, claim)
+    else:
+        messages.success(request, "Demande de paiement enregistrée en brouillon.")
+    return redirect(tracking_url(case, "paiements"))
+
+
+def _file(request, claim) -> None:
+    """File the claim just saved; if refused, it stays a draft and the page says why."""
+    claim = PaymentClaim.objects.select_related(
+        "funding_request__case", "funding_request__scheme"
+    ).get(pk=claim.pk)
+    try:
+        transition_apply(instance=claim, name="file", actor=request.user)
+    except DomainError as exc:
+        messages.error(
+            request,
+            "La demande de paiement est enregistrée en brouillon mais n'a pas pu être "
+            f"déposée : {exc.message}",
+        )
+    else:
+        messages.success(request, "Demande de paiement déposée.")
