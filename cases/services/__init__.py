@@ -1,0 +1,25 @@
+"""Writes on dossiers and their parts. State changes go through ``engine.transitions``.
+
+One module per area; this package re-exports the public services, so ``from cases import
+services`` and ``services.case_create(...)`` work as before.
+"""
+
+from .accounts import organisation_create, user_create
+from .case import case_create, case_record_share_exception, case_update
+from .documents import document_upload, message_post, opinion_create
+from .payments import claim_create
+from .plan import plan_check, plan_summary
+
+__all__ = [
+    "case_create",
+    "case_record_share_exception",
+    "case_update",
+    "claim_create",
+    "document_upload",
+    "message_post",
+    "opinion_create",
+    "organisation_create",
+    "plan_check",
+    "plan_summary",
+    "user_create",
+]

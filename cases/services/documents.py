@@ -1,0 +1,122 @@
+"""What hangs on a dossier besides its plan: documents, opinions, messages and notes."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+
+from engine.errors import DomainError
+from engine.outbox import event_emit
+from schemes.models import Scheme
+
+from .. import rules
+from ..models import Case, Document, Message, Opinion
+from ..permissions import require
+from ..uploads import safe_filename, sniff
+from .common import R, clean_text
+
+
+def document_upload(*, actor, case: Case, kind: str, upload, label: str = "") -> Document:
+    require(actor, "document_upload")
+    if case.is_terminal:
+        raise DomainError("Le dossier est clos.", code="unavailable")
+    kind = clean_text(kind, field="kind", label="le type de pièce", max_length=40, required=True)
+    known = {"other"}
+    for scheme in Scheme.objects.all():
+        known.update(scheme.required_document_codes())
+    if kind not in known:
+        raise DomainError(f"Type de pièce inconnu : « {kind} ».", errors={"kind": ["Inconnu."]})
+    if upload is None:
+        raise DomainError("Joignez un fichier.", errors={"file": ["Fichier manquant."]})
+    limit = settings.GUICHET_MAX_UPLOAD_BYTES
+    if upload.size > limit:
+        raise DomainError(
+            f"Fichier trop volumineux ({upload.size // 1024} Ko) : {limit // (1024 * 1024)} Mo "
+            "au plus.",
+            errors={"file": ["Fichier trop volumineux."]},
+        )
+    if upload.size == 0:
+        raise DomainError("Le fichier est vide.", errors={"file": ["Fichier vide."]})
+    data = upload.read()
+    found = sniff(data[:16], data)
+    if found is None:
+        raise DomainError(
+            "Format refusé : seuls les PDF, images (PNG, JPEG) et documents bureautiques "
+            "(Word, Excel, OpenDocument) sont acceptés, d'après leur contenu réel.",
+            errors={"file": ["Format non accepté."]},
+        )
+    ctype, ext = found
+    filename = safe_filename(getattr(upload, "name", "") or "document", ext)
+    doc = Document(
+        case=case,
+        kind=kind,
+        filename=filename,
+        size=len(data),
+        content_type=ctype,
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=actor,
+        label=clean_text(label, field="label", label="le libellé", max_length=200),
+    )
+    doc.file.save(filename, ContentFile(data), save=False)
+    doc.save()
+    event_emit(
+        topic="document.uploaded",
+        subject=doc,
+        aggregate_id=case.pk,
+        actor_id=actor.pk,
+        payload={"kind": kind},
+    )
+    return doc
+
+
+def opinion_create(*, actor, case: Case, kind: str, value: str, text: str = "") -> Opinion:
+    require(actor, "opinion_create")
+    if kind not in Opinion.Kind.values or value not in Opinion.Value.values:
+        raise DomainError("Type ou valeur d'avis inconnu.", errors={"kind": ["Inconnu."]})
+    allowed_kinds = rules.opinion_kinds(actor.effective_role, case.state)
+    if kind not in allowed_kinds:
+        labels = ", ".join(str(Opinion.Kind(k).label) for k in allowed_kinds) or "aucun"
+        raise DomainError(
+            f"Votre rôle ne permet pas de donner l'avis « {Opinion.Kind(kind).label} » sur ce "
+            f"dossier (avis possibles : {labels}).",
+            code="forbidden",
+            errors={"kind": ["Type d'avis non permis."]},
+        )
+    opinion = Opinion.objects.create(
+        case=case,
+        kind=kind,
+        value=value,
+        author=actor,
+        text=clean_text(text, field="text", label="l'avis", max_length=10000),
+    )
+    event_emit(
+        topic="opinion.created",
+        subject=opinion,
+        aggregate_id=case.pk,
+        actor_id=actor.pk,
+        payload={"kind": kind, "value": value},
+    )
+    return opinion
+
+
+def message_post(*, actor, case: Case, body: str, internal: bool = False):
+    """A message on a dossier. Porteurs write to the PETR; agents (and EPCI partners, for
+    their opinions) may write internal notes that porteurs never see."""
+    role = actor.effective_role
+    require(actor, "message_post")
+    if role == R.PORTEUR and internal:
+        raise DomainError("Un porteur n'écrit pas de note interne.", code="forbidden")
+    if role == R.EPCI_PARTNER and not internal:
+        raise DomainError("Les partenaires EPCI écrivent des notes internes.", code="forbidden")
+    body = clean_text(body, field="body", label="le message", max_length=10000, required=True)
+    message = Message.objects.create(case=case, author=actor, body=body, internal=internal)
+    event_emit(
+        topic="message.internal" if internal else "message.posted",
+        subject=message,
+        aggregate_id=case.pk,
+        actor_id=actor.pk,
+        payload={"internal": internal},
+    )
+    return message
