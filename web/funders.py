@@ -40,7 +40,8 @@ from engine.errors import DomainError
 from engine.transitions import available_transitions, spec_of, transition_apply
 from schemes.models import Funder
 
-from .agent import case_page, get_case_or_404, role, safe_next
+from .agent.case_page import case_page
+from .agent.common import get_case_or_404, role, safe_next
 from .agent_forms import action_form, form_error, transition_input, transition_label, typed_input
 
 R = User.Role

@@ -1,0 +1,294 @@
+"""The agent's dossier page: its actions, plan, pieces, opinions, notes and messages,
+deadlines, history, alerts, similar dossiers and tasks. Each block of the page has its
+function below; ``case_context`` puts them together.
+
+``submitted`` is the form that failed, with what was typed (``key``, ``values``,
+``message``, ``errors``): the page shows it again as typed, next to its error."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import rules, selectors, services
+from cases.models import PLAN_FREE_STATES, Case, FundingRequest, Opinion, PaymentClaim
+from cases.overlap import similar_cases
+from cases.permissions import allowed
+from engine.audit import access_record
+from engine.models import Deadline
+from engine.transitions import available_transitions, registration_for, state_of
+from notifications.alert_selectors import alert_list
+from notifications.labels import PARTY_LABELS, deadline_label
+from workflows import selectors as task_selectors
+from workflows.flows import STEPS_BY_NODE
+
+from ..agent_forms import MessageForm, NoteForm, OpinionForm, ShareExceptionForm, action_form
+from .common import (
+    MESSAGE_WRITERS,
+    TASK_ROLES,
+    R,
+    document_url,
+    get_case_or_404,
+    porteur_case_url,
+    role,
+)
+
+
+@login_required
+def case_detail(request, pk: int):
+    if role(request.user) == R.PORTEUR:
+        if selectors.case_list(user=request.user).filter(pk=pk).exists():
+            return redirect(porteur_case_url(pk))
+        raise Http404("Dossier introuvable.")
+    case = get_case_or_404(request.user, pk)
+    access_record(
+        user=request.user, action="read", subject=case, aggregate_id=case.pk, request=request
+    )
+    return case_page(request, case)
+
+
+def case_page(request, case: Case, submitted: dict | None = None, status: int = 200):
+    return render(
+        request, "web/agent/case_detail.html", case_context(request, case, submitted), status=status
+    )
+
+
+def case_context(request, case: Case, submitted: dict | None = None) -> dict:
+    """Everything the dossier page shows, block by block."""
+    user = request.user
+    submitted = submitted or {}
+    today = timezone.localdate()
+    requests = list(case.funding_requests.all())
+    claims = list(
+        PaymentClaim.objects.filter(funding_request__case=case).select_related(
+            "funding_request__scheme"
+        )
+    )
+    pieces = _pieces(case, requests)
+    return {
+        "nav": "agent",
+        "case": case,
+        "detail_url": reverse("web:case-detail", args=[case.pk]),
+        "today": today,
+        "role": role(user),
+        "is_agent": role(user) in TASK_ROLES,
+        **_actions(user, case, requests, claims, pieces["missing"], submitted),
+        **_plan(case),
+        **pieces,
+        **_opinions(user, case, submitted),
+        **_exchanges(user, case, submitted),
+        **_follow_up(user, case, requests, claims, today),
+        "badge": state_of(Case, case.state).badge,
+    }
+
+
+# ---------------------------------------------------------------- the blocks of the page
+
+
+def _actions(user, case, requests, claims, missing, submitted) -> dict:
+    """The transitions of the dossier, of each request and of each of its claims, each as
+    its form; the one that failed and the links of its error summary."""
+
+    def bind(instance, name, url_name):
+        key = f"{instance._meta.model_name}-{instance.pk}-{name}"
+        return action_form(
+            instance,
+            name,
+            url=reverse(url_name, args=[instance.pk, name]),
+            missing_documents=missing,
+            submitted=submitted if submitted.get("key") == key else None,
+        )
+
+    def actions(instance, url_name):
+        return [bind(instance, name, url_name) for name in available_transitions(instance, user)]
+
+    case_actions = actions(case, "web:case-transition")
+    claims_by_request = defaultdict(list)
+    for claim in claims:
+        claims_by_request[claim.funding_request_id].append(
+            {"claim": claim, "actions": actions(claim, "web:claim-transition")}
+        )
+    request_rows = [
+        {
+            "fr": fr,
+            "actions": actions(fr, "web:request-transition"),
+            "claims": claims_by_request.get(fr.pk, []),
+        }
+        for fr in requests
+    ]
+    every = (
+        case_actions
+        + [a for row in request_rows for a in row["actions"]]
+        + [a for row in request_rows for c in row["claims"] for a in c["actions"]]
+    )
+    failed = next((a for a in every if a.error), None)  # one form at most was submitted
+    return {
+        "case_actions": case_actions,
+        "request_rows": request_rows,
+        "failed": failed,
+        "failed_links": _error_links(failed) if failed else [],
+    }
+
+
+def _error_links(form) -> list[dict]:
+    """Links of the error summary: each field error to its field."""
+    return [
+        {"href": f"#{bf.id}", "text": f"{bf.label} : {err}"}
+        for bf in form.fields
+        for err in bf.errors
+    ]
+
+
+def _plan(case: Case) -> dict:
+    return {
+        "plan": services.plan_summary(case),
+        "expenses": list(case.expenses.all()),
+        "resources": list(case.resources.all()),
+        "plan_binds_later": case.state in PLAN_FREE_STATES,
+    }
+
+
+def _pieces(case: Case, requests: list[FundingRequest]) -> dict:
+    """The pieces, and the required ones (``rules.required_documents``) of the schemes
+    the dossier asks for (its requests, else its plan's scheme lines), the missing ones
+    as choices."""
+    documents = list(case.documents.all())
+    for doc in documents:
+        doc.url = document_url(doc.pk)
+    schemes = [fr.scheme for fr in requests] or [
+        r.scheme for r in case.resources.all() if r.kind == "scheme" and r.scheme_id
+    ]
+    checklist = rules.required_documents(schemes, documents)
+    return {
+        "checklist": checklist,
+        "missing": [(r.code, r.label) for r in checklist if r.missing],
+        "documents": documents,
+    }
+
+
+def _opinions(user, case: Case, submitted: dict) -> dict:
+    opinion_form = None
+    if allowed(user, "opinion_create") and not case.is_terminal:
+        opinion_form = _simple_form(OpinionForm, "opinion", submitted)
+        opinion_form.fields["kind"].choices = [
+            (k.value, k.label)
+            for k in (Opinion.Kind(k) for k in rules.opinion_kinds(role(user), case.state))
+        ]
+    return {
+        "opinions": list(case.opinions.select_related("author").order_by("created_at", "id")),
+        "opinion_form": opinion_form,
+    }
+
+
+def _exchanges(user, case: Case, submitted: dict) -> dict:
+    """Internal notes and the conversation with the porteur (for who reads notes), the
+    forms to write them, and the form of the 20 % exception."""
+    sees_notes = role(user) in selectors.NOTE_READERS
+    notes, conversation = [], []
+    if sees_notes:
+        for message in selectors.message_list(user=user, case=case):
+            (notes if message.internal else conversation).append(message)
+    may_except = (
+        allowed(user, "share_exception") and case.organisation.is_public and not case.is_terminal
+    )
+    return {
+        "sees_notes": sees_notes,
+        "notes": notes,
+        "conversation": conversation,
+        "note_form": _simple_form(NoteForm, "note", submitted) if sees_notes else None,
+        "message_form": (
+            _simple_form(MessageForm, "message", submitted)
+            if role(user) in MESSAGE_WRITERS
+            else None
+        ),
+        "exception_form": (
+            _simple_form(ShareExceptionForm, "exception", submitted) if may_except else None
+        ),
+    }
+
+
+def _simple_form(form_class, key: str, submitted: dict, **kwargs):
+    """A blank form, or the one ``submitted`` as typed with its errors."""
+    if submitted.get("key") != key:
+        return form_class(auto_id=f"{key}-%s", **kwargs)
+    form = form_class(submitted.get("values"), auto_id=f"{key}-%s", **kwargs)
+    form.is_valid()
+    for field_name, errs in (submitted.get("errors") or {}).items():
+        target = field_name if field_name in form.fields else None
+        for err in errs:
+            form.add_error(target, err)
+    if submitted.get("message") and not form.errors:
+        form.add_error(None, submitted["message"])
+    form.failed_message = submitted.get("message", "")
+    return form
+
+
+def _follow_up(user, case: Case, requests: list, claims: list, today) -> dict:
+    """Deadlines, history, live alerts, similar dossiers and the dossier's tasks."""
+    by_request = {fr.pk: fr for fr in requests}
+    by_claim = {c.pk: c for c in claims}
+    return {
+        "deadlines": _deadline_rows(case, by_request, by_claim, today),
+        "history": _history_rows(case, by_request, by_claim),
+        "alerts": list(alert_list(user=user).filter(case=case).exclude(state="resolved")),
+        "similar": similar_cases(case, user=user),
+        "tasks": [
+            {"task": t, "step": STEPS_BY_NODE.get(t.flow_task.name)}
+            for t in task_selectors.case_tasks(case)
+        ],
+    }
+
+
+def _history_rows(case: Case, requests: dict, claims: dict) -> list[dict]:
+    rows = []
+    for log in selectors.case_history(case):
+        model = log.content_type.model_class()
+        spec = registration_for(model).specs.get(log.transition) if model else None
+        if model is Case:
+            subject = "Dossier"
+        elif model is FundingRequest:
+            fr = requests.get(int(log.object_id))
+            subject = f"Demande {fr.scheme.code}" if fr else "Demande de financement"
+        else:
+            claim = claims.get(int(log.object_id))
+            subject = (
+                f"{claim.get_kind_display()} {claim.funding_request.scheme.code}"
+                if claim
+                else "Demande de paiement"
+            )
+        rows.append(
+            {
+                "log": log,
+                "subject": subject,
+                "label": (spec.label if spec else "") or log.transition,
+                "by": log.by.get_full_name() or log.by.username if log.by_id else "automatique",
+            }
+        )
+    return rows
+
+
+def _deadline_rows(case: Case, requests: dict, claims: dict, today) -> list[dict]:
+    rows = []
+    for d in selectors.case_deadlines(case):
+        model = d.subject_type.model
+        if model == "fundingrequest" and d.subject_id in requests:
+            subject = f"Demande {requests[d.subject_id].scheme.code}"
+        elif model == "paymentclaim" and d.subject_id in claims:
+            subject = f"Demande de paiement n° {d.subject_id}"
+        else:
+            subject = "Dossier"
+        rows.append(
+            {
+                "deadline": d,
+                "label": deadline_label(d.kind),
+                "subject": subject,
+                "party": PARTY_LABELS.get(d.party, d.party),
+                "overdue": d.state == Deadline.State.OPEN and d.due_on < today,
+            }
+        )
+    return rows
