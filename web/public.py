@@ -17,7 +17,7 @@ from cases import public_selectors as ps
 from cases.payments import expected_delay_days
 from cases.rules import euros, percent
 
-from .committee import minutes_response
+from .committee.minutes import minutes_response
 
 PAGE_SIZE = 50
 BAR_WIDTH = 200  # SVG user units

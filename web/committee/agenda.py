@@ -1,0 +1,160 @@
+"""How a session is laid out: each agenda item with its votes, the shares of the interest
+groups, the averages per criterion and the outcome (projected or recorded); the figures
+of the validity check; the members present by college. The rules (quorum, the 49 % rule,
+outcomes) are ``cases.committee``'s; this module only lays out what they return."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from cases import committee as committee_service
+from cases.models import CommitteeDecision, FundingRequest, SessionState, Vote
+from cases.rules import euros, percent
+
+from .common import instructor_summaries, member_group
+
+OUTCOME_LABELS = dict(CommitteeDecision._meta.get_field("outcome").choices)
+OUTCOME_BADGES = {"selected": "ok", "adjourned": "warn", "rejected": "danger"}
+
+
+@dataclass
+class GroupShare:
+    group: str
+    count: int
+    share: Decimal
+
+    @property
+    def share_label(self) -> str:
+        return percent(self.share)
+
+
+@dataclass
+class AgendaItem:
+    fr: FundingRequest
+    summary: str
+    votes: list
+    counts: Counter
+    groups: list[GroupShare]
+    outcome: str | None = None  # projected (planned) or recorded (closed)
+    average: Decimal | None = None
+    criteria_averages: list = field(default_factory=list)
+    decision: CommitteeDecision | None = None
+    own_vote: Vote | None = None
+    form: dict | None = None  # values and errors to re-display
+
+    @property
+    def anchor(self) -> str:
+        return f"point-{self.fr.pk}"
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOME_LABELS.get(self.outcome, "") if self.outcome else ""
+
+    @property
+    def outcome_badge(self) -> str:
+        return OUTCOME_BADGES.get(self.outcome, "")
+
+    @property
+    def amount_label(self) -> str:
+        return euros(self.fr.amount_requested)
+
+
+def _group_shares(votes) -> list[GroupShare]:
+    groups = Counter(member_group(v.member) for v in votes)
+    total = sum(groups.values())
+    return [
+        GroupShare(group, n, (Decimal(n) / Decimal(total)).quantize(Decimal("0.0001")))
+        for group, n in sorted(groups.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def _criteria_averages(scheme, votes) -> list[dict]:
+    out = []
+    for criterion in scheme.grid or []:
+        values = []
+        for vote in votes:
+            raw = (vote.scores or {}).get(criterion["code"])
+            if raw is not None:
+                values.append(Decimal(str(raw)))
+        average = (sum(values) / len(values)).quantize(Decimal("0.01")) if values else None
+        out.append(
+            {
+                "code": criterion["code"],
+                "label": criterion["label"],
+                "max": criterion.get("max"),
+                "average": average,
+                "count": len(values),
+            }
+        )
+    return out
+
+
+def agenda_items(session, user=None, outcomes=None) -> list[AgendaItem]:
+    """Each agenda item with its votes, group shares, and the outcome: recorded once the
+    session is closed, projected by ``session_outcomes`` while it is planned."""
+    agenda = list(session.agenda.all())
+    votes_by_fr = defaultdict(list)
+    for vote in session.votes.all():
+        votes_by_fr[vote.funding_request_id].append(vote)
+    decisions = {d.funding_request_id: d for d in session.decisions.all()}
+    summaries = instructor_summaries(agenda)
+    projected = {}
+    if session.state == SessionState.PLANNED:
+        outcomes = outcomes or committee_service.session_outcomes(session)
+        projected = {o.funding_request.pk: o for o in outcomes.items}
+    items = []
+    for fr in agenda:
+        votes = votes_by_fr.get(fr.pk, [])
+        item = AgendaItem(
+            fr=fr,
+            summary=summaries.get(fr.pk, ""),
+            votes=votes,
+            counts=Counter(v.vote for v in votes),
+            groups=_group_shares(votes),
+            criteria_averages=_criteria_averages(session.scheme, votes),
+        )
+        decision = decisions.get(fr.pk)
+        if decision is not None:
+            item.decision = decision
+            item.outcome = decision.outcome
+            item.average = decision.average_score
+        elif fr.pk in projected:
+            item.outcome = projected[fr.pk].outcome
+            item.average = projected[fr.pk].average_score
+        if user is not None:
+            item.own_vote = next((v for v in votes if v.member_id == user.pk), None)
+        items.append(item)
+    return items
+
+
+def attendance(session) -> dict:
+    """Members present out of the committee, and the scheme's quorum and group limit."""
+    present = len(session.members.all())
+    total = committee_service.committee_size(session)
+    return {
+        "present": present,
+        "total": total,
+        "present_share": percent(Decimal(present) / Decimal(total)) if total else "0 %",
+        "quorum_rate": percent(session.scheme.quorum_rate),
+        "max_group_share": percent(session.scheme.max_group_share),
+    }
+
+
+def validity(session, outcomes=None) -> dict:
+    """Figures of the validity check; the verdict comes from ``session_outcomes`` only."""
+    outcomes = outcomes or committee_service.session_outcomes(session)
+    return {"problems": outcomes.problems, "valid": not outcomes.problems, **attendance(session)}
+
+
+def members_by_college(members) -> list[dict]:
+    """Members present grouped by college then interest group, for the page and minutes."""
+    grouped: dict[tuple[str, str], list] = defaultdict(list)
+    for member in members:
+        college = member.get_college_display() or "Collège non renseigné"
+        grouped[(college, member_group(member))].append(member)
+    return [
+        {"college": college, "group": group, "members": people, "count": len(people)}
+        for (college, group), people in sorted(grouped.items())
+    ]

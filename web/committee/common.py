@@ -1,0 +1,82 @@
+"""What the committee pages share: the refusal page, the session read (visibility from
+``cases.selectors``), the committee of the planner's territory, the members' names and
+interest groups, the agent's summary of each request."""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.shortcuts import render
+
+from cases import committee as committee_service
+from cases import selectors
+from cases.models import FundingRequest, User
+from engine.errors import DomainError
+from schemes.models import Scheme
+
+RESERVED = "Les séances du comité LEADER sont réservées à ses membres et à l'équipe du PETR."
+
+
+def forbidden(request, message: str, status: int = 403):
+    return render(
+        request,
+        "web/committee/error.html",
+        {"nav": "committee", "message": message, "status": status},
+        status=status,
+    )
+
+
+def readable_session(request, pk):
+    """(session, None), or (None, the page refusing it: 403 for the role, 404 if unknown)."""
+    if not selectors.session_readable(request.user):
+        return None, forbidden(request, RESERVED)
+    try:
+        return session_or_404(request, pk), None
+    except DomainError as exc:
+        return None, forbidden(request, exc.message, status=404)
+
+
+def session_or_404(request, pk):
+    """The session with what its pages show (bounded prefetches), if the user sees it."""
+    session = selectors.session_detail_list(user=request.user).filter(pk=pk).first()
+    if session is None:
+        raise DomainError("Séance introuvable.", code="not_found")
+    return session
+
+
+def committee_members(user):
+    """The committee of the territory the user plans sessions for (none if a superuser
+    of a several-territory installation: sessions are then planned through the API)."""
+    try:
+        territory_id = committee_service.session_territory_id(user)
+    except DomainError:
+        return User.objects.none()
+    return committee_service.committee_members(territory_id).order_by(
+        "college", "interest_group", "last_name", "username"
+    )
+
+
+def committee_schemes():
+    return Scheme.objects.filter(committee=True, active=True).order_by("code")
+
+
+def instructor_summaries(requests) -> dict[int, str]:
+    """The comment the agent gave when putting each request before the committee (one query)."""
+    from django_fsm_log.models import StateLog
+
+    ids = [fr.pk for fr in requests]
+    if not ids:
+        return {}
+    logs = StateLog.objects.filter(
+        content_type=ContentType.objects.get_for_model(FundingRequest),
+        object_id__in=ids,
+        transition="submit_to_committee",
+    ).order_by("timestamp", "id")
+    return {int(log.object_id): log.description or "" for log in logs}
+
+
+def member_name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def member_group(user) -> str:
+    return committee_service.interest_group_of(user)
