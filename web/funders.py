@@ -41,7 +41,7 @@ from engine.transitions import available_transitions, spec_of, transition_apply
 from schemes.models import Funder
 
 from .agent.case_page import case_page
-from .agent.common import get_case_or_404, role, safe_next
+from .agent.common import error_links, get_case_or_404, role, safe_next
 from .agent_forms import action_form, form_error, transition_input, transition_label, typed_input
 
 R = User.Role
@@ -68,7 +68,7 @@ def _visible_requests(user):
     ).select_related("case", "case__organisation", "scheme", "scheme__funder")
 
 
-def _actions(instance, user, url_name, submitted, from_funders=True):
+def _actions(instance, user, url_name, submitted):
     if role(user) not in ACTING_ROLES:
         return []
     out = []
@@ -88,19 +88,55 @@ def _actions(instance, user, url_name, submitted, from_funders=True):
 
 
 def funders_context(request, submitted: dict | None = None) -> dict:
+    """Everything the page shows, block by block: the per-scheme totals, the requests
+    awaiting a decision (by funder), those granted to commit, the claims to handle."""
     user = request.user
     submitted = submitted or {}
-    requests = selectors.funding_request_list(user=user).select_related(
+    requests, funders, funder_filter = _scope(request)
+    awaiting = _awaiting(requests, user, submitted)
+    to_commit = [
+        {"fr": fr, "actions": _actions(fr, user, "web:request-transition", submitted)}
+        for fr in requests.filter(state=RequestState.GRANTED).order_by("granted_on", "pk")
+    ]
+    claim_rows = _claims(user, funder_filter, submitted)
+    failed = None
+    for row in [r for g in awaiting.values() for r in g["rows"]] + to_commit + claim_rows:
+        failed = failed or next((a for a in row["actions"] if a.error), None)
+    return {
+        "nav": "funders",
+        "today": timezone.localdate(),
+        **_totals(requests),
+        "awaiting": awaiting,
+        "to_commit": to_commit,
+        "claims": claim_rows,
+        "funders": funders,
+        "funder_filter": funder_filter,
+        "acting": role(user) in ACTING_ROLES,
+        "own_funder": user.funder if role(user) == R.FUNDER_INSTRUCTOR else None,
+        "failed": failed,
+        "failed_links": error_links(failed) if failed else [],
+    }
+
+
+def _scope(request):
+    """The requests the user sees, narrowed to one funder (``?financeur=``) for whoever
+    reads every funder; with the list of funders to choose from and the one chosen."""
+    requests = selectors.funding_request_list(user=request.user).select_related(
         "scheme__funder", "case__epci"
     )
-    funder_filter = None
-    funders = []
-    if role(user) != R.FUNDER_INSTRUCTOR:
-        funders = list(Funder.objects.order_by("name"))
-        code = request.GET.get("financeur") or ""
-        funder_filter = next((f for f in funders if f.code == code), None)
-        if funder_filter is not None:
-            requests = requests.filter(scheme__funder=funder_filter)
+    if role(request.user) == R.FUNDER_INSTRUCTOR:
+        return requests, [], None
+    funders = list(Funder.objects.order_by("name"))
+    code = request.GET.get("financeur") or ""
+    funder_filter = next((f for f in funders if f.code == code), None)
+    if funder_filter is not None:
+        requests = requests.filter(scheme__funder=funder_filter)
+    return requests, funders, funder_filter
+
+
+def _totals(requests) -> dict:
+    """Per scheme: requests, undecided ones, amounts requested, granted and paid; and the
+    grand total."""
     totals = list(
         requests.exclude(state=RequestState.WITHDRAWN)
         .values("scheme__code", "scheme__name", "scheme__funder__name")
@@ -117,6 +153,11 @@ def funders_context(request, submitted: dict | None = None) -> dict:
         key: sum((row[key] for row in totals), 0 if key in ("count", "undecided") else ZERO)
         for key in ("count", "undecided", "requested", "granted", "paid")
     }
+    return {"totals": totals, "grand": grand}
+
+
+def _awaiting(requests, user, submitted) -> OrderedDict:
+    """The requests awaiting a decision of a live dossier, by funder, with their total."""
     awaiting = OrderedDict()
     for fr in (
         requests.filter(state__in=REQUEST_UNDECIDED)
@@ -130,10 +171,11 @@ def funders_context(request, submitted: dict | None = None) -> dict:
             {"fr": fr, "actions": _actions(fr, user, "web:request-transition", submitted)}
         )
         group["requested"] += fr.amount_requested
-    to_commit = [
-        {"fr": fr, "actions": _actions(fr, user, "web:request-transition", submitted)}
-        for fr in requests.filter(state=RequestState.GRANTED).order_by("granted_on", "pk")
-    ]
+    return awaiting
+
+
+def _claims(user, funder_filter, submitted) -> list[dict]:
+    """The payment claims a funder has to handle, oldest filed first."""
     claims = (
         selectors.claim_list(user=user)
         .filter(state__in=CLAIMS_TO_HANDLE)
@@ -142,32 +184,10 @@ def funders_context(request, submitted: dict | None = None) -> dict:
     )
     if funder_filter is not None:
         claims = claims.filter(funding_request__scheme__funder=funder_filter)
-    claim_rows = [
+    return [
         {"claim": c, "actions": _actions(c, user, "web:claim-transition", submitted)}
         for c in claims
     ]
-    failed = None
-    for row in [r for g in awaiting.values() for r in g["rows"]] + to_commit + claim_rows:
-        failed = failed or next((a for a in row["actions"] if a.error), None)
-    return {
-        "nav": "funders",
-        "today": timezone.localdate(),
-        "totals": totals,
-        "grand": grand,
-        "awaiting": awaiting,
-        "to_commit": to_commit,
-        "claims": claim_rows,
-        "funders": funders,
-        "funder_filter": funder_filter,
-        "acting": role(user) in ACTING_ROLES,
-        "own_funder": user.funder if role(user) == R.FUNDER_INSTRUCTOR else None,
-        "failed": failed,
-        "failed_links": [
-            {"href": f"#{bf.id}", "text": f"{bf.label} : {e}"}
-            for bf in (failed.fields if failed else [])
-            for e in bf.errors
-        ],
-    }
 
 
 def funders_page(request, submitted: dict | None = None, status: int = 200):

@@ -33,6 +33,7 @@ from .common import (
     TASK_ROLES,
     R,
     document_url,
+    error_links,
     get_case_or_404,
     porteur_case_url,
     role,
@@ -131,17 +132,8 @@ def _actions(user, case, requests, claims, missing, submitted) -> dict:
         "case_actions": case_actions,
         "request_rows": request_rows,
         "failed": failed,
-        "failed_links": _error_links(failed) if failed else [],
+        "failed_links": error_links(failed) if failed else [],
     }
-
-
-def _error_links(form) -> list[dict]:
-    """Links of the error summary: each field error to its field."""
-    return [
-        {"href": f"#{bf.id}", "text": f"{bf.label} : {err}"}
-        for bf in form.fields
-        for err in bf.errors
-    ]
 
 
 def _plan(case: Case) -> dict:

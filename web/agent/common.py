@@ -52,3 +52,12 @@ def safe_next(request, default: str) -> str:
     ):
         return target
     return default
+
+
+def error_links(form) -> list[dict]:
+    """Links of the error summary of a failed action form: each field error to its field."""
+    return [
+        {"href": f"#{bf.id}", "text": f"{bf.label} : {err}"}
+        for bf in form.fields
+        for err in bf.errors
+    ]
