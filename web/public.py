@@ -91,23 +91,13 @@ def transparency(request, slug: str | None = None):
     request.territory = territory  # the layout names it (web.context_processors)
     budgets = ps.scheme_budgets(territory)
     schemes = [b.scheme for b in budgets]
-    codes = {s.code for s in schemes}
     scheme_filter = request.GET.get("dispositif", "")[:20]
-    if scheme_filter not in codes:
+    if scheme_filter not in {s.code for s in schemes}:
         scheme_filter = ""
     paginator = Paginator(
         ps.supported_projects(territory=territory, scheme_code=scheme_filter or None), PAGE_SIZE
     )
     page = paginator.get_page(request.GET.get("page"))
-    projects = ps.project_rows(page.object_list)
-    rules = [_scheme_rules(s, expected_delay_days(s, today=today)) for s in schemes]
-    sessions = list(ps.committee_sessions_closed(territory))
-    total = {
-        "envelope": euros(sum((b.envelope or 0 for b in budgets), Decimal(0))),
-        "programmed": euros(sum((b.programmed for b in budgets), Decimal(0))),
-        "committed": euros(sum((b.committed for b in budgets), Decimal(0))),
-        "paid": euros(sum((b.paid for b in budgets), Decimal(0))),
-    }
     return render(
         request,
         "web/public/transparency.html",
@@ -115,52 +105,71 @@ def transparency(request, slug: str | None = None):
             "nav": "public",
             "today": today,
             "budgets": [_budget_row(b) for b in budgets],
-            "total": total,
+            "total": _total(budgets),
             "bar_width": BAR_WIDTH,
-            "projects": [
-                {
-                    "case": row.case,
-                    "communes": ", ".join(row.communes) or "—",
-                    "aids": [
-                        {
-                            "code": fr.scheme.code,
-                            "name": fr.scheme.name,
-                            "amount": euros(fr.amount_granted or 0),
-                        }
-                        for fr in row.aids
-                    ],
-                    "total": euros(row.total),
-                }
-                for row in projects
-            ],
+            "projects": [_project_row(row) for row in ps.project_rows(page.object_list)],
             "page": page,
             "paginator": paginator,
             "schemes": schemes,
             "scheme_filter": scheme_filter,
-            "sessions": [
-                {
-                    "session": s,
-                    "decisions": [
-                        {
-                            "title": d.funding_request.case.title,
-                            "holder": d.funding_request.case.organisation.name,
-                            "outcome": d.outcome,
-                            "label": d.get_outcome_display(),
-                            "amount": euros(d.funding_request.amount_requested),
-                            "votes": f"{d.votes_for} pour, {d.votes_against} contre, {d.votes_abstain} abstention{'s' if d.votes_abstain > 1 else ''}",
-                        }
-                        for d in s.decisions.all()
-                    ],
-                }
-                for s in sessions
-            ],
+            "sessions": [_session_row(s) for s in ps.committee_sessions_closed(territory)],
             "upcoming": list(ps.committee_sessions_upcoming(territory=territory, today=today)),
             "territory": territory,
             "territory_param": territory.slug if not slug and request.GET.get("territoire") else "",
             "territories": ps.public_territories(),
-            "rules": rules,
+            "rules": [_scheme_rules(s, expected_delay_days(s, today=today)) for s in schemes],
         },
     )
+
+
+def _total(budgets) -> dict:
+    """The territory's envelope, programmed, committed and paid amounts, all schemes."""
+    return {
+        "envelope": euros(sum((b.envelope or 0 for b in budgets), Decimal(0))),
+        "programmed": euros(sum((b.programmed for b in budgets), Decimal(0))),
+        "committed": euros(sum((b.committed for b in budgets), Decimal(0))),
+        "paid": euros(sum((b.paid for b in budgets), Decimal(0))),
+    }
+
+
+def _project_row(row) -> dict:
+    """A supported project: its communes and the aid granted by each scheme."""
+    return {
+        "case": row.case,
+        "communes": ", ".join(row.communes) or "—",
+        "aids": [
+            {
+                "code": fr.scheme.code,
+                "name": fr.scheme.name,
+                "amount": euros(fr.amount_granted or 0),
+            }
+            for fr in row.aids
+        ],
+        "total": euros(row.total),
+    }
+
+
+def _session_row(session) -> dict:
+    """A closed committee session and its decisions, with the count of votes."""
+
+    def votes(d) -> str:
+        abstentions = "abstentions" if d.votes_abstain > 1 else "abstention"
+        return f"{d.votes_for} pour, {d.votes_against} contre, {d.votes_abstain} {abstentions}"
+
+    return {
+        "session": session,
+        "decisions": [
+            {
+                "title": d.funding_request.case.title,
+                "holder": d.funding_request.case.organisation.name,
+                "outcome": d.outcome,
+                "label": d.get_outcome_display(),
+                "amount": euros(d.funding_request.amount_requested),
+                "votes": votes(d),
+            }
+            for d in session.decisions.all()
+        ],
+    }
 
 
 @require_GET

@@ -10,7 +10,6 @@ and the series always come in the legend's order, so colour is never the only cu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from django.utils.safestring import SafeString, mark_safe
@@ -35,11 +34,7 @@ def _truncate(text: str, limit: int = 32) -> str:
 
 
 def _number(value) -> float:
-    if value is None:
-        return 0.0
-    if isinstance(value, Decimal):
-        return float(value)
-    return float(value)
+    return 0.0 if value is None else float(value)
 
 
 def bar_chart(
@@ -61,9 +56,8 @@ def bar_chart(
     legend_h = 30 if n_series > 1 else 0
     group_h = n_series * BAR_H + (n_series - 1) * BAR_GAP
     height = legend_h + 10 + len(labels) * (group_h + GROUP_GAP) + 10
-    area = WIDTH - LABEL_W - VALUE_W
     top = max((_number(v) for _, values in series for v in values), default=0.0)
-    scale = area / top if top > 0 else 0.0
+    scale = (WIDTH - LABEL_W - VALUE_W) / top if top > 0 else 0.0
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
@@ -74,13 +68,7 @@ def bar_chart(
         f'<desc id="{uid}-desc">{escape(desc)}</desc>',
     ]
     if n_series > 1:
-        x = LABEL_W
-        for i, (name, _) in enumerate(series):
-            out.append(
-                f'<rect x="{x}" y="8" width="14" height="14" fill="{COLOURS[i]}"/>'
-                f'<text x="{x + 20}" y="20" fill="{INK}">{escape(name)}</text>'
-            )
-            x += 30 + 8 * len(name)
+        out += _legend(series)
     y = legend_h + 10
     out.append(
         f'<line x1="{LABEL_W}" y1="{y - 4}" x2="{LABEL_W}" y2="{height - 6}" '
@@ -91,20 +79,39 @@ def bar_chart(
             f'<text x="{LABEL_W - 8}" y="{y + group_h / 2 + FONT / 3:.1f}" '
             f'text-anchor="end" fill="{INK}">{escape(_truncate(label))}</text>'
         )
-        for i, (_, values) in enumerate(series):
-            value = values[row] if row < len(values) else None
-            w = max(_number(value) * scale, 0.0)
-            by = y + i * (BAR_H + BAR_GAP)
-            if w > 0:
-                out.append(
-                    f'<rect x="{LABEL_W}" y="{by}" width="{w:.1f}" height="{BAR_H}" '
-                    f'fill="{COLOURS[i]}"/>'
-                )
-            text = "—" if value is None else fmt(value)
-            out.append(
-                f'<text x="{LABEL_W + w + 6:.1f}" y="{by + BAR_H - 4}" fill="{INK}">'
-                f"{escape(text)}</text>"
-            )
+        out += _bars(series, row, y, scale, fmt)
         y += group_h + GROUP_GAP
     out.append("</svg>")
     return mark_safe("".join(out))  # every text above is escaped
+
+
+def _legend(series) -> list[str]:
+    """A swatch and the name of each series, in their order, above the bars."""
+    out, x = [], LABEL_W
+    for i, (name, _) in enumerate(series):
+        out.append(
+            f'<rect x="{x}" y="8" width="14" height="14" fill="{COLOURS[i]}"/>'
+            f'<text x="{x + 20}" y="20" fill="{INK}">{escape(name)}</text>'
+        )
+        x += 30 + 8 * len(name)
+    return out
+
+
+def _bars(series, row: int, y: float, scale: float, fmt) -> list[str]:
+    """The bars of one label's group, from ``y`` down, each with its value as text."""
+    out = []
+    for i, (_, values) in enumerate(series):
+        value = values[row] if row < len(values) else None
+        w = max(_number(value) * scale, 0.0)
+        by = y + i * (BAR_H + BAR_GAP)
+        if w > 0:
+            out.append(
+                f'<rect x="{LABEL_W}" y="{by}" width="{w:.1f}" height="{BAR_H}" '
+                f'fill="{COLOURS[i]}"/>'
+            )
+        text = "—" if value is None else fmt(value)
+        out.append(
+            f'<text x="{LABEL_W + w + 6:.1f}" y="{by + BAR_H - 4}" fill="{INK}">'
+            f"{escape(text)}</text>"
+        )
+    return out

@@ -20,15 +20,6 @@ urlpatterns = [
     path("connexion/", auth_views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
 ]
-
-# Until an area defines its entry page, its name leads home.
-_ENTRY = {
-    "my-cases": ("mes-dossiers/", porteur_urls),
-    "agent-inbox": ("agent/", agent_urls),
-    "funders": ("financeurs/", funders_urls),
-    "committee": ("comite/", committee_urls),
-    "public": ("transparence/", public_urls),
-}
 for _module in (
     porteur_urls,
     agent_urls,
@@ -38,7 +29,3 @@ for _module in (
     observatory_urls,
 ):
     urlpatterns += _module.urlpatterns
-_defined = {p.name for p in urlpatterns}
-for _name, (_route, _module) in _ENTRY.items():
-    if _name not in _defined:
-        urlpatterns.append(path(_route, views.placeholder, name=_name))
