@@ -3,12 +3,18 @@ data, edited here), the territories, their EPCI and communes."""
 
 from django.contrib import admin
 
-from .models import EPCI, Commune, Funder, Scheme, Territory
+from .models import EPCI, Commune, Funder, LegalCase, Scheme, Territory
 
 
 @admin.register(Funder)
 class FunderAdmin(admin.ModelAdmin):
-    list_display = ("code", "name")
+    list_display = ("code", "name", "is_state")
+
+
+@admin.register(LegalCase)
+class LegalCaseAdmin(admin.ModelAdmin):
+    list_display = ("code", "label", "own_share_min", "source", "active")
+    list_filter = ("active",)
 
 
 @admin.register(Scheme)
@@ -28,6 +34,7 @@ class SchemeAdmin(admin.ModelAdmin):
                     "is_feader",
                     "active",
                     "description",
+                    "sources",
                     "envelope",
                 )
             },
@@ -49,15 +56,21 @@ class SchemeAdmin(admin.ModelAdmin):
             "Délais",
             {
                 "fields": (
+                    "desk_instructs",
+                    "eligibility_from",
                     "completeness_months",
+                    "deemed_complete",
                     "documents_days",
                     "implicit_decision_months",
+                    "implicit_decision_from",
                     "works_start_months",
                     "works_start_from",
                     "works_start_extension_months",
                     "completion_months",
                     "completion_from",
+                    "completion_extension_months",
                     "balance_claim_months",
+                    "programme_end",
                     "reminder_offsets",
                 )
             },

@@ -20,6 +20,12 @@ from django.db import models
 class Funder(models.Model):
     code = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=120)
+    is_state = models.BooleanField(
+        "financeur de l'État",
+        default=False,
+        help_text="Les dispositifs de l'État portent le plafond de 80 % d'aides publiques "
+        "(CGCT R2334-27).",
+    )
 
     class Meta:
         db_table = "workflows_funder"
@@ -47,6 +53,14 @@ class Scheme(models.Model):
         GRANT = "grant", "Notification de la décision"
         COMMIT = "commit", "Signature de la convention"
 
+    class EligibilityFrom(models.TextChoices):
+        RECEIPT = "receipt", "Réception de la demande par le financeur"
+        FILING = "filing", "Dépôt au guichet"
+
+    class ImplicitFrom(models.TextChoices):
+        COMPLETE = "complete", "Complétude de la demande"
+        RECEIPT = "receipt", "Réception de la demande"
+
     code = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=160)
     funder = models.ForeignKey(Funder, on_delete=models.PROTECT, related_name="schemes")
@@ -55,15 +69,34 @@ class Scheme(models.Model):
     is_feader = models.BooleanField("fonds européen (FEADER)", default=False)
     active = models.BooleanField(default=True)
     description = models.TextField(blank=True, default="")
+    sources = models.TextField(
+        "sources des paramètres",
+        blank=True,
+        default="",
+        help_text="D'où viennent les délais et taux de ce dispositif (texte, délibération, "
+        "convention), ou « aucune » : valeur de départ à confirmer par le financeur.",
+    )
 
     # Financing-plan parameters
-    rate_min = models.DecimalField("taux minimal", max_digits=5, decimal_places=4, default=0)
+    rate_min = models.DecimalField(
+        "taux minimal",
+        max_digits=5,
+        decimal_places=4,
+        default=0,
+        help_text="DETR : fourchette fixée par catégorie par la commission départementale ; "
+        "DSIL, Fonds vert, Région, Département : pas de taux minimal réglementaire (0). "
+        "Les taux sont comparés à 0,01 % près, arrondis au plus proche.",
+    )
     rate_max = models.DecimalField("taux maximal", max_digits=5, decimal_places=4, default=1)
     public_aid_ceiling = models.DecimalField(
         "plafond d'aides publiques (part du coût éligible)",
         max_digits=5,
         decimal_places=4,
+        null=True,
+        blank=True,
         default=Decimal("0.80"),
+        help_text="Appliqué quand un dispositif de l'État est sollicité : 80 % (CGCT R2334-27). "
+        "Vide : ce dispositif n'impose pas de plafond.",
     )
     min_amount = models.DecimalField(
         "aide minimale (€)", max_digits=14, decimal_places=2, null=True, blank=True
@@ -82,17 +115,82 @@ class Scheme(models.Model):
         "pièces obligatoires", default=list, blank=True, help_text='[{"code": …, "label": …}]'
     )
 
+    # Each funder's legal track (domain.md, revised rules 1-3)
+    desk_instructs = models.BooleanField(
+        "instruit par le guichet",
+        default=False,
+        help_text="Le PETR/GAL instruit lui-même (LEADER) : la réception au guichet vaut "
+        "réception par le financeur, sans accusé de réception séparé.",
+    )
+    eligibility_from = models.CharField(
+        "début d'éligibilité des dépenses",
+        max_length=10,
+        choices=EligibilityFrom,
+        default=EligibilityFrom.RECEIPT,
+        help_text="Par défaut la réception de la demande par le financeur "
+        "(CGCT R2334-24 pour la DETR et la DSIL : pas de commencement avant).",
+    )
+
     # Deadlines (months unless stated)
-    completeness_months = models.PositiveSmallIntegerField(null=True, blank=True, default=3)
+    completeness_months = models.PositiveSmallIntegerField(
+        "délai de complétude (mois après la réception)",
+        null=True,
+        blank=True,
+        default=3,
+        help_text="DETR/DSIL : 3 mois (CGCT R2334-23). Vide : pas de délai.",
+    )
+    deemed_complete = models.BooleanField(
+        "réputé complet à l'échéance",
+        default=False,
+        help_text="À la fin du délai de complétude, sans demande de pièces, la demande est "
+        "réputée complète (DETR/DSIL, CGCT R2334-23). Aucun autre dispositif par défaut.",
+    )
     documents_days = models.PositiveSmallIntegerField(
         "délai de production des pièces (jours)", default=30
     )
-    implicit_decision_months = models.PositiveSmallIntegerField(null=True, blank=True, default=2)
-    works_start_months = models.PositiveSmallIntegerField(default=24)
+    implicit_decision_months = models.PositiveSmallIntegerField(
+        "décision implicite (mois)",
+        null=True,
+        blank=True,
+        default=2,
+        help_text="Silence gardé deux mois : rejet (CRPA L231-4 3°, demandes à caractère "
+        "financier). Vide : pas de décision implicite suivie.",
+    )
+    implicit_decision_from = models.CharField(
+        "décision implicite à compter de",
+        max_length=10,
+        choices=ImplicitFrom,
+        default=ImplicitFrom.COMPLETE,
+        help_text="Par défaut la complétude de la demande (CRPA L114-5).",
+    )
+    works_start_months = models.PositiveSmallIntegerField(
+        "commencement des travaux (mois)",
+        default=24,
+        help_text="DETR/DSIL : 2 ans après la notification (CGCT R2334-28) ; LEADER : "
+        "selon la convention (12 mois par défaut).",
+    )
     works_start_from = models.CharField(max_length=10, choices=StartFrom, default=StartFrom.GRANT)
-    works_start_extension_months = models.PositiveSmallIntegerField(default=12)
+    works_start_extension_months = models.PositiveSmallIntegerField(
+        "prorogation du commencement (mois, une fois)",
+        null=True,
+        blank=True,
+        default=12,
+        help_text="DETR/DSIL : un an, une seule fois, demandée avant l'échéance "
+        "(CGCT R2334-28). Vide : pas de limite réglementaire (LEADER : par avenant).",
+    )
+    completion_extension_months = models.PositiveSmallIntegerField(
+        "prorogation de l'achèvement (mois au plus)",
+        null=True,
+        blank=True,
+        default=24,
+        help_text="DETR/DSIL : deux ans au plus (CGCT R2334-29). Vide : pas de limite "
+        "réglementaire (LEADER : par avenant).",
+    )
     completion_months = models.PositiveSmallIntegerField(
-        "achèvement (mois après le début ou la convention)", default=48
+        "achèvement (mois après le début ou la convention)",
+        default=48,
+        help_text="DETR/DSIL : 4 ans après le commencement déclaré (CGCT R2334-29) ; "
+        "LEADER : fin d'opération selon la convention.",
     )
     completion_from = models.CharField(
         max_length=10,
@@ -100,7 +198,19 @@ class Scheme(models.Model):
         default="start",
     )
     balance_claim_months = models.PositiveSmallIntegerField(
-        "demande de solde (mois après l'achèvement)", default=6
+        "demande de solde (mois après l'achèvement)",
+        null=True,
+        blank=True,
+        default=6,
+        help_text="LEADER : selon la convention (6 mois par défaut). Vide : pas de délai "
+        "distinct (DETR/DSIL : la demande suit l'achèvement, CGCT R2334-29).",
+    )
+    programme_end = models.DateField(
+        "fin d'éligibilité des dépenses du programme",
+        null=True,
+        blank=True,
+        help_text="FEADER 2023-2027 : dépenses payées au plus tard le 31/12/2029 "
+        "(Règl. (UE) 2021/1060, art. 63).",
     )
     reminder_offsets = models.JSONField(
         "rappels (jours avant l'échéance)", default=default_reminder_offsets
@@ -153,6 +263,37 @@ class Scheme(models.Model):
 
     def required_document_codes(self) -> list[str]:
         return [d["code"] for d in self.required_documents or []]
+
+
+class LegalCase(models.Model):
+    """A legal case in which a project owner's minimum own share is lower than the
+    general 20 % (CGCT L1111-10 III): data, edited in the admin. An exception recorded on
+    a dossier names one and lowers the floor to its rate (revised rule 8)."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    label = models.CharField("cas", max_length=200)
+    own_share_min = models.DecimalField(
+        "participation minimale du maître d'ouvrage",
+        max_digits=5,
+        decimal_places=4,
+        help_text="Part du total des financements publics (0,10 = 10 %).",
+    )
+    source = models.CharField("texte", max_length=200)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "cas de dérogation (participation minimale)"
+        verbose_name_plural = "cas de dérogation (participation minimale)"
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(own_share_min__gte=0, own_share_min__lte=Decimal("0.20")),
+                name="legal_case_own_share_between_0_and_20",
+            )
+        ]
+
+    def __str__(self):
+        return self.label
 
 
 # ---------------------------------------------------------------- territory

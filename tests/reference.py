@@ -38,3 +38,7 @@ def reference_data_load(*, territory: bool = True, schemes: bool = True) -> None
         modules.append("workflows.migrations.0002_default_schemes")
     for module in modules:
         importlib.import_module(module).load(TodaysModels(), None)
+    if schemes:  # each scheme's own legal track, and the legal cases (L1111-10)
+        importlib.import_module("schemes.migrations.0003_legal_track_data").forwards(
+            TodaysModels(), None
+        )

@@ -307,7 +307,12 @@ def test_leader_dossier_from_idea_to_closed(api):
 
     case = act(porteur, case_id, "complete_works", date="2026-03-02")
     assert case["state"] == "completed"
-    assert deadline_of(case, "balance_claim", detr)["due_on"] == "2026-09-02"
+    # revised rule 6: LEADER's balance within 6 months of the end; DETR has no separate
+    # balance deadline (its claims are bound by the completion deadline, R2334-29)
+    assert deadline_of(case, "balance_claim", leader)["due_on"] == "2026-09-02"
+    assert not [
+        d for d in case["deadlines"] if d["kind"] == "balance_claim" and d["subject_id"] == detr
+    ]
 
     detr_balance = claim(detr, "balance", "28000.00", "2026-03-16")
     act_claim(porteur, detr_balance, "file")
