@@ -95,13 +95,19 @@ class DaysBetween(models.Func):
         raise NotSupportedError(f"DaysBetween: no SQL for {connection.vendor}.")
 
 
-def deadlines_suspend(*, aggregate_id: int, kinds: Iterable[str], on: dt.date) -> int:
-    """Stop the clock: remember the days left, the due date no longer runs.
+def _clock_rows(aggregate_id: int, kinds: Iterable[str], subject, state: str):
+    qs = Deadline.objects.filter(aggregate_id=aggregate_id, kind__in=list(kinds), state=state)
+    return qs.filter(**_subject_filter(subject)) if subject is not None else qs
+
+
+def deadlines_suspend(
+    *, aggregate_id: int, kinds: Iterable[str], on: dt.date, subject: models.Model | None = None
+) -> int:
+    """Stop the clock of the aggregate's deadlines of these kinds (only ``subject``'s, if
+    given): remember the days left, the due date no longer runs.
 
     One ``UPDATE``: days left = ``max(due_on - on, 0)``, computed by the database."""
-    return Deadline.objects.filter(
-        aggregate_id=aggregate_id, kind__in=list(kinds), state=Deadline.State.OPEN
-    ).update(
+    return _clock_rows(aggregate_id, kinds, subject, Deadline.State.OPEN).update(
         days_left_when_suspended=Greatest(
             DaysBetween(models.F("due_on"), models.Value(on, output_field=models.DateField())),
             models.Value(0),
@@ -110,16 +116,19 @@ def deadlines_suspend(*, aggregate_id: int, kinds: Iterable[str], on: dt.date) -
     )
 
 
-def deadlines_resume(*, aggregate_id: int, kinds: Iterable[str], on: dt.date) -> int:
-    """Restart the clock with the days that were left when it stopped.
+def deadlines_resume(
+    *, aggregate_id: int, kinds: Iterable[str], on: dt.date, subject: models.Model | None = None
+) -> int:
+    """Restart the clock (of ``subject``'s deadlines only, if given) with the days that
+    were left when it stopped.
 
     The new due date is a working day (``engine.calendar``), computed here: one read,
     then one ``UPDATE`` per distinct new due date (usually one), none if nothing is
     suspended."""
     rows = list(
-        Deadline.objects.filter(
-            aggregate_id=aggregate_id, kind__in=list(kinds), state=Deadline.State.SUSPENDED
-        ).values_list("pk", "days_left_when_suspended")
+        _clock_rows(aggregate_id, kinds, subject, Deadline.State.SUSPENDED).values_list(
+            "pk", "days_left_when_suspended"
+        )
     )
     by_due: dict[dt.date, list[int]] = {}
     for pk, days in rows:

@@ -1,5 +1,5 @@
 """What the processes name, for ``manage.py check`` (``engine.checks``): the deadline
-definitions and the agent steps of the flows."""
+definitions, the agent steps of the flows and the agent's side actions."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from . import definitions
 
 
 def agent_step_references() -> list[Reference]:
-    from .flows import AGENT_STEPS
+    from .flows import AGENT_STEPS, SIDE_ACTIONS
 
-    refs = []
+    refs = [
+        Reference("workflows.flows.SIDE_ACTIONS", TRANSITION, name, subject)
+        for subject, name in sorted(SIDE_ACTIONS)
+    ]
     for step in AGENT_STEPS:
         where = f"workflows.flows.{step.node}"
         refs.append(Reference(where, STATE, step.state, step.subject))

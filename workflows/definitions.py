@@ -52,11 +52,14 @@ class Close:
 
 @dataclass(frozen=True)
 class Clock:
-    """Suspend (``stop=True``) or resume the clock of these kinds on the whole dossier."""
+    """Suspend (``stop=True``) or resume the clock of these kinds: on the whole dossier
+    (``per="case"``: its own deadlines and its requests'), or only on the subject of the
+    transition (``per="self"``: one funding request's clock)."""
 
     on: str
     kinds: tuple[str, ...]
     stop: bool
+    per: str = "case"  # "case" | "self"
 
 
 @dataclass(frozen=True)

@@ -78,10 +78,9 @@ def plan_deadlines(ctx: TransitionContext) -> None:
 
     for clock in COMMON.clocks:
         if clock.on == key:
-            if clock.stop:
-                deadlines_suspend(aggregate_id=case.pk, kinds=clock.kinds, on=start)
-            else:
-                deadlines_resume(aggregate_id=case.pk, kinds=clock.kinds, on=start)
+            subject = ctx.instance if clock.per == "self" else None
+            move = deadlines_suspend if clock.stop else deadlines_resume
+            move(aggregate_id=case.pk, kinds=clock.kinds, on=start, subject=subject)
 
     for close in COMMON.closes:
         if close.on != key:

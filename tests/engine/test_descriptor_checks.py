@@ -51,7 +51,7 @@ def test_a_transition_without_descriptor_or_wording_fails(case_registration):
 
 def test_a_descriptor_for_no_transition_or_an_unknown_badge_fails(case_registration):
     spec = case_registration.specs["withdraw"]
-    case_registration.specs["suspend"] = dataclasses.replace(spec, name="suspend")
+    case_registration.specs["teleport"] = dataclasses.replace(spec, name="teleport")
     case_registration.states["draft"] = dataclasses.replace(
         case_registration.states["draft"], badge="purple"
     )
@@ -61,10 +61,10 @@ def test_a_descriptor_for_no_transition_or_an_unknown_badge_fails(case_registrat
 @pytest.mark.parametrize(
     ("reference", "code"),
     [
-        (Reference("t", STATE, "suspended", FundingRequest), "engine.E011"),
-        (Reference("t", STATE, "suspended"), "engine.E011"),
-        (Reference("t", TRANSITION, "suspend", "fundingrequest"), "engine.E012"),
-        (Reference("t", DEADLINE_KIND, "extension"), "engine.E013"),
+        (Reference("t", STATE, "frozen", FundingRequest), "engine.E011"),
+        (Reference("t", STATE, "frozen"), "engine.E011"),
+        (Reference("t", TRANSITION, "freeze", "fundingrequest"), "engine.E012"),
+        (Reference("t", DEADLINE_KIND, "hibernation"), "engine.E013"),
         (Reference("t", STATE, "draft", "vote"), "engine.E010"),
     ],
 )
@@ -84,14 +84,14 @@ def test_declared_names_pass():
 def test_templates_naming_an_undeclared_state_fail(tmp_path, settings):
     (tmp_path / "page.html").write_text(
         "{% if case.state == 'draft' %}ok{% endif %}\n"
-        '{% if fr.state == "suspended" %}no{% endif %}\n',
+        '{% if fr.state == "frozen" %}no{% endif %}\n',
         encoding="utf-8",
     )
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
     refs = checks.template_references()
     assert [(r.where, r.name) for r in refs] == [
         ("page.html:1", "draft"),
-        ("page.html:2", "suspended"),
+        ("page.html:2", "frozen"),
     ]
     errors = checks._reference_errors(refs)
     assert ids(errors) == {"engine.E011"} and "page.html:2" in errors[0].msg
@@ -105,10 +105,21 @@ def test_definitions_and_agent_steps_are_checked(monkeypatch):
         definitions.COMMON,
         opens=(
             *definitions.COMMON.opens,
-            definitions.Open("case.suspend", "pause", "agent", "case"),
+            definitions.Open("case.freeze", "hibernation", "agent", "case"),
         ),
     )
     monkeypatch.setattr(definitions, "COMMON", broken)
     errors = checks._reference_errors(definitions.references())
     assert {"engine.E012", "engine.E013"} <= ids(errors)
     assert checks._reference_errors(workflow_checks.agent_step_references()) == []
+
+
+def test_side_actions_are_checked(monkeypatch):
+    from workflows import checks as workflow_checks
+    from workflows import flows
+
+    assert checks._reference_errors(workflow_checks.agent_step_references()) == []
+    monkeypatch.setattr(flows, "SIDE_ACTIONS", flows.SIDE_ACTIONS | {(flows.REQUEST, "freeze")})
+    errors = checks._reference_errors(workflow_checks.agent_step_references())
+    assert ids(errors) == {"engine.E012"}
+    assert "SIDE_ACTIONS" in errors[0].msg and "freeze" in errors[0].msg
