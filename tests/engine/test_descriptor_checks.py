@@ -123,3 +123,17 @@ def test_side_actions_are_checked(monkeypatch):
     errors = checks._reference_errors(workflow_checks.agent_step_references())
     assert ids(errors) == {"engine.E012"}
     assert "SIDE_ACTIONS" in errors[0].msg and "freeze" in errors[0].msg
+
+
+def test_an_agent_transition_without_task_or_side_action_fails(monkeypatch):
+    from workflows import checks as workflow_checks
+    from workflows import flows
+
+    assert workflow_checks.task_coverage_errors() == []
+    monkeypatch.setattr(flows, "SIDE_ACTIONS", flows.SIDE_ACTIONS - {(flows.CASE, "withdraw")})
+    errors = workflow_checks.task_coverage_errors()
+    assert ids(errors) == {"workflows.E001"}
+    assert all("withdraw" in m.msg for m in errors) and len(errors) >= 5  # each live state
+    # a step dropped from the flows: its transitions are no one's task any more
+    monkeypatch.setattr(flows, "AGENT_STEPS", flows.AGENT_STEPS[1:])
+    assert len(workflow_checks.task_coverage_errors()) > len(errors)
