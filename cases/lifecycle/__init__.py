@@ -3,7 +3,7 @@
 effect, notice), and registers them with the engine. Pages, API and notifications derive
 their labels, forms and notices from these descriptors (``engine.transitions``)."""
 
-from . import case, committee_session, funding_request, payment_claim  # noqa: F401  (register)
+from . import case, committee_session, funding_request, groups, payment_claim  # noqa: F401
 from .case import case_follow_up
 from .payment_claim import cofinancers_caught_up
 

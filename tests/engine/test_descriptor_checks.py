@@ -137,3 +137,19 @@ def test_an_agent_transition_without_task_or_side_action_fails(monkeypatch):
     # a step dropped from the flows: its transitions are no one's task any more
     monkeypatch.setattr(flows, "AGENT_STEPS", flows.AGENT_STEPS[1:])
     assert len(workflow_checks.task_coverage_errors()) > len(errors)
+
+
+def test_state_groups_must_agree_with_the_descriptors(monkeypatch):
+    from cases import models as m
+    from cases.lifecycle import groups
+
+    assert groups.group_errors() == []
+    monkeypatch.setattr(
+        m, "REQUEST_UNDECIDED", [s for s in m.REQUEST_UNDECIDED if s != "adjourned"]
+    )
+    errors = groups.group_errors()
+    assert ids(errors) == {"cases.E001"} and "adjourned" in errors[0].msg
+    monkeypatch.setattr(m, "REQUEST_GRANTED", [*m.REQUEST_GRANTED, "requested"])
+    assert any("« requested »" in e.msg for e in groups.group_errors())
+    monkeypatch.setattr(m, "CASE_TERMINAL", m.CASE_TERMINAL - {"lapsed"})
+    assert "cases.E002" in ids(groups.group_errors())
