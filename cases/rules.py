@@ -92,6 +92,133 @@ def _resource_name(index: int, res: Resource) -> str:
     return f"Ressource n° {index} ({names.get(res.kind, res.kind)}{label})"
 
 
+def _line_violations(expenses: Sequence[Expense], resources: Sequence[Resource]):
+    """Each line on its own: a positive amount in cents; a scheme line names its scheme."""
+    for i, exp in enumerate(expenses, start=1):
+        name = f"Dépense n° {i} « {exp.label} »"
+        if exp.amount <= 0:
+            yield Violation("amount_positive", name, f"{name} : le montant doit être positif.")
+        if exp.amount != money(exp.amount):
+            yield Violation("cents", name, f"{name} : le montant a plus de deux décimales.")
+    for i, res in enumerate(resources, start=1):
+        name = _resource_name(i, res)
+        if res.amount <= 0:
+            yield Violation("amount_positive", name, f"{name} : le montant doit être positif.")
+        if res.amount != money(res.amount):
+            yield Violation("cents", name, f"{name} : le montant a plus de deux décimales.")
+        if res.kind == "scheme" and res.scheme is None:
+            yield Violation("scheme", name, f"{name} : précisez le dispositif sollicité.")
+
+
+def _balance(total_resources: Decimal, total: Decimal):
+    """1. The resources balance the eligible expense to the cent."""
+    if total_resources != total:
+        gap = total_resources - total
+        what = "dépassent" if gap > 0 else "n'atteignent pas"
+        yield Violation(
+            "balance",
+            "Total des ressources",
+            f"Plan déséquilibré : les ressources ({euros(total_resources)}) {what} la "
+            f"dépense éligible ({euros(total)}), écart de {euros(abs(gap))}.",
+        )
+
+
+def _duplicate_schemes(scheme_lines: list[tuple[int, Resource]]):
+    """2. One line per scheme."""
+    seen: dict[str, int] = {}
+    for i, res in scheme_lines:
+        if res.scheme.code in seen:
+            yield Violation(
+                "duplicate_scheme",
+                _resource_name(i, res),
+                f"{_resource_name(i, res)} : le dispositif {res.scheme.code} figure déjà en "
+                f"ressource n° {seen[res.scheme.code]} ; une seule ligne par dispositif.",
+            )
+        seen.setdefault(res.scheme.code, i)
+
+
+def _scheme_bounds(scheme_lines: list[tuple[int, Resource]], total: Decimal):
+    """3. Each scheme's rate bounds and minimum amount."""
+    for i, res in scheme_lines:
+        name = _resource_name(i, res)
+        rate = res.amount / total
+        if rate < Decimal(res.scheme.rate_min):
+            yield Violation(
+                "rate_min",
+                name,
+                f"{name} : le taux d'aide ({percent(rate)}) est inférieur au minimum du "
+                f"dispositif ({percent(res.scheme.rate_min)}).",
+            )
+        if rate > Decimal(res.scheme.rate_max):
+            yield Violation(
+                "rate_max",
+                name,
+                f"{name} : le taux d'aide ({percent(rate)}) dépasse le maximum du "
+                f"dispositif ({percent(res.scheme.rate_max)}).",
+            )
+        if res.scheme.min_amount and res.amount < res.scheme.min_amount:
+            yield Violation(
+                "min_amount",
+                name,
+                f"{name} : l'aide {res.scheme.code} doit être d'au moins "
+                f"{euros(res.scheme.min_amount)} ({euros(res.amount)} demandés).",
+            )
+
+
+def _public_aid_ceiling(
+    scheme_lines: list[tuple[int, Resource]], public_aid: Decimal, total: Decimal
+):
+    """4. Public aid ceiling: the strictest ceiling among the schemes requested."""
+    if not scheme_lines:
+        return
+    ceiling_scheme = min(
+        (r.scheme for _, r in scheme_lines), key=lambda s: Decimal(s.public_aid_ceiling)
+    )
+    ceiling = Decimal(ceiling_scheme.public_aid_ceiling)
+    if public_aid > (total * ceiling).quantize(CENT):
+        yield Violation(
+            "public_aid_ceiling",
+            "Total des aides publiques",
+            f"Les aides publiques ({euros(public_aid)}, {percent(public_aid / total)})"
+            f" dépassent le plafond de {percent(ceiling)} du coût éligible "
+            f"(règle du dispositif {ceiling_scheme.code} : {euros(total * ceiling)} au plus).",
+        )
+
+
+def _own_share(public_aid: Decimal, own: Decimal):
+    """5. Minimum own share of a public project owner (CGCT L1111-10 III)."""
+    public_financing = public_aid + own
+    required = (public_financing * OWN_SHARE_MIN).quantize(CENT, rounding=ROUND_HALF_UP)
+    if own < required:
+        yield Violation(
+            "own_share",
+            "Autofinancement",
+            f"Autofinancement : un maître d'ouvrage public doit apporter au moins 20 % des "
+            f"financements publics (CGCT L1111-10 III), soit {euros(required)} ; "
+            f"{euros(own)} prévus. Une dérogation légale peut être enregistrée par l'agent.",
+        )
+
+
+def _national_match(scheme_lines: list[tuple[int, Resource]], national_other: Decimal):
+    """6. FEADER needs national public co-financing: the other public resources
+    (``national_other``) and the non-FEADER schemes."""
+    for i, res in scheme_lines:
+        ratio = res.scheme.national_match_ratio
+        if not ratio:
+            continue
+        match = sum((r.amount for _, r in scheme_lines if not r.scheme.is_feader), ZERO)
+        match += national_other
+        cap = (match * Decimal(ratio)).quantize(CENT)
+        if res.amount > cap:
+            name = _resource_name(i, res)
+            yield Violation(
+                "national_match",
+                name,
+                f"{name} : le FEADER ne peut dépasser {ratio} fois les contreparties publiques "
+                f"nationales ({euros(match)}), soit {euros(cap)} ; {euros(res.amount)} demandés.",
+            )
+
+
 def check_plan(
     expenses: Sequence[Expense],
     resources: Sequence[Resource],
@@ -102,21 +229,7 @@ def check_plan(
     """Check every rule; return the totals and the list of violations (empty if valid)."""
     out = PlanSummary()
     v = out.violations
-
-    for i, exp in enumerate(expenses, start=1):
-        name = f"Dépense n° {i} « {exp.label} »"
-        if exp.amount <= 0:
-            v.append(Violation("amount_positive", name, f"{name} : le montant doit être positif."))
-        if exp.amount != money(exp.amount):
-            v.append(Violation("cents", name, f"{name} : le montant a plus de deux décimales."))
-    for i, res in enumerate(resources, start=1):
-        name = _resource_name(i, res)
-        if res.amount <= 0:
-            v.append(Violation("amount_positive", name, f"{name} : le montant doit être positif."))
-        if res.amount != money(res.amount):
-            v.append(Violation("cents", name, f"{name} : le montant a plus de deux décimales."))
-        if res.kind == "scheme" and res.scheme is None:
-            v.append(Violation("scheme", name, f"{name} : précisez le dispositif sollicité."))
+    v.extend(_line_violations(expenses, resources))
 
     total = sum((e.amount for e in expenses if e.eligible), ZERO)
     out.total_eligible = total
@@ -142,116 +255,13 @@ def check_plan(
                 "Sollicitez au moins un dispositif dans le plan de financement.",
             )
         )
-
-    # 1. balance to the cent
-    if out.total_resources != total:
-        gap = out.total_resources - total
-        what = "dépassent" if gap > 0 else "n'atteignent pas"
-        v.append(
-            Violation(
-                "balance",
-                "Total des ressources",
-                f"Plan déséquilibré : les ressources ({euros(out.total_resources)}) {what} la "
-                f"dépense éligible ({euros(total)}), écart de {euros(abs(gap))}.",
-            )
-        )
-
-    # 2. one line per scheme
-    seen: dict[str, int] = {}
-    for i, res in scheme_lines:
-        if res.scheme.code in seen:
-            v.append(
-                Violation(
-                    "duplicate_scheme",
-                    _resource_name(i, res),
-                    f"{_resource_name(i, res)} : le dispositif {res.scheme.code} figure déjà en "
-                    f"ressource n° {seen[res.scheme.code]} ; une seule ligne par dispositif.",
-                )
-            )
-        seen.setdefault(res.scheme.code, i)
-
-    # 3. scheme rate bounds and minimum amounts
-    for i, res in scheme_lines:
-        name = _resource_name(i, res)
-        rate = res.amount / total
-        if rate < Decimal(res.scheme.rate_min):
-            v.append(
-                Violation(
-                    "rate_min",
-                    name,
-                    f"{name} : le taux d'aide ({percent(rate)}) est inférieur au minimum du "
-                    f"dispositif ({percent(res.scheme.rate_min)}).",
-                )
-            )
-        if rate > Decimal(res.scheme.rate_max):
-            v.append(
-                Violation(
-                    "rate_max",
-                    name,
-                    f"{name} : le taux d'aide ({percent(rate)}) dépasse le maximum du "
-                    f"dispositif ({percent(res.scheme.rate_max)}).",
-                )
-            )
-        if res.scheme.min_amount and res.amount < res.scheme.min_amount:
-            v.append(
-                Violation(
-                    "min_amount",
-                    name,
-                    f"{name} : l'aide {res.scheme.code} doit être d'au moins "
-                    f"{euros(res.scheme.min_amount)} ({euros(res.amount)} demandés).",
-                )
-            )
-
-    # 4. public aid ceiling: the strictest ceiling among the schemes requested
-    if scheme_lines:
-        ceiling_scheme = min(
-            (r.scheme for _, r in scheme_lines), key=lambda s: Decimal(s.public_aid_ceiling)
-        )
-        ceiling = Decimal(ceiling_scheme.public_aid_ceiling)
-        if out.public_aid > (total * ceiling).quantize(CENT):
-            v.append(
-                Violation(
-                    "public_aid_ceiling",
-                    "Total des aides publiques",
-                    f"Les aides publiques ({euros(out.public_aid)}, {percent(out.public_aid / total)})"
-                    f" dépassent le plafond de {percent(ceiling)} du coût éligible "
-                    f"(règle du dispositif {ceiling_scheme.code} : {euros(total * ceiling)} au plus).",
-                )
-            )
-
-    # 5. minimum own share of a public project owner (CGCT L1111-10 III)
+    v.extend(_balance(out.total_resources, total))
+    v.extend(_duplicate_schemes(scheme_lines))
+    v.extend(_scheme_bounds(scheme_lines, total))
+    v.extend(_public_aid_ceiling(scheme_lines, out.public_aid, total))
     if public_owner and not own_share_exception:
-        public_financing = out.public_aid + own
-        required = (public_financing * OWN_SHARE_MIN).quantize(CENT, rounding=ROUND_HALF_UP)
-        if own < required:
-            v.append(
-                Violation(
-                    "own_share",
-                    "Autofinancement",
-                    f"Autofinancement : un maître d'ouvrage public doit apporter au moins 20 % des "
-                    f"financements publics (CGCT L1111-10 III), soit {euros(required)} ; "
-                    f"{euros(own)} prévus. Une dérogation légale peut être enregistrée par l'agent.",
-                )
-            )
-
-    # 6. FEADER needs national public co-financing
-    for i, res in scheme_lines:
-        ratio = res.scheme.national_match_ratio
-        if not ratio:
-            continue
-        match = sum((r.amount for _, r in scheme_lines if not r.scheme.is_feader), ZERO)
-        match += other_public + (own if public_owner else ZERO)
-        cap = (match * Decimal(ratio)).quantize(CENT)
-        if res.amount > cap:
-            name = _resource_name(i, res)
-            v.append(
-                Violation(
-                    "national_match",
-                    name,
-                    f"{name} : le FEADER ne peut dépasser {ratio} fois les contreparties publiques "
-                    f"nationales ({euros(match)}), soit {euros(cap)} ; {euros(res.amount)} demandés.",
-                )
-            )
+        v.extend(_own_share(out.public_aid, own))
+    v.extend(_national_match(scheme_lines, other_public + (own if public_owner else ZERO)))
     return out
 
 
