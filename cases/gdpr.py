@@ -94,6 +94,71 @@ def _request(fr: FundingRequest) -> dict:
     }
 
 
+def _plan(case: Case) -> dict:
+    return {
+        "expenses": [
+            {
+                "label": e.label,
+                "amount": _money(e.amount),
+                "tax": e.tax,
+                "eligible": e.eligible,
+            }
+            for e in case.expenses.all()
+        ],
+        "resources": [
+            {
+                "kind": r.kind,
+                "scheme": r.scheme.code if r.scheme_id else None,
+                "label": r.label,
+                "amount": _money(r.amount),
+            }
+            for r in case.resources.all()
+        ],
+    }
+
+
+def _messages(case: Case) -> list[dict]:
+    return [
+        {
+            "id": m.pk,
+            "author": m.author.username,
+            "body": m.body,
+            "created_at": _iso(m.created_at),
+        }
+        for m in case.messages.all()  # prefetched: internal notes excluded
+    ]
+
+
+def _documents(case: Case) -> list[dict]:
+    """Their metadata, not their content (each file is downloadable on its own)."""
+    return [
+        {
+            "id": d.pk,
+            "kind": d.kind,
+            "label": d.label,
+            "filename": d.filename,
+            "size": d.size,
+            "content_type": d.content_type,
+            "sha256": d.sha256,
+            "uploaded_at": _iso(d.uploaded_at),
+        }
+        for d in case.documents.all()
+    ]
+
+
+def _history(case: Case) -> list[dict]:
+    return [
+        {
+            "transition": log.transition,
+            "source": log.source_state,
+            "target": log.state,
+            "at": _iso(log.timestamp),
+            "comment": log.description or "",
+        }
+        for log in case_history(case)
+    ]
+
+
 def _case(case: Case) -> dict:
     return {
         "id": case.pk,
@@ -111,59 +176,11 @@ def _case(case: Case) -> dict:
         "works_end_date": _iso(case.works_end_date),
         "withdraw_reason": case.withdraw_reason,
         "created_at": _iso(case.created_at),
-        "financing_plan": {
-            "expenses": [
-                {
-                    "label": e.label,
-                    "amount": _money(e.amount),
-                    "tax": e.tax,
-                    "eligible": e.eligible,
-                }
-                for e in case.expenses.all()
-            ],
-            "resources": [
-                {
-                    "kind": r.kind,
-                    "scheme": r.scheme.code if r.scheme_id else None,
-                    "label": r.label,
-                    "amount": _money(r.amount),
-                }
-                for r in case.resources.all()
-            ],
-        },
+        "financing_plan": _plan(case),
         "funding_requests": [_request(fr) for fr in case.funding_requests.all()],
-        "messages": [
-            {
-                "id": m.pk,
-                "author": m.author.username,
-                "body": m.body,
-                "created_at": _iso(m.created_at),
-            }
-            for m in case.messages.all()  # prefetched: internal notes excluded
-        ],
-        "documents": [
-            {
-                "id": d.pk,
-                "kind": d.kind,
-                "label": d.label,
-                "filename": d.filename,
-                "size": d.size,
-                "content_type": d.content_type,
-                "sha256": d.sha256,
-                "uploaded_at": _iso(d.uploaded_at),
-            }
-            for d in case.documents.all()
-        ],
-        "history": [
-            {
-                "transition": log.transition,
-                "source": log.source_state,
-                "target": log.state,
-                "at": _iso(log.timestamp),
-                "comment": log.description or "",
-            }
-            for log in case_history(case)
-        ],
+        "messages": _messages(case),
+        "documents": _documents(case),
+        "history": _history(case),
     }
 
 

@@ -109,21 +109,12 @@ def public_schemes() -> QuerySet[Scheme]:
     return Scheme.objects.filter(active=True).select_related("funder").order_by("code")
 
 
-def scheme_budgets(territory: Territory | None = None) -> list[SchemeBudget]:
-    """Envelope, programmed (granted + selected), committed and paid, per active scheme,
-    for the dossiers of ``territory``.
-
-    Four queries whatever the number of dossiers: schemes, territories, one grouped
-    aggregate over the funding requests, one over the payments.
-    """
-    territory = territory or public_territory()
-    schemes = list(public_schemes())
-    shared = len(Territory.names()) > 1  # envelopes are not per territory yet (cached)
+def _request_sums(scheme_ids: list[int], territory: Territory) -> dict[int, dict]:
+    """Per scheme: granted, selected and committed amounts of the territory's requests (one
+    grouped query); a granted request counts its granted amount, else the amount asked."""
     granted_amount = Coalesce("amount_granted", "amount_requested")
     rows = (
-        FundingRequest.objects.filter(
-            scheme__in=[s.pk for s in schemes], case__territory_id=territory.pk
-        )
+        FundingRequest.objects.filter(scheme__in=scheme_ids, case__territory_id=territory.pk)
         .values("scheme_id")
         .annotate(
             granted=Coalesce(
@@ -150,10 +141,14 @@ def scheme_budgets(territory: Territory | None = None) -> list[SchemeBudget]:
         )
         .order_by()
     )
-    by_scheme = {row["scheme_id"]: row for row in rows}
-    paid = dict(
+    return {row["scheme_id"]: row for row in rows}
+
+
+def _paid_sums(scheme_ids: list[int], territory: Territory) -> dict[int, Decimal]:
+    """Per scheme: the payments made on the territory's dossiers (one grouped query)."""
+    return dict(
         Payment.objects.filter(
-            scheme__in=[s.pk for s in schemes],
+            scheme__in=scheme_ids,
             claim__funding_request__case__territory_id=territory.pk,
         )
         .values("scheme_id")
@@ -161,6 +156,20 @@ def scheme_budgets(territory: Territory | None = None) -> list[SchemeBudget]:
         .order_by()
         .values_list("scheme_id", "total")
     )
+
+
+def scheme_budgets(territory: Territory | None = None) -> list[SchemeBudget]:
+    """Envelope, programmed (granted + selected), committed and paid, per active scheme,
+    for the dossiers of ``territory``.
+
+    Four queries whatever the number of dossiers: schemes, territories, one grouped
+    aggregate over the funding requests, one over the payments.
+    """
+    territory = territory or public_territory()
+    schemes = list(public_schemes())
+    shared = len(Territory.names()) > 1  # envelopes are not per territory yet (cached)
+    by_scheme = _request_sums([s.pk for s in schemes], territory)
+    paid = _paid_sums([s.pk for s in schemes], territory)
     out = []
     for scheme in schemes:
         row = by_scheme.get(scheme.pk, {})
