@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
@@ -25,151 +24,76 @@ from django.db.models import (
     Aggregate,
     Avg,
     Count,
-    DecimalField,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
     FloatField,
-    Max,
-    Min,
     OuterRef,
-    Prefetch,
     Q,
-    QuerySet,
     Subquery,
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, ExtractYear, TruncDate
+from django.db.models.functions import Coalesce
 from django_fsm_log.models import StateLog
 
-from engine.models import Deadline
-from schemes.models import EPCI, Scheme
+from schemes.models import Scheme
 
-from . import selectors, services
-from .models import (
-    REQUEST_GRANTED,
-    Case,
-    CaseState,
-    FundingRequest,
-    Payment,
-    RequestState,
-    ResourceLine,
-    User,
+from .models import REQUEST_GRANTED, Case, CaseState, FundingRequest, Payment
+from .stats_exports import GrantRow, PlanRow, committed_grants, financing_plan_rows
+from .stats_scope import (
+    MONEY,
+    OBSERVATORY_ROLES,
+    ZERO,
+    Column,
+    FilterOptions,
+    Filters,
+    R,
+    Table,
+    filter_options,
+    filtered_cases,
+    observatory_allowed,
+    visible_cases,
+    year_expr,
 )
-from .permissions import roles_for
 
-R = User.Role
-OBSERVATORY_ROLES = roles_for("observatory_read")
-ZERO = Decimal("0.00")
-MONEY = DecimalField(max_digits=16, decimal_places=2)
+__all__ = [
+    "COUNT_COLUMNS",
+    "NO_EPCI",
+    "NO_THEME",
+    "OBSERVATORY_ROLES",
+    "TABLES",
+    "Column",
+    "FilterOptions",
+    "Filters",
+    "GrantRow",
+    "PercentileCont",
+    "PlanRow",
+    "R",
+    "Table",
+    "by_epci",
+    "by_scheme",
+    "by_state",
+    "by_theme",
+    "by_year",
+    "committed_grants",
+    "filter_options",
+    "filtered_cases",
+    "financing_plan_rows",
+    "observatory_allowed",
+    "observatory_table",
+    "observatory_tables",
+    "payment_delays",
+    "percentile",
+    "summary",
+    "time_in_states",
+    "visible_cases",
+]
+
 NO_THEME = "Sans thème"
 NO_EPCI = "Hors EPCI du territoire"
-COMMITTED = [RequestState.COMMITTED, RequestState.PAYING, RequestState.PAID]
-
-
-def observatory_allowed(user) -> bool:
-    """Agents, direction, administrators, EPCI partners and committee members."""
-    return bool(user.is_authenticated and user.effective_role in OBSERVATORY_ROLES)
-
-
-# ---------------------------------------------------------------- filters
-
-
-@dataclass(frozen=True)
-class Filters:
-    epci: str = ""  # SIREN
-    theme: str = ""
-    scheme: str = ""  # scheme code
-    year: int | None = None
-
-    def as_params(self) -> dict[str, str]:
-        out = {"epci": self.epci, "theme": self.theme, "scheme": self.scheme}
-        out["year"] = str(self.year) if self.year else ""
-        return {k: v for k, v in out.items() if v}
-
-    @property
-    def active(self) -> bool:
-        return bool(self.as_params())
-
-
-def _year_expr():
-    return ExtractYear(Coalesce("receipt_date", TruncDate("created_at")))
-
-
-def visible_cases(*, user) -> QuerySet[Case]:
-    """The dossiers the user may see, as a plain queryset (no DISTINCT, no joins) that
-    can be grouped."""
-    return Case.objects.filter(pk__in=selectors.case_list(user=user).values("pk"))
-
-
-def filtered_cases(*, user, filters: Filters) -> QuerySet[Case]:
-    qs = visible_cases(user=user)
-    if filters.epci:
-        qs = qs.filter(epci__siren=filters.epci)
-    if filters.theme:
-        qs = qs.filter(theme=filters.theme)
-    if filters.scheme:
-        qs = qs.filter(
-            Exists(ResourceLine.objects.filter(case=OuterRef("pk"), scheme__code=filters.scheme))
-            | Exists(
-                FundingRequest.objects.filter(case=OuterRef("pk"), scheme__code=filters.scheme)
-            )
-        )
-    if filters.year:
-        qs = qs.alias(year=_year_expr()).filter(year=filters.year)
-    return qs
-
-
-@dataclass
-class FilterOptions:
-    epcis: list[tuple[str, str]]
-    themes: list[str]
-    schemes: list[tuple[str, str]]
-    years: list[int]
-
-
-def filter_options(*, user) -> FilterOptions:
-    """The values the filters may take for this user (4 queries)."""
-    visible = visible_cases(user=user)
-    epcis = list(
-        EPCI.objects.filter(pk__in=visible.values("epci_id"))
-        .order_by("name")
-        .values_list("siren", "name")
-    )
-    themes = list(
-        visible.exclude(theme="").order_by("theme").values_list("theme", flat=True).distinct()
-    )
-    schemes = list(Scheme.objects.order_by("code").values_list("code", "name"))
-    years = sorted(
-        {y for y in visible.annotate(y=_year_expr()).values_list("y", flat=True).distinct() if y},
-        reverse=True,
-    )
-    return FilterOptions(epcis=epcis, themes=themes, schemes=schemes, years=years)
-
 
 # ---------------------------------------------------------------- tables
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    kind: str = "text"  # text | int | money | days | rate
-
-
-@dataclass
-class Table:
-    slug: str
-    title: str
-    columns: list[Column]
-    rows: list[dict] = field(default_factory=list)
-    note: str = ""
-
-    def values(self, row: dict) -> list:
-        return [row.get(c.key) for c in self.columns]
-
 
 COUNT_COLUMNS = [
     Column("cases", "Dossiers", "int"),
@@ -236,7 +160,7 @@ def by_theme(*, user, filters: Filters) -> Table:
 
 
 def by_year(*, user, filters: Filters) -> Table:
-    qs = filtered_cases(user=user, filters=filters).annotate(year_=_year_expr())
+    qs = filtered_cases(user=user, filters=filters).annotate(year_=year_expr())
     rows = _grouped(qs, "year_", filters)
     for row in rows:
         row["label"] = str(row.pop("year_"))
@@ -514,88 +438,3 @@ def observatory_table(*, user, filters: Filters, slug: str) -> Table:
 
 def observatory_tables(*, user, filters: Filters) -> dict[str, Table]:
     return {slug: fn(user=user, filters=filters) for slug, fn in TABLES.items()}
-
-
-# ---------------------------------------------------------------- financing plans
-
-
-@dataclass
-class PlanRow:
-    case: Case
-    line: ResourceLine | None
-    request: FundingRequest | None
-    total_expenses: Decimal
-    summary: object  # rules.PlanSummary
-
-    @property
-    def rate(self) -> Decimal | None:
-        if self.line is None or not self.summary.total_eligible:
-            return None
-        return (self.line.amount / self.summary.total_eligible).quantize(Decimal("0.0001"))
-
-
-def financing_plan_rows(*, user, filters: Filters) -> list[PlanRow]:
-    """One row per dossier × resource line (a dossier without a line gets one row), with
-    the totals of its plan. Four queries whatever the number of dossiers."""
-    cases = (
-        selectors.case_list(user=user)
-        .filter(pk__in=filtered_cases(user=user, filters=filters).values("pk"))
-        .prefetch_related(
-            "expenses",
-            Prefetch("resources", queryset=ResourceLine.objects.select_related("scheme__funder")),
-            Prefetch("funding_requests", queryset=FundingRequest.objects.select_related("scheme")),
-        )
-        .order_by("reference", "pk")
-    )
-    out: list[PlanRow] = []
-    for case in cases:
-        plan = services.plan_summary(case)
-        total = sum((e.amount for e in case.expenses.all()), ZERO)
-        requests = {fr.scheme_id: fr for fr in case.funding_requests.all()}
-        lines = list(case.resources.all()) or [None]
-        for line in lines:
-            fr = requests.get(line.scheme_id) if line is not None and line.scheme_id else None
-            out.append(PlanRow(case, line, fr, total, plan))
-    return out
-
-
-# ---------------------------------------------------------------- Etalab grants
-
-
-@dataclass
-class GrantRow:
-    request: FundingRequest
-    payments: int
-    first_paid: dt.date | None
-    last_paid: dt.date | None
-    period_end: dt.date | None
-
-
-def committed_grants(*, user, filters: Filters) -> list[GrantRow]:
-    """Funding requests whose convention is signed (committed, paying or paid), one query."""
-    frs = selectors.funding_request_list(user=user).filter(
-        case__in=filtered_cases(user=user, filters=filters).values("pk"),
-        state__in=COMMITTED,
-        committed_on__isnull=False,
-    )
-    if filters.scheme:
-        frs = frs.filter(scheme__code=filters.scheme)
-    end = (
-        Deadline.objects.filter(
-            aggregate_id=OuterRef("case_id"),
-            kind__in=["operation_end", "works_completion", "balance_claim"],
-        )
-        .order_by("-due_on")
-        .values("due_on")[:1]
-    )
-    frs = (
-        frs.select_related("scheme__funder", "case__organisation")
-        .annotate(
-            n_payments=Count("claims__payments"),
-            first_paid=Min("claims__payments__paid_on"),
-            last_paid=Max("claims__payments__paid_on"),
-            period_end=Subquery(end),
-        )
-        .order_by("committed_on", "pk")
-    )
-    return [GrantRow(fr, fr.n_payments, fr.first_paid, fr.last_paid, fr.period_end) for fr in frs]
