@@ -37,11 +37,9 @@ transport (outbox relay kicks cost nothing; events stay in the outbox table).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import http.client
 import json
 import os
-import random
 import signal
 import socket
 import subprocess
@@ -49,15 +47,16 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlparse, urlunparse
+from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from load_users import report, run_users  # noqa: E402
+
 DB = os.environ.get("BENCH_DB", "guichet_bench_load")
 BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-TARGET_P95_MS = 300
 MANIFEST = Path(os.environ.get("BENCH_MANIFEST", f"/tmp/{DB}.json"))
 
 
@@ -251,247 +250,10 @@ class RssSampler(threading.Thread):
             self.stop.wait(0.5)
 
 
-# ---------------------------------------------------------------- virtual users
-
-
-class Recorder:
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.samples: dict[str, list[float]] = {}
-        self.errors: dict[str, int] = {}
-        self.error_samples: list[str] = []
-
-    def add(self, kind: str, ms: float, ok: bool, detail: str = ""):
-        with self.lock:
-            self.samples.setdefault(kind, []).append(ms)
-            if not ok:
-                self.errors[kind] = self.errors.get(kind, 0) + 1
-                if len(self.error_samples) < 10:
-                    self.error_samples.append(f"{kind}: {detail}")
-
-
-class User(threading.Thread):
-    def __init__(self, port, rec, stop_at, think, rnd, manifest):
-        super().__init__(daemon=True)
-        self.port, self.rec, self.stop_at, self.think, self.rnd = port, rec, stop_at, think, rnd
-        self.m = manifest
-        self.conn = None
-
-    def request(self, kind, method, path, uid, body=None, expect=200, web=False):
-        headers = {"Accept": "application/json" if not web else "text/html"}
-        if web:
-            headers["Cookie"] = f"sessionid={self.m['sessions'][str(uid)]}"
-        else:
-            headers["Authorization"] = f"Token {self.m['tokens'][str(uid)]}"
-        payload = None
-        if body is not None:
-            payload = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        for attempt in (1, 2):
-            if self.conn is None:
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            t = time.perf_counter()
-            try:
-                self.conn.request(method, path, body=payload, headers=headers)
-                resp = self.conn.getresponse()
-                data = resp.read()
-            except (OSError, http.client.HTTPException) as exc:
-                self.conn.close()
-                self.conn = None
-                if attempt == 1 and isinstance(exc, http.client.RemoteDisconnected):
-                    continue  # keep-alive closed by the server: reconnect, as a browser does
-                self.rec.add(kind, (time.perf_counter() - t) * 1000, False, f"{path} {exc!r}")
-                return None
-            ms = (time.perf_counter() - t) * 1000
-            ok = resp.status == expect
-            self.rec.add(kind, ms, ok, f"{method} {path} → {resp.status} {data[:200]!r}")
-            if resp.getheader("Connection", "").lower() == "close":
-                self.conn.close()
-                self.conn = None
-            return data if ok else None
-        return None
-
-    def pause(self):
-        lo, hi = self.think
-        if hi > 0:
-            time.sleep(self.rnd.uniform(lo, hi))
-
-    def run(self):
-        while time.monotonic() < self.stop_at:
-            self.step()
-            self.pause()
-
-
-class Porteur(User):
-    def __init__(self, *a, porteur):
-        super().__init__(*a)
-        self.p = porteur
-
-    def step(self):
-        uid, cases = self.p["id"], self.p["cases"]
-        r = self.rnd.random()
-        if r < 0.35:
-            q = {"page_size": 20}
-            if self.rnd.random() < 0.4:
-                q["state"] = self.rnd.choice(["in_progress", "closed", "instruction", "draft"])
-            self.request("porteur: API case list", "GET", f"/api/v1/cases/?{urlencode(q)}", uid)
-        elif r < 0.75:
-            pk = self.rnd.choice(cases)
-            self.request("porteur: API case detail", "GET", f"/api/v1/cases/{pk}/", uid)
-        else:
-            pk = self.rnd.choice(cases)
-            self.request("porteur: web dossier page", "GET", f"/mes-dossiers/{pk}/", uid, web=True)
-
-
-class Agent(User):
-    def __init__(self, *a, agent, pool, oneshot):
-        super().__init__(*a)
-        self.a, self.pool, self.oneshot = agent, pool, oneshot
-
-    def step(self):
-        uid = self.a["id"]
-        r = self.rnd.random()
-        if r < 0.30:
-            choices = [
-                {"state": "instruction"},
-                {"state": "submitted", "epci": self.a["siren"]},
-                {"epci": self.a["siren"]},
-                {"scheme": self.rnd.choice(["DETR", "LEADER", "DEPT_TARN"])},
-                {"q": self.rnd.choice(["halle", "école", "GU-2024", "Association 01"])},
-                {"page": self.rnd.randint(1, 100)},
-            ]
-            q = {**self.rnd.choice(choices), "page_size": 20}
-            self.request(
-                "agent: API case list (filters)", "GET", f"/api/v1/cases/?{urlencode(q)}", uid
-            )
-        elif r < 0.50:
-            self.request("agent: web inbox /agent/", "GET", "/agent/", uid, web=True)
-        elif r < 0.70:
-            pk = self.rnd.choice(self.pool)["case"]
-            if self.rnd.random() < 0.5:
-                self.request("agent: web dossier page", "GET", f"/dossiers/{pk}/", uid, web=True)
-            else:
-                self.request("agent: API case detail", "GET", f"/api/v1/cases/{pk}/", uid)
-        elif r < 0.93 or not self.oneshot:
-            # documents cycle: the agent asks, the porteur provides
-            item = self.rnd.choice(self.pool)
-            pk, porteur = item["case"], item["porteur"]
-            today = dt.date.today().isoformat()
-            ok = self.request(
-                "transition (API)",
-                "POST",
-                f"/api/v1/cases/{pk}/transitions/request_documents/",
-                uid,
-                body={
-                    "documents": ["Plan de situation"],
-                    "date": today,
-                    "comment": "Pièce manquante",
-                },
-            )
-            if ok is not None:
-                self.request(
-                    "transition (API)",
-                    "POST",
-                    f"/api/v1/cases/{pk}/transitions/provide_documents/",
-                    porteur,
-                    body={"date": today},
-                )
-        else:
-            item = self.oneshot.pop()
-            pk = item["case"]
-            today = dt.date.today().isoformat()
-            data = self.request(
-                "transition (API)",
-                "POST",
-                f"/api/v1/cases/{pk}/transitions/declare_complete/",
-                uid,
-                body={"date": today},
-            )
-            if data:
-                frs = json.loads(data)["funding_requests"]
-                for fr in frs[:1]:
-                    self.request(
-                        "transition (API)",
-                        "POST",
-                        f"/api/v1/funding-requests/{fr['id']}/transitions/start_instruction/",
-                        uid,
-                        body={"date": today},
-                    )
-
-
-def run_users(port, manifest, users, duration, think, seed=7) -> tuple[Recorder, float]:
-    rec = Recorder()
-    rnd = random.Random(seed)
-    stop_at = time.monotonic() + duration
-    threads = []
-    n_agents = max(1, round(users * 0.4))
-    agents = manifest["agents"]
-    pools = manifest["pool"]
-    for i in range(users):
-        r = random.Random(seed + i)
-        if i < n_agents:
-            a = agents[i % len(agents)]
-            pool = pools[str(a["epci"])]
-            # each agent thread works on its own slice of the pool: no two threads
-            # move the same dossier (a real conflict would be a 409, counted as an error)
-            same = [j for j in range(n_agents) if agents[j % len(agents)]["epci"] == a["epci"]]
-            k, of = same.index(i), len(same)
-            mine = pool[k::of]
-            cycle, oneshot = mine[: len(mine) // 2], mine[len(mine) // 2 :]
-            threads.append(
-                Agent(port, rec, stop_at, think, r, manifest, agent=a, pool=cycle, oneshot=oneshot)
-            )
-        else:
-            p = manifest["porteurs"][(i - n_agents) % len(manifest["porteurs"])]
-            threads.append(Porteur(port, rec, stop_at, think, r, manifest, porteur=p))
-    rnd.shuffle(threads)
-    t0 = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return rec, time.monotonic() - t0
-
-
-def pct(values, p):
-    if not values:
-        return 0.0
-    values = sorted(values)
-    k = max(0, min(len(values) - 1, round(p / 100 * len(values) + 0.5) - 1))
-    return values[k]
-
-
-def report(rec: Recorder, elapsed: float) -> bool:
-    every = [v for vs in rec.samples.values() for v in vs]
-    total = len(every)
-    errors = sum(rec.errors.values())
-    print(
-        f"\n{total} requests in {elapsed:.1f} s: {total / elapsed:.1f} requests/s, {errors} errors"
-    )
-    print(
-        f"  {'kind':34s} {'n':>6s} {'err':>4s} {'p50':>7s} {'p95':>7s} {'p99':>7s} {'max':>7s}  (ms)"
-    )
-    rows = sorted(rec.samples.items()) + [("ALL", every)]
-    for kind, vs in rows:
-        err = errors if kind == "ALL" else rec.errors.get(kind, 0)
-        print(
-            f"  {kind:34s} {len(vs):6d} {err:4d} {pct(vs, 50):7.0f} {pct(vs, 95):7.0f} "
-            f"{pct(vs, 99):7.0f} {max(vs or [0]):7.0f}"
-        )
-    for s in rec.error_samples:
-        print(f"  error: {s}")
-    p95 = pct(every, 95)
-    ok = errors == 0 and p95 < TARGET_P95_MS
-    print(
-        f"  target: 0 errors and p95 < {TARGET_P95_MS} ms → {'met' if ok else 'NOT met'} (p95 {p95:.0f} ms)"
-    )
-    return ok
-
-
 # ---------------------------------------------------------------- main
 
 
-def main() -> int:
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=int, default=int(os.environ.get("BENCH_CASES", "100000")))
     ap.add_argument("--users", type=int, default=20)
@@ -505,46 +267,47 @@ def main() -> int:
     ap.add_argument("--probe-only", action="store_true", help="build/reuse and probe, no run")
     args = ap.parse_args()
     lo, _, hi = args.think.partition("-")
-    think = (float(lo), float(hi or lo))
-    keep = args.keep or os.environ.get("BENCH_KEEP") == "1"
+    args.think = (float(lo), float(hi or lo))
+    args.keep = args.keep or os.environ.get("BENCH_KEEP") == "1"
+    return args
 
-    print(
-        f"Load test — {args.cases:,} dossiers, {args.users} users, {args.duration:.0f} s, "
-        f"think {think[0]}–{think[1]} s, gunicorn {args.workers} workers, {os.cpu_count()} CPUs"
-    )
-    print(f"load average before: {loadavg()} (shared machine: other engineers' tests may run)")
-    if args.reuse and MANIFEST.exists():
-        manifest = json.loads(MANIFEST.read_text())
-        setup_django()
-        print(f"reusing {DB} ({manifest['n']:,} dossiers)")
-        # a previous run moved some of the pool (declare_complete is one-shot)
-        from cases.models import Case
 
-        ids = [i["case"] for items in manifest["pool"].values() for i in items]
-        fresh = set(Case.objects.filter(pk__in=ids, state="submitted").values_list("pk", flat=True))
-        for key, items in manifest["pool"].items():
-            manifest["pool"][key] = [i for i in items if i["case"] in fresh]
-    else:
-        admin_exec(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-        admin_exec(f'CREATE DATABASE "{DB}"')
-        setup_django()
-        print(f"building {DB}:")
-        manifest = build(args.cases)
-        print(f"  total load: {manifest['load_seconds']:.0f} s")
-    if not args.no_probe or args.probe_only:
-        probe(manifest, args.explain)
-    if args.probe_only:
-        return 0
+def reuse_manifest() -> dict:
+    """The manifest of a kept database, its pool less the dossiers a run moved."""
+    manifest = json.loads(MANIFEST.read_text())
+    setup_django()
+    print(f"reusing {DB} ({manifest['n']:,} dossiers)")
+    # a previous run moved some of the pool (declare_complete is one-shot)
+    from cases.models import Case
+
+    ids = [i["case"] for items in manifest["pool"].values() for i in items]
+    fresh = set(Case.objects.filter(pk__in=ids, state="submitted").values_list("pk", flat=True))
+    for key, items in manifest["pool"].items():
+        manifest["pool"][key] = [i for i in items if i["case"] in fresh]
+    return manifest
+
+
+def new_manifest(n: int) -> dict:
+    admin_exec(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+    admin_exec(f'CREATE DATABASE "{DB}"')
+    setup_django()
+    print(f"building {DB}:")
+    manifest = build(n)
+    print(f"  total load: {manifest['load_seconds']:.0f} s")
+    return manifest
+
+
+def serve_and_run(args, manifest: dict) -> bool:
+    """gunicorn started, the virtual users run against it, the figures printed."""
     from django.db import connections
 
     connections.close_all()
-
     proc, port = start_server(args.workers)
     sampler = RssSampler(proc.pid)
     sampler.start()
     try:
         before = loadavg()
-        rec, elapsed = run_users(port, manifest, args.users, args.duration, think)
+        rec, elapsed = run_users(port, manifest, args.users, args.duration, args.think)
         after = loadavg()
     finally:
         sampler.stop.set()
@@ -563,7 +326,29 @@ def main() -> int:
     print(
         f"  load average: {before} at start, {after} at the end (1, 5, 15 min; {os.cpu_count()} CPUs)"
     )
-    if not keep:
+    return ok
+
+
+def main() -> int:
+    args = parse_args()
+    think = args.think
+    print(
+        f"Load test — {args.cases:,} dossiers, {args.users} users, {args.duration:.0f} s, "
+        f"think {think[0]}–{think[1]} s, gunicorn {args.workers} workers, {os.cpu_count()} CPUs"
+    )
+    print(f"load average before: {loadavg()} (shared machine: other engineers' tests may run)")
+    if args.reuse and MANIFEST.exists():
+        manifest = reuse_manifest()
+    else:
+        manifest = new_manifest(args.cases)
+    if not args.no_probe or args.probe_only:
+        probe(manifest, args.explain)
+    if args.probe_only:
+        return 0
+    ok = serve_and_run(args, manifest)
+    if not args.keep:
+        from django.db import connections
+
         connections.close_all()
         admin_exec(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
         MANIFEST.unlink(missing_ok=True)

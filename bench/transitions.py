@@ -81,35 +81,28 @@ def peak_rss_mb() -> float:
 
 
 def load(n: int) -> tuple[list[int], int, int]:
-    """``n`` submitted DETR dossiers; returns their ids, an agent id and a porteur id."""
+    """``n`` submitted DETR dossiers; returns their ids, an agent id and a porteur id.
+
+    Made with the shared builders (``cases.builders``), but for the documents, written
+    as rows (no file on disk) and dated in the future so that ``provide_documents``
+    always sees a fresh piece."""
     from django.core.management import call_command
 
-    from cases import services
-    from cases.models import Case, Document, Organisation, User
-    from engine.transitions import transition_apply
+    from cases import builders
+    from cases.models import Case, Document
     from schemes.models import Commune, Scheme
 
     call_command("migrate", verbosity=0)
     commune = Commune.objects.order_by("insee").first()
-    org = Organisation.objects.create(
-        name="Commune du banc d'essai", kind="commune", commune=commune
-    )
-    porteur = User.objects.create(username="bench-porteur", role="porteur", organisation=org)
-    agent = User.objects.create(username="bench-agent", role="agent")
+    org = builders.organisation_build(name="Commune du banc d'essai", commune=commune)
+    porteur = builders.user_build(username="bench-porteur", role="porteur", organisation=org)
+    agent = builders.user_build(username="bench-agent", role="agent")
     codes = Scheme.objects.get(code="DETR").required_document_codes()
-    plan = {
-        "expenses": [{"label": "Travaux", "amount": "100000.00"}],
-        "resources": [
-            {"kind": "scheme", "scheme": "DETR", "amount": "40000.00"},
-            {"kind": "self", "amount": "60000.00"},
-        ],
-    }
-    far = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)  # provide_documents sees a fresh piece
+    plan = builders.plan(100000, ("DETR", 40000))
+    far = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
     ids = []
     for i in range(n):
-        case = services.case_create(
-            actor=porteur, data={"title": f"Dossier {i}", "state": "draft", "financing_plan": plan}
-        )
+        case = builders.case_build(porteur=porteur, title=f"Dossier {i}", plan=plan, state="draft")
         Document.objects.bulk_create(
             Document(
                 case=case,
@@ -123,7 +116,7 @@ def load(n: int) -> tuple[list[int], int, int]:
             )
             for code in codes
         )
-        transition_apply(instance=case, name="submit", actor=porteur, data={"date": "2026-03-02"})
+        builders.case_submit_on(case, porteur=porteur, receipt="2026-03-02")
         ids.append(case.pk)
     assert Case.objects.filter(pk__in=ids, state="submitted").count() == n
     return ids, agent.pk, porteur.pk
@@ -279,6 +272,67 @@ def profile(ids, agent_id, porteur_id) -> str:
     return out.getvalue()
 
 
+def measure(ids, agent_id, porteur_id) -> list[tuple[str, int, float, float]]:
+    """(label, transitions, seconds, SQL per transition) of each of the four figures."""
+    q_full = queries_per_transition(ids, agent_id, porteur_id)
+    n_full, s_full = timed(engine_cycle, ids, agent_id, porteur_id, ROUNDS)
+    saved = without_hooks()
+    try:
+        q_core = queries_per_transition(ids, agent_id, porteur_id)
+        n_core, s_core = timed(engine_cycle, ids, agent_id, porteur_id, ROUNDS)
+        q_load = queries_per_transition(ids, agent_id, porteur_id, True)
+        n_load, s_load = timed(engine_cycle, ids, agent_id, porteur_id, ROUNDS, True)
+    finally:
+        restore_hooks(saved)
+    n_raw, s_raw = timed(raw_cycle, ids, ROUNDS)
+    return [
+        ("engine, all hooks", n_full, s_full, q_full),
+        ("engine core (no hooks)", n_core, s_core, q_core),
+        ("core + load per request", n_load, s_load, q_load),
+        ("raw SQL (psycopg)", n_raw, s_raw, 4.0),
+    ]
+
+
+def print_figures(rows) -> None:
+    """The table, the ratios to raw SQL and the verdicts, the peak RSS."""
+    print(f"\n{CASES} dossiers × {ROUNDS} rounds × 2 transitions, one transaction each")
+    print(f"{'':26}{'transitions':>12}{'seconds':>10}{'per s':>10}{'ms each':>10}{'SQL each':>10}")
+    for label, n, secs, q in rows:
+        print(f"{label:26}{n:>12}{secs:>10.2f}{n / secs:>10.0f}{1000 * secs / n:>10.2f}{q:>10.1f}")
+    full, core, load_, raw = ((n / secs) for _, n, secs, _ in rows)
+    ratio_full, ratio_core, ratio_load = raw / full, raw / core, raw / load_
+    print(
+        f"\nratio engine / raw: {ratio_full:.1f}× (all hooks), {ratio_core:.1f}× (core), "
+        f"{ratio_load:.1f}× (core + load)"
+    )
+    print("(SQL each counts BEGIN and COMMIT; raw: BEGIN, UPDATE, INSERT, COMMIT)")
+    for label, ratio in (("engine, all hooks", ratio_full), ("engine core", ratio_core)):
+        verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
+        print(f"target ≤ {TARGET_RATIO:.0f}× raw, {label}: {verdict}")
+    print(f"peak RSS: {peak_rss_mb():.0f} MB")
+
+
+def print_details(args, ids, agent_id, porteur_id) -> None:
+    """The cost of each hook; with ``--sql`` / ``--profile``, the statements / profile."""
+    print("\ncost of each hook, per transition (one round):")
+    for name, ms, q in hook_costs(ids, agent_id, porteur_id):
+        print(f"  {name:45}{ms:>8.2f} ms{q:>6.1f} SQL")
+    if args.sql:
+        print("\n--- SQL of one documents cycle (2 transitions), all hooks ---")
+        show_sql(ids, agent_id, porteur_id)
+        saved = without_hooks()
+        print("\n--- SQL of one documents cycle (2 transitions), engine core ---")
+        show_sql(ids, agent_id, porteur_id)
+        restore_hooks(saved)
+    if args.profile:
+        print("\n--- cProfile, engine with all hooks, one round ---")
+        print(profile(ids, agent_id, porteur_id))
+        saved = without_hooks()
+        print("\n--- cProfile, engine core, one round ---")
+        print(profile(ids, agent_id, porteur_id))
+        restore_hooks(saved)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the engine")
@@ -294,63 +348,8 @@ def main() -> None:
         print(f"setup: {CASES} submitted dossiers in {time.perf_counter() - t0:.1f} s")
         engine_cycle(ids[:20], agent_id, porteur_id, 1)  # warm-up (caches, imports)
         raw_cycle(ids[:20], 1)
-
-        q_full = queries_per_transition(ids, agent_id, porteur_id)
-        n_full, s_full = timed(engine_cycle, ids, agent_id, porteur_id, ROUNDS)
-        saved = without_hooks()
-        try:
-            q_core = queries_per_transition(ids, agent_id, porteur_id)
-            n_core, s_core = timed(engine_cycle, ids, agent_id, porteur_id, ROUNDS)
-            q_load = queries_per_transition(ids, agent_id, porteur_id, True)
-            n_load, s_load = timed(engine_cycle, ids, agent_id, porteur_id, ROUNDS, True)
-        finally:
-            restore_hooks(saved)
-        n_raw, s_raw = timed(raw_cycle, ids, ROUNDS)
-
-        rows = [
-            ("engine, all hooks", n_full, s_full, q_full),
-            ("engine core (no hooks)", n_core, s_core, q_core),
-            ("core + load per request", n_load, s_load, q_load),
-            ("raw SQL (psycopg)", n_raw, s_raw, 4.0),
-        ]
-        print(f"\n{CASES} dossiers × {ROUNDS} rounds × 2 transitions, one transaction each")
-        print(
-            f"{'':26}{'transitions':>12}{'seconds':>10}{'per s':>10}{'ms each':>10}{'SQL each':>10}"
-        )
-        for label, n, secs, q in rows:
-            print(
-                f"{label:26}{n:>12}{secs:>10.2f}{n / secs:>10.0f}{1000 * secs / n:>10.2f}{q:>10.1f}"
-            )
-        raw_rate = n_raw / s_raw
-        ratio_full = raw_rate / (n_full / s_full)
-        ratio_core = raw_rate / (n_core / s_core)
-        ratio_load = raw_rate / (n_load / s_load)
-        print(
-            f"\nratio engine / raw: {ratio_full:.1f}× (all hooks), {ratio_core:.1f}× (core), "
-            f"{ratio_load:.1f}× (core + load)"
-        )
-        print("(SQL each counts BEGIN and COMMIT; raw: BEGIN, UPDATE, INSERT, COMMIT)")
-        for label, ratio in (("engine, all hooks", ratio_full), ("engine core", ratio_core)):
-            verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
-            print(f"target ≤ {TARGET_RATIO:.0f}× raw, {label}: {verdict}")
-        print(f"peak RSS: {peak_rss_mb():.0f} MB")
-        print("\ncost of each hook, per transition (one round):")
-        for name, ms, q in hook_costs(ids, agent_id, porteur_id):
-            print(f"  {name:45}{ms:>8.2f} ms{q:>6.1f} SQL")
-        if args.sql:
-            print("\n--- SQL of one documents cycle (2 transitions), all hooks ---")
-            show_sql(ids, agent_id, porteur_id)
-            saved = without_hooks()
-            print("\n--- SQL of one documents cycle (2 transitions), engine core ---")
-            show_sql(ids, agent_id, porteur_id)
-            restore_hooks(saved)
-        if args.profile:
-            print("\n--- cProfile, engine with all hooks, one round ---")
-            print(profile(ids, agent_id, porteur_id))
-            saved = without_hooks()
-            print("\n--- cProfile, engine core, one round ---")
-            print(profile(ids, agent_id, porteur_id))
-            restore_hooks(saved)
+        print_figures(measure(ids, agent_id, porteur_id))
+        print_details(args, ids, agent_id, porteur_id)
     finally:
         if "django.db" in sys.modules:
             from django.db import connections
