@@ -1,0 +1,98 @@
+"""The pass: one idempotent evaluation of every kind of alert."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from cases.models import Organisation
+from cases.payments import DelayBook, project_claim
+
+from .book import AlertBook
+from .common import CHUNK, local_today
+from .feader_blocked import feader_blocked
+from .installment_ceiling import installment_ceiling
+from .late_forecast import late_forecast
+from .payment_overdue import payment_overdue
+from .receivables import (
+    Receivables,
+    add_grant,
+    claim_receivable,
+    grant_figures,
+    live_requests,
+    unpaid_claims,
+)
+from .treasury_risk import treasury_risk
+
+#: funding request → (an advance, an installment) still possible on it
+Room = dict[int, tuple[bool, bool]]
+
+
+def alerts_evaluate(*, today: dt.date | None = None) -> int:
+    """One idempotent pass over payment delays and treasury risk: the live grants, then the
+    unpaid claims, then the organisations that wait for money.
+
+    Returns the number of alerts opened, updated or resolved (0 when nothing changed)."""
+    today = local_today(today)
+    delays = DelayBook(today)
+    book = AlertBook()
+    by_org: dict[int, Receivables] = defaultdict(Receivables)
+    room = _grants(book, by_org, delays)
+    _claims(book, by_org, room, today, delays)
+    _treasuries(book, by_org)
+    book.resolve_the_rest()
+    return book.changed
+
+
+def _grants(book: AlertBook, by_org: dict[int, Receivables], delays: DelayBook) -> Room:
+    """Each live grant: its balance due and room go to its organisation's receivables; an
+    installment ceiling reached is an alert."""
+    room: Room = {}
+    for fr in live_requests().iterator(chunk_size=CHUNK):
+        figures = grant_figures(fr)
+        add_grant(by_org[fr.case.organisation_id], fr, figures, delays)
+        room[fr.pk] = (
+            not fr.has_balance and figures.room.advance > 0,
+            not fr.has_balance and figures.room.installments > 0,
+        )
+        finding = installment_ceiling(fr, figures)
+        if finding:
+            book.record(finding)
+    return room
+
+
+def _claims(
+    book: AlertBook,
+    by_org: dict[int, Receivables],
+    room: Room,
+    today: dt.date,
+    delays: DelayBook,
+) -> None:
+    """Each unpaid claim: projected, added to its organisation's receivables, and checked
+    for a payment overdue, a FEADER share blocked, a payment forecast too late."""
+    for claim in unpaid_claims().iterator(chunk_size=CHUNK):
+        fr = claim.funding_request
+        organisation = fr.case.organisation
+        item = claim_receivable(claim, project_claim(claim, today, delays(fr.scheme)))
+        by_org[organisation.pk].claims.append(item)
+        claim_room = room.get(fr.pk, (False, False))
+        for finding in (
+            payment_overdue(item, claim, today, claim_room),
+            feader_blocked(item, claim, today),
+            late_forecast(item, claim, organisation, claim_room),
+        ):
+            if finding:
+                book.record(finding)
+
+
+def _treasuries(book: AlertBook, by_org: dict[int, Receivables]) -> None:
+    """Each organisation that waits for money, by chunks: its treasury risk."""
+    ids = [pk for pk, rec in by_org.items() if rec.total > 0]
+    for start in range(0, len(ids), CHUNK):
+        chunk = Organisation.objects.filter(pk__in=ids[start : start + CHUNK]).select_related(
+            "commune"
+        )
+        for organisation in chunk:
+            finding = treasury_risk(organisation, by_org[organisation.pk])
+            if finding:
+                book.record(finding)
