@@ -96,7 +96,3 @@ def outbox_relay(*, batch: int = 200, today=None) -> int:
         if processed >= batch * 50:
             break  # a huge backlog continues on the next call
     return processed
-
-
-def outbox_pending_count() -> int:
-    return OutboxEvent.objects.filter(processed_at=None).count()

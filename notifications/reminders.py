@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
 
 from django.conf import settings
 from django.db import transaction
@@ -154,73 +153,105 @@ def _plan_batch(rows: list[tuple], today: dt.date, fr_type: int) -> None:
 
 
 def reminder_send(reminder_id: int, *, today: dt.date | None = None) -> bool:
-    """Deliver one reminder if it is still due. Returns True when sent now."""
+    """Deliver one reminder if it is still due. Returns True when sent now.
+
+    In one transaction: lock the pending row, cancel it if its deadline moved or closed,
+    word it, deliver it (in-app and e-mail), mark it sent (ADR 003)."""
     today = today or timezone.localdate()
     with transaction.atomic():
-        reminder = (
-            Reminder.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("deadline", "recipient")
-            .filter(pk=reminder_id, state=Reminder.State.PENDING)
-            .first()
-        )
+        reminder = _lock_pending(reminder_id)
         if reminder is None:
-            if Reminder.objects.filter(pk=reminder_id, state=Reminder.State.PENDING).exists():
-                raise ReminderBusy(reminder_id)  # someone holds it: a sender, or a dead one
             return False
-        deadline = reminder.deadline
-        if deadline.state != Deadline.State.OPEN or deadline.due_on != reminder.due_on:
-            reminder.state = Reminder.State.CANCELLED
-            reminder.save(update_fields=["state"])
+        if not _still_due(reminder):
             return False
         case = (
-            Case.objects.filter(pk=deadline.aggregate_id)
+            Case.objects.filter(pk=reminder.deadline.aggregate_id)
             .only("pk", "reference", "title", "territory_id")
             .first()
         )
-        days = (deadline.due_on - today).days
-        what = deadline_label(deadline.kind)
-        ref = f"{case.reference} « {case.title} »" if case else f"n° {deadline.aggregate_id}"
-        if reminder.escalation:
-            subject = f"Échéance dépassée — {what}"
-            message = (
-                f"Retard sur le dossier {ref} : « {what} », échéance du "
-                f"{deadline.due_on:%d/%m/%Y}, {when_label(days)}. Doit agir : "
-                f"{PARTY_LABELS.get(deadline.party, deadline.party)}."
-            )
-        else:
-            subject = f"Rappel — {what} ({when_label(days)})"
-            message = (
-                f"Dossier {ref} : « {what} » avant le {deadline.due_on:%d/%m/%Y} "
-                f"({when_label(days)})."
-            )
-        notify_in_app(
-            user_id=reminder.recipient_id,
-            kind="escalation" if reminder.escalation else "reminder",
-            message=message,
-            dedup_key=f"reminder:{reminder.pk}",
-            subject=deadline,
-            aggregate_id=deadline.aggregate_id,
-        )
-        send_email(
-            to=[reminder.recipient.email],
-            subject=subject,
-            template="reminder",
-            context={
-                "user": reminder.recipient,
-                "message": message,
-                "deadline": deadline,
-                "case": case,
-                "what": what,
-                "escalation": reminder.escalation,
-                "territory_name": Territory.name_of(case.territory_id if case else None),
-            },
-            message_id=f"reminder-{reminder.pk}",
-        )
+        _deliver(reminder, case, today)
         reminder.state = Reminder.State.SENT
         reminder.sent_at = timezone.now()
         reminder.attempts += 1
         reminder.save(update_fields=["state", "sent_at", "attempts"])
         return True
+
+
+def _lock_pending(reminder_id: int) -> Reminder | None:
+    """The reminder, locked, if it is pending and nobody else holds it; None if it is no
+    longer pending. ``ReminderBusy`` if another transaction holds it."""
+    reminder = (
+        Reminder.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("deadline", "recipient")
+        .filter(pk=reminder_id, state=Reminder.State.PENDING)
+        .first()
+    )
+    if reminder is None and (
+        Reminder.objects.filter(pk=reminder_id, state=Reminder.State.PENDING).exists()
+    ):
+        raise ReminderBusy(reminder_id)  # someone holds it: a sender, or a dead one
+    return reminder
+
+
+def _still_due(reminder: Reminder) -> bool:
+    """Whether its deadline is still open on the same date; if not, the reminder is
+    cancelled."""
+    deadline = reminder.deadline
+    if deadline.state == Deadline.State.OPEN and deadline.due_on == reminder.due_on:
+        return True
+    reminder.state = Reminder.State.CANCELLED
+    reminder.save(update_fields=["state"])
+    return False
+
+
+def _wording(reminder: Reminder, case: Case | None, what: str, today: dt.date) -> tuple[str, str]:
+    """(subject, message) of a reminder, or of an escalation once the date has passed."""
+    deadline = reminder.deadline
+    days = (deadline.due_on - today).days
+    ref = f"{case.reference} « {case.title} »" if case else f"n° {deadline.aggregate_id}"
+    if reminder.escalation:
+        subject = f"Échéance dépassée — {what}"
+        message = (
+            f"Retard sur le dossier {ref} : « {what} », échéance du "
+            f"{deadline.due_on:%d/%m/%Y}, {when_label(days)}. Doit agir : "
+            f"{PARTY_LABELS.get(deadline.party, deadline.party)}."
+        )
+    else:
+        subject = f"Rappel — {what} ({when_label(days)})"
+        message = (
+            f"Dossier {ref} : « {what} » avant le {deadline.due_on:%d/%m/%Y} ({when_label(days)})."
+        )
+    return subject, message
+
+
+def _deliver(reminder: Reminder, case: Case | None, today: dt.date) -> None:
+    """In-app notification and e-mail, both keyed on the reminder (no double delivery)."""
+    deadline = reminder.deadline
+    what = deadline_label(deadline.kind)
+    subject, message = _wording(reminder, case, what, today)
+    notify_in_app(
+        user_id=reminder.recipient_id,
+        kind="escalation" if reminder.escalation else "reminder",
+        message=message,
+        dedup_key=f"reminder:{reminder.pk}",
+        subject=deadline,
+        aggregate_id=deadline.aggregate_id,
+    )
+    send_email(
+        to=[reminder.recipient.email],
+        subject=subject,
+        template="reminder",
+        context={
+            "user": reminder.recipient,
+            "message": message,
+            "deadline": deadline,
+            "case": case,
+            "what": what,
+            "escalation": reminder.escalation,
+            "territory_name": Territory.name_of(case.territory_id if case else None),
+        },
+        message_id=f"reminder-{reminder.pk}",
+    )
 
 
 class ReminderBusy(Exception):
@@ -240,10 +271,3 @@ def reminders_send(ids, *, today: dt.date | None = None, busy: list | None = Non
         except Exception:  # one failing delivery must not block the others; retried later
             log.exception("reminder %s not sent", reminder_id)
     return sent
-
-
-def counts_by_state() -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for state in Reminder.objects.values_list("state", flat=True):
-        out[state] += 1
-    return dict(out)
