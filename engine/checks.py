@@ -55,61 +55,78 @@ def machine_errors() -> list[checks.CheckMessage]:
 
     errors = []
     for reg in registrations():
-        label = reg.model._meta.label
-        field = reg.model._meta.get_field(reg.state_field)
-        codes = {str(c) for c, _ in field.choices or ()}
-        for missing in sorted(codes - set(reg.states)):
+        errors += _state_errors(reg)
+        errors += _transition_errors(reg)
+        errors += _spec_errors(reg)
+    return errors
+
+
+def _state_errors(reg) -> list[checks.CheckMessage]:
+    """Every state of the field has a descriptor, every descriptor is a state of the field,
+    with a known badge (E001–E003)."""
+    label = reg.model._meta.label
+    field = reg.model._meta.get_field(reg.state_field)
+    codes = {str(c) for c, _ in field.choices or ()}
+    errors = [
+        checks.Error(f"{label} : l'état « {missing} » n'a pas de descripteur.", id="engine.E001")
+        for missing in sorted(codes - set(reg.states))
+    ]
+    errors += [
+        checks.Error(
+            f"{label} : le descripteur d'état « {extra} » n'est pas un état du champ.",
+            id="engine.E002",
+        )
+        for extra in sorted(set(reg.states) - codes)
+    ]
+    errors += [
+        checks.Error(f"{label}.{st.code} : badge « {st.badge} » inconnu.", id="engine.E003")
+        for st in reg.states.values()
+        if st.badge not in BADGES
+    ]
+    return errors
+
+
+def _transition_errors(reg) -> list[checks.CheckMessage]:
+    """Every django-fsm transition of the model has a descriptor, and every descriptor is
+    one of them (E004, E005)."""
+    label = reg.model._meta.label
+    field = reg.model._meta.get_field(reg.state_field)
+    fsm = {t.name for t in field.get_all_transitions(reg.model)}
+    errors = [
+        checks.Error(
+            f"{label} : la transition « {missing} » n'a pas de descripteur.", id="engine.E004"
+        )
+        for missing in sorted(fsm - set(reg.specs))
+    ]
+    errors += [
+        checks.Error(
+            f"{label} : le descripteur « {extra} » ne correspond à aucune transition du modèle.",
+            id="engine.E005",
+        )
+        for extra in sorted(set(reg.specs) - fsm)
+    ]
+    return errors
+
+
+def _spec_errors(reg) -> list[checks.CheckMessage]:
+    """Each descriptor has its labels (E006), fields of known kinds (E007) and closes
+    declared deadline kinds."""
+    errors = []
+    for spec in reg.specs.values():
+        where = f"{reg.model._meta.label}.{spec.name}"
+        if not spec.label or not spec.event:
             errors.append(
                 checks.Error(
-                    f"{label} : l'état « {missing} » n'a pas de descripteur.", id="engine.E001"
+                    f"{where} : libellé d'action ou d'historique manquant.", id="engine.E006"
                 )
             )
-        for extra in sorted(set(reg.states) - codes):
-            errors.append(
-                checks.Error(
-                    f"{label} : le descripteur d'état « {extra} » n'est pas un état du champ.",
-                    id="engine.E002",
-                )
-            )
-        for st in reg.states.values():
-            if st.badge not in BADGES:
-                errors.append(
-                    checks.Error(
-                        f"{label}.{st.code} : badge « {st.badge} » inconnu.", id="engine.E003"
-                    )
-                )
-        fsm = {t.name for t in field.get_all_transitions(reg.model)}
-        for missing in sorted(fsm - set(reg.specs)):
-            errors.append(
-                checks.Error(
-                    f"{label} : la transition « {missing} » n'a pas de descripteur.",
-                    id="engine.E004",
-                )
-            )
-        for extra in sorted(set(reg.specs) - fsm):
-            errors.append(
-                checks.Error(
-                    f"{label} : le descripteur « {extra} » ne correspond à aucune transition du modèle.",
-                    id="engine.E005",
-                )
-            )
-        for spec in reg.specs.values():
-            where = f"{label}.{spec.name}"
-            if not spec.label or not spec.event:
-                errors.append(
-                    checks.Error(
-                        f"{where} : libellé d'action ou d'historique manquant.", id="engine.E006"
-                    )
-                )
-            for f in spec.fields:
-                if f.kind not in FIELD_KINDS:
-                    errors.append(
-                        checks.Error(
-                            f"{where}.{f.name} : type « {f.kind} » inconnu.", id="engine.E007"
-                        )
-                    )
-            for kind in spec.closes:
-                errors.extend(_reference_errors([Reference(where, DEADLINE_KIND, kind)]))
+        errors += [
+            checks.Error(f"{where}.{f.name} : type « {f.kind} » inconnu.", id="engine.E007")
+            for f in spec.fields
+            if f.kind not in FIELD_KINDS
+        ]
+        for kind in spec.closes:
+            errors.extend(_reference_errors([Reference(where, DEADLINE_KIND, kind)]))
     return errors
 
 

@@ -195,18 +195,6 @@ def _plain(number: Decimal) -> str:
     return f"{number.normalize():f}".replace(".", ",")
 
 
-def parse_int(value, *, field: str, label: str, minimum: int = 0, maximum: int = ID_MAX) -> int:
-    """A whole number within bounds (ASCII digits, or a JSON integer)."""
-    number = read_decimal(value)
-    if number is None or number != number.to_integral_value():
-        raise _error(field, f"{_cap(label)} : nombre entier attendu.", "Entier attendu.")
-    if not minimum <= number <= maximum:
-        raise _error(
-            field, f"{_cap(label)} doit être entre {minimum} et {maximum}.", "Hors bornes."
-        )
-    return int(number)
-
-
 # ---------------------------------------------------------------- ids
 
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition, can_proceed
 
 from . import inputs
-from .deadlines import deadlines_close
+from .deadlines import deadlines_cancel_aggregate, deadlines_close
 from .errors import ConcurrentChange, DomainError, TransitionUnavailable
 from .lifecycle import Field, Notice, State
 from .outbox import event_emit
@@ -192,6 +192,36 @@ def transition_apply(
     comment: str = "",
     data: dict | None = None,
 ) -> models.Model:
+    """Apply a transition, in order: check the role and the object right, check the
+    transition is available, read its input; then in one transaction: lock, guard, apply,
+    record (history date, deadlines), effect and hooks, outbox event. On any failure the
+    in-memory object keeps its source state."""
+    reg, spec = _permitted(instance, name, actor)
+    source = _available(instance, reg, spec)
+    ctx = _read_inputs(instance, spec, actor, comment, data, source)
+    try:
+        with transaction.atomic():
+            _lock(reg, instance, source)
+            if spec.guard:
+                spec.guard(ctx)
+            _apply(instance, reg, ctx)
+            aggregate_id = _record(instance, reg, spec, ctx)
+            _run_effect_and_hooks(spec, ctx)
+            _emit(instance, aggregate_id, ctx)
+    except ConcurrentTransition:
+        _reset_state(instance, reg.state_field, source)
+        raise ConcurrentChange() from None
+    except BaseException:
+        _reset_state(instance, reg.state_field, source)
+        raise
+    return instance
+
+
+def _permitted(
+    instance: models.Model, name: str, actor
+) -> tuple[ModelRegistration, TransitionSpec]:
+    """The transition's registration and descriptor, if the actor's role and object right
+    allow it (404 for an unknown transition, 403 for a refused actor)."""
     reg = registration_for(type(instance))
     spec = reg.specs.get(name)
     if spec is None:
@@ -210,64 +240,87 @@ def transition_apply(
         )
     if actor is not None and reg.authorize and not reg.authorize(actor, instance, spec):
         raise DomainError("Vous n'êtes pas habilité à agir sur cet objet.", code="forbidden")
+    return reg, spec
 
-    method = getattr(instance, name)
+
+def _available(instance: models.Model, reg: ModelRegistration, spec: TransitionSpec) -> str:
+    """The state the caller read, if the transition is possible from it (django-fsm)."""
     source = getattr(instance, reg.state_field)
-    if not can_proceed(method):
+    if not can_proceed(getattr(instance, spec.name)):
         label = _state_label(instance, reg.state_field)
         raise TransitionUnavailable(
-            f"La transition « {spec.label or name} » n'est pas possible depuis l'état « {label} »."
+            f"La transition « {spec.label or spec.name} » n'est pas possible depuis l'état "
+            f"« {label} »."
         )
+    return source
+
+
+def _read_inputs(
+    instance: models.Model, spec: TransitionSpec, actor, comment: str, data, source: str
+) -> TransitionContext:
+    """The comment and the declared fields, parsed (``engine.inputs``) before any lock."""
     comment = inputs.parse_text(comment, field="comment", label="le commentaire", max_length=5000)
     ctx = TransitionContext(
         instance=instance,
-        name=name,
+        name=spec.name,
         actor=actor,
         comment=comment,
         data=typed_data(spec, data, comment),
     )
     ctx.source = source
-    try:
-        with transaction.atomic():
-            root = aggregate_lock(reg, instance)
-            _lock_and_refresh(instance, reg.state_field, source, root)
-            if spec.guard:
-                spec.guard(ctx)
-            method(by=actor, description=ctx.comment or None, ctx=ctx)
-            ctx.target = getattr(instance, reg.state_field)
-            instance.save()
-            _date_history(instance, ctx)
-            if spec.closes:
-                deadlines_close(subject=instance, kinds=spec.closes)
-            aggregate_id = reg.aggregate(instance)
-            if spec.terminal:
-                from .deadlines import deadlines_cancel_aggregate
+    return ctx
 
-                deadlines_cancel_aggregate(aggregate_id=aggregate_id)
-            if spec.effect:
-                spec.effect(ctx)
-            for hook in _hooks:
-                hook(ctx)
-            event_emit(
-                topic=f"{instance._meta.model_name}.{name}",
-                subject=instance,
-                aggregate_id=aggregate_id,
-                actor_id=getattr(actor, "pk", None),
-                payload={
-                    "source": ctx.source,
-                    "target": ctx.target,
-                    "comment": ctx.comment,
-                    "data": ctx.data,
-                    "automatic": ctx.automatic,
-                },
-            )
-    except ConcurrentTransition:
-        _reset_state(instance, reg.state_field, source)
-        raise ConcurrentChange() from None
-    except BaseException:
-        _reset_state(instance, reg.state_field, source)
-        raise
-    return instance
+
+def _lock(reg: ModelRegistration, instance: models.Model, source: str) -> None:
+    """The aggregate's root first, then the row itself, compared with ``source``."""
+    root = aggregate_lock(reg, instance)
+    _lock_and_refresh(instance, reg.state_field, source, root)
+
+
+def _apply(instance: models.Model, reg: ModelRegistration, ctx: TransitionContext) -> None:
+    """The django-fsm transition (django-fsm-log records who and why), then the save
+    (``ConcurrentTransitionMixin``)."""
+    getattr(instance, ctx.name)(by=ctx.actor, description=ctx.comment or None, ctx=ctx)
+    ctx.target = getattr(instance, reg.state_field)
+    instance.save()
+
+
+def _record(
+    instance: models.Model, reg: ModelRegistration, spec: TransitionSpec, ctx: TransitionContext
+) -> int:
+    """The history's date, the deadlines the transition meets (all of the aggregate's for a
+    terminal one); returns the aggregate's id."""
+    _date_history(instance, ctx)
+    if spec.closes:
+        deadlines_close(subject=instance, kinds=spec.closes)
+    aggregate_id = reg.aggregate(instance)
+    if spec.terminal:
+        deadlines_cancel_aggregate(aggregate_id=aggregate_id)
+    return aggregate_id
+
+
+def _run_effect_and_hooks(spec: TransitionSpec, ctx: TransitionContext) -> None:
+    """The transition's own effect, then the hooks of the layers above."""
+    if spec.effect:
+        spec.effect(ctx)
+    for hook in _hooks:
+        hook(ctx)
+
+
+def _emit(instance: models.Model, aggregate_id: int, ctx: TransitionContext) -> None:
+    event_emit(
+        topic=f"{instance._meta.model_name}.{ctx.name}",
+        subject=instance,
+        aggregate_id=aggregate_id,
+        actor_id=getattr(ctx.actor, "pk", None),
+        payload={
+            "source": ctx.source,
+            "target": ctx.target,
+            "comment": ctx.comment,
+            "data": ctx.data,
+            "automatic": ctx.automatic,
+        },
+    )
 
 
 def typed_data(spec: TransitionSpec, data: dict | None, comment: str = "") -> dict:
