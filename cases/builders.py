@@ -49,9 +49,14 @@ def fresh(obj):
 
 
 def transition(obj, name: str, *, actor, comment: str = "", **data):
-    """``transition_apply`` on a fresh copy of ``obj``; dates in ``data`` may be dates."""
+    """``transition_apply`` on a fresh copy of ``obj`` (the engine refuses to act on a
+    state read before another change), then ``obj`` read again: the caller's object shows
+    the new state, as if the transition had been applied to it. Dates in ``data`` may be
+    ``date`` objects."""
     data = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in data.items()}
-    return transition_apply(instance=fresh(obj), name=name, actor=actor, comment=comment, data=data)
+    transition_apply(instance=fresh(obj), name=name, actor=actor, comment=comment, data=data)
+    obj.refresh_from_db()
+    return obj
 
 
 def _on(day) -> dict:
@@ -62,10 +67,17 @@ def _on(day) -> dict:
 
 
 def organisation_build(
-    *, name: str, kind: str = Organisation.Kind.COMMUNE, siren=None, commune=None, epci=None
+    *,
+    name: str,
+    kind: str = Organisation.Kind.COMMUNE,
+    siren=None,
+    commune=None,
+    epci=None,
+    **fields,
 ) -> Organisation:
+    """An organisation; ``Organisation.save`` fills its EPCI and territory."""
     return Organisation.objects.create(
-        name=name, kind=kind, siren=siren, commune=commune, epci=epci
+        name=name, kind=kind, siren=siren, commune=commune, epci=epci, **fields
     )
 
 
@@ -109,6 +121,9 @@ def plan(total, *lines, expense_label: str = "Travaux", own_label: str | None = 
         "expenses": [{"label": expense_label, "amount": f"{total:.2f}"}],
         "resources": [*resources, own],
     }
+
+
+DETR_PLAN = plan(100000, ("DETR", 40000))
 
 
 def pdf_file(name: str, content: bytes = PDF) -> SimpleUploadedFile:
@@ -160,8 +175,7 @@ def case_build(*, porteur, title: str, plan: dict | None = None, state: str = "i
 
 
 def case_submit_on(case: Case, *, porteur, receipt=None, comment: str = "") -> Case:
-    transition(case, "submit", actor=porteur, comment=comment, **_on(receipt))
-    return fresh(case)
+    return transition(case, "submit", actor=porteur, comment=comment, **_on(receipt))
 
 
 def requests_instruction_start(case: Case, *, instructor, started=None) -> Case:
@@ -170,7 +184,8 @@ def requests_instruction_start(case: Case, *, instructor, started=None) -> Case:
     for fr in case.funding_requests.select_related("scheme").order_by("id"):
         actor = instructor(fr) if callable(instructor) else instructor
         transition(fr, "start_instruction", actor=actor, **_on(started))
-    return fresh(case)
+    case.refresh_from_db()
+    return case
 
 
 def case_complete_on(case: Case, *, agent, complete=None, instructor=None) -> Case:
@@ -182,15 +197,13 @@ def case_complete_on(case: Case, *, agent, complete=None, instructor=None) -> Ca
 
 def request_grant_on(fr: FundingRequest, *, instructor, amount=None, granted=None, comment=""):
     amount = fr.amount_requested if amount is None else amount
-    transition(
+    return transition(
         fr, "grant", actor=instructor, comment=comment, amount_granted=str(amount), **_on(granted)
     )
-    return fresh(fr)
 
 
 def request_commit_on(fr: FundingRequest, *, instructor, committed=None, comment: str = ""):
-    transition(fr, "commit", actor=instructor, comment=comment, **_on(committed))
-    return fresh(fr)
+    return transition(fr, "commit", actor=instructor, comment=comment, **_on(committed))
 
 
 def dossier(
@@ -206,14 +219,18 @@ def dossier(
     granted=None,
     committed=None,
     amount=None,
+    content: bytes = PDF,
 ) -> Case:
-    """A new dossier brought to ``stage`` (one of ``STAGES``) through every stage before
-    it. From ``draft`` on it has its required documents; ``granted`` and ``committed``
-    apply to every request, by ``instructor``."""
+    """A new dossier (default plan: 100,000 € of works, 40,000 € of DETR) brought to
+    ``stage`` (one of ``STAGES``) through every stage before it. From ``draft`` on it has
+    its required documents; from ``instruction`` on ``agent`` declares it complete and
+    starts each request's instruction; ``granted`` and ``committed`` apply to every
+    request, by ``instructor``."""
     index = STAGES.index(stage)
+    plan = DETR_PLAN if plan is None else plan
     case = case_build(porteur=porteur, title=title, plan=plan, state=STAGES[min(index, 1)])
     if index >= 1:
-        case_documents_add(actor=porteur, case=case)
+        case_documents_add(actor=porteur, case=case, content=content)
     if index >= 2:
         case = case_submit_on(case, porteur=porteur, receipt=receipt)
     if index >= 3:
@@ -236,15 +253,14 @@ def claim_build(*, porteur, funding_request, kind: str, amount, filed=None) -> P
 
 
 def claim_file_on(claim: PaymentClaim, *, porteur, filed=None) -> PaymentClaim:
-    transition(claim, "file", actor=porteur, **_on(filed))
-    return fresh(claim)
+    return transition(claim, "file", actor=porteur, **_on(filed))
 
 
 def claim_verify_on(claim: PaymentClaim, *, instructor, verified=None, comment="") -> PaymentClaim:
-    transition(claim, "verify", actor=instructor, comment=comment, **_on(verified))
-    return fresh(claim)
+    return transition(claim, "verify", actor=instructor, comment=comment, **_on(verified))
 
 
 def claim_pay_on(claim: PaymentClaim, *, instructor, amount, paid=None, comment="") -> PaymentClaim:
-    transition(claim, "pay", actor=instructor, comment=comment, amount=str(amount), **_on(paid))
-    return fresh(claim)
+    return transition(
+        claim, "pay", actor=instructor, comment=comment, amount=str(amount), **_on(paid)
+    )

@@ -1,9 +1,11 @@
-"""factory-boy factories shared by the tests."""
+"""factory-boy factories shared by the tests: they pick the attributes (sequences,
+defaults), the shared builders of ``cases.builders`` (the demo's too) make the rows."""
 
 from __future__ import annotations
 
 import factory
 
+from cases import builders
 from cases.models import TERRITORIAL_ROLES, Organisation, User
 from cases.siren import luhn_valid
 from schemes.models import Commune, Funder, Scheme, Territory
@@ -28,6 +30,10 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     siren = factory.Sequence(lambda n: make_siren(n + 1000))
     commune = factory.LazyFunction(lambda: Commune.objects.order_by("insee").first())
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return builders.organisation_build(**kwargs)
+
 
 def _staff_territory(u):
     if u.role not in TERRITORIAL_ROLES or getattr(u, "is_superuser", False):
@@ -41,19 +47,17 @@ def _staff_territory(u):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     role = User.Role.AGENT
     # Staff work for a territory: their EPCI's, else the first (default) one.
     territory = factory.LazyAttribute(lambda u: _staff_territory(u))
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+    password = PASSWORD
 
-    @factory.post_generation
-    def _save(self, create, extracted, **kwargs):
-        if create:
-            self.save()
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return builders.user_build(**kwargs)
 
 
 def porteur(organisation=None, **kw) -> User:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from cases import builders
 from cases.models import Case
 from engine.models import Deadline, OutboxEvent
-from schemes.models import Scheme
 
 PDF = b"%PDF-1.4\n%guichet test\n1 0 obj <<>> endobj\n"
 V1 = "/api/v1"
@@ -51,13 +51,7 @@ def upload(client, case_id: int, kind: str, content: bytes = PDF, expected: int 
     return check(response, expected)
 
 
-def required_codes(*scheme_codes: str) -> list[str]:
-    codes: list[str] = []
-    for scheme in Scheme.objects.filter(code__in=scheme_codes):
-        for code in scheme.required_document_codes():
-            if code not in codes:
-                codes.append(code)
-    return codes
+required_codes = builders.required_codes
 
 
 def request_of(case_body: dict, scheme: str) -> dict:

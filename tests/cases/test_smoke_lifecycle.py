@@ -4,9 +4,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cases import services
+from cases import builders, services
 from cases.models import CaseState, RequestState
 from engine.errors import DomainError
 from engine.models import Deadline
@@ -19,13 +18,7 @@ PDF = b"%PDF-1.4\n%test\n"
 
 
 def upload_required(user, case, codes):
-    for code in codes:
-        services.document_upload(
-            actor=user,
-            case=case,
-            kind=code,
-            upload=SimpleUploadedFile(f"{code}.pdf", PDF, content_type="application/pdf"),
-        )
+    builders.case_documents_add(actor=user, case=case, codes=codes, content=PDF)
 
 
 def test_detr_dossier_from_draft_to_decided():

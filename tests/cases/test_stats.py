@@ -19,9 +19,8 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from cases import services, stats
+from cases import builders, services, stats
 from cases.models import Case, FundingRequest, User
-from engine.transitions import transition_apply
 from schemes.models import Commune
 from tests import factories as f
 from tests.engine import walk
@@ -36,10 +35,6 @@ def at(day: dt.date):
     return time_machine.travel(
         dt.datetime(day.year, day.month, day.day, 9, 0, tzinfo=dt.UTC), tick=False
     )
-
-
-def on(day: dt.date) -> dict:
-    return {"date": day.isoformat()}
 
 
 def fresh(obj):
@@ -60,48 +55,32 @@ def dossier(
     *, porteur, agent, title, theme, plan, created, submitted, complete, granted, amount
 ) -> tuple[Case, FundingRequest]:
     with at(created):
-        case = services.case_create(
-            actor=porteur,
-            data={"title": title, "theme": theme, "state": "draft", "financing_plan": plan},
+        case = builders.case_build(
+            porteur=porteur, title=title, theme=theme, plan=plan, state="draft"
         )
         walk.upload_required(porteur, case)
     with at(submitted):
-        transition_apply(instance=fresh(case), name="submit", actor=porteur, data=on(submitted))
+        builders.case_submit_on(case, porteur=porteur, receipt=submitted)
     with at(complete):
-        transition_apply(
-            instance=fresh(case), name="declare_complete", actor=agent, data=on(complete)
-        )
+        case = builders.case_complete_on(case, agent=agent, complete=complete)
         fr = case.funding_requests.get()
-        transition_apply(instance=fresh(fr), name="start_instruction", actor=agent)
     instructor = walk.instructor_for(fr.scheme.code)
     with at(granted):
-        transition_apply(
-            instance=fresh(fr),
-            name="grant",
-            actor=instructor,
-            data={"amount_granted": str(amount), **on(granted)},
-        )
+        builders.request_grant_on(fr, instructor=instructor, amount=amount, granted=granted)
     signed = granted + dt.timedelta(days=1)
     with at(signed):
-        transition_apply(instance=fresh(fr), name="commit", actor=instructor, data=on(signed))
+        builders.request_commit_on(fr, instructor=instructor, committed=signed)
     return fresh(case), fresh(fr)
 
 
 def paid_claim(porteur, fr, kind, amount, filed: dt.date, paid: dt.date):
     instructor = walk.instructor_for(fr.scheme.code)
     with at(filed):
-        claim = services.claim_create(
-            actor=porteur, funding_request=fresh(fr), data={"kind": kind, "amount": str(amount)}
-        )
-        transition_apply(instance=fresh(claim), name="file", actor=porteur, data=on(filed))
+        claim = builders.claim_build(porteur=porteur, funding_request=fr, kind=kind, amount=amount)
+        builders.claim_file_on(claim, porteur=porteur, filed=filed)
     with at(paid):
-        transition_apply(instance=fresh(claim), name="verify", actor=instructor, data=on(paid))
-        transition_apply(
-            instance=fresh(claim),
-            name="pay",
-            actor=instructor,
-            data={"amount": str(amount), **on(paid)},
-        )
+        builders.claim_verify_on(claim, instructor=instructor, verified=paid)
+        builders.claim_pay_on(claim, instructor=instructor, amount=amount, paid=paid)
     return fresh(claim)
 
 

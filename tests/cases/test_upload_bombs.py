@@ -27,7 +27,7 @@ from openpyxl import Workbook
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from cases import services
+from cases import builders
 from cases.models import Document
 from cases.uploads import ArchiveRefused, sniff
 from tests import factories as f
@@ -416,19 +416,11 @@ def test_an_odf_mimetype_must_be_stored_and_an_ooxml_needs_its_content_types():
 
 
 def make_case(porteur):
-    return services.case_create(
-        actor=porteur,
-        data={
-            "title": "Maison de santé",
-            "state": "draft",
-            "financing_plan": {
-                "expenses": [{"label": "Travaux", "amount": "100000.00"}],
-                "resources": [
-                    {"kind": "scheme", "scheme": "DETR", "amount": "40000.00"},
-                    {"kind": "self", "amount": "60000.00"},
-                ],
-            },
-        },
+    return builders.case_build(
+        porteur=porteur,
+        title="Maison de santé",
+        plan=builders.plan(100000, ("DETR", 40000)),
+        state="draft",
     )
 
 

@@ -1,65 +1,34 @@
 """Drive real dossiers through the real services and ``transition_apply``.
 
 Shared by the engine tests (a dossier is the handiest subject with deadlines) and the
-payment, committee and concurrency tests. No state is ever written by hand.
+payment, committee and concurrency tests. Thin wrappers over ``cases.builders`` (the
+demo's builders too): no state is ever written by hand.
 """
 
 from __future__ import annotations
 
-from django.core.files.uploadedfile import SimpleUploadedFile
-
-from cases import services
+from cases import builders
 from cases.models import Case, FundingRequest
-from engine.transitions import transition_apply
 from schemes.models import Scheme
 from tests import factories as f
 
 PDF = b"%PDF-1.4\n%test\n"
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-DETR_PLAN = {
-    "expenses": [{"label": "Travaux", "amount": "100000.00"}],
-    "resources": [
-        {"kind": "scheme", "scheme": "DETR", "amount": "40000.00"},
-        {"kind": "self", "amount": "60000.00"},
-    ],
-}
-LEADER_PLAN = {
-    "expenses": [{"label": "Aménagement du tiers-lieu", "amount": "100000.00"}],
-    "resources": [
-        {"kind": "scheme", "scheme": "LEADER", "amount": "40000.00"},
-        {"kind": "self", "amount": "60000.00"},
-    ],
-}
-LEADER_DETR_PLAN = {
-    "expenses": [{"label": "Halle gourmande", "amount": "100000.00"}],
-    "resources": [
-        {"kind": "scheme", "scheme": "LEADER", "amount": "40000.00"},
-        {"kind": "scheme", "scheme": "DETR", "amount": "20000.00"},
-        {"kind": "self", "amount": "40000.00"},
-    ],
-}
+DETR_PLAN = builders.plan(100000, ("DETR", 40000))
+LEADER_PLAN = builders.plan(100000, ("LEADER", 40000), expense_label="Aménagement du tiers-lieu")
+LEADER_DETR_PLAN = builders.plan(
+    100000, ("LEADER", 40000), ("DETR", 20000), expense_label="Halle gourmande"
+)
 
 
 def upload_required(user, case: Case) -> None:
-    codes = set()
-    for res in case.resources.filter(kind="scheme").select_related("scheme"):
-        codes.update(res.scheme.required_document_codes())
-    for code in sorted(codes):
-        services.document_upload(
-            actor=user,
-            case=case,
-            kind=code,
-            upload=SimpleUploadedFile(f"{code}.pdf", PDF, content_type="application/pdf"),
-        )
+    builders.case_documents_add(actor=user, case=case, content=PDF)
 
 
 def draft_case(plan=None, *, porteur=None, title="Rénovation de l'école") -> tuple[Case, object]:
     porteur = porteur or f.porteur()
-    case = services.case_create(
-        actor=porteur,
-        data={"title": title, "state": "draft", "financing_plan": plan or DETR_PLAN},
-    )
+    case = builders.case_build(porteur=porteur, title=title, plan=plan or DETR_PLAN, state="draft")
     return case, porteur
 
 
@@ -68,9 +37,7 @@ def submitted_case(
 ) -> tuple[Case, object]:
     case, porteur = draft_case(plan, porteur=porteur, title=title)
     upload_required(porteur, case)
-    transition_apply(instance=case, name="submit", actor=porteur, data={"date": receipt})
-    case.refresh_from_db()
-    return case, porteur
+    return builders.case_submit_on(case, porteur=porteur, receipt=receipt), porteur
 
 
 def instructing_case(
@@ -79,10 +46,7 @@ def instructing_case(
     """A dossier declared complete, each request in instruction."""
     case, porteur = submitted_case(plan, receipt=receipt, title=title)
     agent = agent or f.agent()
-    transition_apply(instance=case, name="declare_complete", actor=agent, data={"date": complete})
-    for fr in case.funding_requests.select_related("scheme"):
-        transition_apply(instance=fr, name="start_instruction", actor=agent)
-    case.refresh_from_db()
+    case = builders.case_complete_on(case, agent=agent, complete=complete)
     return case, porteur, agent
 
 
@@ -94,12 +58,7 @@ def grant_and_commit(
     fr: FundingRequest, *, amount, granted="2026-04-15", committed="2026-04-20", instructor=None
 ) -> FundingRequest:
     instructor = instructor or instructor_for(fr.scheme.code)
-    transition_apply(
-        instance=fr,
-        name="grant",
-        actor=instructor,
-        data={"amount_granted": str(amount), "date": granted},
-    )
-    transition_apply(instance=fr, name="commit", actor=instructor, data={"date": committed})
+    builders.request_grant_on(fr, instructor=instructor, amount=amount, granted=granted)
+    builders.request_commit_on(fr, instructor=instructor, committed=committed)
     fr.refresh_from_db()
     return fr

@@ -13,7 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from cases import committee, services
+from cases import builders, committee, services
 from cases.models import Case, CommitteeSession, FundingRequest, PaymentClaim, User
 from engine.transitions import transition_apply
 from notifications.channels import notify_in_app
@@ -90,34 +90,26 @@ class Bench:
     # ------------------------------------------------------------ dossiers
 
     def _case(self, plan=walk.DETR_PLAN, title="Rénovation de l'école", state="draft") -> Case:
-        return services.case_create(
-            actor=self.porteur,
-            data={"title": title, "state": state, "financing_plan": plan},
-        )
+        return builders.case_build(porteur=self.porteur, title=title, plan=plan, state=state)
 
     def _docs(self, case: Case) -> Case:
-        walk.upload_required(self.porteur, case)
-        return case
+        return builders.case_documents_add(actor=self.porteur, case=case, content=walk.PDF)
 
     def _submit(self, case: Case, day="2026-03-02") -> Case:
-        transition_apply(instance=case, name="submit", actor=self.porteur, data={"date": day})
-        return Case.objects.get(pk=case.pk)
+        return builders.case_submit_on(case, porteur=self.porteur, receipt=day)
 
     def _complete(self, case: Case, day="2026-03-10") -> Case:
-        transition_apply(
-            instance=case, name="declare_complete", actor=self.agent, data={"date": day}
-        )
+        builders.transition(case, "declare_complete", actor=self.agent, date=day)
         return Case.objects.get(pk=case.pk)
 
     def _instructing(self, plan=walk.DETR_PLAN, title="Rénovation") -> FundingRequest:
         case = self._complete(self._submit(self._docs(self._case(plan, title))))
-        fr = case.funding_requests.get()
-        transition_apply(instance=fr, name="start_instruction", actor=self.agent)
-        return FundingRequest.objects.get(pk=fr.pk)
+        builders.requests_instruction_start(case, instructor=self.agent)
+        return case.funding_requests.get()
 
     @cached_property
     def idea(self) -> Case:
-        return services.case_create(actor=self.porteur, data={"title": "Une idée de halle"})
+        return builders.case_build(porteur=self.porteur, title="Une idée de halle")
 
     @cached_property
     def draft(self) -> Case:
@@ -189,14 +181,9 @@ class Bench:
 
     @cached_property
     def granted(self) -> FundingRequest:
-        fr = self.instructing
-        transition_apply(
-            instance=fr,
-            name="grant",
-            actor=self.instructor,
-            data={"amount_granted": "40000.00", "date": "2026-04-15"},
+        return builders.request_grant_on(
+            self.instructing, instructor=self.instructor, amount="40000.00", granted="2026-04-15"
         )
-        return FundingRequest.objects.get(pk=fr.pk)
 
     @cached_property
     def decided(self) -> Case:
@@ -210,12 +197,7 @@ class Bench:
         case = self._instructing(title="Médiathèque").case
         fr = case.funding_requests.get()
         walk.grant_and_commit(fr, amount="40000.00", instructor=self.instructor)
-        transition_apply(
-            instance=Case.objects.get(pk=case.pk),
-            name="start_works",
-            actor=self.porteur,
-            data={"date": "2026-05-04"},
-        )
+        builders.transition(case, "start_works", actor=self.porteur, date="2026-05-04")
         return Case.objects.get(pk=case.pk)
 
     @cached_property
@@ -224,10 +206,8 @@ class Bench:
         return walk.grant_and_commit(fr, amount="40000.00", instructor=self.instructor)
 
     def _claim(self, amount="1000.00") -> PaymentClaim:
-        return services.claim_create(
-            actor=self.porteur,
-            funding_request=self.committed,
-            data={"kind": "installment", "amount": amount},
+        return builders.claim_build(
+            porteur=self.porteur, funding_request=self.committed, kind="installment", amount=amount
         )
 
     @cached_property
@@ -236,22 +216,16 @@ class Bench:
 
     @cached_property
     def filed_claim(self) -> PaymentClaim:
-        claim = self._claim("2000.00")
-        transition_apply(
-            instance=claim, name="file", actor=self.porteur, data={"date": "2026-06-01"}
+        return builders.claim_file_on(
+            self._claim("2000.00"), porteur=self.porteur, filed="2026-06-01"
         )
-        return PaymentClaim.objects.get(pk=claim.pk)
 
     @cached_property
     def verified_claim(self) -> PaymentClaim:
-        claim = self._claim("3000.00")
-        transition_apply(
-            instance=claim, name="file", actor=self.porteur, data={"date": "2026-06-01"}
+        claim = builders.claim_file_on(
+            self._claim("3000.00"), porteur=self.porteur, filed="2026-06-01"
         )
-        transition_apply(
-            instance=claim, name="verify", actor=self.instructor, data={"date": "2026-06-10"}
-        )
-        return PaymentClaim.objects.get(pk=claim.pk)
+        return builders.claim_verify_on(claim, instructor=self.instructor, verified="2026-06-10")
 
     # ------------------------------------------------------------ notifications
 

@@ -3,7 +3,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from cases import services
+from cases import builders, services
 from tests import factories as f
 
 PDF = b"%PDF-1.4\n%security\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -29,19 +29,8 @@ def api():
 
 
 def make_case(porteur, title="Maison de santé"):
-    return services.case_create(
-        actor=porteur,
-        data={
-            "title": title,
-            "state": "draft",
-            "financing_plan": {
-                "expenses": [{"label": "Travaux", "amount": "100000.00"}],
-                "resources": [
-                    {"kind": "scheme", "scheme": "DETR", "amount": "40000.00"},
-                    {"kind": "self", "amount": "60000.00"},
-                ],
-            },
-        },
+    return builders.case_build(
+        porteur=porteur, title=title, plan=builders.plan(100000, ("DETR", 40000)), state="draft"
     )
 
 

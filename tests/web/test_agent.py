@@ -7,14 +7,13 @@ import datetime as dt
 import re
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from cases import services
+from cases import builders, services
 from cases.models import Case, CaseState, Message, Opinion, User
 from engine.transitions import available_transitions, transition_apply
 from schemes.models import Commune
@@ -67,37 +66,23 @@ def make_case(
         "expenses": [{"label": "Travaux", "amount": "100000.00"}],
         "resources": [*resources, {"kind": "self", "amount": f"{100000 - public:.2f}"}],
     }
-    case = services.case_create(
-        actor=porteur,
-        data={
-            "title": title,
-            "theme": theme,
-            "state": "idea" if state in ("idea", "scoping") else "draft",
-            "financing_plan": plan,
-        },
+    case = builders.case_build(
+        porteur=porteur,
+        title=title,
+        theme=theme,
+        plan=plan,
+        state="idea" if state in ("idea", "scoping") else "draft",
     )
     if state == "scoping":
-        transition_apply(instance=case, name="start_scoping", actor=agent or f.agent())
+        builders.transition(case, "start_scoping", actor=agent or f.agent())
     if state in ("idea", "scoping", "draft"):
         return case
-    codes = []
-    for code in schemes:
-        for doc in f.scheme(code).required_document_codes():
-            if doc not in codes:
-                codes.append(doc)
-    for code in codes:
-        services.document_upload(
-            actor=porteur,
-            case=case,
-            kind=code,
-            upload=SimpleUploadedFile(f"{code}.pdf", PDF, content_type="application/pdf"),
-        )
-    transition_apply(instance=case, name="submit", actor=porteur, data={"date": day(60)})
+    codes = builders.required_codes(*schemes)
+    builders.case_documents_add(actor=porteur, case=case, codes=codes, content=PDF)
+    builders.case_submit_on(case, porteur=porteur, receipt=day(60))
     if state == "submitted":
         return case
-    transition_apply(
-        instance=case, name="declare_complete", actor=agent or f.agent(), data={"date": day(50)}
-    )
+    builders.transition(case, "declare_complete", actor=agent or f.agent(), date=day(50))
     return case
 
 

@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from cases import services
+from cases import builders, services
 from cases.models import Case, CaseState, Document, Message
 from engine.transitions import transition_apply
 from tests import factories as f
@@ -218,27 +218,7 @@ def test_acknowledgement_uses_the_implicit_decision_deadline_once_complete(clien
 
 
 def submitted_case(porteur, receipt="2026-01-15", schemes=("DETR",)):
-    plan_resources = [{"kind": "scheme", "scheme": "DETR", "amount": "40000.00"}]
-    case = services.case_create(
-        actor=porteur,
-        data={
-            "title": "Rénovation de l'école",
-            "state": "draft",
-            "financing_plan": {
-                "expenses": [{"label": "Travaux", "amount": "100000.00"}],
-                "resources": [*plan_resources, {"kind": "self", "amount": "60000.00"}],
-            },
-        },
-    )
-    for code in f.scheme("DETR").required_document_codes():
-        services.document_upload(
-            actor=porteur,
-            case=case,
-            kind=code,
-            upload=SimpleUploadedFile(f"{code}.pdf", PDF, content_type="application/pdf"),
-        )
-    transition_apply(instance=case, name="submit", actor=porteur, data={"date": receipt})
-    return Case.objects.get(pk=case.pk)
+    return builders.dossier(porteur=porteur, stage="submitted", receipt=receipt, content=PDF)
 
 
 def test_follow_up_page_documents_messages_actions_and_payments(client):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from cases import services
+from cases import builders
 from cases.models import Case, User
 from engine.transitions import available_transitions, transition_apply
 from tests import factories as f
@@ -18,28 +17,11 @@ from workflows.flows import AGENT_STEPS, CASE, REQUEST, SIDE_ACTIONS
 PDF = b"%PDF-1.4\n%test\n"
 
 PLANS = {
-    "DETR": {
-        "expenses": [{"label": "Travaux", "amount": "100000.00"}],
-        "resources": [
-            {"kind": "scheme", "scheme": "DETR", "amount": "40000.00"},
-            {"kind": "self", "amount": "60000.00"},
-        ],
-    },
-    "LEADER": {
-        "expenses": [{"label": "Aménagement", "amount": "100000.00"}],
-        "resources": [
-            {"kind": "scheme", "scheme": "LEADER", "amount": "40000.00"},
-            {"kind": "self", "amount": "60000.00"},
-        ],
-    },
-    "LEADER+DETR": {
-        "expenses": [{"label": "Aménagement", "amount": "100000.00"}],
-        "resources": [
-            {"kind": "scheme", "scheme": "LEADER", "amount": "30000.00"},
-            {"kind": "scheme", "scheme": "DETR", "amount": "30000.00"},
-            {"kind": "self", "amount": "40000.00"},
-        ],
-    },
+    "DETR": builders.plan(100000, ("DETR", 40000)),
+    "LEADER": builders.plan(100000, ("LEADER", 40000), expense_label="Aménagement"),
+    "LEADER+DETR": builders.plan(
+        100000, ("LEADER", 30000), ("DETR", 30000), expense_label="Aménagement"
+    ),
 }
 
 
@@ -48,28 +30,18 @@ def today_iso() -> str:
 
 
 def upload(user, case, code="other"):
-    services.document_upload(
-        actor=user,
-        case=case,
-        kind=code,
-        upload=SimpleUploadedFile(f"{code}.pdf", PDF, content_type="application/pdf"),
-    )
+    builders.document_add(actor=user, case=case, kind=code, content=PDF)
 
 
 def new_case(porteur, plan: str, *, state="idea") -> Case:
-    case = services.case_create(
-        actor=porteur,
-        data={"title": f"Projet {plan}", "state": state, "financing_plan": PLANS[plan]},
+    case = builders.case_build(
+        porteur=porteur, title=f"Projet {plan}", plan=PLANS[plan], state=state
     )
     return Case.objects.get(pk=case.pk)
 
 
 def attach_required(porteur, case):
-    codes = set()
-    for res in case.resources.filter(kind="scheme").select_related("scheme"):
-        codes.update(res.scheme.required_document_codes())
-    for code in sorted(codes):
-        upload(porteur, case, code)
+    builders.case_documents_add(actor=porteur, case=case, content=PDF)
 
 
 def generic_agent() -> User:
