@@ -196,7 +196,10 @@ def test_claim_after_the_completion_deadline_is_refused(detr):
 
 
 def test_balance_claim_after_its_deadline_is_refused(detr):
+    # A scheme whose parameters set a balance deadline (LEADER's convention does; DETR and
+    # DSIL have none since the revised rule 6, so the parameter is set here).
     case, fr, porteur, _, _ = detr
+    Scheme.objects.filter(pk=fr.scheme_id).update(balance_claim_months=6)
     start_works(case, porteur, "2026-04-20")
     complete_works(case, porteur, "2026-05-04")
     deadline = Deadline.objects.get(aggregate_id=case.pk, kind="balance_claim")
