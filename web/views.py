@@ -4,7 +4,6 @@ Web views are thin: they read through selectors, write through services and the 
 transition service, and render templates. No business rule lives here.
 """
 
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 
 from cases.models import User
@@ -26,8 +25,3 @@ def home(request):
     if not request.user.is_authenticated:
         return redirect("web:public")
     return redirect(HOME_BY_ROLE.get(request.user.effective_role, "web:public"))
-
-
-@login_required
-def placeholder(request):  # replaced page by page
-    return redirect("web:home")
