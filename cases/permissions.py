@@ -17,6 +17,7 @@ ACTIONS: dict[str, tuple[set[str], str]] = {
     "opinion_create": ({R.AGENT, R.EPCI_PARTNER, R.ADMIN}, "donner un avis"),
     "share_exception": ({R.AGENT, R.ADMIN}, "enregistrer une dérogation"),
     "claim_create": ({R.PORTEUR, R.ADMIN}, "déposer une demande de paiement"),
+    "extension_request": ({R.PORTEUR, R.AGENT, R.ADMIN}, "demander une prorogation"),
     "organisation_create": ({R.AGENT, R.ADMIN}, "créer une organisation"),
     "user_create": ({R.ADMIN}, "créer un compte"),
     "session_create": ({R.AGENT, R.ADMIN}, "planifier une séance du comité"),

@@ -82,6 +82,15 @@ def funding_request_list(*, user) -> QuerySet[FundingRequest]:
     return qs.filter(case__in=case_list(user=user).values("pk"))
 
 
+def extension_list(*, user) -> QuerySet:
+    """The extensions of the funding requests the user may see."""
+    from .models import Extension
+
+    return Extension.objects.select_related(
+        "funding_request", "funding_request__scheme", "funding_request__case"
+    ).filter(funding_request__in=funding_request_list(user=user).values("pk"))
+
+
 def claim_list(*, user) -> QuerySet[PaymentClaim]:
     qs = PaymentClaim.objects.select_related(
         "funding_request", "funding_request__scheme", "funding_request__case"

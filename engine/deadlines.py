@@ -57,6 +57,28 @@ def deadline_open(
     )
 
 
+def deadline_extend(*, subject: models.Model, kind: str, due_on: dt.date, today: dt.date):
+    """Move the deadline of this kind on this subject to ``due_on`` (an extension): the
+    live one, or the missed one, which is open again when ``due_on`` is not past. Returns
+    the deadline, or None when there is none to move (met or cancelled)."""
+    deadline = (
+        Deadline.objects.select_for_update()
+        .filter(**_subject_filter(subject), kind=kind, state__in=(*LIVE, Deadline.State.MISSED))
+        .order_by("-id")
+        .first()
+    )
+    if deadline is None:
+        return None
+    deadline.due_on = due_on
+    if deadline.state == Deadline.State.MISSED and due_on >= today:
+        deadline.state = Deadline.State.OPEN
+        deadline.closed_at = None
+    if deadline.state == Deadline.State.SUSPENDED:
+        deadline.days_left_when_suspended = max((due_on - today).days, 0)
+    deadline.save(update_fields=["due_on", "state", "closed_at", "days_left_when_suspended"])
+    return deadline
+
+
 def deadlines_close(
     *, subject: models.Model, kinds: Iterable[str] | None = None, state: str = Deadline.State.MET
 ) -> int:

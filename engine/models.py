@@ -40,6 +40,12 @@ class Deadline(models.Model):
             models.Index(
                 fields=["due_on"], name="deadline_open_due_idx", condition=models.Q(state="open")
             ),
+            # the missed deadlines still escalating (reminders read a few days of them)
+            models.Index(
+                fields=["due_on"],
+                name="deadline_missed_due_idx",
+                condition=models.Q(state="missed"),
+            ),
             models.Index(fields=["subject_type", "subject_id", "state"], name="deadline_subj_idx"),
             models.Index(fields=["aggregate_id", "state"], name="deadline_aggr_idx"),
         ]

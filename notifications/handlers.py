@@ -37,6 +37,9 @@ def _objects(event):
     elif isinstance(subject, PaymentClaim):
         claim, fr = subject, subject.funding_request
         case = fr.case
+    elif subject is not None and hasattr(subject, "funding_request"):  # e.g. an extension
+        fr = subject.funding_request
+        case = fr.case
     return subject, case, fr, claim
 
 

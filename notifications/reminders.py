@@ -58,6 +58,13 @@ def _due_filter(today: dt.date, offsets: set[int]) -> Q:
     for o in offsets:
         day = today + dt.timedelta(days=o)
         q |= Q(due_on__gte=day - span, due_on__lte=day)
+    return q | _escalation_filter(today)
+
+
+def _escalation_filter(today: dt.date) -> Q:
+    """The due dates whose escalations (after the date) fall today, catch-up included."""
+    span = dt.timedelta(days=catchup_days())
+    q = Q()
     for after, _ in escalations():
         day = today - dt.timedelta(days=after)
         q |= Q(due_on__gte=day - span, due_on__lte=day)
@@ -81,10 +88,17 @@ def reminders_plan(*, today: dt.date | None = None) -> list[int]:
     started = timezone.now()
     offsets = _scheme_offsets()
     fr_type = None
+    # Open deadlines at their reminders and escalations, and missed ones (revised rule 7:
+    # the sweep marks them the day after) at their escalations: each read through its
+    # partial index on due dates.
     rows = (
-        Deadline.objects.filter(state=Deadline.State.OPEN)
-        .filter(_due_filter(today, offsets))
-        .values_list("id", "due_on", "party", "aggregate_id", "subject_type_id", "subject_id")
+        Deadline.objects.filter(
+            (Q(state=Deadline.State.OPEN) & _due_filter(today, offsets))
+            | (Q(state=Deadline.State.MISSED) & _escalation_filter(today))
+        )
+        .values_list(
+            "id", "due_on", "party", "aggregate_id", "subject_type_id", "subject_id", "state"
+        )
         .order_by()
     )
     from django.contrib.contenttypes.models import ContentType
@@ -119,13 +133,14 @@ def _plan_batch(rows: list[tuple], today: dt.date, fr_type: int) -> None:
         )
     }
     new: list[Reminder] = []
-    for deadline_id, due_on, party, case_id, type_id, subject_id in rows:
+    for deadline_id, due_on, party, case_id, type_id, subject_id, state in rows:
         offsets = (
             offsets_by_fr.get(subject_id, DEFAULT_OFFSETS)
             if type_id == fr_type
             else (DEFAULT_OFFSETS)
         )
-        o = current_offset(due_on, today, offsets)
+        # a missed deadline only escalates: its reminders « before » are over
+        o = current_offset(due_on, today, offsets) if state == Deadline.State.OPEN else None
         if o is not None:
             for uid in recipients.party(case_id, party):
                 new.append(
@@ -194,10 +209,13 @@ def _lock_pending(reminder_id: int) -> Reminder | None:
 
 
 def _still_due(reminder: Reminder) -> bool:
-    """Whether its deadline is still open on the same date; if not, the reminder is
-    cancelled."""
+    """Whether its deadline is still open on the same date (or missed, for an escalation:
+    revised rule 7); if not, the reminder is cancelled."""
     deadline = reminder.deadline
-    if deadline.state == Deadline.State.OPEN and deadline.due_on == reminder.due_on:
+    states = [Deadline.State.OPEN]
+    if reminder.escalation:
+        states.append(Deadline.State.MISSED)
+    if deadline.state in states and deadline.due_on == reminder.due_on:
         return True
     reminder.state = Reminder.State.CANCELLED
     reminder.save(update_fields=["state"])

@@ -23,7 +23,9 @@ DEADLINE_KINDS = (
     DeadlineKind("completeness", "Vérifier la complétude du dossier (sinon il est réputé complet)"),
     DeadlineKind("documents", "Fournir les pièces demandées"),
     DeadlineKind("implicit_decision", "Décider avant le rejet implicite (deux mois de silence)"),
-    DeadlineKind("works_start", "Commencer les travaux (sinon l'aide devient caduque)"),
+    DeadlineKind(
+        "works_start", "Commencer les travaux (sinon le financeur peut constater la caducité)"
+    ),
     DeadlineKind("works_completion", "Achever les travaux"),
     DeadlineKind("balance_claim", "Déposer la demande de solde"),
     DeadlineKind("operation_end", "Fin de l'opération (convention LEADER)"),
@@ -127,7 +129,6 @@ STANDARD = Definition(
             PORTEUR,
             "request",
             months="works_start_months",
-            expiry="lapse",
             when=("works_start_from", "grant"),
         ),
         Open(
@@ -136,7 +137,6 @@ STANDARD = Definition(
             PORTEUR,
             "request",
             months="works_start_months",
-            expiry="lapse",
             when=("works_start_from", "commit"),
         ),
         Open(
@@ -160,7 +160,6 @@ LEADER = Definition(
             PORTEUR,
             "request",
             months="works_start_months",
-            expiry="lapse",
             when=("works_start_from", "commit"),
         ),
         Open(

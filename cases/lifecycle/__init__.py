@@ -3,7 +3,14 @@
 effect, notice), and registers them with the engine. Pages, API and notifications derive
 their labels, forms and notices from these descriptors (``engine.transitions``)."""
 
-from . import case, committee_session, funding_request, groups, payment_claim  # noqa: F401
+from . import (  # noqa: F401
+    case,
+    committee_session,
+    extension,
+    funding_request,
+    groups,
+    payment_claim,
+)
 from .case import case_follow_up
 from .payment_claim import cofinancers_caught_up
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from engine.errors import DomainError
 from engine.lifecycle import Field, Notice, State
@@ -91,7 +92,7 @@ STATES = (
         S.LAPSED,
         badge="danger",
         terminal=True,
-        porteur="Le délai de commencement des travaux est dépassé : l'aide est caduque.",
+        porteur="Le financeur a constaté la caducité de l'aide (délai des travaux dépassé).",
     ),
 )
 
@@ -354,7 +355,7 @@ TRANSITIONS = (
         event="Dossier devenu caduc",
         notice=Notice(
             ("porteurs", "referent"),
-            "Le dossier {case.reference} est caduc : les travaux n'ont pas commencé à temps.",
+            "Le dossier {case.reference} est caduc : plus aucune aide n'y est en cours.",
             email=True,
         ),
     ),
@@ -395,18 +396,29 @@ def case_follow_up(case_id: int, *, date=None) -> None:
             data=data,
             comment="Automatique : toutes les aides accordées sont versées.",
         )
-    elif (
-        case.state == CaseState.DECIDED
-        and not live_grants
-        and RequestState.LAPSED in states
-        and RequestState.PAID not in states
-    ):
+    elif lapses(case, states):
         transition_apply(
             instance=case,
             name="lapse",
             data=data,
-            comment="Automatique : délai de commencement des travaux dépassé.",
+            comment="Automatique : plus aucune aide en cours, caducité constatée par le financeur.",
         )
+
+
+#: Where a dossier may be when its funders record lapses (revised rules 4 and 5).
+LAPSE_FROM = (CaseState.DECIDED, CaseState.IN_PROGRESS, CaseState.COMPLETED)
+
+
+def lapses(case: Case, states: list[str]) -> bool:
+    """Revised rule 5: the dossier lapses when no live request remains and one of them was
+    declared lapsed by its funder (none paid)."""
+    return (
+        case.state in LAPSE_FROM
+        and can_proceed(case.lapse)
+        and not any(s in LIVE_GRANTS or s in REQUEST_UNDECIDED for s in states)
+        and RequestState.LAPSED in states
+        and RequestState.PAID not in states
+    )
 
 
 def follow_up_effect(ctx: TransitionContext) -> None:

@@ -10,6 +10,7 @@ from engine.transitions import SYSTEM, TransitionContext, TransitionSpec, regist
 
 from .. import rules
 from ..models import Case, CaseState, FundingRequest, RequestState
+from ..works_deadlines import lapse_allowed
 from .case import follow_up_effect
 from .common import A, F, P, authorize_request, event_date, not_before_receipt, reason_field, roles
 
@@ -106,6 +107,12 @@ def commit_guard(ctx: TransitionContext) -> None:
             errors={"date": ["Avant la décision."]},
         )
     fr.committed_on = day
+
+
+def lapse_guard(ctx: TransitionContext) -> None:
+    """Revised rule 5: the funder records the lapse once a works deadline is missed."""
+    lapse_allowed(ctx.instance, ctx.data["date"])
+    ctx.instance.motivation = ctx.data["motivation"]
 
 
 TRANSITIONS = (
@@ -237,12 +244,25 @@ TRANSITIONS = (
     ),
     TransitionSpec(
         "lapse",
-        roles(SYSTEM),
-        "Caducité",
-        effect=follow_up_effect,
-        event="aide devenue caduque",
+        roles(F),
+        "Constater la caducité",
+        lapse_guard,
+        follow_up_effect,
+        event="caducité de l'aide constatée par le financeur",
+        fields=(
+            event_date(
+                "Date à laquelle la caducité est constatée",
+                required=True,
+                missing="Indiquez la date de la décision.",
+            ),
+            reason_field("motivation", "Motivation", "Indiquez la motivation de la caducité."),
+        ),
+        danger=True,
         notice=Notice(
-            ("porteurs", "referent"), "{fr.scheme.code} : l'aide pour {case.reference} est caduque."
+            ("porteurs", "referent"),
+            "{fr.scheme.code} : le financeur a constaté la caducité de l'aide pour "
+            "{case.reference}. Motif : {fr.motivation}",
+            email=True,
         ),
     ),
 )

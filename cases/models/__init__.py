@@ -12,6 +12,7 @@ from .base import MONEY_MAX, ZERO, money_bounds, money_field
 from .case import CASE_EDITABLE, CASE_LIVE, CASE_TERMINAL, PLAN_FREE_STATES, Case, CaseState
 from .committee import CommitteeDecision, CommitteeSession, SessionState, Vote
 from .documents import Document, Message, Opinion, document_path
+from .extensions import Extension, ExtensionState
 from .funding import REQUEST_GRANTED, REQUEST_UNDECIDED, FundingRequest, RequestState
 from .organisations import TERRITORIAL_ROLES, Organisation, User
 from .payments import CLAIM_UNPAID, ClaimState, Payment, PaymentClaim
@@ -35,6 +36,8 @@ __all__ = [
     "CommitteeSession",
     "Document",
     "ExpenseLine",
+    "Extension",
+    "ExtensionState",
     "FundingRequest",
     "Message",
     "Opinion",

@@ -194,6 +194,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
         pass
 
     @logged
-    @transition(field=state, source=CaseState.DECIDED, target=CaseState.LAPSED)
+    @transition(
+        field=state,
+        source=[CaseState.DECIDED, CaseState.IN_PROGRESS, CaseState.COMPLETED],
+        target=CaseState.LAPSED,
+    )
     def lapse(self, *, by=None, description=None, ctx=None):
         pass

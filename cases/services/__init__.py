@@ -7,6 +7,7 @@ services`` and ``services.case_create(...)`` work as before.
 from .accounts import organisation_create, user_create
 from .case import case_create, case_record_share_exception, case_update
 from .documents import document_upload, message_post, opinion_create
+from .extensions import extension_request
 from .payments import claim_create
 from .plan import plan_check, plan_summary
 
@@ -16,6 +17,7 @@ __all__ = [
     "case_update",
     "claim_create",
     "document_upload",
+    "extension_request",
     "message_post",
     "opinion_create",
     "organisation_create",

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import cases, committee, documents, payments, reference, users
+from . import cases, committee, documents, extensions, payments, reference, users
 from . import notifications as n
 
 urlpatterns = [
@@ -46,6 +46,17 @@ urlpatterns = [
         "funding-requests/<int:pk>/payment-claims/",
         payments.FundingRequestClaimsView.as_view(),
         name="api-funding-request-claims",
+    ),
+    path(
+        "funding-requests/<int:pk>/extensions/",
+        extensions.FundingRequestExtensionsView.as_view(),
+        name="api-funding-request-extensions",
+    ),
+    path("extensions/<int:pk>/", extensions.ExtensionDetailView.as_view(), name="api-extension"),
+    path(
+        "extensions/<int:pk>/transitions/<slug:name>/",
+        extensions.ExtensionTransitionView.as_view(),
+        name="api-extension-transition",
     ),
     path("payment-claims/<int:pk>/", payments.PaymentClaimDetailView.as_view(), name="api-claim"),
     path(

@@ -1,4 +1,5 @@
-"""A DETR grant whose works never start: the sweep lapses the request, then the dossier."""
+"""A DETR grant whose works never start: the sweep marks its deadline missed (it never
+lapses: revised rule 5), the préfecture records the lapse, then the dossier lapses."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -52,12 +53,13 @@ def sweep(**kw):
 
 def test_detr_grant_lapses_when_works_never_start(api):
     porteur, agent, case_id, fr_id = granted_detr_case(api)
+    prefecture = api(f.funder_instructor("ETAT"))
     case = get(agent, f"/cases/{case_id}/")
     assert case["state"] == "decided"
     works = deadline_of(case, "works_start", fr_id)
     # 2 years after the notification (CGCT R2334-23): 3 Feb 2027 is a Wednesday
     assert works["due_on"] == "2027-02-03" and works["state"] == "open"
-    assert works["expiry_transition"] == "lapse"
+    assert works["expiry_transition"] == ""
     listed = get(porteur, "/deadlines/", state="open", due_before="2027-02-03")
     assert works["id"] in [d["id"] for d in listed["results"]]
     assert works["id"] not in [
@@ -68,13 +70,17 @@ def test_detr_grant_lapses_when_works_never_start(api):
     assert get(agent, f"/cases/{case_id}/")["state"] == "decided"
 
     with time_machine.travel(dt.datetime(2027, 2, 4, 9, 0, tzinfo=PARIS), tick=False):
-        sweep()  # the last day, 3 Feb, has passed
+        sweep()  # the last day, 3 Feb, has passed: missed, not lapsed
+        case = get(agent, f"/cases/{case_id}/")
+        assert case["state"] == "decided"
+        assert request_of(case, "DETR")["state"] == "granted"
+        assert deadline_of(case, "works_start", fr_id)["state"] == "missed"
+        act_request(prefecture, fr_id, "lapse", date="2027-02-04", motivation="Pas de travaux.")
         case = get(agent, f"/cases/{case_id}/")
         assert case["state"] == "lapsed" and case["state_label"] == "Caduc"
         assert request_of(case, "DETR")["state"] == "lapsed"
-        assert deadline_of(case, "works_start", fr_id)["state"] == "missed"
-        steps = [(h["subject"], h["transition"], h["by"]) for h in case["history"]][-2:]
-        assert steps == [("funding_request", "lapse", None), ("case", "lapse", None)]
+        steps = [(h["subject"], h["transition"]) for h in case["history"]][-2:]
+        assert steps == [("funding_request", "lapse"), ("case", "lapse")]
         assert case["available_transitions"] == []
         before = (case, OutboxEvent.objects.count())
 
@@ -86,8 +92,10 @@ def test_detr_grant_lapses_when_works_never_start(api):
 
 
 def test_sweep_with_a_simulated_date_is_the_same_pass(api):
-    _, agent, case_id, _ = granted_detr_case(api)
+    _, agent, case_id, fr_id = granted_detr_case(api)
     sweep(date="2027-02-03")  # the last day itself: still in time
-    assert get(agent, f"/cases/{case_id}/")["state"] == "decided"
+    assert deadline_of(get(agent, f"/cases/{case_id}/"), "works_start", fr_id)["state"] == "open"
     sweep(date="2027-02-04")
-    assert get(agent, f"/cases/{case_id}/")["state"] == "lapsed"
+    case = get(agent, f"/cases/{case_id}/")
+    assert case["state"] == "decided"  # the sweep never lapses (revised rule 5)
+    assert deadline_of(case, "works_start", fr_id)["state"] == "missed"

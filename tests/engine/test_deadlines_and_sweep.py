@@ -256,7 +256,8 @@ def test_sweep_applies_expiry_only_strictly_after_the_due_date():
     case.refresh_from_db()
     deadline.refresh_from_db()
     assert case.state == CaseState.INSTRUCTION  # « réputé complet »
-    assert deadline.state == "missed" and deadline.closed_at is not None
+    # revised rule 7 (ADR 009): the expiry applied, the subject moved: the deadline is met
+    assert deadline.state == "met" and deadline.closed_at is not None
     log = _logs(case, "declare_complete").get()
     assert log.by is None and "Automatique" in log.description
     # the expiry opened the next deadline like a manual declaration would
@@ -280,7 +281,8 @@ def test_sweep_twice_changes_nothing_more():
 
 
 @pytest.mark.django_db
-def test_sweep_ignores_met_suspended_and_plain_deadlines():
+def test_sweep_marks_plain_deadlines_missed_and_ignores_met_and_suspended():
+    """Revised rule 7: an overdue deadline without expiry transition becomes missed."""
     case = _case()
     for kind, expiry in (("met", "declare_complete"), ("plain", ""), ("suspended", "lapse")):
         deadline_open(
@@ -291,7 +293,7 @@ def test_sweep_ignores_met_suspended_and_plain_deadlines():
     deadlines_suspend(aggregate_id=case.pk, kinds=["suspended"], on=D(2026, 1, 1))
     assert sweep_expired(today=D(2026, 11, 1)) == 0
     states = dict(Deadline.objects.filter(subject_id=case.pk).values_list("kind", "state"))
-    assert states == {"met": "met", "plain": "open", "suspended": "suspended"}
+    assert states == {"met": "met", "plain": "missed", "suspended": "suspended"}
     case.refresh_from_db()
     assert case.state == CaseState.DRAFT
 
@@ -299,14 +301,14 @@ def test_sweep_ignores_met_suspended_and_plain_deadlines():
 @pytest.mark.django_db
 def test_sweep_walks_every_batch(monkeypatch):
     cases = [walk.submitted_case(receipt="2026-03-02")[0] for _ in range(5)]
-    original = sweep_module.due_expiry_ids
+    original = sweep_module.overdue_ids
     calls = []
 
     def small_batches(**kw):
         calls.append(kw["after_id"])
         return original(**kw, limit=2)
 
-    monkeypatch.setattr(sweep_module, "due_expiry_ids", small_batches)
+    monkeypatch.setattr(sweep_module, "overdue_ids", small_batches)
     assert sweep_expired(today=D(2026, 6, 3)) == 5
     assert len(calls) == 4  # 2 + 2 + 1, then an empty batch
     assert {c.state for c in Case.objects.filter(pk__in=[c.pk for c in cases])} == {"instruction"}
@@ -389,4 +391,4 @@ def test_two_sweeps_at_once_apply_each_expiry_once():
             == 1
         )
         assert Deadline.objects.filter(aggregate_id=case.pk, kind="implicit_decision").count() == 1
-        assert Deadline.objects.get(aggregate_id=case.pk, kind="completeness").state == "missed"
+        assert Deadline.objects.get(aggregate_id=case.pk, kind="completeness").state == "met"

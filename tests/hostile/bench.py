@@ -185,6 +185,40 @@ class Bench:
             self.instructing, instructor=self.instructor, amount="40000.00", granted="2026-04-15"
         )
 
+    def _granted(self, title: str) -> FundingRequest:
+        return builders.request_grant_on(
+            self._instructing(title=title),
+            instructor=self.instructor,
+            amount="40000.00",
+            granted="2026-04-15",
+        )
+
+    @cached_property
+    def extension(self):
+        """An extension of the start of works, asked by the porteur (revised rule 5)."""
+        return services.extension_request(
+            actor=self.porteur,
+            funding_request=self._granted("Halle du marché"),
+            deadline="works_start",
+            until=dt.date(2028, 9, 1),
+            reason="Appel d'offres infructueux.",
+        )
+
+    @cached_property
+    def missed_grant(self) -> FundingRequest:
+        """A grant whose start-of-works deadline has passed: the sweep marked it missed."""
+        from engine.models import Deadline
+        from engine.sweep import sweep_expired
+
+        fr = self._granted("Lavoir")
+        Deadline.objects.filter(
+            subject_type=ContentType.objects.get_for_model(FundingRequest),
+            subject_id=fr.pk,
+            kind="works_start",
+        ).update(due_on=self.today - dt.timedelta(days=10))
+        sweep_expired(today=self.today)
+        return fr
+
     @cached_property
     def decided(self) -> Case:
         case = self.granted.case

@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from cases.models import Case, CommitteeSession, FundingRequest, PaymentClaim
+from cases.models import Case, CommitteeSession, Extension, FundingRequest, PaymentClaim
 from engine.transitions import SYSTEM, registration_for
 
 from .bench import GOOD_SCORES, Bench, pdf
@@ -148,6 +148,11 @@ ROUTES: dict[tuple[str, str], Target] = {
         _u("/api/v1/funding-requests/{pk}/payment-claims/", "committed"),
         lambda b: {"kind": "installment", "amount": "1000.00", "filed_on": TODAY},
     ),
+    ("api/v1/funding-requests/<int:pk>/extensions/", "post"): Target(
+        "porteur",
+        _u("/api/v1/funding-requests/{pk}/extensions/", "granted"),
+        lambda b: {"deadline": "works_start", "until": "2028-09-01", "reason": "Retard."},
+    ),
     ("api/v1/committee-sessions/", "post"): Target(
         "agent",
         _u("/api/v1/committee-sessions/"),
@@ -187,12 +192,14 @@ TRANSITION_ROUTES = {
     "api/v1/funding-requests/<int:pk>/transitions/<slug:name>/": FundingRequest,
     "api/v1/payment-claims/<int:pk>/transitions/<slug:name>/": PaymentClaim,
     "api/v1/committee-sessions/<int:pk>/transitions/<slug:name>/": CommitteeSession,
+    "api/v1/extensions/<int:pk>/transitions/<slug:name>/": Extension,
 }
 PREFIX = {
     Case: "cases",
     FundingRequest: "funding-requests",
     PaymentClaim: "payment-claims",
     CommitteeSession: "committee-sessions",
+    Extension: "extensions",
 }
 
 
@@ -241,6 +248,13 @@ TRANSITIONS: dict[tuple[type, str], Move] = {
     ),
     (PaymentClaim, "withdraw"): Move("porteur", "draft_claim"),
     (CommitteeSession, "close"): Move("agent", "session"),
+    (FundingRequest, "lapse"): Move(
+        "instructor", "missed_grant", {"date": TODAY, "motivation": "Travaux non commencés."}
+    ),
+    (Extension, "grant"): Move("instructor", "extension", {"date": TODAY, "motivation": "Oui."}),
+    (Extension, "refuse"): Move(
+        "instructor", "extension", {"date": TODAY, "motivation": "Non justifié."}
+    ),
 }
 #: Where a transition that only the system applies is attempted by a user (always refused).
 SYSTEM_SUBJECT = {

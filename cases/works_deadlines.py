@@ -1,0 +1,106 @@
+"""The rules of the works deadlines of a funding request (domain.md, revised rules 5 and 7):
+when the funder may record its lapse, and how far an extension may move a deadline. One
+function per rule, shared by the guards (``cases.lifecycle``), the service that takes an
+extension request (``cases.services.extensions``), the alerts and the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.contenttypes.models import ContentType
+
+from engine.calendar import period_end
+from engine.errors import DomainError
+from engine.models import Deadline
+
+from .models import Extension, ExtensionState, FundingRequest, RequestState
+
+#: The deadlines whose miss lets the funder record the lapse, and that may be extended.
+WORKS_KINDS = (Extension.Deadline.WORKS_START, Extension.Deadline.WORKS_COMPLETION)
+#: Requests whose grant still runs (a lapse or an extension makes sense on them).
+LIVE_GRANTS = (RequestState.GRANTED, RequestState.COMMITTED, RequestState.PAYING)
+#: The scheme parameter that limits each kind of extension (null: no limit, LEADER).
+LIMIT_FIELD = {
+    Extension.Deadline.WORKS_START: "works_start_extension_months",
+    Extension.Deadline.WORKS_COMPLETION: "completion_extension_months",
+}
+
+
+def works_deadline(fr: FundingRequest, kind: str, states=None) -> Deadline | None:
+    """The request's latest deadline of this kind (in ``states``, if given)."""
+    qs = Deadline.objects.filter(
+        subject_type=ContentType.objects.get_for_model(FundingRequest),
+        subject_id=fr.pk,
+        kind=kind,
+    )
+    if states is not None:
+        qs = qs.filter(state__in=list(states))
+    return qs.order_by("-id").first()
+
+
+def missed_works_deadline(fr: FundingRequest) -> Deadline | None:
+    """The request's missed start-of-works or completion deadline, if any: the funder may
+    then record the lapse (R2334-28: the authority « constate la caducité »)."""
+    for kind in WORKS_KINDS:
+        deadline = works_deadline(fr, kind, states=[Deadline.State.MISSED])
+        if deadline is not None:
+            return deadline
+    return None
+
+
+def lapse_allowed(fr: FundingRequest, day: dt.date) -> Deadline:
+    """The missed deadline that allows the lapse on ``day``; a ``DomainError`` otherwise."""
+    deadline = missed_works_deadline(fr)
+    if deadline is None:
+        raise DomainError(
+            "La caducité ne peut être constatée que lorsque l'échéance de commencement ou "
+            "d'achèvement des travaux est dépassée (et non prorogée).",
+            code="guard",
+        )
+    if day <= deadline.due_on:
+        raise DomainError(
+            f"La caducité ({day:%d/%m/%Y}) ne peut être constatée qu'après l'échéance "
+            f"dépassée ({deadline.due_on:%d/%m/%Y}).",
+            errors={"date": ["Pas après l'échéance."]},
+        )
+    return deadline
+
+
+def extension_max_until(fr: FundingRequest, kind: str, due_on: dt.date, *, exclude_pk=None):
+    """The latest date an extension of this kind may reach (None: no limit), or a
+    ``DomainError`` when none is possible any more (start of works: once)."""
+    months = getattr(fr.scheme, LIMIT_FIELD[kind])
+    granted = fr.extensions.filter(deadline=kind, state=ExtensionState.GRANTED)
+    if exclude_pk:
+        granted = granted.exclude(pk=exclude_pk)
+    if kind == Extension.Deadline.WORKS_START and months is not None and granted.exists():
+        raise DomainError(
+            f"Le délai de commencement des travaux ne peut être prorogé qu'une fois "
+            f"({fr.scheme.code}) : il l'a déjà été.",
+            code="guard",
+            errors={"deadline": ["Déjà prorogé."]},
+        )
+    if months is None:
+        return None
+    first = granted.order_by("due_on").values_list("due_on", flat=True).first()
+    return period_end(min(first, due_on) if first else due_on, months=months)
+
+
+def extension_check(fr: FundingRequest, kind: str, due_on: dt.date, until: dt.date, **kw):
+    """``until`` moves the deadline due on ``due_on`` within the scheme's limit."""
+    if until <= due_on:
+        raise DomainError(
+            f"La nouvelle échéance ({until:%d/%m/%Y}) doit être postérieure à l'échéance "
+            f"actuelle ({due_on:%d/%m/%Y}).",
+            errors={"until": ["Pas après l'échéance actuelle."]},
+        )
+    limit = extension_max_until(fr, kind, due_on, **kw)
+    if limit is not None and until > limit:
+        months = getattr(fr.scheme, LIMIT_FIELD[kind])
+        what = "le commencement" if kind == Extension.Deadline.WORKS_START else "l'achèvement"
+        raise DomainError(
+            f"Prorogation trop longue : {fr.scheme.code} permet de repousser {what} des "
+            f"travaux de {months} mois au plus, soit jusqu'au {limit:%d/%m/%Y} "
+            f"(demandé : {until:%d/%m/%Y}).",
+            errors={"until": [f"Au plus le {limit:%d/%m/%Y}."]},
+        )
