@@ -13,11 +13,28 @@ from typing import Any
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+ONE = Decimal("1")
+#: Rates are compared at 0.01 % after rounding half-up (revised rule 9).
+RATE_STEP = Decimal("0.0001")
 OWN_SHARE_MIN = Decimal("0.20")  # CGCT L1111-10 III (the law, not a scheme parameter)
+#: The project owners bound by CGCT L1111-10 III (``Organisation.Kind`` values): communes,
+#: their groupings (EPCI), départements and régions — not every public body (rule 8).
+OWN_SHARE_KINDS = frozenset({"commune", "epci", "departement", "region"})
+#: Owners whose own funds are public money (they count as FEADER's national match).
+PUBLIC_KINDS = OWN_SHARE_KINDS | {"public_body"}
+TAX_BASES = ("HT", "TTC")
+NO_EXPENSE = "Le plan doit comporter au moins une dépense éligible."
+NO_SCHEME = "Sollicitez au moins un dispositif dans le plan de financement."
 
 
 def money(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def rate_of(amount, base) -> Decimal:
+    """``amount / base`` rounded half-up to 0.01 % (revised rule 9): the rate compared with
+    a bound and the one shown. 76 929 € on 384 646 € is 20,00 %."""
+    return (Decimal(amount) / Decimal(base)).quantize(RATE_STEP, rounding=ROUND_HALF_UP)
 
 
 def euros(value: Decimal) -> str:
@@ -60,19 +77,30 @@ class Violation:
     message: str
 
 
+@dataclass(frozen=True)
+class Ceiling:
+    """The public-aid ceiling that binds a plan: its rate of the eligible cost and why."""
+
+    rate: Decimal
+    source: str
+
+
 @dataclass
 class PlanSummary:
     total_eligible: Decimal = ZERO
     total_resources: Decimal = ZERO
     public_aid: Decimal = ZERO
     own_funds: Decimal = ZERO
+    tax_basis: str = "HT"
+    own_share_min: Decimal | None = None
+    ceiling: Ceiling | None = None
     violations: list[Violation] = field(default_factory=list)
 
     @property
     def public_aid_rate(self) -> Decimal:
         if not self.total_eligible:
             return Decimal("0.0000")
-        return (self.public_aid / self.total_eligible).quantize(Decimal("0.0001"))
+        return rate_of(self.public_aid, self.total_eligible)
 
     @property
     def valid(self) -> bool:
@@ -110,6 +138,21 @@ def _line_violations(expenses: Sequence[Expense], resources: Sequence[Resource])
             yield Violation("scheme", name, f"{name} : précisez le dispositif sollicité.")
 
 
+def tax_basis_violations(expenses: Sequence[Expense], basis: str):
+    """Revised rule 10: a plan is HT (the owner recovers the VAT, e.g. through the FCTVA) or
+    TTC for all its lines; each scheme's base is the eligible total in that basis."""
+    for i, exp in enumerate(expenses, start=1):
+        if exp.tax != basis:
+            name = f"Dépense n° {i} « {exp.label} »"
+            yield Violation(
+                "tax_basis",
+                name,
+                f"{name} : la dépense est en {exp.tax} alors que le plan est présenté en "
+                f"{basis} ; toutes les lignes d'un plan sont soit HT, soit TTC (on n'additionne "
+                "pas des montants HT et TTC).",
+            )
+
+
 def _balance(total_resources: Decimal, total: Decimal):
     """1. The resources balance the eligible expense to the cent."""
     if total_resources != total:
@@ -137,24 +180,24 @@ def _duplicate_schemes(scheme_lines: list[tuple[int, Resource]]):
         seen.setdefault(res.scheme.code, i)
 
 
-def _scheme_bounds(scheme_lines: list[tuple[int, Resource]], total: Decimal):
-    """3. Each scheme's rate bounds and minimum amount."""
+def _scheme_bounds(scheme_lines: list[tuple[int, Resource]], total: Decimal, basis: str):
+    """3. Each scheme's rate bounds (compared at 0.01 %, rule 9) and minimum amount."""
     for i, res in scheme_lines:
         name = _resource_name(i, res)
-        rate = res.amount / total
+        rate = rate_of(res.amount, total)
         if rate < Decimal(res.scheme.rate_min):
             yield Violation(
                 "rate_min",
                 name,
-                f"{name} : le taux d'aide ({percent(rate)}) est inférieur au minimum du "
-                f"dispositif ({percent(res.scheme.rate_min)}).",
+                f"{name} : le taux d'aide ({percent(rate)} de la dépense éligible {basis}) est "
+                f"inférieur au minimum du dispositif ({percent(res.scheme.rate_min)}).",
             )
         if rate > Decimal(res.scheme.rate_max):
             yield Violation(
                 "rate_max",
                 name,
-                f"{name} : le taux d'aide ({percent(rate)}) dépasse le maximum du "
-                f"dispositif ({percent(res.scheme.rate_max)}).",
+                f"{name} : le taux d'aide ({percent(rate)} de la dépense éligible {basis}) "
+                f"dépasse le maximum du dispositif ({percent(res.scheme.rate_max)}).",
             )
         if res.scheme.min_amount and res.amount < res.scheme.min_amount:
             yield Violation(
@@ -165,38 +208,75 @@ def _scheme_bounds(scheme_lines: list[tuple[int, Resource]], total: Decimal):
             )
 
 
-def _public_aid_ceiling(
-    scheme_lines: list[tuple[int, Resource]], public_aid: Decimal, total: Decimal
-):
-    """4. Public aid ceiling: the strictest ceiling among the schemes requested."""
-    if not scheme_lines:
+def own_share_floor(owner_kind: str | None, legal_case=None) -> Decimal | None:
+    """Revised rule 8: the minimum own share of the project owner, as a part of all the
+    public financing — 20 % (CGCT L1111-10 III) for a commune, an EPCI, a département or a
+    région, lowered to the rate of the legal case of an exception recorded by an agent;
+    ``None`` for an owner the article does not bind."""
+    if owner_kind not in OWN_SHARE_KINDS:
+        return None
+    if legal_case is not None:
+        return Decimal(legal_case.own_share_min)
+    return OWN_SHARE_MIN
+
+
+def _is_state(scheme) -> bool:
+    funder = getattr(scheme, "funder", None)  # an unsaved Scheme may have none
+    return bool(funder is not None and funder.is_state)
+
+
+def public_aid_ceiling(schemes: Iterable, owner_kind: str | None, legal_case=None):
+    """Revised rule 8: the ceiling on total public aid (a ``Ceiling``, or ``None``). It is a
+    rule of the State schemes (CGCT R2334-27): the lowest ``public_aid_ceiling`` of the State
+    schemes requested; none without a State scheme. An exception lowers the own-share floor
+    and lifts the ceiling accordingly, to ``1 − floor`` where that is higher."""
+    state = [s for s in schemes if _is_state(s) and s.public_aid_ceiling is not None]
+    if not state:
+        return None
+    strictest = min(state, key=lambda s: Decimal(s.public_aid_ceiling))
+    ceiling = Ceiling(Decimal(strictest.public_aid_ceiling), f"dispositif {strictest.code}")
+    floor = own_share_floor(owner_kind, legal_case)
+    if legal_case is not None and floor is not None and ONE - floor > ceiling.rate:
+        ceiling = Ceiling(
+            ONE - floor,
+            f"dispositif {strictest.code}, relevé par la dérogation « {legal_case.label} » "
+            f"({legal_case.source})",
+        )
+    return ceiling
+
+
+def _ceiling_violations(ceiling: Ceiling | None, public_aid: Decimal, total: Decimal):
+    """4. Total public aid within the ceiling, compared at 0.01 % (rule 9)."""
+    if ceiling is None or rate_of(public_aid, total) <= ceiling.rate:
         return
-    ceiling_scheme = min(
-        (r.scheme for _, r in scheme_lines), key=lambda s: Decimal(s.public_aid_ceiling)
+    yield Violation(
+        "public_aid_ceiling",
+        "Total des aides publiques",
+        f"Les aides publiques ({euros(public_aid)}, {percent(rate_of(public_aid, total))})"
+        f" dépassent le plafond de {percent(ceiling.rate)} du coût éligible "
+        f"(règle du {ceiling.source} : {euros(total * ceiling.rate)} au plus).",
     )
-    ceiling = Decimal(ceiling_scheme.public_aid_ceiling)
-    if public_aid > (total * ceiling).quantize(CENT):
-        yield Violation(
-            "public_aid_ceiling",
-            "Total des aides publiques",
-            f"Les aides publiques ({euros(public_aid)}, {percent(public_aid / total)})"
-            f" dépassent le plafond de {percent(ceiling)} du coût éligible "
-            f"(règle du dispositif {ceiling_scheme.code} : {euros(total * ceiling)} au plus).",
-        )
 
 
-def _own_share(public_aid: Decimal, own: Decimal):
-    """5. Minimum own share of a public project owner (CGCT L1111-10 III)."""
+def _own_share(floor: Decimal | None, legal_case, public_aid: Decimal, own: Decimal):
+    """5. Minimum own share of a project owner bound by CGCT L1111-10 III, compared at
+    0.01 % of the public financing (rule 9)."""
     public_financing = public_aid + own
-    required = (public_financing * OWN_SHARE_MIN).quantize(CENT, rounding=ROUND_HALF_UP)
-    if own < required:
-        yield Violation(
-            "own_share",
-            "Autofinancement",
-            f"Autofinancement : un maître d'ouvrage public doit apporter au moins 20 % des "
-            f"financements publics (CGCT L1111-10 III), soit {euros(required)} ; "
-            f"{euros(own)} prévus. Une dérogation légale peut être enregistrée par l'agent.",
-        )
+    if floor is None or not public_financing or rate_of(own, public_financing) >= floor:
+        return
+    required = money(public_financing * floor)
+    if legal_case is None:
+        why = "(CGCT L1111-10 III)"
+        hint = " Une dérogation légale peut être enregistrée par l'agent."
+    else:
+        why = f"(dérogation « {legal_case.label} », {legal_case.source})"
+        hint = ""
+    yield Violation(
+        "own_share",
+        "Autofinancement",
+        f"Autofinancement : le maître d'ouvrage doit apporter au moins {percent(floor)} des "
+        f"financements publics {why}, soit {euros(required)} ; {euros(own)} prévus.{hint}",
+    )
 
 
 def _national_match(scheme_lines: list[tuple[int, Resource]], national_other: Decimal):
@@ -219,49 +299,49 @@ def _national_match(scheme_lines: list[tuple[int, Resource]], national_other: De
             )
 
 
+def _totals(out: PlanSummary, expenses, resources, owner_kind):
+    """The sums of the plan; returns its scheme lines and the national public match
+    other than the schemes."""
+    out.total_eligible = sum((e.amount for e in expenses if e.eligible), ZERO)
+    out.total_resources = sum((r.amount for r in resources), ZERO)
+    scheme_lines = [(i, r) for i, r in enumerate(resources, 1) if r.kind == "scheme" and r.scheme]
+    other_public = sum((r.amount for r in resources if r.kind == "other_public"), ZERO)
+    out.own_funds = sum((r.amount for r in resources if r.kind == "self"), ZERO)
+    out.public_aid = sum((r.amount for _, r in scheme_lines), ZERO) + other_public
+    public_own = out.own_funds if owner_kind in PUBLIC_KINDS else ZERO
+    return scheme_lines, other_public + public_own
+
+
 def check_plan(
     expenses: Sequence[Expense],
     resources: Sequence[Resource],
     *,
-    public_owner: bool,
-    own_share_exception: bool = False,
+    owner_kind: str | None,
+    legal_case=None,
+    tax_basis: str | None = None,
 ) -> PlanSummary:
-    """Check every rule; return the totals and the list of violations (empty if valid)."""
-    out = PlanSummary()
+    """Check every rule; return the totals and the list of violations (empty if valid).
+    ``legal_case``: the ``LegalCase`` of an own-share exception recorded by an agent.
+    ``tax_basis``: the plan's (by default its first line's)."""
+    out = PlanSummary(tax_basis=tax_basis or (expenses[0].tax if expenses else "HT"))
     v = out.violations
     v.extend(_line_violations(expenses, resources))
-
-    total = sum((e.amount for e in expenses if e.eligible), ZERO)
-    out.total_eligible = total
-    out.total_resources = sum((r.amount for r in resources), ZERO)
-    scheme_lines = [(i, r) for i, r in enumerate(resources, 1) if r.kind == "scheme" and r.scheme]
-    other_public = sum((r.amount for r in resources if r.kind == "other_public"), ZERO)
-    own = sum((r.amount for r in resources if r.kind == "self"), ZERO)
-    out.own_funds = own
-    out.public_aid = sum((r.amount for _, r in scheme_lines), ZERO) + other_public
-
+    v.extend(tax_basis_violations(expenses, out.tax_basis))
+    scheme_lines, national_other = _totals(out, expenses, resources, owner_kind)
+    total = out.total_eligible
+    out.own_share_min = own_share_floor(owner_kind, legal_case)
+    out.ceiling = public_aid_ceiling([r.scheme for _, r in scheme_lines], owner_kind, legal_case)
     if total <= 0:
-        v.append(
-            Violation(
-                "no_expense", "Dépenses", "Le plan doit comporter au moins une dépense éligible."
-            )
-        )
+        v.append(Violation("no_expense", "Dépenses", NO_EXPENSE))
         return out
     if not scheme_lines:
-        v.append(
-            Violation(
-                "no_scheme",
-                "Ressources",
-                "Sollicitez au moins un dispositif dans le plan de financement.",
-            )
-        )
+        v.append(Violation("no_scheme", "Ressources", NO_SCHEME))
     v.extend(_balance(out.total_resources, total))
     v.extend(_duplicate_schemes(scheme_lines))
-    v.extend(_scheme_bounds(scheme_lines, total))
-    v.extend(_public_aid_ceiling(scheme_lines, out.public_aid, total))
-    if public_owner and not own_share_exception:
-        v.extend(_own_share(out.public_aid, own))
-    v.extend(_national_match(scheme_lines, other_public + (own if public_owner else ZERO)))
+    v.extend(_scheme_bounds(scheme_lines, total, out.tax_basis))
+    v.extend(_ceiling_violations(out.ceiling, out.public_aid, total))
+    v.extend(_own_share(out.own_share_min, legal_case, out.public_aid, out.own_funds))
+    v.extend(_national_match(scheme_lines, national_other))
     return out
 
 

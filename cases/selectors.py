@@ -63,7 +63,7 @@ def case_detail_queryset(*, user) -> QuerySet[Case]:
 def _resources():
     from .models import ResourceLine
 
-    return ResourceLine.objects.select_related("scheme")
+    return ResourceLine.objects.select_related("scheme__funder")
 
 
 def case_get(*, user, pk) -> Case:

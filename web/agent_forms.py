@@ -13,8 +13,10 @@ from django.db.models import QuerySet
 
 from cases.filters import CaseFilter
 from cases.models import Opinion, PaymentClaim
+from cases.rules import percent
 from engine.lifecycle import Field
 from engine.transitions import spec_of
+from schemes.models import LegalCase
 
 # ---------------------------------------------------------------- transition forms
 
@@ -165,11 +167,26 @@ class MessageForm(forms.Form):
     body = forms.CharField(label="Message au porteur", widget=forms.Textarea(attrs={"rows": 4}))
 
 
+class LegalCaseChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.label} — participation minimale {percent(obj.own_share_min)} ({obj.source})"
+
+
 class ShareExceptionForm(forms.Form):
+    """Revised rule 8: the exception names its legal case, whose rate becomes the floor."""
+
+    legal_case = LegalCaseChoice(
+        label="Cas légal de la dérogation",
+        queryset=LegalCase.objects.filter(active=True),
+        to_field_name="code",
+        empty_label=None,
+        help_text="La participation minimale du maître d'ouvrage est abaissée au taux de ce "
+        "cas (et le plafond des aides publiques relevé d'autant) ; les contrôles restent.",
+    )
     reason = forms.CharField(
-        label="Motif légal de la dérogation",
+        label="Motif de la dérogation",
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Par exemple : CGCT L1111-10 III, projet de patrimoine protégé.",
+        help_text="Par exemple : église classée monument historique (arrêté du …).",
     )
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
-from cases.models import ExpenseLine, PaymentClaim, ResourceLine
+from cases.models import PaymentClaim, ResourceLine
 from engine import inputs
 from schemes.models import Commune
 
@@ -131,10 +131,25 @@ def _communes():
 # ---------------------------------------------------------------- step 2: financing plan
 
 
+class TaxBasisForm(GuichetForm):
+    """Revised rule 10: the whole plan is HT or TTC; every expense line takes that basis."""
+
+    tax_basis = forms.ChoiceField(
+        label="Le plan est présenté",
+        choices=[
+            ("HT", "HT — vous récupérez la TVA (par exemple par le FCTVA)"),
+            ("TTC", "TTC — vous ne récupérez pas la TVA"),
+        ],
+        initial="HT",
+        widget=forms.RadioSelect,
+        help_text="Toutes les dépenses sont saisies dans cette base ; chaque aide est calculée "
+        "sur la dépense éligible dans cette base.",
+    )
+
+
 class ExpenseForm(GuichetForm):
     label = forms.CharField(label="Libellé", required=False, max_length=200)
     amount = MoneyField(label="Montant (€)", required=False)
-    tax = forms.ChoiceField(label="HT ou TTC", choices=ExpenseLine.Tax.choices, initial="HT")
     eligible = forms.BooleanField(label="Éligible", required=False, initial=True)
 
     def clean(self):
@@ -154,7 +169,6 @@ class ExpenseForm(GuichetForm):
         return {
             "label": d["label"],
             "amount": str(d["amount"]),
-            "tax": d["tax"],
             "eligible": bool(d["eligible"]),
         }
 
@@ -224,8 +238,7 @@ def kept_rows(formset) -> list[dict]:
 
 def plan_initial(case) -> tuple[list[dict], list[dict]]:
     expenses = [
-        {"label": e.label, "amount": e.amount, "tax": e.tax, "eligible": e.eligible}
-        for e in case.expenses.all()
+        {"label": e.label, "amount": e.amount, "eligible": e.eligible} for e in case.expenses.all()
     ]
     resources = [
         {
@@ -241,6 +254,7 @@ def plan_initial(case) -> tuple[list[dict], list[dict]]:
 def plan_rows(case) -> dict:
     """The dossier's plan as the services take it (to change one part and keep the rest)."""
     return {
+        "tax_basis": case.tax_basis,
         "expenses": [
             {"label": e.label, "amount": str(e.amount), "tax": e.tax, "eligible": e.eligible}
             for e in case.expenses.all()

@@ -55,7 +55,9 @@ def _scheme_rules(scheme, delay_days: int) -> dict:
     return {
         "scheme": scheme,
         "rates": f"de {percent(scheme.rate_min)} à {percent(scheme.rate_max)} de la dépense éligible",
-        "ceiling": percent(scheme.public_aid_ceiling),
+        "ceiling": (
+            percent(scheme.public_aid_ceiling) if scheme.public_aid_ceiling is not None else None
+        ),
         "min_amount": euros(scheme.min_amount) if scheme.min_amount else None,
         "completeness": months(scheme.completeness_months),
         "implicit": months(scheme.implicit_decision_months),

@@ -69,10 +69,20 @@ class Case(ConcurrentTransitionMixin, models.Model):
     works_end_date = models.DateField(null=True, blank=True)
     missing_documents = models.JSONField(default=list, blank=True)
     documents_requested_at = models.DateTimeField(null=True, blank=True)
-    own_share_exception = models.BooleanField(
-        "dérogation à la participation minimale de 20 %", default=False
+    # Revised rule 8: an exception names its legal case, which lowers the own-share floor.
+    own_share_case = models.ForeignKey(
+        "schemes.LegalCase",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="dérogation à la participation minimale (cas légal)",
     )
     own_share_exception_reason = models.TextField(blank=True, default="")
+    # Revised rule 10: the whole plan is HT or TTC; its lines agree with it.
+    tax_basis = models.CharField(
+        "base du plan", max_length=3, choices=[("HT", "HT"), ("TTC", "TTC")], default="HT"
+    )
     withdraw_reason = models.TextField(blank=True, default="")
     lat = models.FloatField(null=True, blank=True)
     lon = models.FloatField(null=True, blank=True)
@@ -106,6 +116,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return f"{self.reference or self.pk} — {self.title}"
+
+    @property
+    def own_share_exception(self) -> bool:
+        return self.own_share_case_id is not None
 
     def save(self, *args, **kwargs):
         if self.territory_id is None:

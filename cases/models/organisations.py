@@ -20,8 +20,10 @@ class Organisation(models.Model):
         ASSOCIATION = "association", "Association"
         COMPANY = "company", "Entreprise"
         PUBLIC_BODY = "public_body", "Autre organisme public"
+        DEPARTEMENT = "departement", "Département"
+        REGION = "region", "Région"
 
-    PUBLIC_KINDS = {Kind.COMMUNE, Kind.EPCI, Kind.PUBLIC_BODY}
+    PUBLIC_KINDS = {Kind.COMMUNE, Kind.EPCI, Kind.PUBLIC_BODY, Kind.DEPARTEMENT, Kind.REGION}
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind)

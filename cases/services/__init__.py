@@ -5,11 +5,11 @@ services`` and ``services.case_create(...)`` work as before.
 """
 
 from .accounts import organisation_create, user_create
-from .case import case_create, case_record_share_exception, case_update
+from .case import case_create, case_update
 from .documents import document_upload, message_post, opinion_create
 from .extensions import extension_request
 from .payments import claim_create
-from .plan import plan_check, plan_summary
+from .plan import case_record_share_exception, plan_check, plan_summary
 
 __all__ = [
     "case_create",

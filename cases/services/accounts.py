@@ -21,7 +21,7 @@ def organisation_create(*, actor, data: dict) -> Organisation:
     kind = data.get("kind")
     if kind not in Organisation.Kind.values:
         raise DomainError(
-            "« kind » : commune, epci, association, company ou public_body.",
+            "« kind » : commune, epci, departement, region, association, company ou public_body.",
             errors={"kind": ["Valeur invalide."]},
         )
     siren = str(data.get("siren") or "").replace(" ", "") or None

@@ -1,4 +1,4 @@
-"""Writes on a dossier itself: creation, edition, the own-share exception."""
+"""Writes on a dossier itself: creation, edition (the own-share exception: ``plan``)."""
 
 from __future__ import annotations
 
@@ -186,25 +186,3 @@ def case_update(*, actor, case: Case, data: dict) -> Case:
         )
     return case
 
-
-def case_record_share_exception(*, actor, case: Case, reason: str) -> Case:
-    require(actor, "share_exception")
-    reason = clean_text(
-        reason,
-        field="reason",
-        label="le motif légal de la dérogation",
-        max_length=2000,
-        required=True,
-    )
-    Case.objects.filter(pk=case.pk).update(
-        own_share_exception=True, own_share_exception_reason=reason
-    )
-    case.own_share_exception, case.own_share_exception_reason = True, reason
-    event_emit(
-        topic="case.share_exception",
-        subject=case,
-        aggregate_id=case.pk,
-        actor_id=actor.pk,
-        payload={"reason": reason},
-    )
-    return case

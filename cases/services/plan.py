@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db import transaction
+
 from engine import inputs
 from engine.errors import DomainError
-from schemes.models import Scheme
+from engine.outbox import event_emit
+from schemes.models import LegalCase, Scheme
 
 from .. import rules
 from ..models import PLAN_FREE_STATES, Case, ExpenseLine, FundingRequest, ResourceLine
+from ..permissions import require
 from .common import clean_text
 
 MAX_LINES = 100
@@ -46,11 +50,20 @@ def _plan_rows(plan) -> tuple[list, list]:
     return expenses_in, resources_in
 
 
-def _expense(row, where: str) -> dict:
-    """One expense line: label, amount, HT or TTC, eligible or not."""
+def _tax_basis(plan: dict) -> str | None:
+    """The plan's declared ``tax_basis`` (revised rule 10), or ``None`` if not given."""
+    basis = plan.get("tax_basis")
+    if basis is None or basis in rules.TAX_BASES:
+        return basis
+    message = "« tax_basis » vaut HT ou TTC : tout le plan est présenté HT ou TTC."
+    raise DomainError(message, errors={"financing_plan": [message]})
+
+
+def _expense(row, where: str, basis: str | None) -> dict:
+    """One expense line: label, amount, HT or TTC (by default the plan's), eligible or not."""
     if not isinstance(row, dict):
         raise DomainError(f"{where} : objet attendu.", errors={"financing_plan": [where]})
-    tax = row.get("tax", "HT")
+    tax = row.get("tax", basis or "HT")
     if tax not in ("HT", "TTC"):
         raise DomainError(
             f"{where} : « tax » vaut HT ou TTC.",
@@ -115,15 +128,32 @@ def _check_totals(expenses: list[dict], resources: list[dict]) -> None:
             raise DomainError(message, errors={"financing_plan": [message]})
 
 
-def _parse_plan(plan) -> tuple[list[dict], list[dict]]:
+def _check_tax_basis(expenses: list[dict], basis: str | None) -> str | None:
+    """Every line in the plan's basis (declared, else its first line's): HT and TTC are
+    never summed (revised rule 10); the message of ``rules`` names the line."""
+    basis = basis or (expenses[0]["tax"] if expenses else None)
+    lines = [rules.Expense(e["label"], e["amount"], e["tax"]) for e in expenses]
+    messages = [v.message for v in rules.tax_basis_violations(lines, basis)]
+    if messages:
+        raise DomainError(
+            "Plan de financement non conforme : " + " ".join(messages),
+            errors={"financing_plan": messages},
+        )
+    return basis
+
+
+def _parse_plan(plan) -> tuple[list[dict], list[dict], str | None]:
     expenses_in, resources_in = _plan_rows(plan)
-    schemes = {s.code: s for s in Scheme.objects.filter(active=True)}
-    expenses = [_expense(row, f"Dépense n° {i}") for i, row in enumerate(expenses_in, 1)]
+    basis = _tax_basis(plan)
+    schemes = {s.code: s for s in Scheme.objects.filter(active=True).select_related("funder")}
+    expenses = [
+        _expense(row, f"Dépense n° {i}", basis) for i, row in enumerate(expenses_in, 1)
+    ]
     resources = [
         _resource(row, f"Ressource n° {i}", schemes) for i, row in enumerate(resources_in, 1)
     ]
     _check_totals(expenses, resources)
-    return expenses, resources
+    return expenses, resources, _check_tax_basis(expenses, basis)
 
 
 def plan_summary(case: Case) -> rules.PlanSummary:
@@ -131,14 +161,15 @@ def plan_summary(case: Case) -> rules.PlanSummary:
     lines = (
         case.resources.all()
         if "resources" in prefetched
-        else (case.resources.select_related("scheme"))
+        else (case.resources.select_related("scheme__funder"))
     )
     expenses, resources = rules.lines_from_rows(case.expenses.all(), lines)
     return rules.check_plan(
         expenses,
         resources,
-        public_owner=case.organisation.is_public,
-        own_share_exception=case.own_share_exception,
+        owner_kind=case.organisation.kind,
+        legal_case=case.own_share_case if case.own_share_case_id else None,
+        tax_basis=case.tax_basis,
     )
 
 
@@ -157,7 +188,10 @@ def plan_check(case: Case) -> rules.PlanSummary:
 def plan_replace(case: Case, plan) -> None:
     """The plan of ``case`` replaced by ``plan`` (parsed here); after the deposit, checked
     and followed by the funding requests."""
-    expenses, resources = _parse_plan(plan)
+    expenses, resources, basis = _parse_plan(plan)
+    if basis is not None and basis != case.tax_basis:
+        Case.objects.filter(pk=case.pk).update(tax_basis=basis)
+        case.tax_basis = basis
     case.expenses.all().delete()
     case.resources.all().delete()
     ExpenseLine.objects.bulk_create(
@@ -183,3 +217,54 @@ def plan_replace(case: Case, plan) -> None:
             FundingRequest.objects.filter(pk=fr.pk).update(
                 amount_requested=lines[scheme_id]["amount"]
             )
+
+
+# ---------------------------------------------------------------- own-share exception
+
+
+def _legal_case(code) -> LegalCase:
+    """An active legal case of CGCT L1111-10 III, by its code (data: ``schemes.LegalCase``)."""
+    found = LegalCase.objects.filter(code=str(code or "")[:40], active=True).first()
+    if found is None:
+        codes = ", ".join(LegalCase.objects.filter(active=True).values_list("code", flat=True))
+        message = f"Précisez le cas légal de la dérogation (« legal_case ») parmi : {codes}."
+        raise DomainError(message, errors={"legal_case": [message]})
+    return found
+
+
+def case_record_share_exception(*, actor, case: Case, reason: str, legal_case=None) -> Case:
+    """Revised rule 8: an agent records an exception to the 20 % own share (CGCT L1111-10
+    III) naming its legal case, with the reason. It lowers the floor to that case's rate and
+    lifts the public-aid ceiling accordingly; the checks still apply (after the deposit the
+    plan must pass them with it). Recording again replaces the case."""
+    require(actor, "share_exception")
+    reason = clean_text(
+        reason,
+        field="reason",
+        label="le motif légal de la dérogation",
+        max_length=2000,
+        required=True,
+    )
+    found = _legal_case(legal_case)
+    if rules.own_share_floor(case.organisation.kind) is None:
+        message = (
+            f"Le maître d'ouvrage ({case.organisation.get_kind_display().lower()}) n'est pas "
+            "tenu à la participation minimale de CGCT L1111-10 III (communes, EPCI, "
+            "départements, régions) : aucune dérogation à enregistrer."
+        )
+        raise DomainError(message, code="guard", errors={"legal_case": [message]})
+    with transaction.atomic():
+        Case.objects.filter(pk=case.pk).update(
+            own_share_case=found, own_share_exception_reason=reason
+        )
+        case.own_share_case, case.own_share_exception_reason = found, reason
+        if case.state not in PLAN_FREE_STATES:
+            plan_check(case)
+        event_emit(
+            topic="case.share_exception",
+            subject=case,
+            aggregate_id=case.pk,
+            actor_id=actor.pk,
+            payload={"reason": reason, "legal_case": found.code},
+        )
+    return case

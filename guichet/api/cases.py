@@ -106,7 +106,12 @@ class CaseShareExceptionView(ApiView):
         case = views.get_case(request.user, pk)
         require(request.user, "share_exception")
         data = self.valid(ser.ShareExceptionInputSerializer)
-        services.case_record_share_exception(actor=request.user, case=case, reason=data["reason"])
+        services.case_record_share_exception(
+            actor=request.user,
+            case=case,
+            reason=data["reason"],
+            legal_case=data.get("legal_case"),
+        )
         case = views.get_case(request.user, pk, detail=True)
         return Response(ser.CaseSerializer(case, context=self.ctx()).data)
 

@@ -246,7 +246,11 @@ def test_roles_not_allowed_answer_403(api):
     act(partner, case_id, "submit", 403)
     post(partner, f"/cases/{case_id}/opinions/", {"kind": "epci", "value": "favourable"}, 201)
     post(world.porteur, f"/cases/{case_id}/share-exception/", {"reason": "x"}, 403)
-    body = post(world.agent, f"/cases/{case_id}/share-exception/", {"reason": "Loi X"})
+    body = post(
+        world.agent,
+        f"/cases/{case_id}/share-exception/",
+        {"reason": "Loi X", "legal_case": "patrimoine_protege"},  # revised rule 8
+    )
     assert body["own_share_exception"] is True
     post(world.agent, "/users/", {"username": "u", "password": "p", "role": "agent"}, 403)
     post(world.porteur, "/organisations/", {"name": "X", "kind": "commune"}, 403)

@@ -1,12 +1,18 @@
 """Financing-plan rules of domain.md, each on both sides of its bound, with the schemes'
-parameters read from the database (data migration ``0002_default_schemes``)."""
+parameters read from the database (data migration ``0002_default_schemes``).
+
+Revised rules 8 and 9 (issue 11) changed some bounds here: rates, the public-aid ceiling
+and the own share are compared at 0.01 % after rounding half-up, so « one cent over » on
+100 000 € became « 5 € over » (0,005 %); the ceiling binds only with a State scheme; the
+own share binds communes, EPCI, départements and régions; an exception names a legal case
+and lowers the floor instead of switching it off."""
 
 from decimal import Decimal
 
 import pytest
 
 from cases.rules import Expense, Resource, check_plan, euros, percent
-from schemes.models import Funder, Scheme
+from schemes.models import Funder, LegalCase, Scheme
 
 pytestmark = pytest.mark.django_db
 
@@ -18,11 +24,11 @@ def s(code: str) -> Scheme:
     return Scheme.objects.get(code=code)
 
 
-def plan(*resources, total=TOTAL, public_owner=True, exception=False, expenses=None):
+def plan(*resources, total=TOTAL, public_owner=True, exception=None, expenses=None, kind=None):
     expenses = expenses or [Expense("Travaux", total)]
-    return check_plan(
-        expenses, list(resources), public_owner=public_owner, own_share_exception=exception
-    )
+    legal_case = LegalCase.objects.get(code=exception) if exception else None
+    owner_kind = kind or ("commune" if public_owner else "company")
+    return check_plan(expenses, list(resources), owner_kind=owner_kind, legal_case=legal_case)
 
 
 def scheme(code, amount):
@@ -97,26 +103,45 @@ def test_own_share_of_twenty_percent_of_public_financing_is_enough():
     assert summary.valid, summary.violations
 
 
-def test_own_share_one_cent_short_is_refused():
-    summary = plan(scheme("DETR", "64000.00"), own("15999.99"), private("20000.01"))
+def test_own_share_under_twenty_percent_after_rounding_is_refused():
+    # 15 996 / 80 000 = 19,995 % → 20,00 %: enough; 15 995,99 / 80 000 → 19,99 %: short
+    ok = plan(scheme("DETR", "64004.00"), own("15996.00"), private("20000.00"))
+    assert ok.valid, ok.violations
+    summary = plan(scheme("DETR", "64004.01"), own("15995.99"), private("20000.00"))
     assert rules_of(summary) == {"own_share"}
     violation = only(summary, "own_share")
     assert violation.line == "Autofinancement"
     assert "au moins 20 %" in violation.message and "CGCT L1111-10 III" in violation.message
-    assert "15 999,99 € prévus" in violation.message
+    assert "15 995,99 € prévus" in violation.message
     assert "dérogation" in violation.message
 
 
-def test_own_share_exception_lifts_the_rule():
-    summary = plan(scheme("DETR", "64000.00"), own("15999.99"), private("20000.01"), exception=True)
-    assert summary.valid
-
-
-def test_own_share_rule_binds_only_public_owners():
-    summary = plan(
-        scheme("DETR", "64000.00"), own("1000.00"), private("35000.00"), public_owner=False
+def test_own_share_exception_lowers_the_floor_to_its_legal_case():
+    # école, rénovation énergétique: 10 %. 8 000 / 72 000 = 11,1 % passes with it only.
+    resources = (scheme("DETR", "64000.00"), own("8000.00"), private("28000.00"))
+    assert rules_of(plan(*resources)) == {"own_share"}
+    assert plan(*resources, exception="renovation_energetique_ecoles").valid
+    short = plan(
+        scheme("DETR", "64000.00"),
+        own("7000.00"),
+        private("29000.00"),
+        exception="renovation_energetique_ecoles",
     )
+    violation = only(short, "own_share")
+    assert "au moins 10 %" in violation.message and "Rénovation énergétique" in violation.message
+
+
+@pytest.mark.parametrize("kind", ["public_body", "association", "company"])
+def test_own_share_rule_binds_only_communes_their_groupings_departments_regions(kind):
+    summary = plan(scheme("DETR", "64000.00"), own("1000.00"), private("35000.00"), kind=kind)
     assert summary.valid, summary.violations
+    assert summary.own_share_min is None
+
+
+@pytest.mark.parametrize("kind", ["commune", "epci", "departement", "region"])
+def test_own_share_rule_binds_local_authorities(kind):
+    summary = plan(scheme("DETR", "64000.00"), own("1000.00"), private("35000.00"), kind=kind)
+    assert rules_of(summary) == {"own_share"}
 
 
 def test_other_public_funding_counts_in_the_public_financing():
@@ -126,7 +151,7 @@ def test_other_public_funding_counts_in_the_public_financing():
     )
     assert ok.valid, ok.violations
     short = plan(
-        scheme("DETR", "40000.00"), other_public("20000.00"), own("14999.99"), private("25000.01")
+        scheme("DETR", "40000.00"), other_public("20000.00"), own("14990.00"), private("25010.00")
     )
     assert rules_of(short) == {"own_share"}
 
@@ -142,9 +167,14 @@ def test_public_aid_at_the_ceiling_is_allowed():
     assert summary.public_aid_rate == Decimal("0.8000")
 
 
-def test_public_aid_one_cent_above_the_ceiling_is_refused():
+def test_public_aid_above_the_ceiling_after_rounding_is_refused():
+    # 80 004,99 € is 80,00 % (0,01 % after rounding): allowed; 80 005 € is 80,01 %
+    ok = plan(
+        scheme("DETR", "60000.00"), other_public("20004.99"), own("19995.01"), public_owner=False
+    )
+    assert ok.valid, ok.violations
     summary = plan(
-        scheme("DETR", "60000.00"), other_public("20000.01"), own("19999.99"), public_owner=False
+        scheme("DETR", "60000.00"), other_public("20005.00"), own("19995.00"), public_owner=False
     )
     assert rules_of(summary) == {"public_aid_ceiling"}
     violation = only(summary, "public_aid_ceiling")
@@ -153,8 +183,13 @@ def test_public_aid_one_cent_above_the_ceiling_is_refused():
     assert "dispositif DETR" in violation.message and "80 000,00 € au plus" in violation.message
 
 
-def test_the_strictest_ceiling_of_the_schemes_requested_applies():
-    strict = Scheme(code="STRICT", name="Plafond 70 %", public_aid_ceiling=Decimal("0.70"))
+def test_the_strictest_ceiling_of_the_state_schemes_requested_applies():
+    strict = Scheme(
+        code="STRICT",
+        name="Plafond 70 %",
+        public_aid_ceiling=Decimal("0.70"),
+        funder=Funder(code="ETAT_BIS", name="État", is_state=True),
+    )
     ok = plan(
         scheme("DETR", "60000.00"),
         Resource("scheme", Decimal("10000.00"), strict),
@@ -164,8 +199,8 @@ def test_the_strictest_ceiling_of_the_schemes_requested_applies():
     assert ok.valid, ok.violations
     over = plan(
         scheme("DETR", "60000.00"),
-        Resource("scheme", Decimal("10000.01"), strict),
-        own("29999.99"),
+        Resource("scheme", Decimal("10005.00"), strict),
+        own("29995.00"),
         public_owner=False,
     )
     assert rules_of(over) == {"public_aid_ceiling"}
@@ -275,7 +310,9 @@ def test_rate_at_the_maximum_is_allowed_one_cent_above_is_not(code):
     rate_max = s(code).rate_max
     at_max = (TOTAL * rate_max).quantize(C)
     assert _single_scheme_plan(code, at_max).valid, _single_scheme_plan(code, at_max).violations
-    over = _single_scheme_plan(code, at_max + C)
+    # 0,01 % after rounding (revised rule 9): 4,99 € over is still at the maximum
+    assert "rate_max" not in rules_of(_single_scheme_plan(code, at_max + Decimal("4.99")))
+    over = _single_scheme_plan(code, at_max + Decimal("5.00"))
     violation = only(over, "rate_max")
     assert violation.line == f"Ressource n° 1 ({code})"
     assert f"dépasse le maximum du dispositif ({percent(rate_max)})" in violation.message
@@ -286,7 +323,7 @@ def test_rate_at_the_minimum_is_allowed_one_cent_below_is_not(code):
     sch = s(code)
     at_min = max((TOTAL * sch.rate_min).quantize(C), sch.min_amount or C)
     assert _single_scheme_plan(code, at_min).valid, _single_scheme_plan(code, at_min).violations
-    below = _single_scheme_plan(code, at_min - C)
+    below = _single_scheme_plan(code, at_min - (Decimal("5.01") if sch.rate_min else C))
     if sch.rate_min:
         violation = only(below, "rate_min")
         assert violation.line == f"Ressource n° 1 ({code})"
@@ -301,7 +338,7 @@ def test_rate_at_the_minimum_is_allowed_one_cent_below_is_not(code):
 def test_rate_bounds_are_parameters_not_constants():
     Scheme.objects.filter(code="DETR").update(rate_max=Decimal("0.3500"))
     assert _single_scheme_plan("DETR", "35000.00").valid
-    assert rules_of(_single_scheme_plan("DETR", "35000.01")) == {"rate_max"}
+    assert rules_of(_single_scheme_plan("DETR", "35005.00")) == {"rate_max"}
 
 
 def test_default_scheme_parameters_are_those_of_the_domain():
@@ -310,7 +347,9 @@ def test_default_scheme_parameters_are_those_of_the_domain():
     leader = s("LEADER")
     assert leader.min_amount == Decimal("10000") and leader.national_match_ratio == 4
     assert leader.is_feader and leader.committee
-    assert all(x.public_aid_ceiling == Decimal("0.8") for x in Scheme.objects.all())
+    for x in Scheme.objects.select_related("funder"):
+        # revised rule 8: the 80 % ceiling is the State schemes' (R2334-27)
+        assert x.public_aid_ceiling == (Decimal("0.8") if x.funder.is_state else None), x.code
     assert Funder.objects.filter(code="UE").exists()
 
 
@@ -362,7 +401,7 @@ def test_a_scheme_line_must_name_its_scheme():
 def test_every_message_is_french_and_names_its_line():
     summary = plan(
         scheme("LEADER", "9999.99"),
-        scheme("DETR", "80000.01"),
+        scheme("DETR", "80010.00"),
         own("10000.00"),
         private("0.001"),
     )

@@ -9,9 +9,13 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from cases.rules import Expense, Resource, check_plan
-from schemes.models import Scheme
+from schemes.models import Funder, Scheme
 
-DETR = Scheme(code="DETR", name="DETR", rate_min=Decimal("0.20"), rate_max=Decimal("0.80"))
+# DETR is a State scheme: its 80 % ceiling binds (revised rule 8)
+ETAT = Funder(code="ETAT", name="État", is_state=True)
+DETR = Scheme(
+    code="DETR", name="DETR", rate_min=Decimal("0.20"), rate_max=Decimal("0.80"), funder=ETAT
+)
 REGION = Scheme(code="REGION_OCC", name="Région", rate_min=Decimal("0"), rate_max=Decimal("0.50"))
 LEADER = Scheme(
     code="LEADER",
@@ -87,9 +91,11 @@ def any_plans(draw):
     return expenses, draw(st.lists(resource, min_size=1, max_size=6))
 
 
-def check(expenses, resources, **kw):
-    kw.setdefault("public_owner", True)
-    return check_plan(expenses, resources, **kw)
+def check(expenses, resources, public_owner=True, **kw):
+    """A commune (bound by the 20 % own share) or a company (not bound)."""
+    return check_plan(
+        expenses, resources, owner_kind="commune" if public_owner else "company", **kw
+    )
 
 
 @FAST

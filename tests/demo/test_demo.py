@@ -123,8 +123,9 @@ def test_load_demo_builds_every_state_and_is_idempotent():
         summary = rules.check_plan(
             expenses,
             resources,
-            public_owner=case.organisation.is_public,
-            own_share_exception=case.own_share_exception,
+            owner_kind=case.organisation.kind,
+            legal_case=case.own_share_case,
+            tax_basis=case.tax_basis,
         )
         assert summary.valid, (case.reference, rules.plan_messages(summary))
     assert (

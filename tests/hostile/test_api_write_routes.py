@@ -141,7 +141,10 @@ ROUTES: dict[tuple[str, str], Target] = {
     ("api/v1/cases/<int:pk>/share-exception/", "post"): Target(
         "agent",
         _u("/api/v1/cases/{pk}/share-exception/", "submitted"),
-        lambda b: {"reason": "CGCT L1111-10 III : patrimoine protégé."},
+        lambda b: {
+            "reason": "CGCT L1111-10 III : patrimoine protégé.",
+            "legal_case": "patrimoine_protege",  # revised rule 8: the exception names it
+        },
     ),
     ("api/v1/funding-requests/<int:pk>/payment-claims/", "post"): Target(
         "porteur",

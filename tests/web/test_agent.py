@@ -339,10 +339,17 @@ def test_agent_gives_the_transition_opinion_and_records_the_share_exception(clie
         response.status_code == 400 and "Sélectionnez un choix valide" in response.content.decode()
     )
     assert Opinion.objects.filter(case=case).count() == 1
+    # revised rule 8: the exception names its legal case (issue 11)
     response = client.post(f"/dossiers/{case.pk}/derogation/", {"reason": "Monument classé."})
+    assert response.status_code == 400
+    response = client.post(
+        f"/dossiers/{case.pk}/derogation/",
+        {"reason": "Monument classé.", "legal_case": "patrimoine_protege"},
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.own_share_exception and case.own_share_exception_reason == "Monument classé."
+    assert case.own_share_case.code == "patrimoine_protege"
 
 
 # ---------------------------------------------------------------- visibility

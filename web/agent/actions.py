@@ -108,7 +108,9 @@ def case_message(request, pk: int):
 @require_POST
 def case_share_exception(request, pk: int):
     def action(case, d):
-        services.case_record_share_exception(actor=request.user, case=case, reason=d["reason"])
-        return "Dérogation à la participation minimale de 20 % enregistrée."
+        services.case_record_share_exception(
+            actor=request.user, case=case, reason=d["reason"], legal_case=d["legal_case"].code
+        )
+        return f"Dérogation enregistrée : {d['legal_case'].label}."
 
     return _simple_post(request, pk, "exception", ShareExceptionForm, action)

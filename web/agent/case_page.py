@@ -137,8 +137,12 @@ def _actions(user, case, requests, claims, missing, submitted) -> dict:
 
 
 def _plan(case: Case) -> dict:
+    summary = services.plan_summary(case)
     return {
-        "plan": services.plan_summary(case),
+        "plan": summary,
+        "own_share_floor": (
+            rules.percent(summary.own_share_min) if summary.own_share_min is not None else ""
+        ),
         "expenses": list(case.expenses.all()),
         "resources": list(case.resources.all()),
         "plan_binds_later": case.state in PLAN_FREE_STATES,
@@ -186,7 +190,9 @@ def _exchanges(user, case: Case, submitted: dict) -> dict:
         for message in selectors.message_list(user=user, case=case):
             (notes if message.internal else conversation).append(message)
     may_except = (
-        allowed(user, "share_exception") and case.organisation.is_public and not case.is_terminal
+        allowed(user, "share_exception")
+        and rules.own_share_floor(case.organisation.kind) is not None
+        and not case.is_terminal
     )
     return {
         "sees_notes": sees_notes,

@@ -44,6 +44,13 @@ def plan_view(case, summary) -> dict:
 # ---------------------------------------------------------------- the plan
 
 
+def _floor_text(case) -> str:
+    """Revised rule 8: the own share the owner must bring, or "" where none binds."""
+    legal_case = case.own_share_case if case.own_share_case_id else None
+    floor = rules.own_share_floor(case.organisation.kind, legal_case)
+    return rules.percent(floor) if floor is not None else ""
+
+
 def _blank_rows(request, name: str) -> int:
     try:
         return max(1, min(20, int(request.GET.get(name, 2))))
@@ -66,7 +73,7 @@ def _schemes_json(schemes) -> dict:
             "min": str(s.rate_min),
             "max": str(s.rate_max),
             "min_amount": str(s.min_amount or ""),
-            "ceiling": str(s.public_aid_ceiling),
+            "ceiling": str(s.public_aid_ceiling or ""),
         }
         for s in schemes
     }
@@ -75,11 +82,20 @@ def _schemes_json(schemes) -> dict:
 def step_plan(request, case):
     schemes = active_schemes()
     errors = []
+    basis = pf.TaxBasisForm(
+        request.POST if "tax_basis" in request.POST else None,
+        initial={"tax_basis": case.tax_basis},
+    )
     if request.method == "POST":
         expenses = pf.expense_formset(data=request.POST)
         resources = pf.resource_formset(data=request.POST, schemes=schemes)
-        if expenses.is_valid() and resources.is_valid():
-            plan = {"expenses": pf.kept_rows(expenses), "resources": pf.kept_rows(resources)}
+        basis_ok = not basis.is_bound or basis.is_valid()
+        if basis_ok and expenses.is_valid() and resources.is_valid():
+            plan = {
+                "tax_basis": basis.cleaned_data["tax_basis"] if basis.is_bound else case.tax_basis,
+                "expenses": pf.kept_rows(expenses),
+                "resources": pf.kept_rows(resources),
+            }
             errors = save(request, case, {"financing_plan": plan})
             if errors is None:
                 action = request.POST.get("action")
@@ -87,7 +103,7 @@ def step_plan(request, case):
                     return _more_rows(request, case, action)
                 return after_save(request, case, "plan")
         else:
-            errors = error_summary(expenses, resources)
+            errors = error_summary(basis, expenses, resources)
     else:
         exp_initial, res_initial = pf.plan_initial(case)
         expenses = pf.expense_formset(
@@ -103,12 +119,13 @@ def step_plan(request, case):
         "plan",
         "web/porteur/intake_plan.html",
         {
+            "basis": basis,
             "expenses": expenses,
             "resources": resources,
             "errors": errors,
             "plan": plan_view(case, services.plan_summary(case)),
             "schemes_json": _schemes_json(schemes),
-            "public_owner": case.organisation.is_public,
+            "own_share_floor": _floor_text(case),
             "blank_query": request.GET.urlencode(),
         },
     )
@@ -135,6 +152,16 @@ def _plan_with_schemes(case, chosen: dict) -> dict:
     return {**plan, "resources": kept}
 
 
+def _ceiling_text(scheme) -> str:
+    """Revised rule 8: the ceiling binds when a State scheme is requested."""
+    if scheme.public_aid_ceiling is None or not scheme.funder.is_state:
+        return (
+            "aucun plafond propre (celui de l'État s'applique si un dispositif de l'État "
+            "est sollicité)"
+        )
+    return f"{rules.percent(scheme.public_aid_ceiling)} du coût éligible (dispositif de l'État)"
+
+
 def _scheme_cards(schemes, form, current: dict) -> list[dict]:
     """One card per scheme: its checkbox and amount fields, its rates and ceilings."""
     return [
@@ -144,7 +171,7 @@ def _scheme_cards(schemes, form, current: dict) -> list[dict]:
             "amount": form[f"amount_{s.code}"],
             "rate_min": rules.percent(s.rate_min),
             "rate_max": rules.percent(s.rate_max),
-            "ceiling": rules.percent(s.public_aid_ceiling),
+            "ceiling": _ceiling_text(s),
             "min_amount": rules.euros(s.min_amount) if s.min_amount else "",
             "advance": rules.percent(s.advance_max_rate) if s.advance_max_rate else "",
             "installments": rules.percent(s.installments_max_rate),

@@ -36,6 +36,11 @@ class ResourceSerializer(s.Serializer):
 
 
 class FinancingPlanInputSerializer(s.Serializer):
+    tax_basis = s.ChoiceField(
+        choices=["HT", "TTC"],
+        required=False,
+        help_text="Tout le plan est HT ou TTC (règle révisée 10) ; par défaut, celle des lignes.",
+    )
     expenses = ExpenseSerializer(many=True)
     resources = ResourceSerializer(many=True)
 
@@ -48,6 +53,22 @@ class FinancingPlanSerializer(FinancingPlanInputSerializer):
     public_aid = Money(max_digits=18)
     own_funds = Money(max_digits=18)
     public_aid_rate = s.DecimalField(max_digits=24, decimal_places=4, read_only=True)
+    own_share_min = s.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        allow_null=True,
+        read_only=True,
+        help_text="Participation minimale du maître d'ouvrage (part des financements publics) ; "
+        "null : CGCT L1111-10 III ne s'applique pas.",
+    )
+    public_aid_ceiling = s.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        allow_null=True,
+        read_only=True,
+        help_text="Plafond des aides publiques (part du coût éligible) ; null : aucun "
+        "dispositif de l'État n'est sollicité.",
+    )
     valid = s.BooleanField(read_only=True)
     violations = s.ListField(child=s.CharField(), read_only=True)
 
@@ -73,6 +94,7 @@ def financing_plan(case: Case) -> dict:
         for r in case.resources.all()
     ]
     plan = SimpleNamespace(
+        tax_basis=summary.tax_basis,
         expenses=expenses,
         resources=resources,
         total_eligible=summary.total_eligible,
@@ -80,6 +102,8 @@ def financing_plan(case: Case) -> dict:
         public_aid=summary.public_aid,
         own_funds=summary.own_funds,
         public_aid_rate=summary.public_aid_rate,
+        own_share_min=summary.own_share_min,
+        public_aid_ceiling=summary.ceiling.rate if summary.ceiling else None,
         valid=summary.valid,
         violations=[v.message for v in summary.violations],
     )
@@ -157,6 +181,8 @@ class CaseListSerializer(TransitionsMixin, s.ModelSerializer):
     referent_agent = s.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     financing_plan = s.SerializerMethodField()
     funding_requests = FundingRequestBriefSerializer(many=True, read_only=True)
+    own_share_exception = s.BooleanField(read_only=True)
+    own_share_case = s.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Case
@@ -178,6 +204,7 @@ class CaseListSerializer(TransitionsMixin, s.ModelSerializer):
             "works_end_date",
             "missing_documents",
             "own_share_exception",
+            "own_share_case",
             "own_share_exception_reason",
             "withdraw_reason",
             "created_at",
@@ -232,3 +259,10 @@ class CaseUpdateSerializer(s.Serializer):
 
 class ShareExceptionInputSerializer(s.Serializer):
     reason = s.CharField(max_length=2000)
+    legal_case = s.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="Code du cas légal (CGCT L1111-10 III) : abaisse la participation minimale "
+        "à son taux (règle révisée 8).",
+    )
