@@ -12,11 +12,23 @@ import statistics
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from engine.models import Deadline
 from schemes.models import Scheme
 
-from .models import Payment, PaymentClaim
+from . import rules
+from .models import (
+    REQUEST_GRANTED,
+    ClaimState,
+    ExpenseLine,
+    FundingRequest,
+    Payment,
+    PaymentClaim,
+    RecoveryState,
+    RequestState,
+)
 
 LEARNING_MIN_PAYMENTS = 5
 LEARNING_WINDOW = 20
@@ -106,3 +118,153 @@ def projected_payment_date(claim: PaymentClaim, today: dt.date | None = None) ->
     """Filing date + the scheme's expected delay; never earlier than today (when that date
     has passed, ``claim_projection(...).expected_passed`` says so)."""
     return claim_projection(claim, today).projected_on
+
+
+# ---------------------------------------------------------------- amounts finally due
+# Revised rules 6 and 11: the balance is computed on the expenses actually paid; the FEADER
+# « same fraction » is measured against each co-financer's amount finally due.
+
+CENT = Decimal("0.01")
+#: Claims that count against the ceilings (their amount, or what was paid once paid).
+ACTIVE_CLAIMS = [
+    ClaimState.FILED,
+    ClaimState.AWAITING_COFINANCERS,
+    ClaimState.VERIFIED,
+    ClaimState.PAID,
+]
+
+
+def amount_finally_due(granted: Decimal, planned: Decimal, actual: Decimal | None) -> Decimal:
+    """``min(grant, grant × actual / planned)`` to the cent (half up): the grant when the
+    actual eligible cost is unknown or the planned one is nil."""
+    granted = granted or Decimal(0)
+    if actual is None or not planned:
+        return granted
+    prorata = (granted * actual / planned).quantize(CENT, rounding=ROUND_HALF_UP)
+    return min(granted, max(prorata, Decimal(0)))
+
+
+def planned_eligible_cost(fr: FundingRequest) -> Decimal:
+    """The plan's eligible total (the base the grant was computed on)."""
+    rows = ExpenseLine.objects.filter(case_id=fr.case_id, eligible=True)
+    return sum(rows.values_list("amount", flat=True), Decimal(0))
+
+
+def balance_claim(fr: FundingRequest, *, exclude_pk=None) -> PaymentClaim | None:
+    qs = fr.claims.filter(kind=PaymentClaim.Kind.BALANCE, state__in=ACTIVE_CLAIMS)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.order_by("-id").first()
+
+
+def request_amount_due(fr: FundingRequest, *, balance: PaymentClaim | None = None) -> Decimal:
+    """What the request finally owes: with a balance (``balance``, else its active one) on
+    an actual cost, the grant prorated to it; a request paid in full (``paid``) without one
+    owes what it was paid (a grant closed at less counts as 100 % of its amount due); else
+    the grant."""
+    granted = fr.amount_granted or Decimal(0)
+    balance = balance or balance_claim(fr)
+    if balance is not None and balance.actual_cost is not None:
+        return amount_finally_due(granted, planned_eligible_cost(fr), balance.actual_cost)
+    if fr.state == RequestState.PAID:
+        return min(granted, fr.amount_paid)
+    return granted
+
+
+def recovery_ordered(fr: FundingRequest) -> Decimal:
+    """What recovery orders already ask back (issued or recovered, not cancelled)."""
+    states = [RecoveryState.ISSUED, RecoveryState.RECOVERED]
+    amounts = fr.recovery_orders.filter(state__in=states).values_list("amount", flat=True)
+    return sum(amounts, Decimal(0))
+
+
+def overpaid(fr: FundingRequest) -> Decimal:
+    """What the request was paid beyond its amount finally due and not yet ordered back."""
+    return max(fr.amount_paid - request_amount_due(fr) - recovery_ordered(fr), Decimal(0))
+
+
+# ---------------------------------------------------------------- time limits of a claim
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    kind: str  # the deadline kind
+    due_on: dt.date
+
+
+def _deadline_dues(fr: FundingRequest) -> dict[str, tuple[dt.date, str]]:
+    """The latest deadline of each kind on the request: (its current due date, its state)."""
+    dues: dict[str, tuple[dt.date, str]] = {}
+    rows = (
+        Deadline.objects.filter(
+            subject_type=ContentType.objects.get_for_model(FundingRequest), subject_id=fr.pk
+        )
+        .exclude(state=Deadline.State.CANCELLED)
+        .order_by("id")
+        .values_list("kind", "due_on", "state")
+    )
+    for kind, due_on, state in rows:
+        dues[kind] = (due_on, state)
+    return dues
+
+
+def claim_time_limits(fr: FundingRequest, kind: str) -> list[TimeLimit]:
+    """The dates after which a claim of this kind is inadmissible (revised rule 6). Where the
+    scheme has no balance period (DETR/DSIL, R2334-29), the completion deadline — its current
+    due date, extension included, met or not — bounds every claim. Elsewhere (LEADER) the
+    live completion or operation end bounds the claims and the balance period the balance."""
+    dues = _deadline_dues(fr)
+    live = (Deadline.State.OPEN, Deadline.State.SUSPENDED, Deadline.State.MISSED)
+    limits = []
+    for deadline_kind in ("works_completion", "operation_end", "balance_claim"):
+        if deadline_kind not in dues:
+            continue
+        due_on, state = dues[deadline_kind]
+        if deadline_kind == "works_completion" and fr.scheme.balance_claim_months is None:
+            limits.append(TimeLimit(deadline_kind, due_on))
+        elif deadline_kind == "balance_claim":
+            if kind == PaymentClaim.Kind.BALANCE and state in live:
+                limits.append(TimeLimit(deadline_kind, due_on))
+        elif state in live:
+            limits.append(TimeLimit(deadline_kind, due_on))
+    return limits
+
+
+def claim_too_late(fr: FundingRequest, kind: str, day: dt.date) -> TimeLimit | None:
+    """The first time limit ``day`` is after, if any."""
+    return next((lim for lim in claim_time_limits(fr, kind) if day > lim.due_on), None)
+
+
+# ---------------------------------------------------------------- FEADER in step
+
+
+def feader_cofinancers(fr: FundingRequest) -> list[tuple[FundingRequest, Decimal, Decimal]]:
+    """The dossier's other grants as ``(request, paid, amount finally due)``."""
+    others = (
+        FundingRequest.objects.filter(case_id=fr.case_id, state__in=REQUEST_GRANTED)
+        .exclude(pk=fr.pk)
+        .select_related("scheme__funder")
+        .order_by("scheme__code")
+    )
+    return [
+        (other, other.amount_paid, request_amount_due(other))
+        for other in others
+        if not other.scheme.is_feader
+    ]
+
+
+def feader_lagging(claim: PaymentClaim, amount: Decimal) -> list[FundingRequest]:
+    """The co-financers paid less of their amount finally due than the fraction of its own
+    amount due FEADER will have received after paying ``amount`` on ``claim`` (revised rule
+    11: a co-financer whose balance was reduced is measured against what it finally owes, so
+    it never blocks FEADER for ever). None for a claim that is not FEADER's. The one rule of
+    the claim guards, the ``feader_blocked`` alert and the pages."""
+    fr = claim.funding_request
+    if not fr.scheme.is_feader or not fr.amount_granted:
+        return []
+    balance = claim if claim.kind == PaymentClaim.Kind.BALANCE else None
+    due = request_amount_due(fr, balance=balance)
+    if not due:
+        return []
+    fraction = (fr.amount_paid + amount) / due
+    return rules.feader_lagging(fraction, feader_cofinancers(fr))

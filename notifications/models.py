@@ -80,6 +80,7 @@ class Alert(models.Model):
         FEADER_BLOCKED = "feader_blocked", "FEADER bloqué par un cofinanceur"
         INSTALLMENT_CEILING = "installment_ceiling", "Plafond des acomptes atteint"
         LATE_FORECAST = "late_forecast", "Paiement prévu trop tard"
+        PROGRAMME_END = "programme_end", "Paiement prévu après la fin du programme FEADER"
 
     class State(models.TextChoices):
         OPEN = "open", "Ouverte"

@@ -29,6 +29,11 @@ DEADLINE_KINDS = (
     DeadlineKind("works_completion", "Achever les travaux"),
     DeadlineKind("balance_claim", "Déposer la demande de solde"),
     DeadlineKind("operation_end", "Fin de l'opération (convention LEADER)"),
+    DeadlineKind(
+        "programme_end",
+        "Faire payer les dépenses avant la fin du programme FEADER (au-delà, la part FEADER "
+        "est perdue)",
+    ),
 )
 register_deadline_kinds(*DEADLINE_KINDS)
 
@@ -43,6 +48,7 @@ class Open:
     days: str = ""  # or in days
     expiry: str = ""  # transition applied by the sweep when the period has run out
     when: tuple[str, str] | None = None  # (Scheme attribute, required value)
+    until: str = ""  # or a Scheme attribute giving the due date itself (programme_end)
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,7 @@ COMMON = Definition(
         Close("case.start_works", ("works_start",), "request"),
         Close("case.complete_works", ("works_completion", "operation_end"), "request"),
         Close("paymentclaim.file", ("balance_claim",), "request"),
+        Close("fundingrequest.mark_paid", ("programme_end",), "self"),
     ),
     clocks=(
         Clock("case.request_documents", SUSPENDED_BY_DOCUMENTS, stop=True),
@@ -154,6 +161,9 @@ LEADER = Definition(
     code="leader",
     label="LEADER : instruction, comité de programmation, convention",
     opens=(
+        # Revised rule 11: opened at the commitment (the convention), when the request has
+        # aid to pay, at the programme's last date for paid expenditure.
+        Open("fundingrequest.commit", "programme_end", PORTEUR, "request", until="programme_end"),
         Open(
             "fundingrequest.commit",
             "works_start",

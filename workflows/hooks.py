@@ -35,6 +35,8 @@ def _case_and_requests(instance):
 def _due(rule: Open, scheme, start: dt.date) -> dt.date | None:
     if rule.when and getattr(scheme, rule.when[0]) != rule.when[1]:
         return None
+    if rule.until:
+        return getattr(scheme, rule.until)
     if rule.months:
         months = getattr(scheme, rule.months)
         return None if months is None else period_end(start, months=months)

@@ -5,26 +5,34 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from engine.errors import DomainError
 from engine.lifecycle import Field, Notice, State
-from engine.models import Deadline
 from engine.transitions import SYSTEM, TransitionContext, TransitionSpec, register, transition_apply
 
-from .. import rules
+from .. import payments, rules
 from ..models import (
-    REQUEST_GRANTED,
     Case,
     CaseState,
     ClaimState,
     FundingRequest,
     Payment,
     PaymentClaim,
+    RecoveryOrder,
+    RecoveryState,
     RequestState,
 )
-from .common import F, P, authorize_claim, event_date, not_before_receipt, reason_field, roles
+from .common import (
+    F,
+    P,
+    authorize_claim,
+    authorize_request,
+    event_date,
+    not_before_receipt,
+    reason_field,
+    roles,
+)
 
 S = ClaimState
 
@@ -43,7 +51,7 @@ STATES = (
 )
 
 #: Claims that count against the ceilings (their amount, or what was paid once paid).
-ACTIVE_CLAIMS = [S.FILED, S.AWAITING_COFINANCERS, S.VERIFIED, S.PAID]
+ACTIVE_CLAIMS = payments.ACTIVE_CLAIMS
 
 
 def claimed_sums(fr: FundingRequest, *, exclude_pk=None) -> dict[str, Decimal]:
@@ -69,20 +77,6 @@ def room_for(fr: FundingRequest, *, exclude_pk=None) -> rules.ClaimRoom:
     )
 
 
-def _deadline_due(fr: FundingRequest, kind: str):
-    return (
-        Deadline.objects.filter(
-            subject_type=ContentType.objects.get_for_model(FundingRequest),
-            subject_id=fr.pk,
-            kind=kind,
-        )
-        .exclude(state__in=[Deadline.State.CANCELLED, Deadline.State.MET])
-        .order_by("-id")
-        .values_list("due_on", flat=True)
-        .first()
-    )
-
-
 def file_guard(ctx: TransitionContext) -> None:
     claim: PaymentClaim = ctx.instance
     fr = claim.funding_request
@@ -96,17 +90,16 @@ def file_guard(ctx: TransitionContext) -> None:
     day = ctx.data.get("date") or claim.filed_on or ctx.today
     ctx.data["date"] = day
     not_before_receipt(fr.case, day, "date de la demande de paiement")
-    for late_kind in ("works_completion", "operation_end", "balance_claim"):
-        limit = _deadline_due(fr, late_kind)
-        if limit and day > limit and (late_kind != "balance_claim" or claim.kind == "balance"):
-            raise DomainError(
-                f"Demande irrecevable : déposée le {day:%d/%m/%Y}, après la date limite "
-                f"({limit:%d/%m/%Y}, échéance « {late_kind} »).",
-                code="guard",
-                errors={"date": ["Après la date limite."]},
-            )
+    late = payments.claim_too_late(fr, claim.kind, day)
+    if late:
+        raise DomainError(
+            f"Demande irrecevable : déposée le {day:%d/%m/%Y}, après la date limite "
+            f"({late.due_on:%d/%m/%Y}, échéance « {late.kind} »).",
+            code="guard",
+            errors={"date": ["Après la date limite."]},
+        )
     room = room_for(fr, exclude_pk=claim.pk)
-    if claim.amount > room.total:
+    if claim.kind != PaymentClaim.Kind.BALANCE and claim.amount > room.total:
         raise DomainError(
             f"Le total demandé ({rules.euros(room.claimed + claim.amount)}) dépasserait l'aide "
             f"accordée ({rules.euros(room.granted)}).",
@@ -131,35 +124,43 @@ def file_guard(ctx: TransitionContext) -> None:
                 code="guard",
             )
     if claim.kind == PaymentClaim.Kind.BALANCE:
-        if fr.claims.filter(kind="balance", state__in=ACTIVE_CLAIMS).exclude(pk=claim.pk).exists():
-            raise DomainError("Une demande de solde est déjà en cours.", code="guard")
-        if scheme.balance_requires_completion and fr.case.state != CaseState.COMPLETED:
-            raise DomainError(
-                "Le solde demande l'achèvement de l'opération (déclarez-le d'abord).", code="guard"
-            )
+        _balance_guard(claim, room)
     claim.filed_on = day
 
 
-def lagging_cofinancers(claim: PaymentClaim, amount: Decimal) -> list[FundingRequest]:
-    """The other grants of the dossier paid less than the fraction FEADER will have received
-    after paying ``amount`` on this claim (``rules.feader_lagging``); none for a claim that
-    is not FEADER's."""
+def _balance_guard(claim: PaymentClaim, room: rules.ClaimRoom) -> None:
+    """One balance at a time, after the completion where the scheme asks it, within the
+    amount finally due (on the actual eligible cost) less what was already claimed."""
     fr = claim.funding_request
-    if not fr.scheme.is_feader or not fr.amount_granted:
-        return []
-    fraction = (fr.amount_paid + amount) / fr.amount_granted
-    others = (
-        FundingRequest.objects.filter(case_id=fr.case_id, state__in=REQUEST_GRANTED)
-        .exclude(pk=fr.pk)
-        .select_related("scheme__funder")
-        .order_by("scheme__code")
+    if payments.balance_claim(fr, exclude_pk=claim.pk):
+        raise DomainError("Une demande de solde est déjà en cours.", code="guard")
+    if fr.scheme.balance_requires_completion and fr.case.state != CaseState.COMPLETED:
+        raise DomainError(
+            "Le solde demande l'achèvement de l'opération (déclarez-le d'abord).", code="guard"
+        )
+    due = payments.request_amount_due(fr, balance=claim)
+    ceiling = max(due - room.claimed, Decimal(0))
+    if claim.amount <= ceiling:
+        return
+    if due == room.granted:
+        raise DomainError(
+            f"Le total demandé ({rules.euros(room.claimed + claim.amount)}) dépasserait l'aide "
+            f"accordée ({rules.euros(room.granted)}).",
+            code="guard",
+        )
+    raise DomainError(
+        f"Le solde ({rules.euros(claim.amount)}) dépasse ce qui reste dû : "
+        f"{rules.euros(ceiling)}, soit le montant finalement dû ({rules.euros(due)} : l'aide "
+        f"au prorata du coût éligible réalisé) moins ce qui a déjà été demandé "
+        f"({rules.euros(room.claimed)}).",
+        code="guard",
+        errors={"amount": [f"{rules.euros(ceiling)} au plus."]},
     )
-    cofinancers = [
-        (other, other.amount_paid, other.amount_granted)
-        for other in others
-        if not other.scheme.is_feader
-    ]
-    return rules.feader_lagging(fraction, cofinancers)
+
+
+def lagging_cofinancers(claim: PaymentClaim, amount: Decimal) -> list[FundingRequest]:
+    """The co-financers FEADER waits for (``cases.payments.feader_lagging``)."""
+    return payments.feader_lagging(claim, amount)
 
 
 def cofinancers_caught_up(claim: PaymentClaim, amount: Decimal) -> bool:
@@ -174,7 +175,13 @@ def verify_guard(ctx: TransitionContext) -> None:
             "Le contrôle ne peut précéder la demande.", errors={"date": ["Trop tôt."]}
         )
     claim.verified_on = day
-    if cofinancers_caught_up(claim, claim.amount):
+    if claim.kind == PaymentClaim.Kind.BALANCE and not claim.amount:
+        # A balance of nothing (what was paid covers the amount finally due): settled now;
+        # any excess is asked back by a recovery order.
+        ctx.data["target"] = ClaimState.PAID
+        claim.paid_amount = Decimal(0)
+        claim.paid_on = day
+    elif cofinancers_caught_up(claim, claim.amount):
         ctx.data["target"] = ClaimState.VERIFIED
     else:
         ctx.data["target"] = ClaimState.AWAITING_COFINANCERS
@@ -195,8 +202,10 @@ def pay_guard(ctx: TransitionContext) -> None:
             f"({rules.euros(claim.amount)}).",
             errors={"amount": ["Supérieur à la demande."]},
         )
-    if fr.amount_paid + amount > (fr.amount_granted or 0):
-        raise DomainError("Le paiement dépasserait l'aide accordée.", code="guard")
+    due = payments.request_amount_due(fr)
+    if fr.amount_paid + amount > due:
+        what = "l'aide accordée" if due == fr.amount_granted else "le montant finalement dû"
+        raise DomainError(f"Le paiement dépasserait {what} ({rules.euros(due)}).", code="guard")
     if not cofinancers_caught_up(claim, amount):
         raise DomainError(
             "Paiement FEADER impossible : les cofinanceurs nationaux n'ont pas encore versé la "
@@ -236,9 +245,13 @@ def pay_effect(ctx: TransitionContext) -> None:
             comment="Aide versée en totalité.",
             data={"date": claim.paid_on},
         )
-    # FEADER claims waiting for this co-financer may move on now.
+    release_waiting(fr.case_id)
+
+
+def release_waiting(case_id: int) -> None:
+    """FEADER claims waiting for a co-financer that has now paid its share move on."""
     for waiting in PaymentClaim.objects.filter(
-        funding_request__case_id=fr.case_id, state=ClaimState.AWAITING_COFINANCERS
+        funding_request__case_id=case_id, state=ClaimState.AWAITING_COFINANCERS
     ).select_related("funding_request__scheme"):
         if cofinancers_caught_up(waiting, waiting.amount):
             transition_apply(
@@ -246,6 +259,22 @@ def pay_effect(ctx: TransitionContext) -> None:
                 name="release",
                 comment="Automatique : les cofinanceurs ont versé leur part.",
             )
+
+
+def verify_effect(ctx: TransitionContext) -> None:
+    """A balance of nothing settles the request at once."""
+    claim: PaymentClaim = ctx.instance
+    if ctx.target != ClaimState.PAID:
+        return
+    fr = FundingRequest.objects.get(pk=claim.funding_request_id)
+    if fr.state in (RequestState.COMMITTED, RequestState.PAYING):
+        transition_apply(
+            instance=fr,
+            name="mark_paid",
+            comment="Solde nul : ce qui a été versé couvre le montant finalement dû.",
+            data={"date": claim.paid_on},
+        )
+    release_waiting(fr.case_id)
 
 
 def reject_guard(ctx: TransitionContext) -> None:
@@ -277,6 +306,7 @@ TRANSITIONS = (
         roles(F),
         "Contrôler le service fait",
         verify_guard,
+        verify_effect,
         event="service fait contrôlé",
         fields=(event_date("Date du contrôle du service fait"),),
     ),
@@ -328,4 +358,87 @@ register(
     root=Case,
     specs=TRANSITIONS,
     states=STATES,
+)
+
+
+# ---------------------------------------------------------------- recovery orders (rule 6)
+
+R = RecoveryState
+RECOVERY_STATES = (
+    State(R.DRAFT, porteur="En préparation."),
+    State(R.ISSUED, badge="warn", porteur="Ordre de reversement émis : le trop-perçu est dû."),
+    State(R.RECOVERED, badge="ok", terminal=True, porteur="Trop-perçu reversé."),
+    State(R.CANCELLED, terminal=True, porteur="Ordre de reversement annulé."),
+)
+#: Where a request may have been paid more than it finally owes.
+RECOVERABLE = (RequestState.COMMITTED, RequestState.PAYING, RequestState.PAID)
+
+
+def issue_guard(ctx: TransitionContext) -> None:
+    """Under the dossier's lock: at most what was paid beyond the amount finally due and not
+    yet ordered back (``cases.payments.overpaid``)."""
+    order: RecoveryOrder = ctx.instance
+    fr = FundingRequest.objects.select_related("scheme").get(pk=order.funding_request_id)
+    if fr.state not in RECOVERABLE:
+        raise DomainError("Aucun versement à reprendre sur cette demande.", code="guard")
+    excess = payments.overpaid(fr)
+    if order.amount > excess:
+        raise DomainError(
+            f"Le reversement ({rules.euros(order.amount)}) dépasse le trop-perçu "
+            f"({rules.euros(excess)} : versé {rules.euros(fr.amount_paid)}, montant finalement "
+            f"dû {rules.euros(payments.request_amount_due(fr))}, déjà demandé en reversement "
+            f"{rules.euros(payments.recovery_ordered(fr))}).",
+            code="guard",
+            errors={"amount": [f"{rules.euros(excess)} au plus."]},
+        )
+
+
+def recover_guard(ctx: TransitionContext) -> None:
+    order: RecoveryOrder = ctx.instance
+    day = ctx.data["date"]
+    if day < order.issued_on:
+        raise DomainError(
+            "Le reversement ne peut précéder l'ordre.", errors={"date": ["Trop tôt."]}
+        )
+    order.recovered_on = day
+
+
+def cancel_guard(ctx: TransitionContext) -> None:
+    ctx.instance.motivation = ctx.data["motivation"]
+
+
+RECOVERY_TRANSITIONS = (
+    TransitionSpec(
+        "issue",
+        roles(F),
+        "Émettre l'ordre de reversement",
+        issue_guard,
+        event="ordre de reversement émis",
+    ),
+    TransitionSpec(
+        "recover",
+        roles(F),
+        "Constater le reversement",
+        recover_guard,
+        event="trop-perçu reversé",
+        fields=(event_date("Date du reversement"),),
+    ),
+    TransitionSpec(
+        "cancel",
+        roles(F),
+        "Annuler l'ordre de reversement",
+        cancel_guard,
+        event="ordre de reversement annulé",
+        fields=(reason_field("motivation", "Motif de l'annulation", "Indiquez le motif."),),
+        danger=True,
+    ),
+)
+
+register(
+    RecoveryOrder,
+    aggregate=lambda order: order.funding_request.case_id,
+    authorize=lambda user, order, spec: authorize_request(user, order.funding_request, spec),
+    root=Case,
+    specs=RECOVERY_TRANSITIONS,
+    states=RECOVERY_STATES,
 )

@@ -17,6 +17,7 @@ from .funding import REQUEST_GRANTED, REQUEST_UNDECIDED, FundingRequest, Request
 from .organisations import TERRITORIAL_ROLES, Organisation, User
 from .payments import CLAIM_UNPAID, ClaimState, Payment, PaymentClaim
 from .plan import ExpenseLine, ResourceLine
+from .recovery import RecoveryOrder, RecoveryState
 
 __all__ = [
     "CASE_EDITABLE",
@@ -44,6 +45,8 @@ __all__ = [
     "Organisation",
     "Payment",
     "PaymentClaim",
+    "RecoveryOrder",
+    "RecoveryState",
     "RequestState",
     "ResourceLine",
     "SessionState",

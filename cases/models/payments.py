@@ -37,6 +37,8 @@ class PaymentClaim(ConcurrentTransitionMixin, models.Model):
     )
     kind = models.CharField(max_length=12, choices=Kind)
     amount = money_field("montant demandé")
+    # A balance claim: the eligible cost actually paid (revised rule 6); null: as planned.
+    actual_cost = money_field("coût éligible réalisé", null=True, blank=True)
     filed_on = models.DateField(null=True, blank=True)
     state = FSMField(default=ClaimState.DRAFT, choices=ClaimState.choices, protected=True)
     verified_on = models.DateField(null=True, blank=True)
@@ -53,7 +55,7 @@ class PaymentClaim(ConcurrentTransitionMixin, models.Model):
         verbose_name = "demande de paiement"
         ordering = ["id"]
         indexes = [models.Index(fields=["state", "filed_on"])]
-        constraints = money_bounds("claim", "amount", "paid_amount")
+        constraints = money_bounds("claim", "amount", "paid_amount", "actual_cost")
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount} € — {self.funding_request}"
@@ -67,7 +69,7 @@ class PaymentClaim(ConcurrentTransitionMixin, models.Model):
     @transition(
         field=state,
         source=ClaimState.FILED,
-        target=RETURN_VALUE(ClaimState.VERIFIED, ClaimState.AWAITING_COFINANCERS),
+        target=RETURN_VALUE(ClaimState.VERIFIED, ClaimState.AWAITING_COFINANCERS, ClaimState.PAID),
     )
     def verify(self, *, by=None, description=None, ctx=None):
         return ctx.data["target"]

@@ -1,4 +1,4 @@
-"""Funding requests and their payment claims."""
+"""Funding requests, their payment claims and recovery orders."""
 
 from __future__ import annotations
 
@@ -7,11 +7,18 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from cases import selectors, services
+from cases.models import RecoveryOrder
 from cases.permissions import require
+from cases.services.payments import recovery_order_issue
 from engine.audit import access_record
 
 from . import views
-from .serializers.payments import PaymentClaimInputSerializer, PaymentClaimSerializer
+from .serializers.payments import (
+    PaymentClaimInputSerializer,
+    PaymentClaimSerializer,
+    RecoveryOrderInputSerializer,
+    RecoveryOrderSerializer,
+)
 from .serializers.requests import FundingRequestSerializer
 from .serializers.transitions import TransitionInputSerializer
 from .views import ApiView, responses, transition_from_request
@@ -92,3 +99,65 @@ class PaymentClaimTransitionView(ApiView):
         transition_from_request(request, claim, name)
         claim = views.get_claim(request.user, pk)
         return Response(PaymentClaimSerializer(claim, context=self.ctx()).data)
+
+
+# ---------------------------------------------------------------- recovery orders (rule 6)
+
+
+def get_recovery_order(user, pk: int) -> RecoveryOrder:
+    """A recovery order on a funding request the user may see (404 otherwise)."""
+    order = (
+        RecoveryOrder.objects.select_related("funding_request__scheme", "funding_request__case")
+        .filter(pk=pk)
+        .first()
+    )
+    if order is None:
+        raise views.not_found("Ordre de reversement")
+    views.get_request(user, order.funding_request_id)  # the same visibility as its request
+    return order
+
+
+class FundingRequestRecoveryOrdersView(ApiView):
+    @extend_schema(responses=responses({200: RecoveryOrderSerializer(many=True)}))
+    def get(self, request, pk: int):
+        fr = views.get_request(request.user, pk)
+        orders = fr.recovery_orders.select_related("funding_request__scheme").order_by("id")
+        access_record(
+            user=request.user, action="read", subject=fr, aggregate_id=fr.case_id, request=request
+        )
+        return Response(RecoveryOrderSerializer(orders, many=True, context=self.ctx()).data)
+
+    @extend_schema(
+        request=RecoveryOrderInputSerializer,
+        responses=responses({201: RecoveryOrderSerializer}),
+        summary="Émettre un ordre de reversement (trop-perçu sur le montant finalement dû)",
+    )
+    def post(self, request, pk: int):
+        fr = views.get_request(request.user, pk)
+        data = self.valid(RecoveryOrderInputSerializer)
+        order = recovery_order_issue(actor=request.user, funding_request=fr, data=data)
+        order = get_recovery_order(request.user, order.pk)
+        return Response(
+            RecoveryOrderSerializer(order, context=self.ctx()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class RecoveryOrderDetailView(ApiView):
+    @extend_schema(responses=responses({200: RecoveryOrderSerializer}))
+    def get(self, request, pk: int):
+        order = get_recovery_order(request.user, pk)
+        return Response(RecoveryOrderSerializer(order, context=self.ctx()).data)
+
+
+class RecoveryOrderTransitionView(ApiView):
+    @extend_schema(
+        request=TransitionInputSerializer,
+        responses=responses({200: RecoveryOrderSerializer}),
+        summary="Appliquer une transition à un ordre de reversement",
+    )
+    def post(self, request, pk: int, name: str):
+        order = get_recovery_order(request.user, pk)
+        transition_from_request(request, order, name)
+        order = get_recovery_order(request.user, pk)
+        return Response(RecoveryOrderSerializer(order, context=self.ctx()).data)

@@ -58,6 +58,21 @@ urlpatterns = [
         extensions.ExtensionTransitionView.as_view(),
         name="api-extension-transition",
     ),
+    path(
+        "funding-requests/<int:pk>/recovery-orders/",
+        payments.FundingRequestRecoveryOrdersView.as_view(),
+        name="api-funding-request-recovery-orders",
+    ),
+    path(
+        "recovery-orders/<int:pk>/",
+        payments.RecoveryOrderDetailView.as_view(),
+        name="api-recovery-order",
+    ),
+    path(
+        "recovery-orders/<int:pk>/transitions/<slug:name>/",
+        payments.RecoveryOrderTransitionView.as_view(),
+        name="api-recovery-order-transition",
+    ),
     path("payment-claims/<int:pk>/", payments.PaymentClaimDetailView.as_view(), name="api-claim"),
     path(
         "payment-claims/<int:pk>/transitions/<slug:name>/",

@@ -14,6 +14,7 @@ from .feader_blocked import feader_blocked
 from .installment_ceiling import installment_ceiling
 from .late_forecast import late_forecast
 from .payment_overdue import payment_overdue
+from .programme_end import programme_end
 from .receivables import (
     Receivables,
     add_grant,
@@ -80,6 +81,7 @@ def _claims(
             payment_overdue(item, claim, today, claim_room),
             feader_blocked(item, claim, today),
             late_forecast(item, claim, organisation, claim_room),
+            programme_end(item, claim),
         ):
             if finding:
                 book.record(finding)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cases.lifecycle.payment_claim import lagging_cofinancers
 from cases.models import ClaimState, PaymentClaim
+from cases.payments import feader_lagging
 from cases.rules import euros
 
 from .common import Finding, K, days_severity, fr_date, options, org_id
@@ -30,7 +30,8 @@ def feader_blocked(item: ClaimReceivable, claim: PaymentClaim, today: dt.date) -
         f"Part FEADER bloquée : {item.label.lower()} de {euros(item.amount)} (dossier "
         f"{item.reference}) contrôlé et en attente depuis le {fr_date(since)}, soit {days} jours, "
         f"du versement de {who}. Le FEADER ne peut être payé qu'après la même part de "
-        f"chaque cofinancement national. {item.projection.sentence()} "
+        f"chaque cofinancement national, mesurée sur son montant finalement dû (après son "
+        f"solde, réduit ou non). {item.projection.sentence()} "
         + options(
             relaunch="relancer "
             + (", ".join(funders) if funders else "les cofinanceurs nationaux")
@@ -47,8 +48,9 @@ def feader_blocked(item: ClaimReceivable, claim: PaymentClaim, today: dt.date) -
 
 
 def _lagging_cofinancers(claim: PaymentClaim) -> list[tuple[str, str]]:
-    """(scheme code, funder) of the co-financers FEADER waits for (the guard's rule)."""
+    """(scheme code, funder) of the co-financers FEADER waits for (the guard's rule,
+    ``cases.payments.feader_lagging``)."""
     return [
         (other.scheme.code, other.scheme.funder.name)
-        for other in lagging_cofinancers(claim, claim.amount)
+        for other in feader_lagging(claim, claim.amount)
     ]

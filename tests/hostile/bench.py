@@ -239,6 +239,44 @@ class Bench:
         fr = self._instructing(title="Crèche")
         return walk.grant_and_commit(fr, amount="40000.00", instructor=self.instructor)
 
+    @cached_property
+    def overpaid(self) -> FundingRequest:
+        """A DETR grant paid 12 000 € whose balance, on 20 000 € actually spent of 100 000 €
+        planned, leaves 8 000 € due: 4 000 € overpaid (revised rule 6)."""
+        fr = self._instructing(title="Salle des fêtes")
+        fr = walk.grant_and_commit(fr, amount="40000.00", instructor=self.instructor)
+        advance = builders.claim_build(
+            porteur=self.porteur, funding_request=fr, kind="advance", amount="12000.00"
+        )
+        advance = builders.claim_file_on(advance, porteur=self.porteur, filed="2026-05-02")
+        advance = builders.claim_verify_on(
+            advance, instructor=self.instructor, verified="2026-05-03"
+        )
+        builders.claim_pay_on(
+            advance, instructor=self.instructor, amount="12000.00", paid="2026-05-03"
+        )
+        for name, day in (("start_works", "2026-05-04"), ("complete_works", "2026-05-05")):
+            builders.transition(Case.objects.get(pk=fr.case_id), name, actor=self.porteur, date=day)
+        balance = services.claim_create(
+            actor=self.porteur,
+            funding_request=FundingRequest.objects.get(pk=fr.pk),
+            data={"kind": "balance", "amount": "0", "actual_cost": "20000.00"},
+        )
+        balance = builders.claim_file_on(balance, porteur=self.porteur, filed="2026-05-06")
+        builders.claim_verify_on(balance, instructor=self.instructor, verified="2026-05-07")
+        return FundingRequest.objects.get(pk=fr.pk)
+
+    @cached_property
+    def recovery_order(self):
+        """An issued recovery order of 1 000 € on the overpaid grant."""
+        from cases.services.payments import recovery_order_issue
+
+        return recovery_order_issue(
+            actor=self.instructor,
+            funding_request=self.overpaid,
+            data={"amount": "1000.00", "date": "2026-05-08", "reason": "Trop-perçu."},
+        )
+
     def _claim(self, amount="1000.00") -> PaymentClaim:
         return builders.claim_build(
             porteur=self.porteur, funding_request=self.committed, kind="installment", amount=amount

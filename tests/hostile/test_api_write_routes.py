@@ -30,7 +30,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from cases.models import Case, CommitteeSession, Extension, FundingRequest, PaymentClaim
+from cases.models import (
+    Case,
+    CommitteeSession,
+    Extension,
+    FundingRequest,
+    PaymentClaim,
+    RecoveryOrder,
+)
 from engine.transitions import SYSTEM, registration_for
 
 from .bench import GOOD_SCORES, Bench, pdf
@@ -156,6 +163,11 @@ ROUTES: dict[tuple[str, str], Target] = {
         _u("/api/v1/funding-requests/{pk}/extensions/", "granted"),
         lambda b: {"deadline": "works_start", "until": "2028-09-01", "reason": "Retard."},
     ),
+    ("api/v1/funding-requests/<int:pk>/recovery-orders/", "post"): Target(
+        "instructor",
+        _u("/api/v1/funding-requests/{pk}/recovery-orders/", "overpaid"),
+        lambda b: {"amount": "100.00", "date": TODAY, "reason": "Dépenses réalisées moindres."},
+    ),
     ("api/v1/committee-sessions/", "post"): Target(
         "agent",
         _u("/api/v1/committee-sessions/"),
@@ -195,6 +207,7 @@ TRANSITION_ROUTES = {
     "api/v1/funding-requests/<int:pk>/transitions/<slug:name>/": FundingRequest,
     "api/v1/payment-claims/<int:pk>/transitions/<slug:name>/": PaymentClaim,
     "api/v1/committee-sessions/<int:pk>/transitions/<slug:name>/": CommitteeSession,
+    "api/v1/recovery-orders/<int:pk>/transitions/<slug:name>/": RecoveryOrder,
     "api/v1/extensions/<int:pk>/transitions/<slug:name>/": Extension,
 }
 PREFIX = {
@@ -202,6 +215,7 @@ PREFIX = {
     FundingRequest: "funding-requests",
     PaymentClaim: "payment-claims",
     CommitteeSession: "committee-sessions",
+    RecoveryOrder: "recovery-orders",
     Extension: "extensions",
 }
 
@@ -251,6 +265,9 @@ TRANSITIONS: dict[tuple[type, str], Move] = {
     ),
     (PaymentClaim, "withdraw"): Move("porteur", "draft_claim"),
     (CommitteeSession, "close"): Move("agent", "session"),
+    (RecoveryOrder, "issue"): Move("instructor", "recovery_order"),
+    (RecoveryOrder, "recover"): Move("instructor", "recovery_order", {"date": TODAY}),
+    (RecoveryOrder, "cancel"): Move("instructor", "recovery_order", {"motivation": "Erreur."}),
     (FundingRequest, "lapse"): Move(
         "instructor", "missed_grant", {"date": TODAY, "motivation": "Travaux non commencés."}
     ),
@@ -265,6 +282,7 @@ SYSTEM_SUBJECT = {
     FundingRequest: "instructing",
     PaymentClaim: "filed_claim",
     CommitteeSession: "session",
+    RecoveryOrder: "recovery_order",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers as s
 
-from cases.models import PaymentClaim
+from cases.models import PaymentClaim, RecoveryOrder
 
 from .fields import Money, TransitionsMixin
 
@@ -16,6 +16,7 @@ class PaymentClaimSerializer(TransitionsMixin, s.ModelSerializer):
     state_label = s.CharField(source="get_state_display", read_only=True)
     amount = Money()
     paid_amount = Money(allow_null=True)
+    actual_cost = Money(allow_null=True)
 
     class Meta:
         model = PaymentClaim
@@ -27,6 +28,7 @@ class PaymentClaimSerializer(TransitionsMixin, s.ModelSerializer):
             "kind",
             "kind_label",
             "amount",
+            "actual_cost",
             "filed_on",
             "state",
             "state_label",
@@ -44,3 +46,36 @@ class PaymentClaimInputSerializer(s.Serializer):
     kind = s.ChoiceField(choices=PaymentClaim.Kind.choices)
     amount = s.DecimalField(max_digits=14, decimal_places=2)
     filed_on = s.DateField(required=False, allow_null=True)
+    actual_cost = s.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
+
+
+class RecoveryOrderSerializer(TransitionsMixin, s.ModelSerializer):
+    case = s.IntegerField(source="funding_request.case_id", read_only=True)
+    scheme = s.CharField(source="funding_request.scheme.code", read_only=True)
+    state_label = s.CharField(source="get_state_display", read_only=True)
+    amount = Money()
+    date = s.DateField(source="issued_on", read_only=True)
+
+    class Meta:
+        model = RecoveryOrder
+        fields = [
+            "id",
+            "funding_request",
+            "case",
+            "scheme",
+            "amount",
+            "date",
+            "reason",
+            "state",
+            "state_label",
+            "recovered_on",
+            "motivation",
+            "created_at",
+            "available_transitions",
+        ]
+
+
+class RecoveryOrderInputSerializer(s.Serializer):
+    amount = s.DecimalField(max_digits=14, decimal_places=2)
+    date = s.DateField(required=False, allow_null=True)
+    reason = s.CharField()
