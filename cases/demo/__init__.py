@@ -8,7 +8,7 @@ by their porteur, documents uploaded, every state change is a ``transition_apply
 the event's (past) date. Event dates are computed backwards from today so that the
 deadlines they open are consistent with the state the dossier is left in (a dossier left
 « déposé » is still within its completeness period, a grant left unused for more than two
-years is made « caduc » by the sweep, and so on).
+years is made « caduc » by its funder once the sweep marked it missed, and so on).
 
 Private organisations and LEADER dossiers are fictional; the DETR/DSIL operations (title,
 holder, cost, subsidy, rate) are the real ones (ANCT open data, Licence Ouverte 2.0).

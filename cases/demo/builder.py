@@ -16,7 +16,8 @@ from schemes.models import Scheme, Territory
 
 from .. import builders
 from ..builders import fresh
-from ..models import Case, FundingRequest, User
+from ..models import Case, FundingRequest, RequestState, User
+from ..works_deadlines import missed_works_deadline
 from .constants import PASSWORD, SCHEME_INSTRUCTOR
 from .leader import Leader
 from .operations import Operations
@@ -101,7 +102,8 @@ class DemoBuilder(People, Leader, Operations):
     # -- the load ------------------------------------------------------------------
 
     def sweep(self) -> None:
-        """One pass of the periodic jobs: lapses, reminders, alerts — as in production."""
+        """One pass of the periodic jobs: missed deadlines, reminders, alerts — as in
+        production."""
         from engine.periodic import run_all
         from engine.sweep import sweep_expired
 
@@ -111,11 +113,33 @@ class DemoBuilder(People, Leader, Operations):
             log.exception("periodic jobs failed during load_demo; running the sweep alone")
             self.report.sweep = {"expired_deadlines": sweep_expired(today=self.today)}
 
+    def record_lapses(self) -> None:
+        """After the sweep marked their start-of-works deadline missed, each funder records
+        the lapse of its unused grants (the sweep never lapses: revised rule 5)."""
+        granted = FundingRequest.objects.filter(
+            state__in=[RequestState.GRANTED, RequestState.COMMITTED]
+        ).select_related("scheme")
+        for fr in granted.order_by("id"):
+            deadline = missed_works_deadline(fr)
+            if deadline is None:
+                continue
+            day = min(self.today, deadline.due_on + dt.timedelta(days=12))
+            builders.transition(
+                fr,
+                "lapse",
+                actor=self.instructor(fr),
+                date=day,
+                motivation="Travaux non commencés dans le délai de deux ans suivant la "
+                "notification (CGCT R2334-28) ; aucune prorogation demandée.",
+            )
+
     def run(self) -> Report:
         with transaction.atomic():
             self.build_users()
             self.build_leader()
             self.build_operations()
         self.sweep()
+        with transaction.atomic():
+            self.record_lapses()
         self.report.cases = Counter(Case.objects.values_list("state", flat=True))
         return self.report

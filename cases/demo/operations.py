@@ -305,7 +305,8 @@ class Operations:
                     granted=granted,
                     comment="Arrêté attributif notifié.",
                 )
-        # the lapsed ones are made « caduc » by the sweep
+        # the lapsed ones: the sweep marks their deadline missed, the funder records the
+        # lapse (DemoBuilder.record_lapses)
         return op.target in ("rejected", "lapsed") or (op.target == "decided" and op.variant == 0)
 
     def op_agreement(self, op: Operation) -> bool:
