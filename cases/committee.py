@@ -1,4 +1,6 @@
-"""LEADER committee: agenda, votes and scores, validity (quorum, 49 % rule), outcomes."""
+"""LEADER committee: agenda, votes and scores, seats (substitutes), validity of each item
+(quorum and 49 % rule without the members who declared an interest), outcomes (revised
+rule 12). Declarations of interest and the naming of substitutes: ``committee_seats``."""
 
 from __future__ import annotations
 
@@ -15,11 +17,20 @@ from engine.errors import DomainError
 from engine.transitions import transition_apply
 from schemes.models import Territory
 
+from .committee_seats import (
+    agenda_item,
+    replies_open,
+    seat_for_vote,
+    session_locked,
+    session_member,
+)
 from .models import (
     CommitteeDecision,
     CommitteeSession,
+    CommitteeSubstitute,
     FundingRequest,
     RequestState,
+    SessionKind,
     SessionState,
     User,
     Vote,
@@ -53,7 +64,39 @@ def committee_size(session: CommitteeSession | None = None, territory=None) -> i
         territory_id = session.territory_id
     else:
         territory_id = getattr(territory, "pk", territory) or Territory.sole_id()
-    return committee_members(territory_id).count()
+    # A substitute holds no seat of their own: the quorum counts the titular members.
+    return committee_members(territory_id).filter(committee_titular__isnull=True).count()
+
+
+def substitutes_map() -> dict[int, int]:
+    """The standing designations: substitute's id → their titular's id."""
+    return dict(CommitteeSubstitute.objects.values_list("substitute_id", "titular_id"))
+
+
+@dataclass
+class Seating:
+    """Who sits in a meeting: each titular present sits in their seat; a substitute sits
+    in the seat of their absent titular; a substitute whose titular is present does not
+    count (never both)."""
+
+    seats: dict[int, int] = field(default_factory=dict)  # titular id → member sitting
+    substitutions: list[tuple[int, int]] = field(default_factory=list)  # (substitute, titular)
+    idle: list[tuple[int, int]] = field(default_factory=list)  # substitutes not sitting
+
+
+def seating(member_ids, subs: dict[int, int]) -> Seating:
+    present = set(member_ids)
+    out = Seating()
+    for member_id in sorted(present):
+        titular = subs.get(member_id)
+        if titular is None:
+            out.seats[member_id] = member_id
+        elif titular in present:
+            out.idle.append((member_id, titular))
+        else:
+            out.seats[titular] = member_id
+            out.substitutions.append((member_id, titular))
+    return out
 
 
 @dataclass
@@ -62,59 +105,142 @@ class Outcome:
     outcome: str
     votes: Counter
     average_score: Decimal | None
+    valid: bool = True
+    problems: list[str] = field(default_factory=list)
+    present: int = 0
+    conflicted: list[int] = field(default_factory=list)  # members who declared an interest
+
+    @property
+    def reason(self) -> str:
+        return " ".join(self.problems)
 
 
 @dataclass
 class Outcomes:
     items: list[Outcome] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # every invalid item's, titled
+    seating: Seating | None = None
 
 
-def session_outcomes(session: CommitteeSession) -> Outcomes:
-    """Check validity and compute the outcome of each agenda item, without writing."""
+def counted_votes(session, votes, conflicted: set[int], seats: Seating | None) -> list[Vote]:
+    """The votes that count on one item: none from a member who declared an interest, nor
+    for the seat of a titular who did; in a meeting, no substitute's vote when the titular
+    sits; one vote per seat (the titular's own first)."""
+    by_seat: dict[int, Vote] = {}
+    for vote in sorted(votes, key=lambda v: v.on_behalf_of_id is not None):
+        seat = vote.on_behalf_of_id or vote.member_id
+        if vote.member_id in conflicted or seat in conflicted or seat in by_seat:
+            continue
+        if seats is not None and vote.on_behalf_of_id and seats.seats.get(seat) != vote.member_id:
+            continue
+        by_seat[seat] = vote
+    return list(by_seat.values())
+
+
+def item_present(session, counted, conflicted: set[int], seats: Seating | None) -> int:
+    """Seats counted for an item's quorum: in a meeting, the seats sitting but those whose
+    member (or titular) declared an interest; in a written consultation, the replies."""
+    if seats is None:
+        return len(counted)
+    return sum(
+        1
+        for seat, sitting in seats.seats.items()
+        if seat not in conflicted and sitting not in conflicted
+    )
+
+
+def item_problems(session, fr, counted, present: int, n_conflicted: int) -> list[str]:
+    """Revised rule 12: an item is valid on its own — quorum of the committee's seats
+    (conflicted members not counted) and no interest group above the limit of its votes."""
     scheme = session.scheme
-    out = Outcomes()
-    present = session.members.count()
+    problems = []
     total = committee_size(session)
     needed = (Decimal(total) * scheme.quorum_rate).quantize(Decimal("1"), rounding="ROUND_CEILING")
     if total == 0 or present < needed:
-        out.problems.append(
-            f"Quorum non atteint : {present} membre(s) présent(s) sur {total}, il en faut au "
-            f"moins {needed} ({int(scheme.quorum_rate * 100)} %)."
+        who = "réponse(s) reçue(s)" if session.written else "membre(s) présent(s)"
+        aside = (
+            f" ({n_conflicted} membre(s) en conflit d'intérêts non compté(s))"
+            if n_conflicted
+            else ""
         )
+        problems.append(
+            f"Quorum non atteint : {present} {who} sur {total}{aside}, il en faut au moins "
+            f"{needed} ({int(scheme.quorum_rate * 100)} %)."
+        )
+    if counted:
+        groups = Counter(interest_group_of(v.on_behalf_of or v.member) for v in counted)
+        group, n = groups.most_common(1)[0]
+        share = Decimal(n) / Decimal(len(counted))
+        if share > scheme.max_group_share:
+            problems.append(
+                f"Règle des 49 % non respectée pour « {fr.case.title} » : le groupe "
+                f"« {group} » détient {n} des {len(counted)} voix exprimées "
+                f"({(share * 100).quantize(Decimal('1'))} %)."
+            )
+    return problems
+
+
+def item_outcome(counts: Counter, average, minimum) -> str:
+    if not sum(counts.values()) or counts["for"] == counts["against"]:
+        return "adjourned"
+    if counts["for"] > counts["against"]:
+        return "selected" if average is None or average >= minimum else "adjourned"
+    return "rejected"
+
+
+def session_outcomes(session: CommitteeSession) -> Outcomes:
+    """Check each agenda item on its own and compute its outcome, without writing: an
+    invalid item is adjourned with its reason, the others are decided."""
+    seats = (
+        None
+        if session.written
+        else seating([m.pk for m in session.members.all()], substitutes_map())
+    )
+    out = Outcomes(seating=seats)
     votes_by_request: dict[int, list[Vote]] = {}
-    for vote in session.votes.select_related("member"):
+    for vote in session.votes.select_related("member", "on_behalf_of"):
         votes_by_request.setdefault(vote.funding_request_id, []).append(vote)
-    minimum = scheme.grid_min_score or Decimal(0)
+    conflicts: dict[int, set[int]] = {}
+    for fr_id, member_id in session.declarations.values_list("funding_request_id", "member_id"):
+        conflicts.setdefault(fr_id, set()).add(member_id)
+    minimum = session.scheme.grid_min_score or Decimal(0)
     for fr in session.agenda.select_related("case").order_by("id"):
-        votes = votes_by_request.get(fr.pk, [])
-        counts = Counter(v.vote for v in votes)
-        if votes:
-            groups = Counter(interest_group_of(v.member) for v in votes)
-            group, n = groups.most_common(1)[0]
-            share = Decimal(n) / Decimal(len(votes))
-            if share > scheme.max_group_share:
-                out.problems.append(
-                    f"Règle des 49 % non respectée pour « {fr.case.title} » : le groupe "
-                    f"« {group} » détient {n} des {len(votes)} voix exprimées "
-                    f"({(share * 100).quantize(Decimal('1'))} %)."
-                )
-        scores = [v.total_score for v in votes if v.scores]
+        conflicted = conflicts.get(fr.pk, set())
+        counted = counted_votes(session, votes_by_request.get(fr.pk, []), conflicted, seats)
+        present = item_present(session, counted, conflicted, seats)
+        problems = item_problems(session, fr, counted, present, len(conflicted))
+        counts = Counter(v.vote for v in counted)
+        scores = [v.total_score for v in counted if v.scores]
         average = (sum(scores) / len(scores)).quantize(Decimal("0.01")) if scores else None
-        if not votes or counts["for"] == counts["against"]:
-            outcome = "adjourned"
-        elif counts["for"] > counts["against"]:
-            outcome = "selected" if average is None or average >= minimum else "adjourned"
-        else:
-            outcome = "rejected"
-        out.items.append(Outcome(fr, outcome, counts, average))
+        outcome = "adjourned" if problems else item_outcome(counts, average, minimum)
+        item = Outcome(fr, outcome, counts, average, not problems, problems, present)
+        item.conflicted = sorted(conflicted)
+        out.items.append(item)
+        out.problems += [
+            p if fr.case.title in p else f"« {fr.case.title} » : {p}" for p in problems
+        ]
     return out
+
+
+def session_substitutions(session: CommitteeSession, seats: Seating | None = None) -> list:
+    """(substitute, titular) pairs of a session: in a meeting, each substitute sitting for
+    an absent titular; in a written consultation, each substitute who replied for one."""
+    if not session.written:
+        seats = seats or seating([m.pk for m in session.members.all()], substitutes_map())
+        pairs = seats.substitutions
+    else:
+        pairs = sorted(
+            {(v.member_id, v.on_behalf_of_id) for v in session.votes.all() if v.on_behalf_of_id}
+        )
+    people = User.objects.in_bulk({pk for pair in pairs for pk in pair})
+    return [(people[s], people[t]) for s, t in pairs if s in people and t in people]
 
 
 TRANSITION_FOR_OUTCOME = {"selected": "select", "adjourned": "adjourn", "rejected": "reject"}
 
 
 def session_apply_outcomes(session: CommitteeSession, outcomes: Outcomes) -> None:
+    what = "Consultation écrite" if session.written else "Comité de programmation"
     for item in outcomes.items:
         CommitteeDecision.objects.create(
             session=session,
@@ -124,13 +250,19 @@ def session_apply_outcomes(session: CommitteeSession, outcomes: Outcomes) -> Non
             votes_against=item.votes["against"],
             votes_abstain=item.votes["abstain"],
             average_score=item.average_score,
+            valid=item.valid,
+            reason=item.reason,
+            present=item.present,
         )
         fr = FundingRequest.objects.get(pk=item.funding_request.pk)
         if fr.state == RequestState.AWAITING_COMMITTEE:
+            comment = f"{what} du {session.date:%d/%m/%Y}."
+            if not item.valid:
+                comment += " Ajournée, le comité n'ayant pu délibérer valablement : " + item.reason
             transition_apply(
                 instance=fr,
                 name=TRANSITION_FOR_OUTCOME[item.outcome],
-                comment=f"Comité de programmation du {session.date:%d/%m/%Y}.",
+                comment=comment,
                 data={"session": session.pk, "date": session.date},
             )
 
@@ -164,14 +296,45 @@ def committee_scheme(scheme):
     return scheme
 
 
-def session_create(*, actor, date, members: list[int], scheme, territory=None) -> CommitteeSession:
-    """Plan a session of the actor's territory: its members and the requests of its
-    dossiers awaiting the committee that no other planned session has on its agenda."""
-    require(actor, "session_create")
-    date = inputs.parse_date(date, field="date", label="date de la séance", required=True)
-    scheme = committee_scheme(scheme)
-    territory_id = session_territory_id(actor, territory)
-    member_users = list(committee_members(territory_id).filter(pk__in=members))
+def session_kind(kind, date, closes_on):
+    """A meeting, or a written consultation launched on ``date`` whose replies arrive by
+    ``closes_on`` (required, after the launch)."""
+    kind = inputs.parse_choice(
+        kind or SessionKind.MEETING,
+        field="kind",
+        label="le type de séance",
+        choices=SessionKind.values,
+    )
+    if kind == SessionKind.MEETING:
+        if closes_on not in (None, ""):
+            raise DomainError(
+                "Une date limite des réponses ne s'indique que pour une consultation écrite.",
+                errors={"closes_on": ["Réservé à la consultation écrite."]},
+            )
+        return kind, None
+    closes_on = inputs.parse_date(
+        closes_on, field="closes_on", label="date limite des réponses", required=True
+    )
+    if closes_on < date:
+        raise DomainError(
+            f"La date limite des réponses ({closes_on:%d/%m/%Y}) précède le lancement de la "
+            f"consultation ({date:%d/%m/%Y}).",
+            errors={"closes_on": ["Avant le lancement."]},
+        )
+    return kind, closes_on
+
+
+def session_members(territory_id, members, kind) -> list[User]:
+    """The members present (meeting) or consulted (written: by default the whole
+    committee, substitutes included), all of the territory's committee."""
+    everyone = committee_members(territory_id)
+    if members is None:
+        if kind == SessionKind.MEETING:
+            raise DomainError(
+                "Indiquez les membres présents.", errors={"members": ["Obligatoire."]}
+            )
+        return list(everyone)
+    member_users = list(everyone.filter(pk__in=members))
     unknown = set(members) - {u.pk for u in member_users}
     if unknown:
         raise DomainError(
@@ -180,6 +343,21 @@ def session_create(*, actor, date, members: list[int], scheme, territory=None) -
             + ".",
             errors={"members": ["Membres inconnus."]},
         )
+    return member_users
+
+
+def session_create(
+    *, actor, date, members: list[int] | None, scheme, territory=None, kind=None, closes_on=None
+) -> CommitteeSession:
+    """Plan a session of the actor's territory — a meeting, or a written consultation with
+    its closing date: its members and the requests of its dossiers awaiting the committee
+    that no other planned session has on its agenda."""
+    require(actor, "session_create")
+    date = inputs.parse_date(date, field="date", label="date de la séance", required=True)
+    kind, closes_on = session_kind(kind, date, closes_on)
+    scheme = committee_scheme(scheme)
+    territory_id = session_territory_id(actor, territory)
+    member_users = session_members(territory_id, members, kind)
     with transaction.atomic():
         waiting = FundingRequest.objects.filter(
             scheme=scheme,
@@ -194,7 +372,7 @@ def session_create(*, actor, date, members: list[int], scheme, territory=None) -
         )
         free = list(free)
         session = CommitteeSession.objects.create(
-            date=date, scheme=scheme, territory_id=territory_id
+            date=date, scheme=scheme, territory_id=territory_id, kind=kind, closes_on=closes_on
         )
         session.members.set(member_users)
         session.agenda.set(free)
@@ -205,7 +383,9 @@ def vote_record(
     *, actor, session: CommitteeSession, funding_request_id, member_id, vote: str, scores
 ) -> Vote:
     """Record (or change) one member's vote and scores on one item of a planned session,
-    under the session's lock (the aggregate of its votes and agenda)."""
+    under the session's lock (the aggregate of its votes, declarations and agenda). A
+    substitute votes in the seat of their absent titular; a titular's own reply replaces
+    their substitute's."""
     role = actor.effective_role
     if role == User.Role.COMMITTEE_MEMBER:
         if member_id not in (None, actor.pk):
@@ -218,27 +398,12 @@ def vote_record(
     funding_request_id = inputs.read_id(funding_request_id)
     total, scores = _score_total(session.scheme, scores)
     with transaction.atomic():
-        session = CommitteeSession.objects.select_for_update().get(pk=session.pk)
-        if session.state != SessionState.PLANNED:
-            raise DomainError("La séance est close.", code="unavailable")
-        if timezone.localdate() < session.date:
-            raise DomainError(
-                f"La séance du {session.date:%d/%m/%Y} n'a pas encore eu lieu : les votes "
-                "s'enregistrent à partir de ce jour.",
-                code="unavailable",
-            )
-        member = session.members.filter(pk=member_id).first() if member_id else None
-        if member is None:
-            raise DomainError(
-                "Ce membre n'est pas inscrit comme présent à la séance.",
-                errors={"member": ["Absent de la séance."]},
-            )
-        fr = session.agenda.filter(pk=funding_request_id).first() if funding_request_id else None
-        if fr is None:
-            raise DomainError(
-                "Cette demande n'est pas à l'ordre du jour de la séance.",
-                errors={"funding_request": ["Hors ordre du jour."]},
-            )
+        session = session_locked(session.pk)
+        replies_open(session)
+        member = session_member(session, member_id)
+        fr = agenda_item(session, funding_request_id)
+        titular = seat_for_vote(session, member, fr)
+        session.votes.filter(funding_request=fr, on_behalf_of=member).delete()
         obj, _ = Vote.objects.update_or_create(
             session=session,
             funding_request=fr,
@@ -247,6 +412,7 @@ def vote_record(
                 "vote": vote,
                 "scores": scores,
                 "total_score": total,
+                "on_behalf_of": titular,
                 "recorded_by": actor,
                 "recorded_at": timezone.now(),
             },

@@ -10,6 +10,8 @@ urlpatterns = [
     path("comite/seances/<int:pk>/", committee.session_detail, name="committee-session"),
     path("comite/seances/<int:pk>/votes/", committee.vote_post, name="committee-vote"),
     path("comite/seances/<int:pk>/cloture/", committee.session_close, name="committee-close"),
+    path("comite/seances/<int:pk>/conflits/", committee.conflict_post, name="committee-conflict"),
+    path("comite/suppleants/", committee.substitutes, name="committee-substitutes"),
     path(
         "comite/seances/<int:pk>/proces-verbal.pdf",
         committee.session_minutes,

@@ -1,5 +1,5 @@
-"""A LEADER committee session (``CommitteeSession``): planned, then closed with its
-outcomes (``cases.committee``)."""
+"""A LEADER committee session (``CommitteeSession``, a meeting or a written consultation):
+planned, then closed with the outcome of each item (``cases.committee``)."""
 
 from __future__ import annotations
 
@@ -17,14 +17,18 @@ STATES = (State(SessionState.PLANNED), State(SessionState.CLOSED, badge="ok", te
 
 
 def close_guard(ctx: TransitionContext) -> None:
-    outcomes = session_outcomes(ctx.instance)
-    if outcomes.problems:
+    """A written consultation closes after its closing date. Validity is per item
+    (revised rule 12): an invalid item is adjourned with its reason at close, and never
+    keeps the others from being decided."""
+    session: CommitteeSession = ctx.instance
+    if session.written and timezone.localdate() <= session.closes_on:
         raise DomainError(
-            "Le comité ne peut pas délibérer valablement : " + " ".join(outcomes.problems),
+            f"La consultation écrite reçoit les réponses jusqu'au {session.closes_on:%d/%m/%Y} "
+            "inclus : elle se clôt à partir du lendemain.",
             code="guard",
-            errors={"committee": outcomes.problems},
+            errors={"closes_on": ["Consultation en cours."]},
         )
-    ctx.data["outcomes"] = outcomes
+    ctx.data["outcomes"] = session_outcomes(session)
 
 
 def close_effect(ctx: TransitionContext) -> None:
@@ -44,7 +48,7 @@ register(
         TransitionSpec(
             "close",
             roles(A),
-            "Clore la séance",
+            "Clore la séance",  # a written consultation: after its closing date
             close_guard,
             close_effect,
             event="séance close",

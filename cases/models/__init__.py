@@ -10,7 +10,15 @@ and run inside the engine's transaction.
 
 from .base import MONEY_MAX, ZERO, money_bounds, money_field
 from .case import CASE_EDITABLE, CASE_LIVE, CASE_TERMINAL, PLAN_FREE_STATES, Case, CaseState
-from .committee import CommitteeDecision, CommitteeSession, SessionState, Vote
+from .committee import (
+    CommitteeDecision,
+    CommitteeSession,
+    CommitteeSubstitute,
+    InterestDeclaration,
+    SessionKind,
+    SessionState,
+    Vote,
+)
 from .documents import Document, Message, Opinion, document_path
 from .extensions import Extension, ExtensionState
 from .funding import REQUEST_GRANTED, REQUEST_UNDECIDED, FundingRequest, RequestState
@@ -35,11 +43,13 @@ __all__ = [
     "ClaimState",
     "CommitteeDecision",
     "CommitteeSession",
+    "CommitteeSubstitute",
     "Document",
     "ExpenseLine",
     "Extension",
     "ExtensionState",
     "FundingRequest",
+    "InterestDeclaration",
     "Message",
     "Opinion",
     "Organisation",
@@ -49,6 +59,7 @@ __all__ = [
     "RecoveryState",
     "RequestState",
     "ResourceLine",
+    "SessionKind",
     "SessionState",
     "User",
     "Vote",

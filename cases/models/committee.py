@@ -1,4 +1,5 @@
-"""The LEADER programming committee: sessions, votes, decisions."""
+"""The LEADER programming committee: sessions (meetings or written consultations), votes,
+declarations of interest, substitutes, decisions (revised rule 12)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,21 @@ class SessionState(models.TextChoices):
     CLOSED = "closed", "Clos"
 
 
+class SessionKind(models.TextChoices):
+    MEETING = "meeting", "Séance"
+    WRITTEN = "written", "Consultation écrite"
+
+
 class CommitteeSession(ConcurrentTransitionMixin, models.Model):
+    # A meeting's day; a written consultation's launch (replies until ``closes_on``).
     date = models.DateField()
+    kind = models.CharField(max_length=8, choices=SessionKind, default=SessionKind.MEETING)
+    closes_on = models.DateField(
+        "date limite des réponses",
+        null=True,
+        blank=True,
+        help_text="Consultation écrite : les réponses sont reçues jusqu'à cette date incluse.",
+    )
     # Each GAL has its own committee: a session belongs to one territory.
     territory = models.ForeignKey(
         Territory, on_delete=models.PROTECT, related_name="committee_sessions", editable=False
@@ -44,7 +58,13 @@ class CommitteeSession(ConcurrentTransitionMixin, models.Model):
         ordering = ["-date", "-id"]
 
     def __str__(self):
+        if self.kind == SessionKind.WRITTEN:
+            return f"Consultation écrite du {self.date:%d/%m/%Y}"
         return f"Comité du {self.date:%d/%m/%Y}"
+
+    @property
+    def written(self) -> bool:
+        return self.kind == SessionKind.WRITTEN
 
     def save(self, *args, **kwargs):
         if self.territory_id is None:
@@ -68,6 +88,15 @@ class Vote(models.Model):
         FundingRequest, on_delete=models.CASCADE, related_name="votes"
     )
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # A substitute's vote counts for this absent titular's seat (revised rule 12).
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="suppléé",
+    )
     vote = models.CharField(max_length=8, choices=Choice)
     scores = models.JSONField(default=dict, blank=True)
     total_score = models.DecimalField(max_digits=6, decimal_places=2, default=0)
@@ -99,10 +128,64 @@ class CommitteeDecision(models.Model):
     votes_against = models.PositiveIntegerField(default=0)
     votes_abstain = models.PositiveIntegerField(default=0)
     average_score = models.DecimalField(max_digits=6, decimal_places=2, null=True)
+    # Validity of this item on its own (quorum and 49 % rule without conflicted members).
+    valid = models.BooleanField(default=True)
+    reason = models.TextField("motif de l'ajournement", blank=True, default="")
+    present = models.PositiveIntegerField("sièges comptés pour le quorum", null=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "funding_request"], name="one_decision_per_request"
+            )
+        ]
+
+
+class InterestDeclaration(models.Model):
+    """A member's conflict of interest on one item of a session: that member takes no part
+    in it (EU Reg. 2021/1060 art. 33(3)(b))."""
+
+    session = models.ForeignKey(
+        CommitteeSession, on_delete=models.CASCADE, related_name="declarations"
+    )
+    funding_request = models.ForeignKey(
+        FundingRequest, on_delete=models.CASCADE, related_name="interest_declarations"
+    )
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField("nature de l'intérêt", max_length=500, blank=True, default="")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    declared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "déclaration de conflit d'intérêts"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "funding_request", "member"], name="one_declaration_per_item"
+            )
+        ]
+
+
+class CommitteeSubstitute(models.Model):
+    """A titular member's substitute (suppléant), of the same college: votes in the
+    titular's seat when the titular is absent (never both)."""
+
+    titular = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="committee_substitute"
+    )
+    substitute = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="committee_titular"
+    )
+    named_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    named_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "suppléant au comité"
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(titular=models.F("substitute")), name="substitute_not_self"
             )
         ]

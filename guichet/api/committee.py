@@ -1,4 +1,5 @@
-"""Committee sessions: plan one, read it, record votes, close it."""
+"""Committee sessions: plan one (a meeting or a written consultation), read it, record
+votes and declarations of interest, close it; name the members' substitutes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from cases import committee
+from cases import committee, committee_declarations
+from cases.models import CommitteeSubstitute
 from cases.permissions import require
 
 from . import views
@@ -34,7 +36,12 @@ class CommitteeSessionListView(ApiView):
         require(request.user, "session_create")
         data = self.valid(ser.CommitteeSessionInputSerializer)
         session = committee.session_create(
-            actor=request.user, date=data["date"], members=data["members"], scheme=data["scheme"]
+            actor=request.user,
+            date=data["date"],
+            members=data.get("members"),
+            scheme=data["scheme"],
+            kind=data.get("kind"),
+            closes_on=data.get("closes_on"),
         )
         session = views.get_session(request.user, session.pk)
         return Response(
@@ -69,6 +76,53 @@ class CommitteeVoteView(ApiView):
             scores=data.get("scores") or {},
         )
         return Response(ser.VoteSerializer(vote).data, status=status.HTTP_201_CREATED)
+
+
+class CommitteeDeclarationView(ApiView):
+    @extend_schema(
+        request=ser.DeclarationInputSerializer,
+        responses=responses({201: ser.DeclarationSerializer}),
+        summary="Déclarer un conflit d'intérêts sur un point : le membre n'y prend pas part",
+    )
+    def post(self, request, pk: int):
+        session = views.get_session(request.user, pk)
+        require(request.user, "vote_record")
+        data = self.valid(ser.DeclarationInputSerializer)
+        declaration = committee_declarations.conflict_declare(
+            actor=request.user,
+            session=session,
+            funding_request_id=data["funding_request"],
+            member_id=data.get("member"),
+            reason=data.get("reason") or "",
+        )
+        return Response(ser.DeclarationSerializer(declaration).data, status=status.HTTP_201_CREATED)
+
+
+class CommitteeSubstituteListView(ApiView):
+    @extend_schema(
+        responses=responses({200: ser.SubstituteSerializer(many=True)}),
+        operation_id="v1_committee_substitutes_list",
+    )
+    def get(self, request):
+        views.sessions_for(request.user)  # the committee's readers only
+        territory = request.user.territory_id
+        links = CommitteeSubstitute.objects.select_related("titular", "substitute")
+        if territory and not request.user.is_superuser:
+            links = links.filter(titular__territory_id=territory)
+        return Response(ser.SubstituteSerializer(links.order_by("id"), many=True).data)
+
+    @extend_schema(
+        request=ser.SubstituteInputSerializer,
+        responses=responses({201: ser.SubstituteSerializer}),
+        summary="Désigner le suppléant d'un membre titulaire (même collège)",
+    )
+    def post(self, request):
+        require(request.user, "session_create")
+        data = self.valid(ser.SubstituteInputSerializer)
+        link = committee_declarations.substitute_name(
+            actor=request.user, titular_id=data["titular"], substitute_id=data["substitute"]
+        )
+        return Response(ser.SubstituteSerializer(link).data, status=status.HTTP_201_CREATED)
 
 
 class CommitteeSessionTransitionView(ApiView):

@@ -95,6 +95,16 @@ urlpatterns = [
         name="api-committee-votes",
     ),
     path(
+        "committee-sessions/<int:pk>/conflicts/",
+        committee.CommitteeDeclarationView.as_view(),
+        name="api-committee-conflicts",
+    ),
+    path(
+        "committee-substitutes/",
+        committee.CommitteeSubstituteListView.as_view(),
+        name="api-committee-substitutes",
+    ),
+    path(
         "committee-sessions/<int:pk>/transitions/<slug:name>/",
         committee.CommitteeSessionTransitionView.as_view(),
         name="api-committee-session-transition",

@@ -217,8 +217,11 @@ def test_leader_dossier_from_idea_to_closed(api):
             {"funding_request": leader, "vote": "for", "scores": GOOD_SCORES},
             expected=201,
         )
-    refused = post(agent, f"/committee-sessions/{sid}/transitions/close/", expected=400)
-    assert "49 %" in refused["detail"] and "autorités publiques" in refused["detail"]
+    # revised rule 12: validity is per item, shown before closing (closing now would
+    # adjourn this item with that reason)
+    (item,) = get(agent, f"/committee-sessions/{sid}/")["validity"]
+    assert item["funding_request"] == leader and not item["valid"]
+    assert "49 %" in item["problems"][-1] and "autorités publiques" in item["problems"][-1]
     assert get(agent, f"/funding-requests/{leader}/")["state"] == "awaiting_committee"
 
     post(
@@ -249,6 +252,7 @@ def test_leader_dossier_from_idea_to_closed(api):
     assert session["state"] == "closed"
     assert session["decisions"][0]["outcome"] == "selected"
     assert session["decisions"][0]["votes_for"] == 4
+    assert session["decisions"][0]["valid"] and session["validity"][0]["valid"]
     assert get(feader, f"/funding-requests/{leader}/")["state"] == "selected"
     assert [s["id"] for s in get(agent, "/committee-sessions/")["results"]] == [sid]
 

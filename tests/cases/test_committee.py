@@ -1,5 +1,8 @@
 """LEADER programming committee: quorum, the 49 % rule per decision (EU Reg. 2021/1060
-art. 33(3)), outcomes applied to the funding requests, nothing recorded when invalid."""
+art. 33(3)), outcomes applied to the funding requests; since revised rule 12 validity is
+per item: an invalid item is adjourned with its reason and the others are decided
+(``tests/cases/test_committee_rule12.py`` for conflicts, substitutes, written
+consultations)."""
 
 import datetime as dt
 from decimal import Decimal
@@ -103,15 +106,16 @@ def close(agent, session):
     )
 
 
-def close_refused(agent, session, *needles):
-    with pytest.raises(DomainError) as err:
-        close(agent, session)
-    assert err.value.code == "guard" and err.value.status == 400
+def close_adjourned(agent, session, fr, *needles):
+    """Revised rule 12: the session closes; the invalid item is adjourned with its reason."""
+    close(agent, session)
+    decision = CommitteeDecision.objects.get(session=session, funding_request=fr)
+    assert decision.outcome == "adjourned" and not decision.valid
     for needle in needles:
-        assert needle in err.value.message, err.value.message
-    assert not CommitteeDecision.objects.filter(session=session).exists()
-    assert CommitteeSession.objects.get(pk=session.pk).state == "planned"
-    return err.value
+        assert needle in decision.reason, decision.reason
+    assert FundingRequest.objects.get(pk=fr.pk).state == RequestState.ADJOURNED
+    assert CommitteeSession.objects.get(pk=session.pk).state == "closed"
+    return decision
 
 
 # ---------------------------------------------------------------- quorum
@@ -123,20 +127,21 @@ def test_quorum_boundary(agent):
     four = [everyone[0], everyone[2], everyone[4], everyone[6]]
     session = session_for(agent, four)
     vote(agent, session, fr, four, "for")
-    close_refused(
+    close_adjourned(
         agent,
         session,
+        fr,
         "Quorum non atteint : 4 membre(s) présent(s) sur 10",
         "au moins 5 (50 %)",
     )
-    fr.refresh_from_db()
-    assert fr.state == RequestState.AWAITING_COMMITTEE
-    # a fifth member arrives and votes: 5 of 10 is enough
-    session.members.add(everyone[8])
-    vote(agent, session, fr, [everyone[8]], "for")
+    # at the next session a fifth member is there: 5 of 10 is enough
+    (second,) = awaiting(agent)
+    five = [*four, everyone[8]]
+    session = session_for(agent, five)
+    vote(agent, session, second, five, "for")
     close(agent, session)
-    fr.refresh_from_db()
-    assert fr.state == RequestState.SELECTED
+    second.refresh_from_db()
+    assert second.state == RequestState.SELECTED
 
 
 def test_a_closed_session_keeps_the_committee_size_it_was_closed_with(agent):
@@ -156,15 +161,18 @@ def test_a_closed_session_keeps_the_committee_size_it_was_closed_with(agent):
 
 
 def test_quorum_counts_only_active_members_and_rounds_up(agent):
-    (fr,) = awaiting(agent)
+    (first,) = awaiting(agent)
     everyone = members(2, agriculture=2, associations=2, entreprises=2, tourisme=1)  # 9
     members(3, active=False)  # former members do not count
     session = session_for(agent, everyone[:4])  # 4 of 9 < 4.5
-    vote(agent, session, fr, everyone[:4], "for")
-    close_refused(agent, session, "4 membre(s) présent(s) sur 9", "au moins 5")
-    session.members.add(everyone[4])
-    vote(agent, session, fr, [everyone[4]], "for")
+    vote(agent, session, first, everyone[:4], "for")
+    close_adjourned(agent, session, first, "4 membre(s) présent(s) sur 9", "au moins 5")
+    (second,) = awaiting(agent)
+    session = session_for(agent, everyone[:5])
+    assert list(session.agenda.values_list("pk", flat=True)) == [second.pk]
+    vote(agent, session, second, everyone[:5], "for")
     close(agent, session)
+    assert FundingRequest.objects.get(pk=second.pk).state == RequestState.SELECTED
 
 
 # ---------------------------------------------------------------- 49 % rule
@@ -176,20 +184,17 @@ def test_forty_nine_percent_rule_on_each_decision(agent):
     session = session_for(agent, present)
     vote(agent, session, first, present, "for", GOOD)  # public 2 of 6
     vote(agent, session, second, present[:3], "for", GOOD)  # public 2 of 3: invalid
-    err = close_refused(
+    decision = close_adjourned(
         agent,
         session,
+        second,
         f"Règle des 49 % non respectée pour « {second.case.title} »",
         "« autorités publiques » détient 2 des 3 voix exprimées (67 %)",
     )
-    (problem,) = err.errors["committee"]
-    assert second.case.title in problem and first.case.title not in problem
-    for fr in (first, second):
-        fr.refresh_from_db()
-        assert fr.state == RequestState.AWAITING_COMMITTEE
-    vote(agent, session, second, present[3:], "against")
-    close(agent, session)
-    assert CommitteeDecision.objects.filter(session=session).count() == 2
+    assert first.case.title not in decision.reason
+    # revised rule 12: the invalid item does not keep the valid one from being decided
+    assert FundingRequest.objects.get(pk=first.pk).state == RequestState.SELECTED
+    assert CommitteeDecision.objects.get(session=session, funding_request=first).valid
 
 
 def test_a_private_interest_group_is_bound_too(agent):
@@ -197,7 +202,7 @@ def test_a_private_interest_group_is_bound_too(agent):
     present = members(1, agriculture=3, tourisme=1)
     session = session_for(agent, present)
     vote(agent, session, fr, present, "for")  # agriculture: 3 of 5 = 60 %
-    close_refused(agent, session, "« agriculture » détient 3 des 5 voix")
+    close_adjourned(agent, session, fr, "« agriculture » détient 3 des 5 voix")
 
 
 def test_the_public_college_is_one_interest_group(agent):
@@ -207,7 +212,7 @@ def test_the_public_college_is_one_interest_group(agent):
     private = members(agriculture=1, tourisme=1)
     session = session_for(agent, public + private)
     vote(agent, session, fr, public + private, "for")  # public 3 of 5 = 60 %
-    close_refused(agent, session, "Règle des 49 %", "autorités publiques")
+    close_adjourned(agent, session, fr, "Règle des 49 %", "autorités publiques")
 
 
 def test_exactly_forty_nine_percent_is_allowed_fifty_is_not(agent):
@@ -217,16 +222,9 @@ def test_exactly_forty_nine_percent_is_allowed_fifty_is_not(agent):
     session = session_for(agent, public + private)  # 101 members, all present
     vote(agent, session, first, public[:49] + private, "for")  # 49 of 100 votes: allowed
     vote(agent, session, second, public + private[:50], "for")  # 50 of 100: too many
-    err = close_refused(agent, session, "détient 50 des 100 voix exprimées (50 %)")
-    (problem,) = err.errors["committee"]
-    assert second.case.title in problem
-    # one public vote replaced by a private one: 49 of 100
-    session.votes.filter(funding_request=second, member=public[49]).delete()
-    vote(agent, session, second, private[50:], "for")
-    close(agent, session)
-    assert set(
-        FundingRequest.objects.filter(pk__in=[first.pk, second.pk]).values_list("state", flat=True)
-    ) == {RequestState.SELECTED}
+    decision = close_adjourned(agent, session, second, "détient 50 des 100 voix exprimées (50 %)")
+    assert second.case.title in decision.reason
+    assert FundingRequest.objects.get(pk=first.pk).state == RequestState.SELECTED
 
 
 # ---------------------------------------------------------------- outcomes

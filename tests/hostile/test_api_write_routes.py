@@ -187,6 +187,20 @@ ROUTES: dict[tuple[str, str], Target] = {
             "scores": dict(GOOD_SCORES),
         },
     ),
+    ("api/v1/committee-sessions/<int:pk>/conflicts/", "post"): Target(
+        "member",
+        _u("/api/v1/committee-sessions/{pk}/conflicts/", "session"),
+        lambda b: {
+            "funding_request": (b.session, b.agenda_request)[1].pk,
+            "member": b.member.pk,
+            "reason": "Élu de la commune porteuse.",
+        },
+    ),
+    ("api/v1/committee-substitutes/", "post"): Target(
+        "agent",
+        _u("/api/v1/committee-substitutes/"),
+        lambda b: {"titular": b.members[1].pk, "substitute": b.members[2].pk},
+    ),
     ("api/v1/notifications/read-all/", "post"): Target(
         "porteur", _u("/api/v1/notifications/read-all/"), lambda b: {"ids": [b.notification.pk]}
     ),

@@ -172,6 +172,20 @@ POSTS: dict[str, Form] = {
     "comite/seances/<int:pk>/votes/": Form(
         "member", _u("/comite/seances/{pk}/votes/", "session"), _vote
     ),
+    "comite/seances/<int:pk>/conflits/": Form(
+        "member",
+        _u("/comite/seances/{pk}/conflits/", "session"),
+        lambda b: {
+            "funding_request": str((b.session, b.agenda_request)[1].pk),
+            "member": "",
+            "reason": "Élu de la commune porteuse.",
+        },
+    ),
+    "comite/suppleants/": Form(
+        "agent",
+        _u("/comite/suppleants/"),
+        lambda b: {"titular": str(b.members[1].pk), "substitute": str(b.members[2].pk)},
+    ),
     "comite/seances/<int:pk>/cloture/": Form(
         "agent", _u("/comite/seances/{pk}/cloture/", "session"), lambda b: {"comment": "Fin."}
     ),

@@ -167,10 +167,9 @@ def test_members_vote_validity_close_and_minutes(client, committee):
     assert "autorités publiques : 3 (75 %) ; agriculture : 1 (25 %)" in html
     assert "Clore la séance" in html
 
-    refused = client.post(f"{url}cloture/")
-    assert refused.status_code == 400
-    html = text(refused)
-    assert "La séance n'a pas été close" in html and "Règle des 49 %" in html
+    # Revised rule 12: validity per item; closing now would adjourn both with the reason.
+    assert "ne peut pas délibérer valablement sur 2 projets" in html
+    assert "Délibération non valable" in html
     session.refresh_from_db()
     assert session.state == "planned" and not session.decisions.exists()
 
@@ -239,11 +238,18 @@ def test_quorum_failure_is_shown_with_figures(client, committee):
     assert "1 membre présent sur 7" in html
     assert "1 projet de l'ordre du jour sans vote enregistré : il serait ajourné" in html
     assert "Quorum non atteint : 1 membre(s) présent(s) sur 7, il en faut au moins 4" in html
-    refused = client.post(f"/comite/seances/{session.pk}/cloture/")
-    assert refused.status_code == 400 and "Quorum non atteint" in text(refused)
-    assert CommitteeSession.objects.get().state == "planned"
     minutes = client.get(f"/comite/seances/{session.pk}/proces-verbal.pdf")
-    assert minutes.status_code == 404
+    assert minutes.status_code == 404  # drawn up at the close
+    # Revised rule 12: the session closes; the item is adjourned with its reason.
+    closed = client.post(f"/comite/seances/{session.pk}/cloture/")
+    assert closed.status_code == 302 and CommitteeSession.objects.get().state == "closed"
+    html = text(client.get(f"/comite/seances/{session.pk}/"))
+    assert "Délibération non valable" in html and "Quorum non atteint" in html
+    minutes = client.get(f"/comite/seances/{session.pk}/proces-verbal.pdf")
+    assert minutes.status_code == 200
+    (item,) = minutes.context["items"]
+    assert item.outcome == "adjourned" and not item.valid
+    assert "délibération non valable — projet ajourné" in text_of_template(minutes)
 
 
 def test_porteur_cannot_vote_and_a_member_not_for_another(client, committee):

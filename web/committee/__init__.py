@@ -2,6 +2,7 @@
 
 - ``sessions``: the list, planning a session, the session page, closing it;
 - ``votes``: recording a vote (scoring grid);
+- ``declarations``: declaring a conflict of interest on an item, naming substitutes;
 - ``agenda``: how a session is laid out (items, group shares, validity figures);
 - ``minutes``: the minutes (PDF), also offered on the public page;
 - ``common``: the refusal page, the session read, the committee's members.
@@ -13,11 +14,14 @@ call them, and lay out what they return.
 The names imported below are the views the routes (``web.committee_urls``) point to.
 """
 
+from .declarations import conflict_post, substitutes
 from .minutes import session_minutes
 from .sessions import session_close, session_detail, session_list, session_new
 from .votes import vote_post
 
 __all__ = [
+    "conflict_post",
+    "substitutes",
     "session_close",
     "session_detail",
     "session_list",

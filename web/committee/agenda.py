@@ -13,7 +13,7 @@ from cases import committee as committee_service
 from cases.models import CommitteeDecision, FundingRequest, SessionState, Vote
 from cases.rules import euros, percent
 
-from .common import instructor_summaries, member_group
+from .common import instructor_summaries, member_group, member_name
 
 OUTCOME_LABELS = dict(CommitteeDecision._meta.get_field("outcome").choices)
 OUTCOME_BADGES = {"selected": "ok", "adjourned": "warn", "rejected": "danger"}
@@ -43,6 +43,10 @@ class AgendaItem:
     decision: CommitteeDecision | None = None
     own_vote: Vote | None = None
     form: dict | None = None  # values and errors to re-display
+    valid: bool = True  # revised rule 12: each item on its own (projected or recorded)
+    problems: list = field(default_factory=list)
+    present: int | None = None
+    conflicts: list = field(default_factory=list)  # the declarations of interest
 
     @property
     def anchor(self) -> str:
@@ -99,6 +103,9 @@ def agenda_items(session, user=None, outcomes=None) -> list[AgendaItem]:
     for vote in session.votes.all():
         votes_by_fr[vote.funding_request_id].append(vote)
     decisions = {d.funding_request_id: d for d in session.decisions.all()}
+    declarations = defaultdict(list)
+    for declaration in session.declarations.select_related("member"):
+        declarations[declaration.funding_request_id].append(declaration)
     summaries = instructor_summaries(agenda)
     projected = {}
     if session.state == SessionState.PLANNED:
@@ -115,18 +122,38 @@ def agenda_items(session, user=None, outcomes=None) -> list[AgendaItem]:
             groups=_group_shares(votes),
             criteria_averages=_criteria_averages(session.scheme, votes),
         )
-        decision = decisions.get(fr.pk)
-        if decision is not None:
-            item.decision = decision
-            item.outcome = decision.outcome
-            item.average = decision.average_score
-        elif fr.pk in projected:
-            item.outcome = projected[fr.pk].outcome
-            item.average = projected[fr.pk].average_score
+        item.conflicts = declarations.get(fr.pk, [])
+        _outcome_of(item, decisions.get(fr.pk), projected.get(fr.pk))
         if user is not None:
             item.own_vote = next((v for v in votes if v.member_id == user.pk), None)
         items.append(item)
     return items
+
+
+def _outcome_of(item: AgendaItem, decision, projected) -> None:
+    """The recorded decision (closed session), else the projected outcome, with the
+    item's validity (revised rule 12)."""
+    if decision is not None:
+        item.decision = decision
+        item.outcome = decision.outcome
+        item.average = decision.average_score
+        item.valid = decision.valid
+        item.problems = [decision.reason] if decision.reason else []
+        item.present = decision.present
+    elif projected is not None:
+        item.outcome = projected.outcome
+        item.average = projected.average_score
+        item.valid = projected.valid
+        item.problems = projected.problems
+        item.present = projected.present
+
+
+def substitutions(session) -> list[dict]:
+    """Substitutes who sat (meeting) or replied (written) for an absent titular."""
+    return [
+        {"substitute": member_name(sub), "titular": member_name(titular)}
+        for sub, titular in committee_service.session_substitutions(session)
+    ]
 
 
 def attendance(session) -> dict:
@@ -145,7 +172,12 @@ def attendance(session) -> dict:
 def validity(session, outcomes=None) -> dict:
     """Figures of the validity check; the verdict comes from ``session_outcomes`` only."""
     outcomes = outcomes or committee_service.session_outcomes(session)
-    return {"problems": outcomes.problems, "valid": not outcomes.problems, **attendance(session)}
+    return {
+        "problems": outcomes.problems,
+        "valid": not outcomes.problems,
+        "invalid_items": sum(1 for o in outcomes.items if not o.valid),
+        **attendance(session),
+    }
 
 
 def members_by_college(members) -> list[dict]:

@@ -1,6 +1,7 @@
-"""The minutes of a closed session (PDF): date, members present by college and group,
-quorum, per project the votes, the average score per criterion and the outcome;
-signatures. The public page offers the same minutes (``public=True``)."""
+"""The minutes of a closed session (PDF): date (and a written consultation's closing
+date), members present by college and group, substitutions, quorum, per project the
+declarations of interest, the votes, its validity, the average score per criterion and the
+outcome; signatures. The public page offers the same minutes (``public=True``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_GET
 from cases.models import SessionState
 
 from ..pdf import pdf_response, render_pdf
-from .agenda import agenda_items, attendance, members_by_college
+from .agenda import agenda_items, attendance, members_by_college, substitutions
 from .common import forbidden, readable_session
 
 
@@ -47,5 +48,7 @@ def minutes_context(session, *, public: bool = False) -> dict:
         "grid_min": session.scheme.grid_min_score,
         "grid_max": session.scheme.grid_max_score,
         "items": items,
+        "substitutions": substitutions(session),
+        "invalid_items": sum(1 for item in items if not item.valid),
         "counts": Counter(item.outcome for item in items),
     }

@@ -22,7 +22,7 @@ from engine.errors import DomainError
 from engine.transitions import available_transitions, transition_apply
 from schemes.models import Scheme
 
-from .agenda import agenda_items, members_by_college, validity
+from .agenda import agenda_items, members_by_college, substitutions, validity
 from .common import (
     RESERVED,
     committee_members,
@@ -74,6 +74,7 @@ class SessionForm:
 
     values: dict
     day: date | None = None
+    closes_on: date | None = None
     scheme: Scheme | None = None
     errors: dict[str, str] = field(default_factory=dict)
     message: str = ""
@@ -86,7 +87,15 @@ def session_new(request):
     if not allowed(user, "session_create"):
         return forbidden(request, "Seuls les agents du PETR planifient les séances du comité.")
     schemes = list(committee_schemes())
-    form = SessionForm({"date": "", "members": set(), "scheme": schemes[0].code if schemes else ""})
+    form = SessionForm(
+        {
+            "date": "",
+            "members": set(),
+            "scheme": schemes[0].code if schemes else "",
+            "kind": "meeting",
+            "closes_on": "",
+        }
+    )
     if request.method != "POST":
         return _session_new_page(request, schemes, form)
     form = _parse_session(request.POST, schemes, form.values["scheme"])
@@ -96,8 +105,10 @@ def session_new(request):
             session = committee_service.session_create(
                 actor=user,
                 date=form.day,
-                members=sorted(form.values["members"]),
+                members=sorted(form.values["members"]) or None,
                 scheme=form.scheme,
+                kind=form.values["kind"],
+                closes_on=form.closes_on,
             )
         except DomainError as exc:
             if exc.code == "forbidden":
@@ -121,6 +132,8 @@ def _parse_session(post, schemes, default_scheme: str) -> SessionForm:
         "date": post.get("date", "")[:20],
         "scheme": post.get("scheme", default_scheme)[:20],
         "members": set(),
+        "kind": "written" if post.get("kind", "") == "written" else "meeting",
+        "closes_on": post.get("closes_on", "")[:20],
     }
     form = SessionForm(values)
     for raw in post.getlist("members"):
@@ -130,6 +143,7 @@ def _parse_session(post, schemes, default_scheme: str) -> SessionForm:
         else:
             values["members"].add(member_id)
     form.day = inputs.read_date(values["date"], french=True)
+    form.closes_on = inputs.read_date(values["closes_on"], french=True)
     form.scheme = next((s for s in schemes if s.code == values["scheme"]), None)
     return form
 
@@ -141,7 +155,12 @@ def _check_session(form: SessionForm) -> None:
         form.errors["date"] = "Indiquez la date de la séance (jj/mm/aaaa)."
     if form.scheme is None:
         form.errors["scheme"] = "Choisissez un dispositif qui passe en comité."
-    if not form.values["members"] and "members" not in form.errors:
+    written = form.values["kind"] == "written"
+    if written and form.closes_on is None:
+        form.errors["closes_on"] = "Indiquez la date limite des réponses (jj/mm/aaaa)."
+    if not written and form.values["closes_on"]:
+        form.errors["closes_on"] = "La date limite ne s'indique que pour une consultation écrite."
+    if not written and not form.values["members"] and "members" not in form.errors:
         form.errors["members"] = "Cochez les membres présents."
 
 
@@ -227,6 +246,7 @@ def session_page(request, session, *, status=200, form_item=None, close_error=No
             for m in session.members.all()
         ],
         "check": check,
+        "substitutions": substitutions(session),
         "planned": planned,
         "may_vote_self": role == R.COMMITTEE_MEMBER and is_member,
         "member_absent": role == R.COMMITTEE_MEMBER and not is_member,

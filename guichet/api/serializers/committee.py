@@ -6,7 +6,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers as s
 
-from cases.models import CommitteeDecision, CommitteeSession, FundingRequest, Vote
+from cases import committee as committee_rules
+from cases.models import (
+    CommitteeDecision,
+    CommitteeSession,
+    CommitteeSubstitute,
+    FundingRequest,
+    InterestDeclaration,
+    SessionKind,
+    SessionState,
+    Vote,
+)
 
 from .fields import Id, Money, TransitionsMixin
 
@@ -23,6 +33,7 @@ class VoteSerializer(s.ModelSerializer):
             "funding_request",
             "member",
             "member_username",
+            "on_behalf_of",
             "vote",
             "scores",
             "total_score",
@@ -53,6 +64,9 @@ class DecisionSerializer(s.ModelSerializer):
             "votes_against",
             "votes_abstain",
             "average_score",
+            "valid",
+            "reason",
+            "present",
         ]
 
 
@@ -76,6 +90,50 @@ class AgendaItemSerializer(s.ModelSerializer):
         ]
 
 
+class DeclarationSerializer(s.ModelSerializer):
+    member_username = s.CharField(source="member.username", read_only=True)
+
+    class Meta:
+        model = InterestDeclaration
+        fields = ["id", "session", "funding_request", "member", "member_username", "reason"]
+
+
+class DeclarationInputSerializer(s.Serializer):
+    funding_request = Id()
+    member = Id(required=False, allow_null=True, help_text="Par défaut : l'utilisateur")
+    reason = s.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class SubstituteSerializer(s.ModelSerializer):
+    titular_username = s.CharField(source="titular.username", read_only=True)
+    substitute_username = s.CharField(source="substitute.username", read_only=True)
+
+    class Meta:
+        model = CommitteeSubstitute
+        fields = ["id", "titular", "titular_username", "substitute", "substitute_username"]
+
+
+class SubstituteInputSerializer(s.Serializer):
+    titular = Id()
+    substitute = Id()
+
+
+class ItemValiditySerializer(s.Serializer):
+    """Revised rule 12: each item checked on its own (projected while the session is
+    planned, as recorded once it is closed)."""
+
+    funding_request = s.IntegerField()
+    valid = s.BooleanField()
+    problems = s.ListField(child=s.CharField())
+    present = s.IntegerField(allow_null=True)
+    conflicts = s.ListField(child=s.IntegerField())
+
+
+class SubstitutionSerializer(s.Serializer):
+    substitute = s.IntegerField()
+    titular = s.IntegerField()
+
+
 class CommitteeSessionSerializer(TransitionsMixin, s.ModelSerializer):
     scheme = s.SlugRelatedField(slug_field="code", read_only=True)
     state_label = s.CharField(source="get_state_display", read_only=True)
@@ -84,12 +142,20 @@ class CommitteeSessionSerializer(TransitionsMixin, s.ModelSerializer):
     agenda_items = AgendaItemSerializer(source="agenda", many=True, read_only=True)
     votes = VoteSerializer(many=True, read_only=True)
     decisions = DecisionSerializer(many=True, read_only=True)
+    kind = s.CharField(read_only=True, help_text="« meeting » ou « written »")
+    kind_label = s.CharField(source="get_kind_display", read_only=True)
+    declarations = DeclarationSerializer(many=True, read_only=True)
+    validity = s.SerializerMethodField()
+    substitutions = s.SerializerMethodField()
 
     class Meta:
         model = CommitteeSession
         fields = [
             "id",
             "date",
+            "kind",
+            "kind_label",
+            "closes_on",
             "scheme",
             "state",
             "state_label",
@@ -98,12 +164,62 @@ class CommitteeSessionSerializer(TransitionsMixin, s.ModelSerializer):
             "agenda_items",
             "votes",
             "decisions",
+            "declarations",
+            "substitutions",
+            "validity",
             "closed_at",
             "available_transitions",
         ]
 
+    @extend_schema_field(ItemValiditySerializer(many=True))
+    def get_validity(self, session):
+        conflicts: dict[int, list[int]] = {}
+        for d in session.declarations.all():
+            conflicts.setdefault(d.funding_request_id, []).append(d.member_id)
+        if session.state == SessionState.PLANNED:
+            rows = [
+                (o.funding_request.pk, o.valid, o.problems, o.present)
+                for o in committee_rules.session_outcomes(session).items
+            ]
+        else:
+            rows = [
+                (d.funding_request_id, d.valid, [d.reason] if d.reason else [], d.present)
+                for d in session.decisions.all()
+            ]
+        return [
+            {
+                "funding_request": fr,
+                "valid": valid,
+                "problems": problems,
+                "present": present,
+                "conflicts": sorted(conflicts.get(fr, [])),
+            }
+            for fr, valid, problems, present in rows
+        ]
+
+    @extend_schema_field(SubstitutionSerializer(many=True))
+    def get_substitutions(self, session):
+        return [
+            {"substitute": sub.pk, "titular": titular.pk}
+            for sub, titular in committee_rules.session_substitutions(session)
+        ]
+
 
 class CommitteeSessionInputSerializer(s.Serializer):
-    date = s.DateField()
-    members = s.ListField(child=Id(), max_length=500)
+    date = s.DateField(help_text="Séance : son jour ; consultation écrite : son lancement")
+    kind = s.CharField(
+        max_length=10,
+        required=False,
+        default=SessionKind.MEETING,
+        help_text="« meeting » (séance) ou « written » (consultation écrite)",
+    )
+    closes_on = s.DateField(
+        required=False, allow_null=True, help_text="Consultation écrite : date limite des réponses"
+    )
+    members = s.ListField(
+        child=Id(),
+        max_length=500,
+        required=False,
+        help_text="Présents (séance) ; consultés (consultation écrite : par défaut tout le comité)",
+    )
     scheme = s.CharField(max_length=20, required=False, default="LEADER")
