@@ -178,12 +178,22 @@ def case_submit_on(case: Case, *, porteur, receipt=None, comment: str = "") -> C
     return transition(case, "submit", actor=porteur, comment=comment, **_on(receipt))
 
 
-def requests_instruction_start(case: Case, *, instructor, started=None) -> Case:
+def request_acknowledge_on(fr: FundingRequest, *, instructor, received=None) -> FundingRequest:
+    """The funder's receipt of its request (revised rule 1), on ``received`` if given."""
+    return transition(fr, "acknowledge", actor=instructor, **_on(received))
+
+
+def requests_instruction_start(case: Case, *, instructor, started=None, received=None) -> Case:
     """Each funding request of the dossier put in instruction by ``instructor`` (a user,
-    or a function of the request giving one), on ``started`` if given."""
+    or a function of the request giving one), on ``started`` if given (default: the
+    dossier's completeness). A funder's request not yet received is first acknowledged,
+    on ``received`` if given (default: the dossier's receipt, the funder receiving it the
+    day the desk does)."""
     for fr in case.funding_requests.select_related("scheme").order_by("id"):
         actor = instructor(fr) if callable(instructor) else instructor
-        transition(fr, "start_instruction", actor=actor, **_on(started))
+        if fr.received_on is None:
+            request_acknowledge_on(fr, instructor=actor, received=received or case.receipt_date)
+        transition(fr, "start_instruction", actor=actor, **_on(started or case.complete_on))
     case.refresh_from_db()
     return case
 

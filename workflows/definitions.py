@@ -20,7 +20,10 @@ AGENT = "agent"
 
 #: The kinds of deadline (code names are the contract, domain.md) and what each asks.
 DEADLINE_KINDS = (
-    DeadlineKind("completeness", "Vérifier la complétude du dossier (sinon il est réputé complet)"),
+    DeadlineKind(
+        "completeness",
+        "Vérifier la complétude (réputée acquise à l'échéance là où le dispositif le prévoit)",
+    ),
     DeadlineKind("documents", "Fournir les pièces demandées"),
     DeadlineKind("implicit_decision", "Décider avant le rejet implicite (deux mois de silence)"),
     DeadlineKind(
@@ -49,6 +52,13 @@ class Open:
     expiry: str = ""  # transition applied by the sweep when the period has run out
     when: tuple[str, str] | None = None  # (Scheme attribute, required value)
     until: str = ""  # or a Scheme attribute giving the due date itself (programme_end)
+    #: More (Scheme attribute, required value) conditions, all required.
+    only: tuple[tuple[str, object], ...] = ()
+    #: The request's date the period runs from (« received_on », « complete_on »);
+    #: default the event's date.
+    start: str = ""
+    #: Never re-plan a live deadline of this kind (opened once, then moved by its clock).
+    once: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,26 +91,63 @@ class Definition:
 
 SUSPENDED_BY_DOCUMENTS = ("completeness", "implicit_decision")
 
+# Each funder's own legal track (revised rules 1-3, ADR 009): the dossier's completeness
+# is the desk's reminder (never « réputé complet »); each request's completeness runs from
+# its funder's receipt where its scheme deems it complete by time, and its implicit
+# decision from the event its scheme names.
+DESK = ("desk_instructs", True)
+FROM_COMPLETE = ("implicit_decision_from", "complete")
+FROM_RECEIPT = ("implicit_decision_from", "receipt")
+
+
+def _implicit(on: str, start: str, *conditions) -> Open:
+    return Open(
+        on,
+        "implicit_decision",
+        AGENT,
+        "request",
+        months="implicit_decision_months",
+        only=conditions,
+        start=start,
+        once=True,
+    )
+
+
+def _deemed_complete(on: str, *conditions) -> Open:
+    return Open(
+        on,
+        "completeness",
+        AGENT,
+        "request",
+        months="completeness_months",
+        expiry="declare_complete",
+        only=(("deemed_complete", True), *conditions),
+        start="received_on",
+        once=True,
+    )
+
+
+LEGAL_TRACK_OPENS = (
+    _deemed_complete("case.submit", DESK),
+    _deemed_complete("fundingrequest.acknowledge"),
+    _implicit("case.submit", "received_on", DESK, FROM_RECEIPT),
+    _implicit("fundingrequest.acknowledge", "received_on", FROM_RECEIPT),
+    _implicit("case.declare_complete", "complete_on", DESK, FROM_COMPLETE),
+    _implicit("fundingrequest.declare_complete", "complete_on", FROM_COMPLETE),
+    _implicit("fundingrequest.start_instruction", "complete_on", FROM_COMPLETE),
+)
+LEGAL_TRACK_CLOSES = (
+    Close("fundingrequest.declare_complete", ("completeness",), "self"),
+    Close("fundingrequest.start_instruction", ("completeness",), "self"),
+)
+
 COMMON = Definition(
     code="common",
     label="Étapes communes du dossier unique",
     opens=(
-        Open(
-            "case.submit",
-            "completeness",
-            AGENT,
-            "case",
-            months="completeness_months",
-            expiry="declare_complete",
-        ),
+        Open("case.submit", "completeness", AGENT, "case", months="completeness_months"),
+        *LEGAL_TRACK_OPENS,
         Open("case.request_documents", "documents", PORTEUR, "case", days="documents_days"),
-        Open(
-            "case.declare_complete",
-            "implicit_decision",
-            AGENT,
-            "request",
-            months="implicit_decision_months",
-        ),
         Open(
             "case.complete_works",
             "balance_claim",
@@ -110,6 +157,7 @@ COMMON = Definition(
         ),
     ),
     closes=(
+        *LEGAL_TRACK_CLOSES,
         Close("case.declare_complete", ("completeness",), "case"),
         Close("case.provide_documents", ("documents",), "case"),
         Close("fundingrequest.grant", ("implicit_decision",), "self"),

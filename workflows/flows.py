@@ -43,8 +43,9 @@ only checks when applied).
 
 What else an agent may do but is not a task (``SIDE_ACTIONS``): withdraw a dossier or a
 request (any live state), request documents during instruction, declare the start or
-the end of works on the porteur's behalf, close a committee session (a session is not a
-dossier: it has no process).
+the end of works on the porteur's behalf, record a funder's receipt or completeness of
+its request on its behalf, close a committee session (a session is not a dossier: it
+has no process).
 """
 
 from __future__ import annotations
@@ -151,6 +152,9 @@ SIDE_ACTIONS: frozenset[tuple[str, str]] = frozenset(
         (CASE, "start_works"),
         (CASE, "complete_works"),
         (REQUEST, "withdraw"),
+        # on a funder's behalf (its receipt, its completeness: revised rule 1, ADR 009)
+        (REQUEST, "acknowledge"),
+        (REQUEST, "declare_complete"),
     }
 )
 

@@ -12,6 +12,7 @@ from engine.transitions import TransitionContext, register_hook
 
 from .definitions import COMMON, DEFINITIONS, Open, definition_for
 from .flows import case_requests
+from .legal_track import implicit_date_store, legal_track_after, live_deadline
 
 UNDECIDED = {"requested", "instructing", "awaiting_committee", "selected", "adjourned"}
 GRANTED = {"granted", "committed", "paying"}
@@ -32,8 +33,10 @@ def _case_and_requests(instance):
     return None, None
 
 
-def _due(rule: Open, scheme, start: dt.date) -> dt.date | None:
+def _due(rule: Open, scheme, start: dt.date | None) -> dt.date | None:
     if rule.when and getattr(scheme, rule.when[0]) != rule.when[1]:
+        return None
+    if any(getattr(scheme, name) != value for name, value in rule.only) or start is None:
         return None
     if rule.until:
         return getattr(scheme, rule.until)
@@ -47,6 +50,8 @@ def _due(rule: Open, scheme, start: dt.date) -> dt.date | None:
 def _concerned(fr, kind: str, request) -> bool:
     if request is not None and fr.pk != request.pk:
         return False
+    if kind == "completeness":
+        return fr.state == "requested"
     return fr.state in (UNDECIDED if kind == "implicit_decision" else GRANTED)
 
 
@@ -113,26 +118,47 @@ def plan_deadlines(ctx: TransitionContext) -> None:
         else:
             for fr in requests():
                 if _concerned(fr, rule.kind, request):
-                    _open_on_request(rule, fr, case, start)
+                    _open_on_request(rule, fr, case, start, ctx.instance)
+    legal_track_after(ctx, key, case, request, start)
     if key not in SCHEME_RULE_KEYS:
         return
     for fr in requests():
         for rule in definition_for(fr.scheme.flow_kind).opens:
             if rule.on == key and _concerned(fr, rule.kind, request):
                 _open_on_request(rule, fr, case, start)
+    if key in WORKS_DECISIONS and case.works_start_date:
+        _works_already_started(request, case)
 
 
-def _open_on_request(rule: Open, fr, case, start: dt.date) -> None:
+def _open_on_request(rule: Open, fr, case, start: dt.date, instance=None) -> None:
+    if rule.start:
+        start = getattr(fr, rule.start)
     due = _due(rule, fr.scheme, start)
-    if due:
-        deadline_open(
-            subject=fr,
-            aggregate_id=case.pk,
-            kind=rule.kind,
-            due_on=due,
-            party=rule.party,
-            expiry_transition=rule.expiry,
-        )
+    if not due or (rule.once and live_deadline(fr, rule.kind)):
+        return
+    deadline_open(
+        subject=fr,
+        aggregate_id=case.pk,
+        kind=rule.kind,
+        due_on=due,
+        party=rule.party,
+        expiry_transition=rule.expiry,
+    )
+    if rule.kind == "implicit_decision":  # stored on the request too (revised rule 3)
+        implicit_date_store(fr, due, instance)
+
+
+WORKS_DECISIONS = ("fundingrequest.grant", "fundingrequest.commit")
+
+
+def _works_already_started(fr, case) -> None:
+    """A request granted after the works started (revised rule 4): its start-of-works
+    deadline is met at once, its completion counts from the declared start."""
+    deadlines_close(subject=fr, kinds=("works_start",))
+    for rule in definition_for(fr.scheme.flow_kind).opens:
+        if rule.on == "case.start_works" and _concerned(fr, rule.kind, fr):
+            if not live_deadline(fr, rule.kind):
+                _open_on_request(rule, fr, case, case.works_start_date)
 
 
 register_hook(plan_deadlines)

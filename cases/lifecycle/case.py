@@ -9,7 +9,7 @@ from engine.errors import DomainError
 from engine.lifecycle import Field, Notice, State
 from engine.transitions import SYSTEM, TransitionContext, TransitionSpec, register, transition_apply
 
-from .. import rules
+from .. import legal_track, rules
 from ..models import (
     REQUEST_GRANTED,
     REQUEST_UNDECIDED,
@@ -22,6 +22,7 @@ from ..models import (
 )
 from ..services import plan_check
 from .common import A, P, authorize_case, event_date, not_before_receipt, reason_field, roles
+from .works import start_works_effect, start_works_guard
 
 S = CaseState
 
@@ -43,8 +44,8 @@ STATES = (
     ),
     State(
         S.SUBMITTED,
-        porteur="Le PETR vérifie que le dossier est complet. Sans demande de pièces dans le "
-        "délai, il est réputé complet.",
+        porteur="Le PETR vérifie que le dossier est complet et l'a transmis à chaque "
+        "financeur : les délais de chaque financeur courent de sa propre réception.",
     ),
     State(
         S.INCOMPLETE,
@@ -119,9 +120,21 @@ def submit_guard(ctx: TransitionContext) -> None:
 
 
 def submit_effect(ctx: TransitionContext) -> None:
+    """One request per scheme, sent to its funder on the desk's receipt (revised rule 1):
+    for a scheme the desk instructs, the desk's receipt is the funder's."""
     case: Case = ctx.instance
+    day = case.receipt_date
     for res in case.resources.filter(kind="scheme").select_related("scheme"):
-        FundingRequest.objects.create(case=case, scheme=res.scheme, amount_requested=res.amount)
+        scheme = res.scheme
+        desk = scheme.desk_instructs
+        FundingRequest.objects.create(
+            case=case,
+            scheme=scheme,
+            amount_requested=res.amount,
+            sent_on=day,
+            received_on=day if desk else None,
+            eligibility_start=day if desk or scheme.eligibility_from == "filing" else None,
+        )
 
 
 def request_documents_guard(ctx: TransitionContext) -> None:
@@ -133,6 +146,7 @@ def request_documents_guard(ctx: TransitionContext) -> None:
     not_before_receipt(case, ctx.data["date"], "date de la demande")
     case.missing_documents = ctx.data["documents"]
     case.documents_requested_at = timezone.now()
+    case.documents_requested_from = ctx.source
 
 
 def provide_documents_guard(ctx: TransitionContext) -> None:
@@ -147,10 +161,24 @@ def provide_documents_guard(ctx: TransitionContext) -> None:
     case.missing_documents = []
 
 
+def provide_documents_effect(ctx: TransitionContext) -> None:
+    """Back in instruction, the decisions taken or withdrawals made meanwhile count."""
+    if ctx.target == CaseState.INSTRUCTION:
+        case_follow_up(ctx.instance.pk, date=ctx.data.get("date"))
+
+
 def declare_complete_guard(ctx: TransitionContext) -> None:
     case: Case = ctx.instance
     not_before_receipt(case, ctx.data["date"], "date de complétude")
     case.complete_on = ctx.data["date"]
+
+
+def declare_complete_effect(ctx: TransitionContext) -> None:
+    """The desk's check declares complete the requests the desk instructs (LEADER); the
+    other funders declare their own (``fundingrequest.declare_complete``)."""
+    ctx.instance.funding_requests.filter(
+        state=RequestState.REQUESTED, scheme__desk_instructs=True, complete_on__isnull=True
+    ).update(complete_on=ctx.data["date"])
 
 
 def record_decisions_guard(ctx: TransitionContext) -> None:
@@ -160,19 +188,6 @@ def record_decisions_guard(ctx: TransitionContext) -> None:
         raise DomainError("Toutes les demandes ne sont pas encore décidées.", code="guard")
     granted = any(s in REQUEST_GRANTED or s == RequestState.LAPSED for s in states)
     ctx.data["target"] = CaseState.DECIDED if granted else CaseState.REJECTED
-
-
-def start_works_guard(ctx: TransitionContext) -> None:
-    case: Case = ctx.instance
-    day = ctx.data["date"]
-    if case.receipt_date and day < case.receipt_date:
-        raise DomainError(
-            f"Les travaux ne peuvent commencer ({day:%d/%m/%Y}) avant la date de réception du "
-            f"dossier ({case.receipt_date:%d/%m/%Y}) : l'opération deviendrait inéligible.",
-            code="guard",
-            errors={"date": ["Antérieure à la réception."]},
-        )
-    case.works_start_date = day
 
 
 def complete_works_guard(ctx: TransitionContext) -> None:
@@ -188,6 +203,8 @@ def complete_works_guard(ctx: TransitionContext) -> None:
 
 
 LIVE_GRANTS = (RequestState.GRANTED, RequestState.COMMITTED, RequestState.PAYING)
+#: A dossier in works whose requests all end without aid is refused (revised rule 4).
+WORKS_STATES = (CaseState.IN_PROGRESS, CaseState.COMPLETED)
 
 
 def close_guard(ctx: TransitionContext) -> None:
@@ -281,6 +298,7 @@ TRANSITIONS = (
         roles(P),
         "Transmettre les pièces",
         provide_documents_guard,
+        provide_documents_effect,
         event="Pièces complémentaires transmises",
         fields=(event_date("Date de production des pièces"),),
         notice=Notice(
@@ -289,9 +307,10 @@ TRANSITIONS = (
     ),
     TransitionSpec(
         "declare_complete",
-        roles(A, SYSTEM),
+        roles(A),
         "Déclarer complet",
         declare_complete_guard,
+        declare_complete_effect,
         event="Dossier déclaré complet",
         fields=(event_date("Date de complétude"),),
         notice=Notice(
@@ -313,8 +332,24 @@ TRANSITIONS = (
         roles(P, A),
         "Déclarer le début des travaux",
         start_works_guard,
+        start_works_effect,
         event="Début des travaux déclaré",
-        fields=(event_date("Date de début des travaux", required=True),),
+        fields=(
+            event_date("Date de début des travaux", required=True),
+            Field(
+                "confirm",
+                "Je confirme : les demandes nommées deviennent inéligibles et sont retirées",
+                "bool",
+                hint="Le premier engagement juridique (devis signé, bon de commande), pas le "
+                "chantier. Commencer avant une décision se fait à vos risques.",
+            ),
+        ),
+        notice=Notice(
+            ("porteurs", "referent"),
+            "Début des travaux du dossier {case.reference} enregistré au "
+            "{case.works_start_date:%d/%m/%Y}. Commencer avant la décision d'un financeur se "
+            "fait à vos risques : l'aide peut encore être refusée.",
+        ),
         porteur_action=True,
     ),
     TransitionSpec(
@@ -325,6 +360,17 @@ TRANSITIONS = (
         event="Achèvement des travaux déclaré",
         fields=(event_date("Date d'achèvement des travaux", required=True),),
         porteur_action=True,
+    ),
+    TransitionSpec(
+        "reject",
+        roles(SYSTEM),
+        "Constater qu'aucune aide ne reste",
+        event="Aucune aide accordée : dossier refusé",
+        notice=Notice(
+            ("porteurs", "referent"),
+            "Aucune aide ne reste sur le dossier {case.reference} : il est refusé.",
+            email=True,
+        ),
     ),
     TransitionSpec(
         "close",
@@ -388,6 +434,13 @@ def case_follow_up(case_id: int, *, date=None) -> None:
             name="record_decisions",
             data=data,
             comment="Automatique : toutes les demandes sont décidées.",
+        )
+    elif case.state in WORKS_STATES and legal_track.no_aid_left(states):
+        transition_apply(
+            instance=case,
+            name="reject",
+            data=data,
+            comment="Automatique : aucune demande ne reste en cours ni accordée.",
         )
     elif case.state == CaseState.COMPLETED and not live_grants:
         transition_apply(

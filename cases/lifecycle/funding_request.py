@@ -9,15 +9,25 @@ from engine.lifecycle import Field, Notice, State
 from engine.transitions import SYSTEM, TransitionContext, TransitionSpec, register
 
 from .. import rules
-from ..models import Case, CaseState, FundingRequest, RequestState
+from ..models import Case, FundingRequest, RequestState
 from ..works_deadlines import lapse_allowed
 from .case import follow_up_effect
 from .common import A, F, P, authorize_request, event_date, not_before_receipt, reason_field, roles
+from .receipt import (
+    acknowledge_guard,
+    declare_complete_guard,
+    funders_may_act,
+    start_instruction_guard,
+)
 
 S = RequestState
 
 STATES = (
-    State(S.REQUESTED, porteur="Votre demande attend que le dossier soit déclaré complet."),
+    State(
+        S.REQUESTED,
+        porteur="Votre demande est transmise à son financeur : ses délais courent de sa "
+        "réception par ce financeur, puis de sa complétude.",
+    ),
     State(S.INSTRUCTING, porteur="Le financeur instruit votre demande."),
     State(
         S.AWAITING_COMMITTEE,
@@ -48,13 +58,7 @@ STATES = (
 )
 
 
-def _in_instruction(fr: FundingRequest, message: str) -> None:
-    if fr.case.state != CaseState.INSTRUCTION:
-        raise DomainError(message, code="guard")
-
-
-def start_instruction_guard(ctx: TransitionContext) -> None:
-    _in_instruction(ctx.instance, "Le dossier doit d'abord être déclaré complet.")
+_in_instruction = funders_may_act
 
 
 def submit_to_committee_guard(ctx: TransitionContext) -> None:
@@ -117,11 +121,37 @@ def lapse_guard(ctx: TransitionContext) -> None:
 
 TRANSITIONS = (
     TransitionSpec(
+        "acknowledge",
+        roles(A, F),
+        "Accuser réception",
+        acknowledge_guard,
+        event="demande reçue par le financeur",
+        fields=(event_date("Date de réception par le financeur"),),
+        notice=Notice(
+            ("porteurs", "referent"),
+            "{fr.scheme.code} : demande reçue par le financeur le {fr.received_on:%d/%m/%Y} "
+            "pour {case.reference} ; ses délais légaux courent de cette date.",
+        ),
+    ),
+    TransitionSpec(
+        "declare_complete",
+        roles(A, F, SYSTEM),
+        "Déclarer la demande complète",
+        declare_complete_guard,
+        event="demande complète pour son financeur",
+        fields=(event_date("Date de complétude"),),
+        notice=Notice(
+            ("porteurs", "referent"),
+            "{fr.scheme.code} : demande complète pour {case.reference} ; l'instruction commence.",
+        ),
+    ),
+    TransitionSpec(
         "start_instruction",
         roles(A, F),
         "Engager l'instruction",
         start_instruction_guard,
         event="instruction engagée",
+        fields=(event_date("Date d'engagement de l'instruction"),),
     ),
     TransitionSpec(
         "submit_to_committee",

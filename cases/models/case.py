@@ -39,6 +39,13 @@ class CaseState(models.TextChoices):
 CASE_TERMINAL = {CaseState.CLOSED, CaseState.REJECTED, CaseState.WITHDRAWN, CaseState.LAPSED}
 CASE_LIVE = [s for s in CaseState.values if s not in CASE_TERMINAL]
 CASE_EDITABLE = [CaseState.IDEA, CaseState.SCOPING, CaseState.DRAFT, CaseState.INCOMPLETE]
+#: The start of works may be recorded from the deposit on (revised rule 4, R2334-24).
+WORKS_MAY_START = [
+    CaseState.SUBMITTED,
+    CaseState.INCOMPLETE,
+    CaseState.INSTRUCTION,
+    CaseState.DECIDED,
+]
 #: Before the deposit the plan may break its rules (they bind from ``submit`` on).
 PLAN_FREE_STATES = [CaseState.IDEA, CaseState.SCOPING, CaseState.DRAFT]
 
@@ -69,6 +76,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
     works_end_date = models.DateField(null=True, blank=True)
     missing_documents = models.JSONField(default=list, blank=True)
     documents_requested_at = models.DateTimeField(null=True, blank=True)
+    # The state documents were requested in (``submitted`` or ``instruction``):
+    # ``provide_documents`` returns to it.
+    documents_requested_from = models.CharField(max_length=20, blank=True, default="")
     # Revised rule 8: an exception names its legal case, which lowers the own-share floor.
     own_share_case = models.ForeignKey(
         "schemes.LegalCase",
@@ -169,9 +179,14 @@ class Case(ConcurrentTransitionMixin, models.Model):
         pass
 
     @logged
-    @transition(field=state, source=CaseState.INCOMPLETE, target=CaseState.SUBMITTED)
+    @transition(
+        field=state,
+        source=CaseState.INCOMPLETE,
+        target=RETURN_VALUE(CaseState.SUBMITTED, CaseState.INSTRUCTION),
+    )
     def provide_documents(self, *, by=None, description=None, ctx=None):
-        pass
+        back = self.documents_requested_from
+        return CaseState.INSTRUCTION if back == CaseState.INSTRUCTION else CaseState.SUBMITTED
 
     @logged
     @transition(field=state, source=CaseState.SUBMITTED, target=CaseState.INSTRUCTION)
@@ -188,13 +203,20 @@ class Case(ConcurrentTransitionMixin, models.Model):
         return ctx.data["target"]
 
     @logged
-    @transition(field=state, source=CaseState.DECIDED, target=CaseState.IN_PROGRESS)
+    @transition(field=state, source=WORKS_MAY_START, target=CaseState.IN_PROGRESS)
     def start_works(self, *, by=None, description=None, ctx=None):
         pass
 
     @logged
     @transition(field=state, source=CaseState.IN_PROGRESS, target=CaseState.COMPLETED)
     def complete_works(self, *, by=None, description=None, ctx=None):
+        pass
+
+    @logged
+    @transition(
+        field=state, source=[CaseState.IN_PROGRESS, CaseState.COMPLETED], target=CaseState.REJECTED
+    )
+    def reject(self, *, by=None, description=None, ctx=None):
         pass
 
     @logged

@@ -62,6 +62,12 @@ class FundingRequest(ConcurrentTransitionMixin, models.Model):
     committed_on = models.DateField(null=True, blank=True)
     motivation = models.TextField(blank=True, default="")
     pre_score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    # Its funder's own legal track (domain.md, revised rules 1-3; ADR 009)
+    sent_on = models.DateField("envoyée au financeur le", null=True, blank=True)
+    received_on = models.DateField("reçue par le financeur le", null=True, blank=True)
+    complete_on = models.DateField("complète le", null=True, blank=True)
+    eligibility_start = models.DateField("début d'éligibilité des dépenses", null=True, blank=True)
+    implicit_decision_on = models.DateField("décision implicite le", null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -75,6 +81,16 @@ class FundingRequest(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return f"{self.scheme.code} — {self.case}"
+
+    @logged
+    @transition(field=state, source=RequestState.REQUESTED, target=RequestState.REQUESTED)
+    def acknowledge(self, *, by=None, description=None, ctx=None):
+        pass
+
+    @logged
+    @transition(field=state, source=RequestState.REQUESTED, target=RequestState.INSTRUCTING)
+    def declare_complete(self, *, by=None, description=None, ctx=None):
+        pass
 
     @logged
     @transition(field=state, source=RequestState.REQUESTED, target=RequestState.INSTRUCTING)

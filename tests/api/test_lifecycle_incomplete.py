@@ -9,7 +9,17 @@ from django.core.management import call_command
 from engine.models import OutboxEvent
 from tests import factories as f
 
-from .helpers import act, deadline_of, get, patch, post, required_codes, snapshot, upload
+from .helpers import (
+    act,
+    act_request,
+    deadline_of,
+    get,
+    patch,
+    post,
+    required_codes,
+    snapshot,
+    upload,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -96,21 +106,38 @@ def test_request_documents_suspends_then_resumes_the_completeness_clock(api):
 
 
 def test_reputed_complete_when_the_period_ends_without_request(api):
+    """Revised rule 2: « réputé complet » is the DETR request's, 3 months after its own
+    receipt by the préfecture; the dossier's completeness is the desk's reminder only."""
     porteur, agent = api(f.porteur()), api(f.agent())
     case_id = submitted_case(porteur, "2025-06-02")
-    assert deadline_of(get(agent, f"/cases/{case_id}/"), "completeness")["due_on"] == ("2025-09-02")
-
-    call_command("sweep", stdout=open("/dev/null", "w"))  # noqa: SIM115
     case = get(agent, f"/cases/{case_id}/")
-    assert case["state"] == "instruction"
-    assert deadline_of(case, "completeness")["state"] != "open"
+    assert deadline_of(case, "completeness")["due_on"] == "2025-09-02"
+    assert deadline_of(case, "completeness")["expiry_transition"] == ""
+    fr_id = case["funding_requests"][0]["id"]
+    prefecture = api(f.funder_instructor("ETAT"))
+    act_request(prefecture, fr_id, "acknowledge", date="2025-06-06")
+    case = get(agent, f"/cases/{case_id}/")
+    (deemed,) = case["funding_requests"][0]["deadlines"]
+    assert deemed["due_on"] == "2025-09-08"  # 6 Sept 2025 is a Saturday
+    assert deemed["expiry_transition"] == "declare_complete"
+
+    call_command("sweep", date="2025-09-09", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    case = get(agent, f"/cases/{case_id}/")
+    assert case["state"] == "submitted"  # the desk's check is still to do
+    fr = case["funding_requests"][0]
+    assert fr["state"] == "instructing" and fr["complete_on"] == "2025-09-08"
     step = case["history"][-1]
-    assert (step["transition"], step["by"]) == ("declare_complete", None)
+    assert (step["subject"], step["transition"], step["by"]) == (
+        "funding_request",
+        "declare_complete",
+        None,
+    )
     assert "completeness" in step["comment"]
-    assert deadline_of(case, "implicit_decision")["state"] == "open"
+    assert deadline_of(case, "implicit_decision", fr_id)["due_on"] == "2025-11-10"
+    assert fr["implicit_decision_on"] == "2025-11-10"  # 8 Nov Saturday, 10 Nov a Monday
 
     events = OutboxEvent.objects.count()
-    call_command("sweep", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("sweep", date="2025-09-09", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert get(agent, f"/cases/{case_id}/") == case
     assert OutboxEvent.objects.count() == events
 

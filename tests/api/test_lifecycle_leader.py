@@ -184,17 +184,25 @@ def test_leader_dossier_from_idea_to_closed(api):
     assert case["state"] == "instruction"
     assert deadline_of(case, "completeness")["state"] == "met"
     detr, leader, reg = (request_of(case, s)["id"] for s in ("DETR", "LEADER", "REGION_OCC"))
-    implicit = deadline_of(case, "implicit_decision", detr)
+    # revised rule 3: the desk's check opens the implicit decision of LEADER only (the desk
+    # instructs it); DETR's runs from its own completeness
+    implicit = deadline_of(case, "implicit_decision", leader)
     assert implicit["due_on"] == "2025-04-03" and implicit["subject"] == "funding_request"
+    assert not [d for d in request_of(case, "DETR")["deadlines"]]
 
     # ------------------------------------------------------------ instruction
     detr_body = get(prefecture, f"/funding-requests/{detr}/")
-    assert detr_body["available_transitions"] == ["start_instruction"]
+    # revised rule 1: each funder's receipt and completeness are its own
+    assert detr_body["available_transitions"] == [
+        "acknowledge",
+        "declare_complete",
+        "start_instruction",
+    ]
     assert detr_body["case_reference"] == case["reference"]
     get(prefecture, f"/funding-requests/{reg}/", expected=404)  # another funder's request
-    act_request(prefecture, detr, "start_instruction")
-    act_request(region, reg, "start_instruction")
-    act_request(agent, leader, "start_instruction")
+    act_request(prefecture, detr, "start_instruction", date="2025-02-03")
+    act_request(region, reg, "start_instruction", date="2025-02-03")
+    act_request(agent, leader, "start_instruction", date="2025-02-03")
     low = act_request(agent, leader, "submit_to_committee", 400, pre_score=8)
     assert "Pré-notation insuffisante" in low["detail"]
     fr = act_request(agent, leader, "submit_to_committee", pre_score=16)

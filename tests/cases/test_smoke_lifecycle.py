@@ -59,9 +59,14 @@ def test_detr_dossier_from_draft_to_decided():
     )
     completeness.refresh_from_db()
     assert completeness.state == "met"
+    # revised rule 3: the implicit decision runs from the DETR request's own completeness
+    assert not Deadline.objects.filter(aggregate_id=case.pk, kind="implicit_decision").exists()
+    transition_apply(instance=fr, name="acknowledge", actor=prefecture, data={"date": "2026-03-02"})
+    transition_apply(
+        instance=fr, name="start_instruction", actor=prefecture, data={"date": "2026-03-10"}
+    )
     implicit = Deadline.objects.get(aggregate_id=case.pk, kind="implicit_decision")
     assert implicit.due_on == dt.date(2026, 5, 11)  # 10 May 2026 is a Sunday
-    transition_apply(instance=fr, name="start_instruction", actor=prefecture)
     transition_apply(
         instance=fr,
         name="grant",
@@ -72,4 +77,4 @@ def test_detr_dossier_from_draft_to_decided():
     assert case.state == CaseState.DECIDED
     works = Deadline.objects.get(aggregate_id=case.pk, kind="works_start")
     assert works.due_on == dt.date(2028, 4, 18)  # 15 Apr 2028 Saturday, 17 Easter Monday
-    assert works.expiry_transition == "lapse"
+    assert works.expiry_transition == ""  # the funder records the lapse (revised rule 5)

@@ -11,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections
 from django_fsm_log.models import StateLog
 
-from cases.models import Case, CaseState
+from cases.models import Case, CaseState, FundingRequest, RequestState
 from engine import sweep as sweep_module
 from engine.deadlines import (
     deadline_open,
@@ -39,11 +39,26 @@ def _case():
     return case
 
 
-def _logs(case, transition):
+def _logs(obj, transition):
     return StateLog.objects.filter(
-        content_type=ContentType.objects.get_for_model(Case),
-        object_id=case.pk,
+        content_type=ContentType.objects.get_for_model(type(obj)),
+        object_id=obj.pk,
         transition=transition,
+    )
+
+
+def _deemed_case(**kw):
+    """Revised rule 2: « réputé complet » is a DETR request's, 3 months after its
+    funder's receipt (here the desk's day): the handiest expiry of all."""
+    case, porteur = walk.acknowledged_case(**kw)
+    return case, case.funding_requests.get()
+
+
+def _deemed(fr) -> Deadline:
+    return Deadline.objects.get(
+        subject_type=ContentType.objects.get_for_model(FundingRequest),
+        subject_id=fr.pk,
+        kind="completeness",
     )
 
 
@@ -243,22 +258,22 @@ def test_open_due_dates_have_a_partial_index():
 
 @pytest.mark.django_db
 def test_sweep_applies_expiry_only_strictly_after_the_due_date():
-    case, _ = walk.submitted_case(receipt="2026-03-02")
-    deadline = Deadline.objects.get(aggregate_id=case.pk, kind="completeness")
+    case, fr = _deemed_case(receipt="2026-03-02")
+    deadline = _deemed(fr)
     assert deadline.due_on == D(2026, 6, 2) and deadline.expiry_transition == "declare_complete"
 
     assert sweep_expired(today=D(2026, 6, 2)) == 0  # the last day is still open
-    case.refresh_from_db()
+    fr.refresh_from_db()
     deadline.refresh_from_db()
-    assert case.state == CaseState.SUBMITTED and deadline.state == "open"
+    assert fr.state == RequestState.REQUESTED and deadline.state == "open"
 
     assert sweep_expired(today=D(2026, 6, 3)) == 1
-    case.refresh_from_db()
+    fr.refresh_from_db()
     deadline.refresh_from_db()
-    assert case.state == CaseState.INSTRUCTION  # « réputé complet »
+    assert fr.state == RequestState.INSTRUCTING  # « réputé complet »
     # revised rule 7 (ADR 009): the expiry applied, the subject moved: the deadline is met
     assert deadline.state == "met" and deadline.closed_at is not None
-    log = _logs(case, "declare_complete").get()
+    log = _logs(fr, "declare_complete").get()
     assert log.by is None and "Automatique" in log.description
     # the expiry opened the next deadline like a manual declaration would
     assert Deadline.objects.filter(aggregate_id=case.pk, kind="implicit_decision").count() == 1
@@ -266,7 +281,7 @@ def test_sweep_applies_expiry_only_strictly_after_the_due_date():
 
 @pytest.mark.django_db
 def test_sweep_twice_changes_nothing_more():
-    cases = [walk.submitted_case(receipt="2026-03-02")[0] for _ in range(2)]
+    cases = [_deemed_case(receipt="2026-03-02")[0] for _ in range(2)]
     assert sweep_expired(today=D(2026, 6, 3)) == 2
     events = OutboxEvent.objects.count()
     logs = StateLog.objects.count()
@@ -277,7 +292,7 @@ def test_sweep_twice_changes_nothing_more():
     assert StateLog.objects.count() == logs
     assert list(Deadline.objects.order_by("id").values_list("id", "state", "due_on")) == deadlines
     for case in cases:
-        assert _logs(case, "declare_complete").count() == 1
+        assert _logs(case.funding_requests.get(), "declare_complete").count() == 1
 
 
 @pytest.mark.django_db
@@ -300,7 +315,7 @@ def test_sweep_marks_plain_deadlines_missed_and_ignores_met_and_suspended():
 
 @pytest.mark.django_db
 def test_sweep_walks_every_batch(monkeypatch):
-    cases = [walk.submitted_case(receipt="2026-03-02")[0] for _ in range(5)]
+    cases = [_deemed_case(receipt="2026-03-02")[0] for _ in range(5)]
     original = sweep_module.overdue_ids
     calls = []
 
@@ -310,18 +325,20 @@ def test_sweep_walks_every_batch(monkeypatch):
 
     monkeypatch.setattr(sweep_module, "overdue_ids", small_batches)
     assert sweep_expired(today=D(2026, 6, 3)) == 5
-    assert len(calls) == 4  # 2 + 2 + 1, then an empty batch
-    assert {c.state for c in Case.objects.filter(pk__in=[c.pk for c in cases])} == {"instruction"}
+    # each dossier: the desk's reminder (missed) and its request's « réputé complet »
+    assert len(calls) == 6  # 2 + 2 + 2 + 2 + 2, then an empty batch
+    requests = FundingRequest.objects.filter(case__in=cases)
+    assert {fr.state for fr in requests} == {"instructing"}
 
 
 @pytest.mark.django_db
 def test_a_deadline_whose_subject_moved_on_is_recorded_not_crashing():
-    moved, _ = walk.draft_case()  # a draft cannot be « réputé complet »
+    moved, _ = walk.draft_case()  # a draft has no decisions to record
     stale = deadline_open(
         subject=moved, aggregate_id=moved.pk, kind="completeness", due_on=D(2026, 3, 2),
-        party="agent", expiry_transition="declare_complete",
+        party="agent", expiry_transition="record_decisions",
     )  # fmt: skip
-    fine, _ = walk.submitted_case(receipt="2026-03-02")
+    fine, fine_request = _deemed_case(receipt="2026-03-02")
     assert sweep_expired(today=D(2026, 6, 3)) == 1  # the other dossier still moves on
     stale.refresh_from_db()
     moved.refresh_from_db()
@@ -329,8 +346,9 @@ def test_a_deadline_whose_subject_moved_on_is_recorded_not_crashing():
     assert moved.state == CaseState.DRAFT
     assert stale.state == "missed"
     assert "n'est pas possible depuis l'état" in stale.note and "En préparation" in stale.note
-    assert fine.state == CaseState.INSTRUCTION
-    assert not _logs(moved, "declare_complete").exists()
+    fine_request.refresh_from_db()
+    assert fine_request.state == RequestState.INSTRUCTING
+    assert not _logs(moved, "record_decisions").exists()
     assert sweep_expired(today=D(2026, 6, 3)) == 0
 
 
@@ -361,7 +379,7 @@ def test_a_deadline_whose_subject_was_deleted_is_closed():
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_sweeps_at_once_apply_each_expiry_once():
-    cases = [walk.submitted_case(receipt="2026-03-02")[0] for _ in range(12)]
+    cases = [_deemed_case(receipt="2026-03-02")[0] for _ in range(12)]
     barrier = threading.Barrier(2)
     results, errors = [], []
 
@@ -383,12 +401,10 @@ def test_two_sweeps_at_once_apply_each_expiry_once():
     notes = list(Deadline.objects.exclude(note="").values_list("note", flat=True))
     assert sum(results) == 12, (results, notes)
     for case in cases:
-        case.refresh_from_db()
-        assert case.state == CaseState.INSTRUCTION
-        assert _logs(case, "declare_complete").count() == 1
-        assert (
-            OutboxEvent.objects.filter(aggregate_id=case.pk, topic="case.declare_complete").count()
-            == 1
-        )
+        fr = case.funding_requests.get()
+        assert fr.state == RequestState.INSTRUCTING
+        assert _logs(fr, "declare_complete").count() == 1
+        topic = "fundingrequest.declare_complete"
+        assert OutboxEvent.objects.filter(aggregate_id=case.pk, topic=topic).count() == 1
         assert Deadline.objects.filter(aggregate_id=case.pk, kind="implicit_decision").count() == 1
-        assert Deadline.objects.get(aggregate_id=case.pk, kind="completeness").state == "met"
+        assert _deemed(fr).state == "met"

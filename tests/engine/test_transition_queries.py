@@ -38,7 +38,8 @@ REQUEST_DOCUMENTS = 13
 # provide_documents: core and the guard's document check (7); deadlines: resume (read,
 # update), documents deadline met; tasks: process, requests, tasks, the completeness task
 # opened (its owner, the task, its link to the tracker).
-PROVIDE_DOCUMENTS = 16
+# (+1, revised rule 3: the requests' implicit-decision dates follow their clocks)
+PROVIDE_DOCUMENTS = 17
 # declare_complete: core (6); deadlines: completeness met, requests, implicit-decision
 # deadline (read, insert); tasks: process, tasks, completeness task cancelled, the
 # request's task opened (owner, task, link).
@@ -47,7 +48,10 @@ DECLARE_COMPLETE = 16
 # aggregate's root, read once and reused by the guard); no deadline rule on it (no read at
 # all); tasks: the dossier row read again after the effects, process, requests, tasks, the
 # request's task cancelled.
-START_INSTRUCTION = 12
+# Revised rules 1-3 (+6): the request's own completeness met (UPDATE), the requests read,
+# its implicit-decision deadline opened once (live one?, read, insert) and its date
+# stored on the request.
+START_INSTRUCTION = 18
 # a sync with nothing to change: savepoint (2), dossier lock, process, requests, tasks.
 SYNC_UNCHANGED = 6
 

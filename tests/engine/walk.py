@@ -40,6 +40,20 @@ def submitted_case(
     return builders.case_submit_on(case, porteur=porteur, receipt=receipt), porteur
 
 
+def acknowledged_case(
+    plan=None, *, receipt="2026-03-02", received=None, title="Rénovation de l'école"
+) -> tuple[Case, object]:
+    """A DETR dossier deposited on ``receipt`` whose request the préfecture received on
+    ``received`` (default the same day): the request's own completeness clock runs, with
+    « réputé complet » at its end (revised rules 1-2)."""
+    case, porteur = submitted_case(plan, receipt=receipt, title=title)
+    for fr in case.funding_requests.select_related("scheme").order_by("id"):
+        builders.request_acknowledge_on(
+            fr, instructor=instructor_for(fr.scheme.code), received=received or receipt
+        )
+    return builders.fresh(case), porteur
+
+
 def instructing_case(
     plan=None, *, receipt="2026-03-02", complete="2026-03-10", agent=None, title="Rénovation"
 ):

@@ -139,6 +139,14 @@ class Bench:
         return case.funding_requests.get()
 
     @cached_property
+    def acknowledged(self) -> FundingRequest:
+        """A DETR request its préfecture received (revised rule 1), not yet complete."""
+        case = self._submit(self._docs(self._case(title="Éclairage public")))
+        return builders.request_acknowledge_on(
+            case.funding_requests.get(), instructor=self.instructor, received="2026-03-04"
+        )
+
+    @cached_property
     def instructing(self) -> FundingRequest:
         return self._instructing()
 

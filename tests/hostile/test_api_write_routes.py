@@ -256,7 +256,9 @@ TRANSITIONS: dict[tuple[type, str], Move] = {
     (Case, "start_works"): Move("porteur", "decided", {"date": TODAY, "confirm": False}),
     (Case, "complete_works"): Move("porteur", "works_started", {"date": TODAY}),
     (Case, "withdraw"): Move("porteur", "draft", {"reason": "Le conseil a renoncé."}),
-    (FundingRequest, "start_instruction"): Move("instructor", "complete"),
+    (FundingRequest, "acknowledge"): Move("instructor", "complete", {"date": TODAY}),
+    (FundingRequest, "declare_complete"): Move("instructor", "acknowledged", {"date": TODAY}),
+    (FundingRequest, "start_instruction"): Move("instructor", "complete", {"date": TODAY}),
     (FundingRequest, "submit_to_committee"): Move(
         "agent", "leader_instructing", {"pre_score": "14.50"}
     ),

@@ -12,8 +12,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from viewflow.workflow.models import Task
 
-from cases import committee
+from cases import committee, legal_track
+from cases.lifecycle.receipt import FUNDERS_ACT_IN
 from cases.models import Case, CaseState, FundingRequest, RequestState
+from cases.models.case import WORKS_MAY_START
 from engine.errors import DomainError
 from engine.transitions import transition_apply
 from tests import factories as f
@@ -91,8 +93,6 @@ def moves(case: Case, cast) -> list[tuple[str, callable]]:
     state = case.state
     if state == CaseState.DRAFT:
         out.append(("porteur submit", apply(case, "submit", porteur)))
-    if state == CaseState.SUBMITTED:
-        out.append(("sweep: réputé complet", apply(case, "declare_complete", None)))
     if state == CaseState.INCOMPLETE:
 
         def provide():
@@ -107,20 +107,29 @@ def moves(case: Case, cast) -> list[tuple[str, callable]]:
                 apply(case, "request_documents", agent, documents=["Devis actualisé"]),
             )
         )
-    if state == CaseState.DECIDED:
-        out.append(("porteur starts works", apply(case, "start_works", porteur, date=today_iso())))
+    live = legal_track.live_requests(case)
+    if state in WORKS_MAY_START and any(fr.eligibility_start for fr in live):
+        # revised rule 4: from the deposit on; those not received yet are withdrawn
+        out.append(
+            (
+                "porteur starts works",
+                apply(case, "start_works", porteur, date=today_iso(), confirm=True),
+            )
+        )
     if state == CaseState.IN_PROGRESS:
         out.append(
             ("porteur completes works", apply(case, "complete_works", porteur, date=today_iso()))
         )
     for fr in case.funding_requests.select_related("scheme"):
         funder = cast[FUNDER_OF[fr.scheme.code]]
-        if fr.state == RequestState.REQUESTED and state == CaseState.INSTRUCTION:
+        if fr.state == RequestState.REQUESTED:
+            out.extend(legal_track_moves(fr, funder, apply))
+        if fr.state == RequestState.REQUESTED and state in FUNDERS_ACT_IN:
             out.append((f"{fr.scheme.code} funder starts", apply(fr, "start_instruction", funder)))
         decidable = fr.state == RequestState.SELECTED or (
             fr.state == RequestState.INSTRUCTING and not fr.scheme.committee
         )
-        if decidable and state == CaseState.INSTRUCTION:
+        if decidable and state in FUNDERS_ACT_IN:
             amount = str(fr.amount_requested)
             out.append(
                 (f"{fr.scheme.code} grant", apply(fr, "grant", funder, amount_granted=amount))
@@ -132,6 +141,28 @@ def moves(case: Case, cast) -> list[tuple[str, callable]]:
             for vote in ("for", "against", None):
                 out.append((f"committee votes {vote}", committee_move(fr, cast, agent, vote)))
     return out
+
+
+def legal_track_moves(fr, funder, apply) -> list[tuple[str, callable]]:
+    """Revised rules 1-2: the funder's receipt, its completeness (declared or deemed)."""
+    code = fr.scheme.code
+    if fr.received_on is None:
+        return [(f"{code} funder acknowledges", apply(fr, "acknowledge", funder))]
+    out = [(f"{code} funder declares complete", apply(fr, "declare_complete", funder))]
+    if fr.scheme.deemed_complete:
+        out.append((f"sweep: {code} réputé complet", apply(fr, "declare_complete", None)))
+    return out
+
+
+def assert_legal_track(case: Case) -> None:
+    """No request in instruction without its funder's receipt; the dossier's state agrees
+    with its requests'."""
+    rows = list(case.funding_requests.values_list("state", "received_on", "complete_on"))
+    for state, received, complete in rows:
+        if state not in (RequestState.REQUESTED, RequestState.WITHDRAWN):
+            assert received is not None and complete is not None, (state, received, complete)
+    case.refresh_from_db()
+    assert legal_track.states_agree(case.state, [r[0] for r in rows]) == "", case.state
 
 
 def committee_move(fr, cast, agent, vote):
@@ -197,6 +228,7 @@ def test_open_tasks_always_match_what_agents_can_do(cast, plan, start, data):
         except DomainError as exc:  # a guard may refuse (e.g. the plan); nothing moved
             pytest.fail(f"{label}: {exc.message}")
         assert_invariant(case)
+        assert_legal_track(case)
         # One outcome, whatever the entry: the task the agent did is DONE, every other
         # task the move closed is CANCELED.
         closed = Task.objects.filter(pk__in=open_before).exclude(status__in=["NEW", "ASSIGNED"])

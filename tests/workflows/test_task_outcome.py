@@ -231,17 +231,25 @@ def test_a_funder_starting_instruction_cancels_the_agents_task(people, entry):
     assert_invariant(case, set())
 
 
-def test_the_sweep_declaring_a_dossier_complete_cancels_the_agents_task(people):
-    # received four months ago: the completeness clock (3 months) ran out
-    case = submitted(people["porteur"], on=timezone.localdate() - dt.timedelta(days=125))
+def test_the_sweep_deeming_a_request_complete_leaves_the_desks_check_open(people):
+    """Revised rule 2: « réputé complet » is the DETR request's (3 months after the
+    préfecture's receipt), never the dossier's: the agent's check stays to do."""
+    received = timezone.localdate() - dt.timedelta(days=125)
+    case = submitted(people["porteur"], on=received)
+    fr = case.funding_requests.get()
+    transition_apply(
+        instance=fr,
+        name="acknowledge",
+        actor=people["prefecture"],
+        data={"date": received.isoformat()},
+    )
     task = the_task(case, "check_completeness")
-    assert sweep_expired() == 1
+    sweep_expired()
+    fr.refresh_from_db()
     case.refresh_from_db()
-    assert case.state == CaseState.INSTRUCTION
-    result = outcome(task, people)
-    assert result["status"] == "CANCELED" and result["done_by"] is None
-    assert result["closed_because"].endswith("a été fait automatiquement.")
-    assert_invariant(case, {"start_instruction"})
+    assert fr.state == RequestState.INSTRUCTING and case.state == CaseState.SUBMITTED
+    assert Task.objects.get(pk=task.pk).status in ("NEW", "ASSIGNED")
+    assert_invariant(case, {"check_completeness"})
 
 
 @pytest.mark.parametrize("who", ["porteur", "referent"])

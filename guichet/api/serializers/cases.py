@@ -9,14 +9,11 @@ from rest_framework import serializers as s
 
 from cases import selectors, services
 from cases.models import Case, CaseState
-from engine.models import Deadline
 
+from .deadlines import SUBJECTS, DeadlineSerializer
 from .fields import Id, Money, TransitionsMixin
 from .reference import OrganisationBriefSerializer
-from .requests import FundingRequestBriefSerializer
-
-SUBJECTS = {"case": "case", "fundingrequest": "funding_request", "paymentclaim": "payment_claim"}
-
+from .requests import FundingRequestBriefSerializer, FundingRequestInCaseSerializer, by_request
 
 # ---------------------------------------------------------------- financing plan
 
@@ -118,33 +115,6 @@ _PLAN_SERIALIZER = FinancingPlanSerializer()
 # ---------------------------------------------------------------- deadlines and history
 
 
-class DeadlineSerializer(s.ModelSerializer):
-    state_label = s.CharField(source="get_state_display", read_only=True)
-    subject = s.SerializerMethodField()
-    case = s.IntegerField(source="aggregate_id", read_only=True)
-
-    class Meta:
-        model = Deadline
-        fields = [
-            "id",
-            "kind",
-            "due_on",
-            "state",
-            "state_label",
-            "party",
-            "subject",
-            "subject_id",
-            "case",
-            "expiry_transition",
-            "note",
-        ]
-
-    @extend_schema_field(s.ChoiceField(choices=list(SUBJECTS.values())))
-    def get_subject(self, obj) -> str:
-        model = obj.subject_type.model
-        return SUBJECTS.get(model, model)
-
-
 class HistorySerializer(s.Serializer):
     transition = s.CharField()
     source = s.CharField(source="source_state")
@@ -220,15 +190,29 @@ class CaseListSerializer(TransitionsMixin, s.ModelSerializer):
 
 
 class CaseSerializer(CaseListSerializer):
+    funding_requests = s.SerializerMethodField()
     deadlines = s.SerializerMethodField()
     history = s.SerializerMethodField()
 
     class Meta(CaseListSerializer.Meta):
         fields = [*CaseListSerializer.Meta.fields, "deadlines", "history"]
 
+    def _deadlines(self, obj) -> list:
+        """The dossier's deadlines, read once for the dossier and for each request."""
+        if getattr(obj, "_deadlines_read", None) is None:
+            obj._deadlines_read = DeadlineSerializer(selectors.case_deadlines(obj), many=True).data
+        return obj._deadlines_read
+
+    @extend_schema_field(FundingRequestInCaseSerializer(many=True))
+    def get_funding_requests(self, obj) -> list:
+        context = {**self.context, "request_deadlines": by_request(self._deadlines(obj))}
+        return FundingRequestInCaseSerializer(
+            obj.funding_requests.all(), many=True, context=context
+        ).data
+
     @extend_schema_field(DeadlineSerializer(many=True))
     def get_deadlines(self, obj) -> list:
-        return DeadlineSerializer(selectors.case_deadlines(obj), many=True).data
+        return self._deadlines(obj)
 
     @extend_schema_field(HistorySerializer(many=True))
     def get_history(self, obj) -> list:
