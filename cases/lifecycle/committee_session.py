@@ -28,7 +28,14 @@ def close_guard(ctx: TransitionContext) -> None:
             code="guard",
             errors={"closes_on": ["Consultation en cours."]},
         )
-    ctx.data["outcomes"] = session_outcomes(session)
+    outcomes = session_outcomes(session)
+    if not outcomes.items:
+        raise DomainError(
+            "Aucun dossier n'est à l'ordre du jour de la séance : il n'y a rien à décider "
+            "(inscrivez des demandes en attente du comité, ou attendez-les).",
+            code="guard",
+        )
+    ctx.data["outcomes"] = outcomes
 
 
 def close_effect(ctx: TransitionContext) -> None:

@@ -134,6 +134,7 @@ class FundingRequestRecoveryOrdersView(ApiView):
     )
     def post(self, request, pk: int):
         fr = views.get_request(request.user, pk)
+        require(request.user, "funder_act")
         data = self.valid(RecoveryOrderInputSerializer)
         order = recovery_order_issue(actor=request.user, funding_request=fr, data=data)
         order = get_recovery_order(request.user, order.pk)

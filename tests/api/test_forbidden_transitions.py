@@ -372,7 +372,9 @@ def test_committee_and_claim_input_is_validated(api):
     for group in ("agriculture", "associations", "entreprises"):
         f.committee_member("private", group)  # absent: 2 present out of 5
     refused = post(a, f"/committee-sessions/{session['id']}/transitions/close/", {}, 400)
-    assert "Quorum non atteint : 2 membre(s) présent(s) sur 5" in refused["detail"]
+    # revised rule 12: validity is per item; a session with nothing on its agenda has
+    # nothing to decide (before: the whole close was refused for the quorum)
+    assert "Aucun dossier n'est à l'ordre du jour" in refused["detail"]
     assert get(a, f"/committee-sessions/{session['id']}/")["state"] == "planned"
 
     case_id, fr_id = world.case("decided")

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from cases import services
 from cases.committee import session_create
 from cases.models import Case, User
+from cases.services.extensions import extension_request
 from engine.transitions import transition_apply
 from notifications.channels import notify_in_app
 from schemes.models import EPCI
@@ -106,6 +107,13 @@ def world():
         members=[users["committee_member"].pk],
         scheme=f.scheme("LEADER"),
     )
+    extension = extension_request(
+        actor=users["porteur"],
+        funding_request=fr,
+        deadline="works_start",
+        until=dt.date(2028, 6, 1),
+        reason="Marché de travaux infructueux, relance en cours.",
+    )
     note = notify_in_app(
         user_id=users["porteur"].pk, kind="test", message="Bonjour", dedup_key="matrix"
     )
@@ -116,6 +124,7 @@ def world():
         "claim": claim.pk,
         "session": session.pk,
         "note": note.pk,
+        "extension": extension.pk,
     }
     return users, ids
 
@@ -307,6 +316,77 @@ MATRIX = {
             {},
             E(_=403, agent=400, admin=400, committee_member=403),
         ),
+    ],
+    "api/v1/committee-sessions/<int:pk>/conflicts/": [
+        (
+            "post",
+            "/api/v1/committee-sessions/{session}/conflicts/",
+            {},
+            E(_=403, agent=400, admin=400, committee_member=400),
+        ),
+    ],
+    "api/v1/committee-substitutes/": [
+        ("get", "/api/v1/committee-substitutes/", None, E(_=403, **SESSIONS)),
+        ("post", "/api/v1/committee-substitutes/", {}, E(_=403, agent=400, admin=400)),
+    ],
+    "api/v1/funding-requests/<int:pk>/extensions/": [
+        ("get", "/api/v1/funding-requests/{fr}/extensions/", None, E(_=404, **SEE_CASE)),
+        (
+            "post",
+            "/api/v1/funding-requests/{fr}/extensions/",
+            {},
+            E(
+                _=404,
+                porteur=400,
+                agent=400,
+                admin=400,
+                epci_partner=403,
+                funder_etat=403,
+                director=403,
+            ),
+        ),
+    ],
+    "api/v1/extensions/<int:pk>/": [
+        ("get", "/api/v1/extensions/{extension}/", None, E(_=404, **SEE_CASE)),
+    ],
+    "api/v1/extensions/<int:pk>/transitions/<slug:name>/": [
+        (
+            "post",
+            "/api/v1/extensions/{extension}/transitions/refuse/",
+            {},
+            E(
+                _=404,
+                funder_etat=400,
+                admin=400,
+                porteur=403,
+                agent=403,
+                epci_partner=403,
+                director=403,
+            ),
+        ),
+    ],
+    "api/v1/funding-requests/<int:pk>/recovery-orders/": [
+        ("get", "/api/v1/funding-requests/{fr}/recovery-orders/", None, E(_=404, **SEE_CASE)),
+        (
+            "post",
+            "/api/v1/funding-requests/{fr}/recovery-orders/",
+            {},
+            E(
+                _=404,
+                funder_etat=400,
+                admin=400,
+                porteur=403,
+                agent=403,
+                epci_partner=403,
+                director=403,
+            ),
+        ),
+    ],
+    "api/v1/recovery-orders/<int:pk>/": [
+        ("get", "/api/v1/recovery-orders/999999/", None, E(_=404)),
+    ],
+    "api/v1/recovery-orders/<int:pk>/transitions/<slug:name>/": [
+        ("post", "/api/v1/recovery-orders/999999/transitions/recover/", {}, E(_=404)),
     ],
     "api/v1/deadlines/": [("get", "/api/v1/deadlines/", None, ALL_200)],
     "api/v1/notifications/": [("get", "/api/v1/notifications/", None, ALL_200)],
