@@ -165,9 +165,11 @@ def test_action_buttons_are_exactly_the_available_transitions(client):
     _, html = page(client, director, f"/dossiers/{cases['submitted'].pk}/")
     assert actions_in(html) == {}
     _, html = page(client, agent, f"/dossiers/{cases['submitted'].pk}/")
+    # revised rule 4 (ADR 009): the works may start from the deposit, at the porteur's risk
     assert actions_in(html)[f"case-{cases['submitted'].pk}"] == {
         "declare_complete",
         "request_documents",
+        "start_works",
         "withdraw",
     }
     # the fields each action needs are there
@@ -227,7 +229,8 @@ def test_refused_input_shows_the_french_message_keeps_the_input_and_changes_noth
     assert case.state == CaseState.SUBMITTED
 
     # a transition that is not available: a 409 with its French message, nothing changes
-    response = client.post(f"/dossiers/{case.pk}/transitions/start_works/", {"date": day(1)})
+    # (start_works is available from the deposit since revised rule 4, ADR 009)
+    response = client.post(f"/dossiers/{case.pk}/transitions/complete_works/", {"date": day(1)})
     assert response.status_code == 409
     assert "n&#x27;est pas possible depuis l&#x27;état « Déposé »" in response.content.decode()
     case.refresh_from_db()

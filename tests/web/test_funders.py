@@ -42,7 +42,11 @@ def test_funder_sees_its_requests_and_grants_from_the_page(client, world):
     client.force_login(etat)
     html = client.get("/financeurs/").content.decode()
     assert "Conférence des financeurs" in html and "État" in html or "ETAT" in html
-    assert actions_in(html) == {f"fundingrequest-{detr.pk}": {"start_instruction"}}
+    # revised rules 1-3 (ADR 009): the funder's own receipt and completeness, besides the
+    # start of instruction after the desk's check
+    assert actions_in(html) == {
+        f"fundingrequest-{detr.pk}": {"acknowledge", "declare_complete", "start_instruction"}
+    }
     assert f"fundingrequest-{world['region'].pk}" not in html  # not its funder's request
     response = client.post(
         f"/demandes/{detr.pk}/transitions/start_instruction/", {"from": "funders"}
@@ -70,7 +74,9 @@ def test_funder_sees_its_requests_and_grants_from_the_page(client, world):
     assert detr.state == RequestState.GRANTED and detr.amount_granted == Decimal("28000.00")
     html = client.get("/financeurs/").content.decode()
     assert "Aides accordées à engager" in html
-    assert actions_in(html) == {f"fundingrequest-{detr.pk}": {"commit"}}
+    # revised rule 5 (ADR 009): the funder's lapse is offered on a granted request (its
+    # guard needs the date: checked at apply time, like every guard that needs input)
+    assert actions_in(html) == {f"fundingrequest-{detr.pk}": {"commit", "lapse"}}
     response = client.post(f"/demandes/{detr.pk}/transitions/commit/", {"from": "funders"})
     assert response.status_code == 400
     assert "Indiquez la date de signature." in response.content.decode()

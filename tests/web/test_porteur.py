@@ -4,6 +4,7 @@ organisations."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html as htmllib
 import io
 import re
@@ -189,14 +190,12 @@ def test_intake_wizard_end_to_end_then_acknowledgement(client):
     assert ack["Content-Disposition"].startswith("attachment;")
     assert ack.content.startswith(b"%PDF")
     text = re.sub(r"\s+", " ", text_of(ack.content))
-    from engine.calendar import period_end
-
-    completeness = period_end(today, months=3)
-    implicit = period_end(completeness, months=2)
     assert case.reference in text and porteur.organisation.name in text
-    assert "Date de réception" in text and "Début d'éligibilité des dépenses" in text
-    assert f"{today:%d/%m/%Y} (date de réception)" in text
-    assert f"{implicit:%d/%m/%Y}" in text and "L231-4" in text
+    # revised rules 1-3 (ADR 009): eligibility and the legal delays run per request from
+    # its funder's receipt, unknown until then: the page says what they run from
+    assert "Date de réception au guichet" in text and f"{today:%d/%m/%Y}" in text
+    assert "Dépenses éligibles à compter du" in text
+    assert "Décision implicite de rejet le" in text and "L231-4" in text
     assert "40 000,00 €" in text and "Claire Martin" in text and "05 63 00 00 00" in text
     assert "tribunal administratif" in text
 
@@ -209,12 +208,34 @@ def test_acknowledgement_uses_the_implicit_decision_deadline_once_complete(clien
         instance=case, name="declare_complete", actor=agent, data={"date": "2026-02-02"}
     )
     client.force_login(porteur)
-    text = re.sub(
-        r"\s+", " ", text_of(client.get(f"/dossiers/{case.pk}/accuse-reception.pdf").content)
+
+    def pdf_text():
+        pdf = client.get(f"/dossiers/{case.pk}/accuse-reception.pdf").content
+        return re.sub(r"\s+", " ", text_of(pdf))
+
+    # revised rules 1-3 (ADR 009): the desk's check does not start DETR's clocks, the
+    # préfecture's own receipt and completeness do; until then the page says what runs
+    # from the request's receipt
+    text = pdf_text()
+    assert "15/01/2026" in text and "pas encore reçue" in text
+    assert "3 mois après sa réception, sinon réputée complète" in text
+    assert "2 mois après sa complétude" in text
+    fr = case.funding_requests.get()
+    prefecture = f.funder_instructor("ETAT")
+    transition_apply(instance=fr, name="acknowledge", actor=prefecture, data={"date": "2026-01-20"})
+    text = pdf_text()
+    assert "20/01/2026" in text  # the préfecture's receipt, start of eligibility
+    assert "au plus tard le 20/04/2026 (3 mois" in text  # its completeness deadline
+    assert "22/06/2026*" in text  # then 2 months, computed (20 June is a Saturday)
+    transition_apply(
+        instance=fr, name="declare_complete", actor=prefecture, data={"date": "2026-02-02"}
     )
-    assert "15/01/2026" in text
-    assert "02/04/2026" in text  # the implicit_decision deadline (2 Feb + 2 months)
-    assert "02/04/2026*" not in text  # taken from the deadline, not computed
+    fr.refresh_from_db()
+    assert fr.implicit_decision_on == dt.date(2026, 4, 2)
+    text = pdf_text()
+    assert "02/02/2026" in text  # the request's own completeness
+    assert "02/04/2026" in text  # its implicit decision (2 Feb + 2 months)
+    assert "02/04/2026*" not in text  # the request's stored date, not computed
 
 
 def submitted_case(porteur, receipt="2026-01-15", schemes=("DETR",)):
@@ -278,7 +299,10 @@ def test_follow_up_page_documents_messages_actions_and_payments(client):
         instance=case, name="declare_complete", actor=agent, data={"date": "2026-01-26"}
     )
     fr = case.funding_requests.get()
-    transition_apply(instance=fr, name="start_instruction", actor=prefecture)
+    # revised rule 1 (ADR 009): the préfecture's own receipt, dated, starts the eligibility
+    # of DETR's expenses (undated, it would be today and the start of works below ineligible)
+    builders.requests_instruction_start(case, instructor=prefecture)
+    fr.refresh_from_db()
     transition_apply(
         instance=fr,
         name="grant",
@@ -410,7 +434,9 @@ def test_my_cases_and_case_page_query_counts_do_not_grow(client, django_assert_m
     with django_assert_max_num_queries(12):
         page = client.get("/mes-dossiers/")
     assert html(page).count("Rénovation de l'école") == 5
-    assert "Vérifier la complétude du dossier" in html(page)
+    # the completeness deadline's label changed with revised rule 2 (no « réputé complet »
+    # for the dossier any more)
+    assert "Vérifier la complétude" in html(page)
 
     for code in ("devis", "rib"):
         for _ in range(3):

@@ -28,24 +28,35 @@ def acknowledgement(request, pk: int):
 
 
 def acknowledgement_context(case) -> dict:
-    """What the acknowledgement of receipt states (CRPA R112-5): dates from the deadlines
-    when they exist, else computed with the legal calendar from the schemes' periods."""
-    requests = list(case.funding_requests.all())
+    """What the acknowledgement of receipt states (CRPA R112-5). Each funder keeps its own
+    legal track (revised rules 1-3, ADR 009): each request's receipt by its funder, start
+    of eligibility, completeness and implicit-decision date (the request's stored date or
+    open deadline when it exists, else computed with the legal calendar from its scheme's
+    periods, or what it runs from when not yet known)."""
+    requests = list(case.funding_requests.select_related("scheme__funder").order_by("id"))
     deadlines = list(
         selectors.case_deadlines(case).exclude(state=Deadline.State.CANCELLED).order_by("-id")
     )
-    completeness = next((d for d in deadlines if d.kind == "completeness"), None)
-    implicit_by_request = {}
+    completeness = next(
+        (d for d in deadlines if d.kind == "completeness" and d.subject_type.model == "case"),
+        None,
+    )
+    by_request: dict[tuple[str, int], Deadline] = {}
     for d in deadlines:
-        if d.kind == "implicit_decision" and d.subject_type.model == "fundingrequest":
-            implicit_by_request.setdefault(d.subject_id, d)
+        if d.subject_type.model == "fundingrequest":
+            by_request.setdefault((d.kind, d.subject_id), d)
     return {
         "case": case,
         "organisation": case.organisation,
         "referent": case.referent_agent,
         "receipt": case.receipt_date,
         "rows": [
-            _request_row(case, fr, completeness, implicit_by_request.get(fr.pk)) for fr in requests
+            _request_row(
+                fr,
+                by_request.get(("completeness", fr.pk)),
+                by_request.get(("implicit_decision", fr.pk)),
+            )
+            for fr in requests
         ],
         "total": rules.euros(sum((fr.amount_requested for fr in requests), Decimal(0))),
         "completeness": completeness,
@@ -54,30 +65,48 @@ def acknowledgement_context(case) -> dict:
     }
 
 
-def _request_row(case, fr, completeness, implicit_deadline) -> dict:
-    """One scheme asked for: by when the dossier is complete, by when silence is a
-    decision (the open deadline's date, else computed from the scheme's periods)."""
+def _request_row(fr, completeness_deadline, implicit_deadline) -> dict:
+    """One scheme asked for, on its own funder's track: received when, eligible from when,
+    complete by when, by when silence is a decision, and what each runs from."""
     s = fr.scheme
     months = s.completeness_months or 0
-    receipt = case.receipt_date
-    if completeness is not None:
-        complete_by = completeness.due_on
+    received = fr.received_on
+    complete_computed = False
+    if fr.complete_on is not None:
+        complete_by = fr.complete_on
+    elif completeness_deadline is not None:
+        complete_by = completeness_deadline.due_on
+    elif received is not None and months:
+        complete_by, complete_computed = period_end(received, months=months), True
     else:
-        complete_by = period_end(receipt, months=months) if months else receipt
-    if implicit_deadline is not None:
+        complete_by = None
+    implicit_from_receipt = s.implicit_decision_from == s.ImplicitFrom.RECEIPT
+    if fr.implicit_decision_on is not None:
+        implicit, computed = fr.implicit_decision_on, False
+    elif implicit_deadline is not None:
         implicit, computed = implicit_deadline.due_on, False
-    elif s.implicit_decision_months:
-        start = case.complete_on or complete_by
-        implicit, computed = period_end(start, months=s.implicit_decision_months), True
+    elif not s.implicit_decision_months:
+        implicit, computed = None, False
     else:
-        implicit, computed = None, True
+        start = received if implicit_from_receipt else fr.complete_on
+        if start is None and not implicit_from_receipt and s.deemed_complete:
+            start = complete_by  # réputée complète at the end of its completeness period
+        implicit = period_end(start, months=s.implicit_decision_months) if start else None
+        computed = implicit is not None
     return {
         "request": fr,
         "scheme": s,
         "amount": rules.euros(fr.amount_requested),
+        "sent_on": fr.sent_on,
+        "received_on": received,
+        "eligibility_start": fr.eligibility_start,
         "completeness_months": s.completeness_months,
+        "deemed_complete": s.deemed_complete,
+        "complete_on": fr.complete_on,
         "complete_by": complete_by,
+        "complete_computed": complete_computed,
         "implicit": implicit,
         "implicit_computed": computed,
         "implicit_months": s.implicit_decision_months,
+        "implicit_from_receipt": implicit_from_receipt,
     }
