@@ -102,7 +102,8 @@ def test_committee_session_scored_voted_closed_then_public_page(new_page):
     # The validity check, live: public authorities hold every vote cast so far.
     desk.reload()
     validity = desk.locator("section.validity")
-    expect(validity).to_contain_text("Le comité ne peut pas encore délibérer valablement")
+    # revised rule 12: validity is per item, the page names the items at risk
+    expect(validity).to_contain_text("Le comité ne peut pas délibérer valablement sur 2 projets")
     expect(validity).to_contain_text(
         "Règle des 49 % non respectée pour « Halle gourmande de Monestiés »"
     )
