@@ -33,9 +33,7 @@ def conflict_declare(
         require(actor, "vote_for_member")
     member_id = inputs.read_id(member_id)
     funding_request_id = inputs.read_id(funding_request_id)
-    reason = inputs.parse_text(
-        reason, field="reason", label="nature de l'intérêt", max_length=500
-    )
+    reason = inputs.parse_text(reason, field="reason", label="nature de l'intérêt", max_length=500)
     with transaction.atomic():
         session = session_locked(session.pk)
         member = session_member(session, member_id)

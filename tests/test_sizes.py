@@ -67,9 +67,7 @@ def oversized(root: Path, apps=CHECKED) -> tuple[list[Oversize], int]:
                 body_first = node.body[0].lineno
                 where = {first - 1, node.lineno, *range(node.lineno + 1, body_first + 1)}
                 if not _has_mark(lines, where, LONG_MARK):
-                    found.append(
-                        Oversize(str(rel), node.lineno, node.name, length, FUNCTION_LINES)
-                    )
+                    found.append(Oversize(str(rel), node.lineno, node.name, length, FUNCTION_LINES))
     return found, modules
 
 

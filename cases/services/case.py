@@ -185,4 +185,3 @@ def case_update(*, actor, case: Case, data: dict) -> Case:
             },
         )
     return case
-

@@ -146,9 +146,7 @@ def _parse_plan(plan) -> tuple[list[dict], list[dict], str | None]:
     expenses_in, resources_in = _plan_rows(plan)
     basis = _tax_basis(plan)
     schemes = {s.code: s for s in Scheme.objects.filter(active=True).select_related("funder")}
-    expenses = [
-        _expense(row, f"Dépense n° {i}", basis) for i, row in enumerate(expenses_in, 1)
-    ]
+    expenses = [_expense(row, f"Dépense n° {i}", basis) for i, row in enumerate(expenses_in, 1)]
     resources = [
         _resource(row, f"Ressource n° {i}", schemes) for i, row in enumerate(resources_in, 1)
     ]
