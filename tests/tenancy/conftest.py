@@ -13,6 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from cases.committee import session_create
 from cases.models import Case, PaymentClaim, User
+from cases.services.extensions import extension_request
 from notifications.channels import notify_in_app
 from notifications.models import Alert
 from schemes.models import EPCI, Commune, Territory
@@ -91,7 +92,15 @@ def _side(key: str, territory: Territory, epci: EPCI, commune: Commune, etat: Us
         message=f"Bonjour {side.marker}",
         dedup_key=f"tenancy-{key}",
     )
+    extension = extension_request(
+        actor=side.users["porteur"],
+        funding_request=fr,
+        deadline="works_start",
+        until=dt.date(2028, 6, 1),
+        reason=f"Marché infructueux — {side.marker}",
+    )
     side.ids = {
+        "extension": extension.pk,
         "draft": draft.pk,
         "case": case.pk,
         "fr": fr.pk,
