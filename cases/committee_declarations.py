@@ -11,7 +11,12 @@ from engine import inputs
 from engine.errors import DomainError
 
 from .committee import committee_members, session_territory_id
-from .committee_seats import agenda_item, session_locked, session_member
+from .committee_seats import (
+    agenda_item,
+    consultation_still_open,
+    session_locked,
+    session_member,
+)
 from .models import CommitteeSession, CommitteeSubstitute, InterestDeclaration, User
 from .permissions import require
 
@@ -36,6 +41,7 @@ def conflict_declare(
     reason = inputs.parse_text(reason, field="reason", label="nature de l'intérêt", max_length=500)
     with transaction.atomic():
         session = session_locked(session.pk)
+        consultation_still_open(session)
         member = session_member(session, member_id)
         fr = agenda_item(session, funding_request_id)
         session.votes.filter(funding_request=fr, member=member).delete()

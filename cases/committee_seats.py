@@ -32,6 +32,13 @@ def replies_open(session: CommitteeSession) -> None:
             "s'enregistrent à partir de ce jour.",
             code="unavailable",
         )
+    consultation_still_open(session, today)
+
+
+def consultation_still_open(session: CommitteeSession, today=None) -> None:
+    """After a written consultation's closing date nothing its outcome rests on changes:
+    neither a reply nor a declaration of interest (which would withdraw replies)."""
+    today = today or timezone.localdate()
     if session.written and today > session.closes_on:
         raise DomainError(
             f"La consultation écrite est close depuis le {session.closes_on:%d/%m/%Y} : "

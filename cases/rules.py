@@ -225,16 +225,24 @@ def _is_state(scheme) -> bool:
     return bool(funder is not None and funder.is_state)
 
 
+def scheme_ceiling(scheme) -> Decimal | None:
+    """The public-aid ceiling this scheme brings to a plan that requests it (revised
+    rule 8: only a State scheme's binds), or ``None``."""
+    if not _is_state(scheme) or scheme.public_aid_ceiling is None:
+        return None
+    return Decimal(scheme.public_aid_ceiling)
+
+
 def public_aid_ceiling(schemes: Iterable, owner_kind: str | None, legal_case=None):
     """Revised rule 8: the ceiling on total public aid (a ``Ceiling``, or ``None``). It is a
     rule of the State schemes (CGCT R2334-27): the lowest ``public_aid_ceiling`` of the State
     schemes requested; none without a State scheme. An exception lowers the own-share floor
     and lifts the ceiling accordingly, to ``1 − floor`` where that is higher."""
-    state = [s for s in schemes if _is_state(s) and s.public_aid_ceiling is not None]
+    state = [s for s in schemes if scheme_ceiling(s) is not None]
     if not state:
         return None
-    strictest = min(state, key=lambda s: Decimal(s.public_aid_ceiling))
-    ceiling = Ceiling(Decimal(strictest.public_aid_ceiling), f"dispositif {strictest.code}")
+    strictest = min(state, key=scheme_ceiling)
+    ceiling = Ceiling(scheme_ceiling(strictest), f"dispositif {strictest.code}")
     floor = own_share_floor(owner_kind, legal_case)
     if legal_case is not None and floor is not None and ONE - floor > ceiling.rate:
         ceiling = Ceiling(

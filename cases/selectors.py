@@ -28,7 +28,7 @@ def in_territory(qs: QuerySet, user, field: str = "territory_id") -> QuerySet:
 
 
 def case_list(*, user) -> QuerySet[Case]:
-    qs = Case.objects.select_related("organisation", "referent_agent", "epci")
+    qs = Case.objects.select_related("organisation", "referent_agent", "epci", "own_share_case")
     role = user.effective_role
     if role in TERRITORY_WIDE:
         return in_territory(qs, user)

@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.contenttypes.models import ContentType
-
 from engine.calendar import period_end
+from engine.deadlines import deadlines_of
 from engine.errors import DomainError
 from engine.models import Deadline
 
-from .models import Extension, ExtensionState, FundingRequest, RequestState
+from .models import Extension, ExtensionState, FundingRequest
 
 #: The deadlines whose miss lets the funder record the lapse, and that may be extended.
 WORKS_KINDS = (Extension.Deadline.WORKS_START, Extension.Deadline.WORKS_COMPLETION)
-#: Requests whose grant still runs (a lapse or an extension makes sense on them).
-LIVE_GRANTS = (RequestState.GRANTED, RequestState.COMMITTED, RequestState.PAYING)
 #: The scheme parameter that limits each kind of extension (null: no limit, LEADER).
 LIMIT_FIELD = {
     Extension.Deadline.WORKS_START: "works_start_extension_months",
@@ -28,14 +25,7 @@ LIMIT_FIELD = {
 
 def works_deadline(fr: FundingRequest, kind: str, states=None) -> Deadline | None:
     """The request's latest deadline of this kind (in ``states``, if given)."""
-    qs = Deadline.objects.filter(
-        subject_type=ContentType.objects.get_for_model(FundingRequest),
-        subject_id=fr.pk,
-        kind=kind,
-    )
-    if states is not None:
-        qs = qs.filter(state__in=list(states))
-    return qs.order_by("-id").first()
+    return deadlines_of(fr, kind=kind, states=states).order_by("-id").first()
 
 
 def missed_works_deadline(fr: FundingRequest) -> Deadline | None:

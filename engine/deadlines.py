@@ -24,6 +24,16 @@ def _subject_filter(subject: models.Model) -> dict:
     }
 
 
+def deadlines_of(subject: models.Model, *, kind: str | None = None, states=None):
+    """The deadlines of one subject (of this kind, in these states, when given)."""
+    qs = Deadline.objects.filter(**_subject_filter(subject))
+    if kind is not None:
+        qs = qs.filter(kind=kind)
+    if states is not None:
+        qs = qs.filter(state__in=list(states))
+    return qs
+
+
 def deadline_open(
     *,
     subject: models.Model,

@@ -239,6 +239,8 @@ SPECTACULAR_SETTINGS = {
         "OrganisationKindEnum": "cases.models.Organisation.Kind",
         "ClaimKindEnum": "cases.models.PaymentClaim.Kind",
         "OpinionKindEnum": "cases.models.Opinion.Kind",
+        # The plan's basis and each line's tax share one choice set (revised rule 10).
+        "TaxBasisEnum": "cases.models.ExpenseLine.Tax",
     },
 }
 

@@ -256,7 +256,7 @@ def plan_rows(case) -> dict:
     return {
         "tax_basis": case.tax_basis,
         "expenses": [
-            {"label": e.label, "amount": str(e.amount), "tax": e.tax, "eligible": e.eligible}
+            {"label": e.label, "amount": str(e.amount), "eligible": e.eligible}
             for e in case.expenses.all()
         ],
         "resources": [

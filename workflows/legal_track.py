@@ -9,7 +9,7 @@ import datetime as dt
 from django.contrib.contenttypes.models import ContentType
 
 from cases.models import FundingRequest
-from engine.deadlines import LIVE, deadlines_suspend
+from engine.deadlines import LIVE, deadlines_of, deadlines_suspend
 from engine.models import Deadline
 from engine.transitions import TransitionContext
 
@@ -23,12 +23,7 @@ IMPLICIT_MOVES = frozenset(c.on for c in COMMON.clocks if not c.stop)
 
 
 def live_deadline(subject, kind: str) -> bool:
-    return Deadline.objects.filter(
-        subject_type=ContentType.objects.get_for_model(subject, for_concrete_model=False),
-        subject_id=subject.pk,
-        kind=kind,
-        state__in=LIVE,
-    ).exists()
+    return deadlines_of(subject, kind=kind, states=LIVE).exists()
 
 
 def legal_track_after(ctx: TransitionContext, key: str, case, request, start: dt.date) -> None:

@@ -11,6 +11,7 @@ from engine.transitions import SYSTEM, TransitionContext, TransitionSpec, regist
 
 from .. import legal_track, rules
 from ..models import (
+    LIVE_GRANTS,
     REQUEST_GRANTED,
     REQUEST_UNDECIDED,
     Case,
@@ -202,7 +203,6 @@ def complete_works_guard(ctx: TransitionContext) -> None:
     case.works_end_date = day
 
 
-LIVE_GRANTS = (RequestState.GRANTED, RequestState.COMMITTED, RequestState.PAYING)
 #: A dossier in works whose requests all end without aid is refused (revised rule 4).
 WORKS_STATES = (CaseState.IN_PROGRESS, CaseState.COMPLETED)
 

@@ -21,7 +21,7 @@ def close_guard(ctx: TransitionContext) -> None:
     (revised rule 12): an invalid item is adjourned with its reason at close, and never
     keeps the others from being decided."""
     session: CommitteeSession = ctx.instance
-    if session.written and timezone.localdate() <= session.closes_on:
+    if session.written and ctx.today <= session.closes_on:
         raise DomainError(
             f"La consultation écrite reçoit les réponses jusqu'au {session.closes_on:%d/%m/%Y} "
             "inclus : elle se clôt à partir du lendemain.",

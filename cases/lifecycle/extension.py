@@ -12,7 +12,7 @@ from engine.models import Deadline
 from engine.transitions import TransitionContext, TransitionSpec, register
 
 from .. import works_deadlines as rules
-from ..models import Case, Extension, ExtensionState
+from ..models import LIVE_GRANTS, Case, Extension, ExtensionState
 from .common import F, authorize_request, event_date, reason_field, roles
 
 S = ExtensionState
@@ -48,7 +48,7 @@ def grant_guard(ctx: TransitionContext) -> None:
     or missed since the demand) and the scheme's limit still holds."""
     extension = _decided(ctx)
     fr = extension.funding_request
-    if fr.state not in rules.LIVE_GRANTS:
+    if fr.state not in LIVE_GRANTS:
         raise DomainError(
             f"L'aide n'est plus en cours ({fr.get_state_display().lower()}) : rien à proroger.",
             code="guard",

@@ -58,12 +58,9 @@ STATES = (
 )
 
 
-_in_instruction = funders_may_act
-
-
 def submit_to_committee_guard(ctx: TransitionContext) -> None:
     fr: FundingRequest = ctx.instance
-    _in_instruction(fr, "Le dossier doit être en instruction (complet).")
+    funders_may_act(fr, "Le dossier doit d'abord avoir été déclaré complet (mis en instruction).")
     score = ctx.data["pre_score"]
     maximum = fr.scheme.grid_max_score
     if maximum and score > maximum:
@@ -84,7 +81,7 @@ def submit_to_committee_guard(ctx: TransitionContext) -> None:
 
 def grant_guard(ctx: TransitionContext) -> None:
     fr: FundingRequest = ctx.instance
-    _in_instruction(fr, "Le dossier n'est pas en instruction.")
+    funders_may_act(fr, "Le dossier doit d'abord avoir été déclaré complet (mis en instruction).")
     amount = ctx.data["amount_granted"]
     if amount > fr.amount_requested:
         raise DomainError(

@@ -51,13 +51,12 @@ STATES = (
 )
 
 #: Claims that count against the ceilings (their amount, or what was paid once paid).
-ACTIVE_CLAIMS = payments.ACTIVE_CLAIMS
 
 
 def claimed_sums(fr: FundingRequest, *, exclude_pk=None) -> dict[str, Decimal]:
     """What the request's active claims add up to, by kind (paid amount once paid)."""
     sums = {kind: Decimal(0) for kind in PaymentClaim.Kind.values}
-    qs = fr.claims.filter(state__in=ACTIVE_CLAIMS)
+    qs = fr.claims.filter(state__in=payments.ACTIVE_CLAIMS)
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     for claim in qs.only("kind", "amount", "paid_amount", "state"):
@@ -140,6 +139,13 @@ def _balance_guard(claim: PaymentClaim, room: rules.ClaimRoom) -> None:
         )
     due = payments.request_amount_due(fr, balance=claim)
     ceiling = max(due - room.claimed, Decimal(0))
+    if claim.amount == 0 and ceiling > 0:
+        raise DomainError(
+            f"Un solde nul solderait l'aide alors que {rules.euros(ceiling)} restent dus : "
+            "demandez ce montant (au plus).",
+            code="guard",
+            errors={"amount": [f"{rules.euros(ceiling)} au plus, mais pas 0."]},
+        )
     if claim.amount <= ceiling:
         return
     if due == room.granted:
@@ -158,13 +164,8 @@ def _balance_guard(claim: PaymentClaim, room: rules.ClaimRoom) -> None:
     )
 
 
-def lagging_cofinancers(claim: PaymentClaim, amount: Decimal) -> list[FundingRequest]:
-    """The co-financers FEADER waits for (``cases.payments.feader_lagging``)."""
-    return payments.feader_lagging(claim, amount)
-
-
 def cofinancers_caught_up(claim: PaymentClaim, amount: Decimal) -> bool:
-    return not lagging_cofinancers(claim, amount)
+    return not payments.feader_lagging(claim, amount)
 
 
 def verify_guard(ctx: TransitionContext) -> None:

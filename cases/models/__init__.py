@@ -21,7 +21,7 @@ from .committee import (
 )
 from .documents import Document, Message, Opinion, document_path
 from .extensions import Extension, ExtensionState
-from .funding import REQUEST_GRANTED, REQUEST_UNDECIDED, FundingRequest, RequestState
+from .funding import LIVE_GRANTS, REQUEST_GRANTED, REQUEST_UNDECIDED, FundingRequest, RequestState
 from .organisations import TERRITORIAL_ROLES, Organisation, User
 from .payments import CLAIM_UNPAID, ClaimState, Payment, PaymentClaim
 from .plan import ExpenseLine, ResourceLine
@@ -34,6 +34,7 @@ __all__ = [
     "CLAIM_UNPAID",
     "MONEY_MAX",
     "PLAN_FREE_STATES",
+    "LIVE_GRANTS",
     "REQUEST_GRANTED",
     "REQUEST_UNDECIDED",
     "TERRITORIAL_ROLES",

@@ -41,6 +41,8 @@ REQUEST_GRANTED = [
     RequestState.PAYING,
     RequestState.PAID,
 ]
+#: Granted requests whose grant still runs (not yet entirely paid).
+LIVE_GRANTS = [RequestState.GRANTED, RequestState.COMMITTED, RequestState.PAYING]
 
 
 def _needs_committee(fr) -> bool:
@@ -177,10 +179,6 @@ class FundingRequest(ConcurrentTransitionMixin, models.Model):
         pass
 
     @logged
-    @transition(
-        field=state,
-        source=[RequestState.GRANTED, RequestState.COMMITTED],
-        target=RequestState.LAPSED,
-    )
+    @transition(field=state, source=LIVE_GRANTS, target=RequestState.LAPSED)
     def lapse(self, *, by=None, description=None, ctx=None):
         pass

@@ -14,7 +14,7 @@ from engine.outbox import event_emit
 from engine.transitions import root_lock
 
 from .. import works_deadlines as rules
-from ..models import Case, Extension, ExtensionState, FundingRequest
+from ..models import LIVE_GRANTS, Case, Extension, ExtensionState, FundingRequest
 from ..permissions import require
 from .common import R
 
@@ -64,7 +64,7 @@ def extension_request(
     with transaction.atomic():
         root_lock(Case, fr.case_id)
         fr = FundingRequest.objects.select_related("scheme", "case").get(pk=fr.pk)
-        if fr.state not in rules.LIVE_GRANTS:
+        if fr.state not in LIVE_GRANTS:
             raise DomainError(
                 f"L'aide n'est pas en cours ({fr.get_state_display().lower()}) : il n'y a pas "
                 "d'échéance à proroger.",

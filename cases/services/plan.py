@@ -252,6 +252,10 @@ def case_record_share_exception(*, actor, case: Case, reason: str, legal_case=No
         )
         raise DomainError(message, code="guard", errors={"legal_case": [message]})
     with transaction.atomic():
+        # Under the dossier's lock: a concurrent submit waits, and we read the state it left.
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if locked.state != case.state:
+            raise DomainError("Le dossier a changé entre-temps : rechargez-le.", code="conflict")
         Case.objects.filter(pk=case.pk).update(
             own_share_case=found, own_share_exception_reason=reason
         )

@@ -14,21 +14,20 @@ from django.db.models.functions import Coalesce
 
 from cases.models import (
     CLAIM_UNPAID,
+    LIVE_GRANTS,
     CaseState,
     ClaimState,
     FundingRequest,
     Organisation,
     PaymentClaim,
-    RequestState,
 )
-from cases.payments import DelayBook, Projection, project_claim
+from cases.payments import ACTIVE_CLAIMS, DelayBook, Projection, project_claim
 from cases.rules import ZERO, ClaimRoom, claim_room
 
 from .common import CHUNK, local_today
 
 # Claims that count as "claimed" (a draft is not claimed yet; rejected/withdrawn no more).
-CLAIMED = [ClaimState.FILED, ClaimState.AWAITING_COFINANCERS, ClaimState.VERIFIED, ClaimState.PAID]
-LIVE_GRANTS = [RequestState.GRANTED, RequestState.COMMITTED, RequestState.PAYING]
+CLAIMED = ACTIVE_CLAIMS
 
 
 @dataclass(frozen=True)
@@ -179,7 +178,7 @@ class GrantFigures:
 
 def grant_figures(fr: FundingRequest) -> GrantFigures:
     """What is left to claim on a live grant (``rules.claim_room``, the filing guard's
-    rule), from the sums annotated by ``_live_requests``."""
+    rule), from the sums annotated by ``live_requests``."""
     granted = fr.amount_granted or ZERO
     room = claim_room(
         granted=granted,

@@ -94,8 +94,11 @@ def substitutes(request):
     people = list(committee_members(user))
     links = {
         link.titular_id: link.substitute
-        for link in CommitteeSubstitute.objects.select_related("substitute")
+        for link in CommitteeSubstitute.objects.filter(titular__in=people).select_related(
+            "substitute"
+        )
     }
+    substitutes = {s.pk for s in links.values()}
     rows = [
         {
             "name": member_name(m),
@@ -104,7 +107,7 @@ def substitutes(request):
             "substitute": member_name(links[m.pk]) if m.pk in links else "",
         }
         for m in people
-        if m.pk not in {s.pk for s in links.values()}
+        if m.pk not in substitutes
     ]
     options = [{"pk": m.pk, "name": member_name(m), "group": member_group(m)} for m in people]
     context = {

@@ -279,17 +279,11 @@ def session_close(request, pk: int):
     except DomainError as exc:
         if exc.code == "forbidden":
             return forbidden(request, exc.message)
-        reasons = exc.errors.get("committee") or []
-        message = (
-            "La séance ne peut pas être close : le comité ne peut pas délibérer valablement."
-            if reasons
-            else exc.message
-        )
         return session_page(
             request,
             session_or_404(request, pk),
             status=exc.status,
-            close_error={"message": message, "reasons": reasons},
+            close_error={"message": exc.message},
         )
     messages.success(
         request,

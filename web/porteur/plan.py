@@ -44,10 +44,9 @@ def plan_view(case, summary) -> dict:
 # ---------------------------------------------------------------- the plan
 
 
-def _floor_text(case) -> str:
+def _floor_text(summary) -> str:
     """Revised rule 8: the own share the owner must bring, or "" where none binds."""
-    legal_case = case.own_share_case if case.own_share_case_id else None
-    floor = rules.own_share_floor(case.organisation.kind, legal_case)
+    floor = summary.own_share_min
     return rules.percent(floor) if floor is not None else ""
 
 
@@ -73,7 +72,6 @@ def _schemes_json(schemes) -> dict:
             "min": str(s.rate_min),
             "max": str(s.rate_max),
             "min_amount": str(s.min_amount or ""),
-            "ceiling": str(s.public_aid_ceiling or ""),
         }
         for s in schemes
     }
@@ -113,6 +111,7 @@ def step_plan(request, case):
             initial=res_initial, blank_rows=_blank_rows(request, "ressources"), schemes=schemes
         )
     case = case_or_404(request, case.pk)  # the plan as saved
+    summary = services.plan_summary(case)
     return render_step(
         request,
         case,
@@ -123,9 +122,9 @@ def step_plan(request, case):
             "expenses": expenses,
             "resources": resources,
             "errors": errors,
-            "plan": plan_view(case, services.plan_summary(case)),
+            "plan": plan_view(case, summary),
             "schemes_json": _schemes_json(schemes),
-            "own_share_floor": _floor_text(case),
+            "own_share_floor": _floor_text(summary),
             "blank_query": request.GET.urlencode(),
         },
     )
@@ -154,12 +153,13 @@ def _plan_with_schemes(case, chosen: dict) -> dict:
 
 def _ceiling_text(scheme) -> str:
     """Revised rule 8: the ceiling binds when a State scheme is requested."""
-    if scheme.public_aid_ceiling is None or not scheme.funder.is_state:
+    ceiling = rules.scheme_ceiling(scheme)
+    if ceiling is None:
         return (
             "aucun plafond propre (celui de l'État s'applique si un dispositif de l'État "
             "est sollicité)"
         )
-    return f"{rules.percent(scheme.public_aid_ceiling)} du coût éligible (dispositif de l'État)"
+    return f"{rules.percent(ceiling)} du coût éligible (dispositif de l'État)"
 
 
 def _scheme_cards(schemes, form, current: dict) -> list[dict]:

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers as s
 
 from cases.models import FundingRequest
-from engine.models import Deadline
+from engine.deadlines import deadlines_of
 
 from .deadlines import DeadlineSerializer
 from .fields import Money, TransitionsMixin
@@ -87,14 +87,5 @@ class FundingRequestSerializer(FundingRequestBriefSerializer):
 
     @extend_schema_field(DeadlineSerializer(many=True))
     def get_deadlines(self, obj) -> list:
-        from django.contrib.contenttypes.models import ContentType
-
-        rows = (
-            Deadline.objects.filter(
-                subject_type=ContentType.objects.get_for_model(FundingRequest),
-                subject_id=obj.pk,
-            )
-            .select_related("subject_type")
-            .order_by("due_on", "id")
-        )
+        rows = deadlines_of(obj).select_related("subject_type").order_by("due_on", "id")
         return DeadlineSerializer(rows, many=True).data
