@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import models
 
+from engine.deadlines import deadline_kinds
 from engine.errors import DomainError
 from engine.lifecycle import Field, Notice, State
 from engine.transitions import SYSTEM, TransitionContext, TransitionSpec, register, transition_apply
@@ -93,7 +94,7 @@ def file_guard(ctx: TransitionContext) -> None:
     if late:
         raise DomainError(
             f"Demande irrecevable : déposée le {day:%d/%m/%Y}, après la date limite "
-            f"({late.due_on:%d/%m/%Y}, échéance « {late.kind} »).",
+            f"({late.due_on:%d/%m/%Y}, échéance « {deadline_kinds()[late.kind].label} »).",
             code="guard",
             errors={"date": ["Après la date limite."]},
         )

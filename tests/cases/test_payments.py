@@ -205,7 +205,11 @@ def test_balance_claim_after_its_deadline_is_refused(detr):
     deadline = Deadline.objects.get(aggregate_id=case.pk, kind="balance_claim")
     assert deadline.due_on == D(2026, 11, 4)
     claim = new_claim(porteur, fr, "balance", "35000.00")
-    refused(lambda: file(porteur, claim, "2026-11-05"), "Demande irrecevable", "balance_claim")
+    refused(
+        lambda: file(porteur, claim, "2026-11-05"),
+        "Demande irrecevable",
+        "« Déposer la demande de solde »",
+    )
     file(porteur, claim, "2026-11-04")
     claim.refresh_from_db()
     assert claim.state == ClaimState.FILED
