@@ -1,5 +1,6 @@
 """The rules of the works deadlines of a funding request (domain.md, revised rules 5 and 7):
-when the funder may record its lapse, and how far an extension may move a deadline. One
+when the funder may record its lapse, which missed deadlines still await its decision, and
+how far an extension may move a deadline. One
 function per rule, shared by the guards (``cases.lifecycle``), the service that takes an
 extension request (``cases.services.extensions``), the alerts and the pages."""
 
@@ -7,12 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import QuerySet
+
 from engine.calendar import period_end
 from engine.deadlines import deadlines_of
 from engine.errors import DomainError
 from engine.models import Deadline
 
-from .models import Extension, ExtensionState, FundingRequest
+from .models import LIVE_GRANTS, Extension, ExtensionState, FundingRequest
 
 #: The deadlines whose miss lets the funder record the lapse, and that may be extended.
 WORKS_KINDS = (Extension.Deadline.WORKS_START, Extension.Deadline.WORKS_COMPLETION)
@@ -36,6 +40,32 @@ def missed_works_deadline(fr: FundingRequest) -> Deadline | None:
         if deadline is not None:
             return deadline
     return None
+
+
+def lapse_decisions_due(requests: QuerySet[FundingRequest] | None = None) -> QuerySet[Deadline]:
+    """Revised rule 5: the missed works deadlines the funder has still to act on — a
+    start-of-works or completion deadline of a request still running (granted, committed,
+    paying) is ``missed``, and neither the lapse nor an extension moving it is recorded.
+    Its instructor must record the lapse or grant an extension; the referent agent
+    follows it (``workflows``' task and the alert of ``notifications`` read this rule).
+    ``requests``: only these requests (a queryset); earliest deadline first."""
+    live = FundingRequest.objects.filter(state__in=LIVE_GRANTS)
+    if requests is not None:
+        live = live.filter(pk__in=requests.values("pk"))
+    return Deadline.objects.filter(
+        subject_type=ContentType.objects.get_for_model(FundingRequest),
+        subject_id__in=live.values("pk"),
+        kind__in=WORKS_KINDS,
+        state=Deadline.State.MISSED,
+    ).order_by("subject_id", "due_on", "id")
+
+
+def lapse_decision_due(fr: FundingRequest) -> Deadline | None:
+    """``lapse_decisions_due`` for one request: its missed works deadline awaiting the
+    funder's decision, if any (no query when the request no longer runs)."""
+    if fr.state not in LIVE_GRANTS:
+        return None
+    return lapse_decisions_due(FundingRequest.objects.filter(pk=fr.pk)).first()
 
 
 def lapse_allowed(fr: FundingRequest, day: dt.date) -> Deadline:
@@ -94,3 +124,13 @@ def extension_check(fr: FundingRequest, kind: str, due_on: dt.date, until: dt.da
             f"(demandé : {until:%d/%m/%Y}).",
             errors={"until": [f"Au plus le {limit:%d/%m/%Y}."]},
         )
+
+
+def lapse_decision_label(fr: FundingRequest, deadline: Deadline) -> str:
+    """What the missed works deadline calls for, in the words of a task or an alert:
+    « Constater la caducité ou accorder une prorogation — DETR, échéance du … »."""
+    what = Extension.Deadline(deadline.kind).label.lower()
+    return (
+        f"Constater la caducité ou accorder une prorogation — {fr.scheme.code}, échéance du "
+        f"{deadline.due_on:%d/%m/%Y} ({what})"
+    )

@@ -87,18 +87,10 @@ def deliver_to(user, *, event, kind, message, subject, aggregate_id, email=None)
     return 1
 
 
-def handle_alert_event(event) -> int:
-    """An alert opened or worsened: the porteurs of the organisation and the referent agent
-    hear of it in the app; by email too when it is serious."""
-    from .models import Alert
-
-    alert = (
-        Alert.objects.select_related("case", "case__referent_agent", "organisation")
-        .filter(pk=event.subject_id)
-        .first()
-    )
-    if alert is None or alert.state == Alert.State.RESOLVED:
-        return 0
+def _alert_audience(alert) -> dict[int, User]:
+    """The porteurs of the organisation and the referent agent (of the organisation's live
+    dossiers when the alert is about the organisation); for an alert that asks the funder
+    to decide on its request (a works deadline missed), its funder's instructors too."""
     users = {
         u.pk: u
         for u in User.objects.filter(
@@ -116,6 +108,31 @@ def handle_alert_event(event) -> int:
             is_active=True,
         ).distinct():
             users[u.pk] = u
+    if alert.kind in FUNDER_DECIDES and alert.subject_type.model_class() is FundingRequest:
+        fr = FundingRequest.objects.select_related("scheme").filter(pk=alert.subject_id).first()
+        if fr is not None:
+            users.update({u.pk: u for u in _audience(("funder",), alert.case, fr)})
+    return users
+
+
+#: Alerts that ask the request's funder to decide: its instructors hear of them too.
+FUNDER_DECIDES = frozenset({"works_deadline_missed"})
+
+
+def handle_alert_event(event) -> int:
+    """An alert opened or worsened: the porteurs of the organisation and the referent agent
+    (and, for a decision of the funder, its instructors: ``_alert_audience``) hear of it
+    in the app; by email too when it is serious."""
+    from .models import Alert
+
+    alert = (
+        Alert.objects.select_related("case", "case__referent_agent", "organisation", "subject_type")
+        .filter(pk=event.subject_id)
+        .first()
+    )
+    if alert is None or alert.state == Alert.State.RESOLVED:
+        return 0
+    users = _alert_audience(alert)
     territory = Territory.name_of(
         alert.case.territory_id if alert.case else alert.organisation.territory_id
     )

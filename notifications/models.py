@@ -81,6 +81,7 @@ class Alert(models.Model):
         INSTALLMENT_CEILING = "installment_ceiling", "Plafond des acomptes atteint"
         LATE_FORECAST = "late_forecast", "Paiement prévu trop tard"
         PROGRAMME_END = "programme_end", "Paiement prévu après la fin du programme FEADER"
+        WORKS_DEADLINE_MISSED = "works_deadline_missed", "Échéance de travaux dépassée"
 
     class State(models.TextChoices):
         OPEN = "open", "Ouverte"

@@ -36,7 +36,7 @@ from viewflow.workflow.lock import lock_scope
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
-from cases.models import Case, CommitteeSession, FundingRequest, User
+from cases.models import Case, CommitteeSession, Extension, FundingRequest, User
 from engine.errors import ConcurrentChange, DomainError
 from engine.transitions import (
     TransitionContext,
@@ -128,7 +128,7 @@ def _acted_on(task: Task, ctx: TransitionContext | None) -> bool:
     return (
         step is not None
         and ctx.name in step.transitions
-        and ctx.source == step.state
+        and step.applies_in(ctx.source)
         and task.seed_content_type.model == ctx.instance._meta.model_name
         and task.seed_object_id == ctx.instance.pk
     )
@@ -141,6 +141,20 @@ def _done_by_someone_else(ctx: TransitionContext) -> str:
         return f"« {label} » a été fait automatiquement."
     role = getattr(ctx.actor, "get_role_display", lambda: "")() or "un autre acteur"
     return f"« {label} » a été fait par un autre acteur ({role.lower()})."
+
+
+def _gone_because(task: Task) -> str:
+    """Why a step no longer applies: its own words when it has them (a follow-up says
+    what the decision it followed was), else ``STEP_GONE``."""
+    step = STEPS_BY_NODE.get(task.flow_task.name)
+    if step is None or step.closed_because is None:
+        return STEP_GONE
+    subject = (
+        Case.objects.get(pk=task.seed_object_id)
+        if step.subject == CASE
+        else FundingRequest.objects.select_related("scheme").get(pk=task.seed_object_id)
+    )
+    return step.closed_because(subject) or STEP_GONE
 
 
 def _complete(task: Task, ctx: TransitionContext) -> None:
@@ -160,7 +174,7 @@ def _close(task: Task, ctx: TransitionContext | None) -> None:
     """End an open task the dossier no longer calls for: DONE when an agent (or an
     administrator) just did one of its actions, CANCELED with the reason otherwise."""
     if not _acted_on(task, ctx):
-        _cancel(task, STEP_GONE)
+        _cancel(task, _gone_because(task))
     elif _is_agent(ctx.actor):
         _complete(task, ctx)
     else:
@@ -298,6 +312,8 @@ def _open(case, flow_class, tracker: Task, requests, missing) -> None:
     by_pk = {fr.pk: fr for fr in requests}
     prev = tracker.flow_task.activation_class(tracker)
     for node, subject, pk in missing:
+        seed = case if subject == CASE else by_pk[pk]
+        details = STEPS_BY_NODE[node].details
         node_obj = flow_class.instance.node(node, no_obsolete=True)
         if node_obj is None:
             raise DomainError(
@@ -309,8 +325,13 @@ def _open(case, flow_class, tracker: Task, requests, missing) -> None:
             node_obj,
             prev,
             tracker.token,
-            data={"case": case.pk, "subject": subject, "subject_id": pk},
-            seed=case if subject == CASE else by_pk[pk],
+            data={
+                "case": case.pk,
+                "subject": subject,
+                "subject_id": pk,
+                **(details(seed) if details else {}),
+            },
+            seed=seed,
         )
 
 
@@ -321,6 +342,8 @@ def _case_id_of(instance) -> list[int]:
         return [instance.case_id]
     if isinstance(instance, CommitteeSession):
         return sorted(set(instance.agenda.values_list("case_id", flat=True)))
+    if isinstance(instance, Extension):  # a granted one moves a works deadline
+        return [instance.funding_request.case_id]
     return []  # payment claims: no agent step depends on them
 
 

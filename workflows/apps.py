@@ -13,3 +13,6 @@ class WorkflowsConfig(AppConfig):
         from . import checks
 
         checks.connect()  # what the definitions and flows name, for manage.py check
+        from . import lapse_tasks
+
+        lapse_tasks.connect()  # after the sweep: the tasks of the works deadlines missed

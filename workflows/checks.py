@@ -19,7 +19,8 @@ def agent_step_references() -> list[Reference]:
     ]
     for step in AGENT_STEPS:
         where = f"workflows.flows.{step.node}"
-        refs.append(Reference(where, STATE, step.state, step.subject))
+        for state in (step.state, *step.also_in):
+            refs.append(Reference(where, STATE, state, step.subject))
         refs.extend(Reference(where, TRANSITION, name, step.subject) for name in step.transitions)
     return refs
 
@@ -33,7 +34,12 @@ def task_coverage_errors(app_configs=None, **kwargs) -> list[checks.CheckMessage
 
     from .flows import AGENT_STEPS, CASE, REQUEST, SIDE_ACTIONS
 
-    covered = {(s.subject, s.state, name) for s in AGENT_STEPS for name in s.transitions}
+    covered = {
+        (s.subject, state, name)
+        for s in AGENT_STEPS
+        for state in (s.state, *s.also_in)
+        for name in s.transitions
+    }
     errors = []
     for subject, model in ((CASE, Case), (REQUEST, FundingRequest)):
         reg = registration_for(model)

@@ -34,12 +34,27 @@ present_to_committee   funding request  instructing (and    submit_to_committee
                                         instruction)
 resume_instruction     funding request  adjourned           resume_instruction
 (LEADER only)
+follow_lapse_decision  funding request  granted, committed, (the funder's: lapse; an
+                                        paying, with a      extension granted moves the
+                                        works deadline      deadline)
+                                        missed
 =====================  ===============  ==================  ================================
 
 A step is open exactly when its subject is in its state and one of its transitions is in
 ``engine.transitions.available_transitions(subject, <an agent>)`` (plus the dossier in
 instruction for ``start_instruction`` and ``present_to_committee``, a guard the engine
 only checks when applied).
+
+One step is a follow-up (``follows``): the decision is the funder's, not the agent's.
+``follow_lapse_decision`` (revised rules 5 and 7) is open while the request's works
+deadline is missed and its funder has neither recorded the lapse nor granted an extension
+moving it (``cases.works_deadlines.lapse_decisions_due``, the rule the alert
+``works_deadline_missed`` reads too): the referent agent follows the funder's decision
+and keeps the porteur informed. The sweep marks deadlines ``missed`` without a
+transition, so a periodic job opens these tasks (``workflows.lapse_tasks``); the
+funder's lapse, the grant of an extension, the end of the request or of the dossier close
+them (CANCELED, saying who did what). The funder's instructor is told by the alert: the
+tasks are the agents' (referent or EPCI queue), a funder has no task list.
 
 What else an agent may do but is not a task (``SIDE_ACTIONS``): withdraw a dossier or a
 request (any live state), request documents during instruction, declare the start or
@@ -57,7 +72,8 @@ from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.lock import select_for_update_lock
 
-from cases.models import User
+from cases.models import LIVE_GRANTS, RequestState, User
+from cases.works_deadlines import lapse_decision_due, lapse_decision_label
 from engine.transitions import available_transitions
 from schemes.models import Scheme
 
@@ -72,6 +88,33 @@ def _case_in_instruction(subject) -> bool:
     return subject.case.state == "instruction"
 
 
+def _lapse_decision_due(fr) -> bool:
+    return lapse_decision_due(fr) is not None
+
+
+def _lapse_decision_outcome(fr) -> str:
+    if fr.state == RequestState.LAPSED:
+        return f"Le financeur a constaté la caducité de l'aide {fr.scheme.code}."
+    if fr.state not in LIVE_GRANTS:
+        return (
+            f"La demande {fr.scheme.code} n'est plus en cours ({fr.get_state_display().lower()})."
+        )
+    if lapse_decision_due(fr) is None:
+        return "Une prorogation accordée par le financeur a déplacé l'échéance."
+    return ""
+
+
+def _lapse_decision_details(fr) -> dict:
+    deadline = lapse_decision_due(fr)
+    if deadline is None:
+        return {}
+    return {
+        "label": lapse_decision_label(fr, deadline),
+        "deadline": deadline.pk,
+        "due_on": deadline.due_on.isoformat(),
+    }
+
+
 @dataclass(frozen=True)
 class AgentStep:
     node: str
@@ -82,6 +125,16 @@ class AgentStep:
     description: str
     ready: Callable[[object], bool] | None = None  # a condition the fsm does not hold
     leader_only: bool = False
+    also_in: tuple[str, ...] = ()  # other states of the subject where the step applies
+    #: a follow-up of someone else's decision: open on its states and ``ready`` alone
+    follows: bool = False
+    #: what the task records when it opens (its label with the subject's own facts)
+    details: Callable[[object], dict] | None = None
+    #: why it closed when none of its actions was done (the subject, read again)
+    closed_because: Callable[[object], str] | None = None
+
+    def applies_in(self, state: str) -> bool:
+        return state == self.state or state in self.also_in
 
 
 AGENT_STEPS: tuple[AgentStep, ...] = (
@@ -140,6 +193,21 @@ AGENT_STEPS: tuple[AgentStep, ...] = (
         "Le comité a ajourné la demande : reprendre l'instruction avec le porteur.",
         leader_only=True,
     ),
+    AgentStep(
+        "follow_lapse_decision",
+        REQUEST,
+        LIVE_GRANTS[0],  # granted, and the other states of a running grant
+        ("lapse",),
+        "Échéance de travaux dépassée : caducité ou prorogation",
+        "L'échéance de commencement ou d'achèvement des travaux est dépassée : le "
+        "financeur doit constater la caducité ou accorder une prorogation (si le porteur "
+        "l'a demandée avant l'échéance). Relancer le financeur et tenir le porteur informé.",
+        ready=_lapse_decision_due,
+        also_in=tuple(LIVE_GRANTS[1:]),
+        follows=True,
+        details=_lapse_decision_details,
+        closed_because=_lapse_decision_outcome,
+    ),
 )
 
 STEPS_BY_NODE = {step.node: step for step in AGENT_STEPS}
@@ -189,6 +257,7 @@ class _DossierNodes:
     support_upstream = _agent_task("support_upstream")
     check_completeness = _agent_task("check_completeness")
     start_instruction = _agent_task("start_instruction")
+    follow_lapse_decision = _agent_task("follow_lapse_decision")
     end = flow.End()
 
     def start_process(self, activation, case):
@@ -284,9 +353,9 @@ def expected_steps(case, agent, requests=None) -> set[tuple[str, str, int]]:
     for kind, subject in subjects:
         allowed = set(available_transitions(subject, agent))
         for step in AGENT_STEPS:
-            if step.subject != kind or step.state != subject.state:
+            if step.subject != kind or not step.applies_in(subject.state):
                 continue
-            if not allowed.intersection(step.transitions):
+            if not step.follows and not allowed.intersection(step.transitions):
                 continue
             if step.ready is not None and not step.ready(subject):
                 continue

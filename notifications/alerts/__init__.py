@@ -8,7 +8,8 @@ cause is gone. Messages are in French and say what is late, since when, how much
 projected payment date and what the porteur can do.
 
 One module per kind of alert (``payment_overdue``, ``feader_blocked``, ``late_forecast``,
-``installment_ceiling``, ``treasury_risk``, ``programme_end``), each turning what it reads into a ``Finding``;
+``installment_ceiling``, ``treasury_risk``, ``programme_end``, ``works_deadline_missed``),
+each turning what it reads into a ``Finding``;
 ``receivables`` reads the claims and grants, ``book`` opens, updates and resolves the
 alerts, ``evaluate`` is the pass, ``acknowledge`` the porteur's or agent's « vu ».
 """

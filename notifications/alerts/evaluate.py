@@ -24,6 +24,7 @@ from .receivables import (
     unpaid_claims,
 )
 from .treasury_risk import treasury_risk
+from .works_deadline_missed import works_deadlines_missed
 
 #: funding request → (an advance, an installment) still possible on it
 Room = dict[int, tuple[bool, bool]]
@@ -31,7 +32,8 @@ Room = dict[int, tuple[bool, bool]]
 
 def alerts_evaluate(*, today: dt.date | None = None) -> int:
     """One idempotent pass over payment delays and treasury risk: the live grants, then the
-    unpaid claims, then the organisations that wait for money.
+    unpaid claims, then the organisations that wait for money; then the works deadlines
+    missed and awaiting their funder's decision.
 
     Returns the number of alerts opened, updated or resolved (0 when nothing changed)."""
     today = local_today(today)
@@ -41,6 +43,8 @@ def alerts_evaluate(*, today: dt.date | None = None) -> int:
     room = _grants(book, by_org, delays)
     _claims(book, by_org, room, today, delays)
     _treasuries(book, by_org)
+    for finding in works_deadlines_missed(today):
+        book.record(finding)
     book.resolve_the_rest()
     return book.changed
 
