@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import cases, committee, documents, extensions, payments, reference, users
+from . import bulk, cases, committee, documents, extensions, payments, reference, users
 from . import notifications as n
 
 urlpatterns = [
@@ -31,6 +31,11 @@ urlpatterns = [
         "cases/<int:pk>/share-exception/",
         cases.CaseShareExceptionView.as_view(),
         name="api-case-share-exception",
+    ),
+    path(
+        "funding-requests/bulk/<slug:name>/",
+        bulk.FundingRequestBulkView.as_view(),
+        name="api-funding-requests-bulk",
     ),
     path(
         "funding-requests/<int:pk>/",

@@ -1,0 +1,198 @@
+"""One transition applied to many funding requests (api.md « Additions », bulk).
+
+Each item goes through ``engine.transitions.transition_apply`` exactly as one request
+through ``POST /funding-requests/{id}/transitions/{name}/`` does: the same role and object
+rights, the same input layer, guard, audit, deadlines, hooks and outbox event. An item is
+applied or refused on its own: the engine's transaction is a savepoint inside the chunk's
+transaction, so a refused item leaves the others applied.
+
+What is shared across the items, without changing what each one guarantees:
+
+- the actor's role is checked once (``transition_role_check``): a role that may never
+  apply the transition is refused as a whole (403), before any request is read;
+- the requests the actor may see are read in one query (with their dossiers and schemes);
+  a request the actor may not see is refused 404 with the single route's message, so
+  nothing leaks;
+- items are applied in the order of their dossier, then request id, in transactions of
+  ``CHUNK`` items: two bulk calls take the dossiers' locks in the same order (no
+  deadlock), and no lock is held longer than one chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import DatabaseError, transaction
+
+from engine import inputs
+from engine.errors import DomainError
+from engine.transitions import (
+    TransitionSpec,
+    registration_for,
+    transition_apply,
+    transition_role_check,
+)
+
+from .. import selectors
+from ..models import FundingRequest
+
+#: At most this many items in one call (api.md).
+MAX_ITEMS = 1000
+#: Items applied per database transaction.
+CHUNK = 100
+#: What the single route answers for a request the caller may not see.
+NOT_FOUND = "Demande de financement introuvable."
+
+#: ``refusal(exc)`` → ``(status, detail)`` of an error the API answers, None to raise it.
+Refusal = Callable[[Exception], "tuple[int, str] | None"]
+
+
+@dataclass
+class Item:
+    pk: int
+    comment: str
+    data: dict
+
+
+@dataclass
+class BulkReport:
+    applied: list[int] = field(default_factory=list)
+    refused: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"applied": self.applied, "refused": self.refused}
+
+
+def _domain_refusal(exc: Exception) -> tuple[int, str] | None:
+    if isinstance(exc, DomainError):
+        return exc.status, exc.message
+    return None
+
+
+def requests_bulk_transition(
+    *, actor, name: str, body, refusal: Refusal | None = None
+) -> BulkReport:
+    """Apply the transition ``name`` to each item of ``body`` (``{"items": [{"id", …}]}``).
+
+    ``refusal`` maps an error raised by one item to the status and French detail the
+    single route would answer (the API passes its exception handler); by default only
+    ``DomainError``s are refusals. Raises ``DomainError`` for an unknown transition (404),
+    a role that may not apply it (403) or a malformed body (400)."""
+    spec = transition_role_check(registration_for(FundingRequest), name, actor)
+    items = bulk_items(body, spec)
+    visible = _visible(actor, [item.pk for item in items])
+    outcome: dict[int, tuple[int, str] | None] = {
+        item.pk: (404, NOT_FOUND) for item in items if item.pk not in visible
+    }
+    todo = sorted(
+        (item for item in items if item.pk in visible),
+        key=lambda item: (visible[item.pk].case_id, item.pk),
+    )
+    for start in range(0, len(todo), CHUNK):
+        with transaction.atomic():
+            for item in todo[start : start + CHUNK]:
+                outcome[item.pk] = _apply_one(visible[item.pk], name, actor, item, refusal)
+    report = BulkReport()
+    for item in items:  # the caller's order
+        result = outcome[item.pk]
+        if result is None:
+            report.applied.append(item.pk)
+        else:
+            report.refused.append({"id": item.pk, "status": result[0], "detail": result[1]})
+    return report
+
+
+def _apply_one(fr, name: str, actor, item: Item, refusal: Refusal | None):
+    """None when applied, else the refusal's ``(status, detail)``."""
+    try:
+        transition_apply(instance=fr, name=name, actor=actor, comment=item.comment, data=item.data)
+    except (DomainError, DatabaseError) as exc:
+        answer = (refusal or _domain_refusal)(exc)
+        if answer is None:
+            raise
+        return answer
+    return None
+
+
+def _visible(actor, pks: list[int]) -> dict[int, FundingRequest]:
+    """The requests the actor may see among ``pks``, read at once (``cases.selectors``,
+    as the single route reads one)."""
+    qs = (
+        selectors.funding_request_list(user=actor)
+        .select_related("scheme__funder")
+        .filter(pk__in=pks)
+    )
+    return {fr.pk: fr for fr in qs}
+
+
+# ---------------------------------------------------------------- the body
+
+
+def _invalid(message: str, errors: dict) -> DomainError:
+    return DomainError(message, errors=errors)
+
+
+def bulk_items(body, spec: TransitionSpec) -> list[Item]:
+    """The items of a bulk body, bounded: an object with ``items``, a list of at most
+    ``MAX_ITEMS`` objects, each with a distinct ``id`` and no key the transition does not
+    read. Each item's fields are parsed later by the engine, as one by one."""
+    if not isinstance(body, dict):
+        raise _invalid(
+            "Le corps de la requête doit être un objet JSON.",
+            {"non_field_errors": ["Objet JSON attendu."]},
+        )
+    extra = sorted(str(k)[:40] for k in body if k != "items")
+    if extra:
+        raise _invalid(
+            f"Champ inconnu : « {extra[0]} » (seul « items » est attendu).",
+            {extra[0]: ["Champ inconnu."]},
+        )
+    raw = body.get("items")
+    if not isinstance(raw, list) or not raw:
+        raise _invalid(
+            "Indiquez « items » : la liste des demandes, chacune avec son « id ».",
+            {"items": ["Liste non vide attendue."]},
+        )
+    if len(raw) > MAX_ITEMS:
+        raise _invalid(
+            f"Trop de demandes : {MAX_ITEMS:,} au plus par envoi ({len(raw):,} reçues).".replace(
+                ",", "\u202f"
+            ),
+            {"items": [f"{MAX_ITEMS} éléments au plus."]},
+        )
+    allowed = {"id", "comment", *(f.name for f in spec.fields)}
+    items, seen = [], set()
+    for index, entry in enumerate(raw):
+        item = _item(entry, index, allowed, spec)
+        if item.pk in seen:
+            raise _invalid(
+                f"La demande {item.pk} figure deux fois (élément {index + 1}).",
+                {"items": {str(index): ["Identifiant en double."]}},
+            )
+        seen.add(item.pk)
+        items.append(item)
+    return items
+
+
+def _item(entry, index: int, allowed: set[str], spec: TransitionSpec) -> Item:
+    where = f"élément {index + 1}"
+    if not isinstance(entry, dict):
+        raise _invalid(
+            f"Chaque élément de « items » doit être un objet ({where}).",
+            {"items": {str(index): ["Objet attendu."]}},
+        )
+    unknown = sorted(str(k)[:40] for k in entry if k not in allowed)
+    if unknown:
+        fields = ", ".join(f"« {n} »" for n in sorted(allowed - {"id", "comment"})) or "aucun"
+        raise _invalid(
+            f"Champ inconnu « {unknown[0]} » ({where}) : la transition « {spec.label or spec.name} »"
+            f" lit {fields}.",
+            {"items": {str(index): [f"Champ inconnu : {unknown[0]}."]}},
+        )
+    try:
+        pk = inputs.parse_id(entry.get("id"), field="id", label=f"identifiant ({where})")
+    except DomainError as exc:
+        raise _invalid(exc.message, {"items": {str(index): ["Identifiant invalide."]}}) from None
+    data = {k: v for k, v in entry.items() if k not in ("id", "comment")}
+    return Item(pk=pk, comment=entry.get("comment", ""), data=data)

@@ -1,0 +1,58 @@
+"""Bulk work: one transition applied to many funding requests (api.md « Additions »).
+
+Parse → ``cases.services.bulk`` → report. Each item's refusal carries the status and the
+French detail that ``POST /funding-requests/{id}/transitions/{name}/`` would answer: the
+service asks this API's exception handler for it.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+
+from cases.models import FundingRequest
+from cases.services.bulk import requests_bulk_transition
+from engine.transitions import registration_for
+
+from .exceptions import exception_handler
+from .serializers.bulk import BulkInputSerializer, BulkReportSerializer
+from .views import ApiView, body_dict, responses
+
+
+def item_refusal(exc: Exception) -> tuple[int, str] | None:
+    """What the single route answers for ``exc`` (None: not an answer, a real error)."""
+    answer = exception_handler(exc, {})
+    if answer is None or answer.status_code < 400:
+        return None
+    return answer.status_code, str(answer.data.get("detail", ""))
+
+
+def _names() -> str:
+    specs = registration_for(FundingRequest).specs.values()
+    return ", ".join(sorted(spec.name for spec in specs if set(spec.roles) - {"system"}))
+
+
+class FundingRequestBulkView(ApiView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "name",
+                str,
+                OpenApiParameter.PATH,
+                description=f"La transition à appliquer : {_names()}.",
+            )
+        ],
+        request=BulkInputSerializer,
+        responses=responses({200: BulkReportSerializer}),
+        summary="Appliquer une transition à plusieurs demandes de financement",
+        description=(
+            "Chaque demande est traitée seule, avec les mêmes règles, la même trace, les "
+            "mêmes échéances et les mêmes événements qu'une par une ; une demande refusée "
+            "figure dans « refused » avec le statut et le message qu'elle aurait reçus seule."
+        ),
+    )
+    def post(self, request, name: str):
+        report = requests_bulk_transition(
+            actor=request.user, name=name, body=body_dict(request), refusal=item_refusal
+        )
+        return Response(BulkReportSerializer(report.as_dict()).data)
