@@ -1,8 +1,8 @@
 """The rules of the works deadlines of a funding request (domain.md, revised rules 5 and 7):
 when the funder may record its lapse, which missed deadlines still await its decision, and
-how far an extension may move a deadline. One
-function per rule, shared by the guards (``cases.lifecycle``), the service that takes an
-extension request (``cases.services.extensions``), the alerts and the pages."""
+how far an extension may move a deadline. One function per rule, shared by the guards
+(``cases.lifecycle``), the service that takes an extension request
+(``cases.services.extensions``), the alerts, the agents' tasks and the pages."""
 
 from __future__ import annotations
 
