@@ -15,10 +15,19 @@ holder, cost, subsidy, rate) are the real ones (ANCT open data, Licence Ouverte 
 
 ``load_demo()`` is idempotent: if the demo is already loaded, it does nothing.
 
+Each funder's own legal track (domain.md, revised rules; ADR 009) shows too: the
+préfecture acknowledges its DETR/DSIL requests weeks after the deposit and declares them
+complete on its own date (their eligibility start and implicit-decision date follow), a
+start-of-works deadline is extended, balances are computed on the actual eligible cost
+and an overpaid grant is ordered back, a committee member declares an interest in one
+project, and a written consultation of the committee receives its replies.
+
 The package, by area: ``constants`` (the cast and proportions), ``people`` (accounts and
-organisations), ``operations`` (the DETR/DSIL operations, stage by stage), ``leader``
-(LEADER and the committee), ``timeline`` (event dates, the report), ``pdf`` (the
-documents' PDF), ``builder`` (shared steps and the order of the load).
+organisations), ``operations`` (the DETR/DSIL operations, stage by stage),
+``legal_track`` (the funders' receipts, an extension, balances on the actual cost and a
+recovery order), ``leader`` (LEADER and the committee), ``consultation`` (declarations
+of interest, the written consultation), ``timeline`` (event dates, the report), ``pdf``
+(the documents' PDF), ``builder`` (shared steps and the order of the load).
 """
 
 from __future__ import annotations

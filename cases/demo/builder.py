@@ -14,12 +14,14 @@ from django.utils import timezone
 
 from schemes.models import Scheme, Territory
 
-from .. import builders
+from .. import builders, services
 from ..builders import fresh
 from ..models import Case, FundingRequest, RequestState, User
 from ..works_deadlines import missed_works_deadline
 from .constants import PASSWORD, SCHEME_INSTRUCTOR
+from .consultation import Consultation
 from .leader import Leader
+from .legal_track import LegalTrack
 from .operations import Operations
 from .pdf import tiny_pdf
 from .people import People
@@ -28,7 +30,7 @@ from .timeline import Report, aware, working_day_before
 log = logging.getLogger(__name__)
 
 
-class DemoBuilder(People, Leader, Operations):
+class DemoBuilder(People, Leader, Consultation, LegalTrack, Operations):
     def __init__(self, *, today: dt.date | None = None, seed: int = 2019):
         self.today = today or timezone.localdate()
         self.rng = random.Random(seed)
@@ -75,11 +77,19 @@ class DemoBuilder(People, Leader, Operations):
     def requests(self, case: Case) -> list[FundingRequest]:
         return list(case.funding_requests.select_related("scheme").order_by("id"))
 
-    def pay_claim(self, fr, porteur, kind, amount, filed, verified=None, paid=None) -> None:
-        """A claim filed on ``filed``, verified and paid on the days given (if any)."""
-        claim = builders.claim_build(
-            porteur=porteur, funding_request=fr, kind=kind, amount=amount, filed=filed
-        )
+    def pay_claim(
+        self, fr, porteur, kind, amount, filed, verified=None, paid=None, actual_cost=None
+    ) -> None:
+        """A claim filed on ``filed``, verified and paid on the days given (if any); a
+        balance may carry the actual eligible cost (a nil one is settled at its check)."""
+        if actual_cost is None:
+            claim = builders.claim_build(
+                porteur=porteur, funding_request=fr, kind=kind, amount=amount, filed=filed
+            )
+        else:
+            data = {"kind": kind, "amount": str(amount), "actual_cost": str(actual_cost)}
+            data["filed_on"] = filed.isoformat()
+            claim = services.claim_create(actor=porteur, funding_request=fresh(fr), data=data)
         claim = builders.claim_file_on(claim, porteur=porteur, filed=filed)
         if verified is None:
             return

@@ -109,6 +109,8 @@ class Leader:
         self.leader_session_planned(animator)
         for case, _ in second:
             self.done(case)
+        for case in self.leader_written_consultation(holders, animator):
+            self.done(case)
 
     # -- the steps -------------------------------------------------------------------
 
@@ -240,6 +242,8 @@ class Leader:
             members=[m.pk for m in members],
             scheme=self.schemes["LEADER"],
         )
+        # Revised rule 12: an elected member of Carmaux takes no part in its project.
+        conflicted = self.declare_interest(animator, session, frs[3], "comite.elu1")
         for fr, (against, abstain, target) in zip(frs, INTENTIONS, strict=True):
             for index, member in enumerate(members):
                 vote = (
@@ -249,13 +253,16 @@ class Leader:
                     if index < against + abstain
                     else "for"
                 )
+                scores = self.scores(target)  # drawn for every seat: the same draws as before
+                if (fr.pk, member.pk) == conflicted:
+                    continue
                 committee.vote_record(
                     actor=animator,
                     session=session,
                     funding_request_id=fr.pk,
                     member_id=member.pk,
                     vote=vote,
-                    scores=self.scores(target),
+                    scores=scores,
                 )
         transition(session, "close", actor=animator, comment="Séance du comité de programmation.")
 

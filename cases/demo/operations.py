@@ -64,7 +64,10 @@ def timeline_of(op: Operation, today: dt.date, rng) -> dict[str, dt.date]:
         "incomplete": ("request_documents", 3, 25),
         "instruction": ("complete", 5, 55),
         "rejected": ("grant", 30, 300),
-        "decided": ("commit" if variant else "grant", 20, 300),
+        # the fourth: signed long ago, its start-of-works deadline near (and extended)
+        "decided": ("commit", 600, 640)
+        if nth == 4
+        else ("commit" if variant else "grant", 20, 300),
         "lapsed": ("grant", 760, 800),
         "withdrawn": ("complete" if nth == 2 else "commit", 40, 200),
         "in_progress": [("start", 20, 200), ("adv_paid", 10, 150), ("adv_filed", 95, 110)][variant],
@@ -231,6 +234,7 @@ class Operations:
             )
             self.upload(fresh(case), porteur, ["other"])
             transition(case, "provide_documents", actor=porteur, date=d["receipt"])
+        self.submitted_received(op)
         return True
 
     def op_incomplete(self, op: Operation) -> bool:
@@ -272,7 +276,7 @@ class Operations:
                 text="Lecture transitionnelle : sobriété énergétique et usage partagé du "
                 "bâtiment à valoriser.",
             )
-        builders.requests_instruction_start(case, instructor=self.instructor, started=complete)
+        self.requests_to_instruction(op)
         if not (op.target == "instruction" or (op.target == "withdrawn" and nth == 2)):
             return False
         if op.target == "withdrawn":
@@ -320,6 +324,8 @@ class Operations:
             )
         if op.target not in ("decided", "withdrawn"):
             return False
+        if op.target == "decided" and op.nth == 4:
+            self.works_start_extended(op)
         if op.target == "withdrawn":
             transition(
                 op.case,
@@ -361,6 +367,7 @@ class Operations:
         return target == "in_progress"
 
     def op_completion(self, op: Operation) -> bool:
+        self.installments_before_completion(op)
         transition(
             op.case,
             "complete_works",
@@ -373,6 +380,10 @@ class Operations:
     def op_balance(self, op: Operation) -> bool:
         """The balance claimed: verified (but one), paid for the closed ones."""
         target, d = op.target, op.dates
+        share = self.actual_cost_share(op)
+        if share is not None:
+            self.balance_on_actual_cost(op, share)
+            return True
         for fr in self.requests(op.case):
             fr = fresh(fr)
             self.pay_claim(
