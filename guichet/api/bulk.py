@@ -15,6 +15,7 @@ from cases.services.bulk import requests_bulk_transition
 from engine.transitions import registration_for
 
 from .exceptions import exception_handler
+from .parsers import StrictJSONParser
 from .serializers.bulk import BulkInputSerializer, BulkReportSerializer
 from .views import ApiView, body_dict, responses
 
@@ -33,6 +34,8 @@ def _names() -> str:
 
 
 class FundingRequestBulkView(ApiView):
+    parser_classes = [StrictJSONParser]  # a list of objects: JSON only
+
     @extend_schema(
         parameters=[
             OpenApiParameter(

@@ -258,6 +258,24 @@ MATRIX = {
             ),
         ),
     ],
+    # bulk: a role that may never apply the transition is refused as a whole (403); an
+    # empty body is refused after that check (400); each item is checked as one by one
+    # (tests/api/test_bulk.py, tests/tenancy/test_api.py)
+    "api/v1/funding-requests/bulk/<slug:name>/": [
+        (
+            "post",
+            "/api/v1/funding-requests/bulk/grant/",
+            {},
+            E(_=403, funder_etat=400, funder_region=400, admin=400),
+        ),
+        (
+            "post",
+            "/api/v1/funding-requests/bulk/withdraw/",
+            {},
+            E(_=403, porteur=400, other_porteur=400, agent=400, admin=400),
+        ),
+        ("post", "/api/v1/funding-requests/bulk/nimportequoi/", {}, E(_=404)),
+    ],
     "api/v1/funding-requests/<int:pk>/payment-claims/": [
         ("get", "/api/v1/funding-requests/{fr}/payment-claims/", None, E(_=404, **SEE_CASE)),
         (

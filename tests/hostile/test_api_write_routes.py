@@ -153,6 +153,23 @@ ROUTES: dict[tuple[str, str], Target] = {
             "legal_case": "patrimoine_protege",  # revised rule 8: the exception names it
         },
     ),
+    # bulk work: the items, each read as one by one (two, so that a hostile value may
+    # sit in one item while the other is refused, already committed)
+    ("api/v1/funding-requests/bulk/<slug:name>/", "post"): Target(
+        "instructor",
+        _u("/api/v1/funding-requests/bulk/grant/"),
+        lambda b: {
+            "items": [
+                {
+                    "id": b.instructing.pk,
+                    "amount_granted": "30000.00",
+                    "date": TODAY,
+                    "comment": "Saisi par le fuzzer.",
+                },
+                {"id": b.committed.pk, "amount_granted": "1000.00", "date": TODAY},
+            ]
+        },
+    ),
     ("api/v1/funding-requests/<int:pk>/payment-claims/", "post"): Target(
         "porteur",
         _u("/api/v1/funding-requests/{pk}/payment-claims/", "committed"),

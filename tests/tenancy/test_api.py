@@ -11,7 +11,7 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from cases.models import Case
+from cases.models import Case, FundingRequest
 from tests.api.test_permission_matrix import MATRIX, api_routes
 
 from .conftest import STAFF
@@ -198,3 +198,39 @@ def test_the_payload_of_a_list_is_json(world):
     # the generic check above reads raw bytes; make sure they are the JSON we parse
     body = _client(world.b.users["agent"]).get("/api/v1/cases/").content
     assert json.loads(body)["count"] == 2
+
+
+def test_bulk_transitions_refuse_another_territorys_requests_404(world):
+    """Bulk work (api.md « Additions »): each request of A in a bulk call by B's staff is
+    refused 404 with the single route's message, as one by one, and A is left untouched;
+    B's own request in the same call is seen (never a 404)."""
+    a, b = world.a, world.b
+    theirs, ours = a.ids["fr"], b.ids["fr"]
+    before = FundingRequest.objects.get(pk=theirs).state
+    moves = {
+        "withdraw": {"reason": "Pas chez nous."},
+        "start_instruction": {},
+        "commit": {"date": "2026-02-10"},
+    }
+    answered = 0
+    for role in STAFF:
+        for name, fields in moves.items():
+            body = {"items": [{"id": theirs, **fields}, {"id": ours, **fields}]}
+            response = _client(b.users[role]).post(
+                f"/api/v1/funding-requests/bulk/{name}/", body, format="json"
+            )
+            if response.status_code == 403:  # the role may never apply it: refused whole
+                continue
+            assert response.status_code == 200, (role, name, response.content)
+            answered += 1
+            data = response.json()
+            assert theirs not in data["applied"]
+            refusals = {r["id"]: r for r in data["refused"]}
+            assert refusals[theirs] == {
+                "id": theirs,
+                "status": 404,
+                "detail": "Demande de financement introuvable.",
+            }, (role, name)
+            assert refusals.get(ours, {}).get("status") != 404, (role, name)
+    assert answered >= 4  # agent and admin, at least
+    assert FundingRequest.objects.get(pk=theirs).state == before
