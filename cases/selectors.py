@@ -230,19 +230,29 @@ def case_deadlines(case: Case) -> QuerySet[Deadline]:
 
 
 def case_history(case: Case):
-    """State logs of the dossier, its requests and its claims, oldest first."""
+    """State logs of the dossier, its requests, their claims, extensions and recovery
+    orders, oldest first."""
     from django_fsm_log.models import StateLog
 
+    from .models import Extension, RecoveryOrder
+
     fr_ids = list(case.funding_requests.values_list("pk", flat=True))
-    claim_ids = list(
-        PaymentClaim.objects.filter(funding_request_id__in=fr_ids).values_list("pk", flat=True)
+
+    def ids(model) -> list[int]:
+        return list(
+            model.objects.filter(funding_request_id__in=fr_ids).values_list("pk", flat=True)
+        )
+
+    types = ContentType.objects.get_for_models(
+        Case, FundingRequest, PaymentClaim, Extension, RecoveryOrder
     )
-    types = ContentType.objects.get_for_models(Case, FundingRequest, PaymentClaim)
     return (
         StateLog.objects.filter(
             Q(content_type=types[Case], object_id=case.pk)
             | Q(content_type=types[FundingRequest], object_id__in=fr_ids)
-            | Q(content_type=types[PaymentClaim], object_id__in=claim_ids)
+            | Q(content_type=types[PaymentClaim], object_id__in=ids(PaymentClaim))
+            | Q(content_type=types[Extension], object_id__in=ids(Extension))
+            | Q(content_type=types[RecoveryOrder], object_id__in=ids(RecoveryOrder))
         )
         .select_related("by", "content_type")
         .order_by("id")  # the order things were recorded in; ``timestamp`` is the event's time

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -25,24 +26,40 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cases import selectors
+from cases.lifecycle.payment_claim import RECOVERABLE
 from cases.models import (
+    LIVE_GRANTS,
     REQUEST_GRANTED,
     REQUEST_UNDECIDED,
     CaseState,
     ClaimState,
+    ExtensionState,
     FundingRequest,
     PaymentClaim,
+    RecoveryOrder,
+    RecoveryState,
     RequestState,
     User,
 )
 from cases.permissions import roles_for
+from cases.works_deadlines import WORKS_KINDS
 from engine.errors import DomainError
+from engine.models import Deadline
 from engine.transitions import available_transitions, spec_of, transition_apply
 from schemes.models import Funder
 
-from .agent.case_page import case_page
+from . import works
+from .agent.case_page import case_page, simple_form
 from .agent.common import error_links, get_case_or_404, role, safe_next
-from .agent_forms import action_form, form_error, transition_input, transition_label, typed_input
+from .agent.works import may_issue, recovery_key
+from .agent_forms import (
+    RecoveryForm,
+    action_form,
+    form_error,
+    transition_input,
+    transition_label,
+    typed_input,
+)
 
 R = User.Role
 FUNDERS_ROLES = roles_for("funders_page")
@@ -99,8 +116,16 @@ def funders_context(request, submitted: dict | None = None) -> dict:
         for fr in requests.filter(state=RequestState.GRANTED).order_by("granted_on", "pk")
     ]
     claim_rows = _claims(user, funder_filter, submitted)
+    follow_up = works_follow_up(user, requests, funder_filter, submitted)
     failed = None
-    for row in [r for g in awaiting.values() for r in g["rows"]] + to_commit + claim_rows:
+    for row in (
+        [r for g in awaiting.values() for r in g["rows"]]
+        + to_commit
+        + claim_rows
+        + follow_up["extensions_to_decide"]
+        + follow_up["missed"]
+        + follow_up["orders"]
+    ):
         failed = failed or next((a for a in row["actions"] if a.error), None)
     return {
         "nav": "funders",
@@ -109,6 +134,7 @@ def funders_context(request, submitted: dict | None = None) -> dict:
         "awaiting": awaiting,
         "to_commit": to_commit,
         "claims": claim_rows,
+        **follow_up,
         "funders": funders,
         "funder_filter": funder_filter,
         "acting": role(user) in ACTING_ROLES,
@@ -190,6 +216,63 @@ def _claims(user, funder_filter, submitted) -> list[dict]:
     ]
 
 
+def works_follow_up(user, requests, funder_filter, submitted) -> dict:
+    """Revised rules 5 and 6: the extensions awaiting the funder's decision, the grants
+    whose works deadline was missed (lapse or extension), the overpaid requests (a new
+    recovery order) and the recovery orders issued (recovered or cancelled)."""
+    extensions = selectors.extension_list(user=user).filter(state=ExtensionState.REQUESTED)
+    if funder_filter is not None:
+        extensions = extensions.filter(funding_request__scheme__funder=funder_filter)
+    live = requests.filter(state__in=LIVE_GRANTS)
+    missed = Deadline.objects.filter(
+        subject_type=ContentType.objects.get_for_model(FundingRequest),
+        subject_id__in=live.values("pk"),
+        kind__in=WORKS_KINDS,
+        state=Deadline.State.MISSED,
+    ).order_by("due_on", "pk")
+    by_pk = {fr.pk: fr for fr in live.filter(pk__in=missed.values("subject_id"))}
+    overpaid = []
+    for fr in requests.filter(
+        state__in=RECOVERABLE, claims__kind="balance", claims__actual_cost__isnull=False
+    ).distinct():
+        if may_issue(user, fr):
+            form = simple_form(RecoveryForm, recovery_key(fr), submitted)
+            overpaid.append({"fr": fr, "overpaid": works.overpaid_amount(fr), "form": form})
+    orders = RecoveryOrder.objects.filter(
+        funding_request__in=requests.values("pk"), state=RecoveryState.ISSUED
+    ).select_related("funding_request__case", "funding_request__scheme")
+    return {
+        "extensions_to_decide": [
+            {"extension": e, "actions": _actions(e, user, "web:extension-transition", submitted)}
+            for e in extensions.select_related("funding_request__case__organisation")
+        ],
+        "missed": [
+            {
+                "fr": by_pk[d.subject_id],
+                "deadline": d,
+                "label": works.kind_label(d.kind),
+                # a granted request's lapse is offered with its commitment, above
+                "actions": []
+                if by_pk[d.subject_id].state == RequestState.GRANTED
+                else [
+                    a
+                    for a in _actions(
+                        by_pk[d.subject_id], user, "web:request-transition", submitted
+                    )
+                    if a.name == "lapse"
+                ],
+            }
+            for d in missed
+            if d.subject_id in by_pk
+        ],
+        "overpaid": overpaid,
+        "orders": [
+            {"order": o, "actions": _actions(o, user, "web:recovery-transition", submitted)}
+            for o in orders
+        ],
+    }
+
+
 def funders_page(request, submitted: dict | None = None, status: int = 200):
     return render(
         request, "web/funders/index.html", funders_context(request, submitted), status=status
@@ -206,11 +289,29 @@ def funders(request):
 # ---------------------------------------------------------------- actions
 
 
-def _act(request, instance, name: str, case_id: int):
-    """Perform ``name`` on a funding request or a claim; on failure, show the page the
-    form came from with the French message and what was typed."""
+def page_again(request, case_id: int, submitted: dict | None, status: int):
+    """The page a refused form came from (the funders' page or the dossier page), with
+    the French message and what was typed (``submitted``)."""
+    if request.POST.get("from") == "funders":
+        return funders_page(request, submitted, status=status)
+    case = get_case_or_404(request.user, case_id)
+    return case_page(request, case, submitted, status=status)
+
+
+def done(request, case_id: int, message: str, anchor: str = ""):
+    """After a successful post: back to the page the form came from."""
+    messages.success(request, message)
+    if request.POST.get("from") == "funders":
+        return redirect(safe_next(request, reverse("web:funders")))
+    default = reverse("web:case-detail", args=[case_id]) + (f"#{anchor}" if anchor else "")
+    return redirect(safe_next(request, default))
+
+
+def act(request, instance, name: str, case_id: int):
+    """Perform ``name`` on a funding request, a claim, an extension or a recovery order;
+    on failure, show the page the form came from with the French message and what was
+    typed."""
     comment, data, values = transition_input(request.POST)
-    from_funders = request.POST.get("from") == "funders"
     try:
         transition_apply(
             instance=instance,
@@ -226,13 +327,8 @@ def _act(request, instance, name: str, case_id: int):
         if name not in available_transitions(fresh, request.user):
             messages.error(request, exc.message)
             sub = None
-        if from_funders:
-            return funders_page(request, sub, status=exc.status)
-        case = get_case_or_404(request.user, case_id)
-        return case_page(request, case, sub, status=exc.status)
-    messages.success(request, f"« {transition_label(instance, name)} » : c'est enregistré.")
-    default = reverse("web:funders") if from_funders else reverse("web:case-detail", args=[case_id])
-    return redirect(safe_next(request, default))
+        return page_again(request, case_id, sub, exc.status)
+    return done(request, case_id, f"« {transition_label(instance, name)} » : c'est enregistré.")
 
 
 @login_required
@@ -243,7 +339,7 @@ def request_transition(request, pk: int, name: str):
     fr = _visible_requests(request.user).filter(pk=pk).first()
     if fr is None:
         raise Http404("Demande de financement introuvable.")
-    return _act(request, fr, name, fr.case_id)
+    return act(request, fr, name, fr.case_id)
 
 
 @login_required
@@ -261,4 +357,4 @@ def claim_transition(request, pk: int, name: str):
     )
     if claim is None:
         raise Http404("Demande de paiement introuvable.")
-    return _act(request, claim, name, claim.funding_request.case_id)
+    return act(request, claim, name, claim.funding_request.case_id)

@@ -4,6 +4,7 @@ shared by every area."""
 from django.urls import path
 
 from . import documents, porteur
+from .porteur import extensions as porteur_extensions
 
 urlpatterns = [
     path("mes-dossiers/", porteur.my_cases, name="my-cases"),
@@ -12,6 +13,11 @@ urlpatterns = [
     path("mes-dossiers/<int:pk>/pieces/", porteur.case_document, name="case-porteur-document"),
     path("mes-dossiers/<int:pk>/action/", porteur.case_action, name="case-porteur-action"),
     path("mes-dossiers/<int:pk>/paiement/", porteur.case_claim, name="case-porteur-claim"),
+    path(
+        "mes-dossiers/<int:pk>/prorogation/",
+        porteur_extensions.case_extension,
+        name="case-porteur-extension",
+    ),
     path("deposer/", porteur.intake_start, name="intake-start"),
     path("dossiers/<int:pk>/etapes/<slug:step>/", porteur.intake_step, name="intake-step"),
     path(

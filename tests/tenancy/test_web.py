@@ -8,7 +8,7 @@ from django.utils.html import escape
 from openpyxl import load_workbook
 
 from cases import stats
-from cases.models import Case
+from cases.models import Case, Extension, RecoveryOrder
 
 from .conftest import STAFF
 
@@ -57,6 +57,27 @@ def test_every_dossier_page_of_another_territory_is_404(client, world):
                 assert client.get(url.format(pk=pk)).status_code == 404, (url, role)
             for url, data in posts:
                 assert client.post(url.format(pk=pk), data).status_code == 404, (url, role)
+    # revised rules 5 and 6: extensions and recovery orders, by their own ids too
+    by_id = [
+        ("/prorogations/{extension}/transitions/grant/", {"motivation": "x"}),
+        ("/prorogations/{extension}/transitions/refuse/", {"motivation": "x"}),
+        ("/demandes/{fr}/reversements/", {"amount": "1,00", "reason": "x"}),
+        ("/dossiers/{case}/prorogations/", {"target": "{fr}:works_start", "reason": "x"}),
+    ]
+    for role in STAFF:
+        client.force_login(b.users[role])
+        for url, data in by_id:
+            data = {k: v.format(**a.ids) for k, v in data.items()}
+            assert client.post(url.format(**a.ids), data).status_code == 404, (url, role)
+    client.force_login(b.users["porteur"])
+    response = client.post(
+        f"/mes-dossiers/{a.ids['case']}/prorogation/",
+        {"target": f"{a.ids['fr']}:works_start", "until": "2028-01-01", "reason": "x"},
+    )
+    assert response.status_code == 404
+    assert Extension.objects.get(pk=a.ids["extension"]).state == "requested"
+    assert Extension.objects.filter(funding_request_id=a.ids["fr"]).count() == 1
+    assert not RecoveryOrder.objects.exists()
     assert Case.objects.get(pk=a.ids["draft"]).state == "draft"
     assert not Case.objects.get(pk=a.ids["case"]).messages.exists()
     # its own dossier opens

@@ -27,6 +27,7 @@ from notifications.labels import PARTY_LABELS, deadline_label
 from workflows import selectors as task_selectors
 from workflows.flows import STEPS_BY_NODE
 
+from .. import works
 from ..agent_forms import MessageForm, NoteForm, OpinionForm, ShareExceptionForm, action_form
 from .common import (
     MESSAGE_WRITERS,
@@ -38,6 +39,7 @@ from .common import (
     porteur_case_url,
     role,
 )
+from .works import works_block
 
 
 @login_required
@@ -71,6 +73,11 @@ def case_context(request, case: Case, submitted: dict | None = None) -> dict:
         )
     )
     pieces = _pieces(case, requests)
+    actions = _actions(user, case, requests, claims, pieces["missing"], submitted)
+    works_ctx = works_block(user, case, requests, submitted, today, simple_form)
+    if actions["failed"] is None and works_ctx["works_failed"] is not None:
+        actions["failed"] = works_ctx["works_failed"]
+        actions["failed_links"] = error_links(actions["failed"])
     return {
         "nav": "agent",
         "case": case,
@@ -78,7 +85,8 @@ def case_context(request, case: Case, submitted: dict | None = None) -> dict:
         "today": today,
         "role": role(user),
         "is_agent": role(user) in TASK_ROLES,
-        **_actions(user, case, requests, claims, pieces["missing"], submitted),
+        **actions,
+        **works_ctx,
         **_plan(case),
         **pieces,
         **_opinions(user, case, submitted),
@@ -170,7 +178,7 @@ def _pieces(case: Case, requests: list[FundingRequest]) -> dict:
 def _opinions(user, case: Case, submitted: dict) -> dict:
     opinion_form = None
     if allowed(user, "opinion_create") and not case.is_terminal:
-        opinion_form = _simple_form(OpinionForm, "opinion", submitted)
+        opinion_form = simple_form(OpinionForm, "opinion", submitted)
         opinion_form.fields["kind"].choices = [
             (k.value, k.label)
             for k in (Opinion.Kind(k) for k in rules.opinion_kinds(role(user), case.state))
@@ -198,19 +206,19 @@ def _exchanges(user, case: Case, submitted: dict) -> dict:
         "sees_notes": sees_notes,
         "notes": notes,
         "conversation": conversation,
-        "note_form": _simple_form(NoteForm, "note", submitted) if sees_notes else None,
+        "note_form": simple_form(NoteForm, "note", submitted) if sees_notes else None,
         "message_form": (
-            _simple_form(MessageForm, "message", submitted)
+            simple_form(MessageForm, "message", submitted)
             if role(user) in MESSAGE_WRITERS
             else None
         ),
         "exception_form": (
-            _simple_form(ShareExceptionForm, "exception", submitted) if may_except else None
+            simple_form(ShareExceptionForm, "exception", submitted) if may_except else None
         ),
     }
 
 
-def _simple_form(form_class, key: str, submitted: dict, **kwargs):
+def simple_form(form_class, key: str, submitted: dict, **kwargs):
     """A blank form, or the one ``submitted`` as typed with its errors."""
     if submitted.get("key") != key:
         return form_class(auto_id=f"{key}-%s", **kwargs)
@@ -243,11 +251,17 @@ def _follow_up(user, case: Case, requests: list, claims: list, today) -> dict:
 
 
 def _history_rows(case: Case, requests: dict, claims: dict) -> list[dict]:
+    extensions = works.case_extensions(case)
+    by_extension = {e.pk: e for e in extensions}
+    by_order = {o.pk: o for o in works.case_orders(case)}
     rows = []
     for log in selectors.case_history(case):
         model = log.content_type.model_class()
         spec = registration_for(model).specs.get(log.transition) if model else None
-        if model is Case:
+        subject = works.log_subject(log, by_extension, by_order)
+        if subject is not None:
+            pass
+        elif model is Case:
             subject = "Dossier"
         elif model is FundingRequest:
             fr = requests.get(int(log.object_id))
@@ -261,13 +275,28 @@ def _history_rows(case: Case, requests: dict, claims: dict) -> list[dict]:
             )
         rows.append(
             {
-                "log": log,
+                "at": log.timestamp,
+                "comment": log.description,
                 "subject": subject,
                 "label": (spec.label if spec else "") or log.transition,
                 "by": log.by.get_full_name() or log.by.username if log.by_id else "automatique",
+                "extension": int(log.object_id) if log.content_type.model == "extension" else None,
             }
         )
-    return rows
+    return works.with_requests(rows, extensions, _asked)
+
+
+def _asked(extension) -> dict:
+    """The history row of an extension's request (its creation is not a transition)."""
+    who = extension.requested_by
+    return {
+        "at": extension.requested_at,
+        "comment": extension.reason,
+        "subject": f"Prorogation ({works.kind_label(extension.deadline)}) "
+        f"{extension.funding_request.scheme.code}",
+        "label": f"Prorogation demandée jusqu'au {extension.until:%d/%m/%Y}",
+        "by": (who.get_full_name() or who.username) if who else "",
+    }
 
 
 def _deadline_rows(case: Case, requests: dict, claims: dict, today) -> list[dict]:

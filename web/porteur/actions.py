@@ -14,6 +14,7 @@ from engine.errors import DomainError
 from engine.transitions import transition_apply
 
 from .. import porteur_forms as pf
+from ..works import balance_figures
 from .common import (
     CLAIMABLE,
     action_target,
@@ -84,13 +85,18 @@ def case_claim(request, pk: int):
     case = case_or_404(request, pk)
     committed = [fr for fr in case.funding_requests.all() if fr.state in CLAIMABLE]
     form = pf.ClaimForm(request.POST, requests=committed, auto_id="id_claim_%s")
+    preview = request.POST.get("action") == "preview"
+    if preview:
+        form.fields["amount"].required = False  # the preview computes it
     if not form.is_valid():
         return tracking_page(request, case, status=400, errors=error_summary(form), claim_form=form)
     fr = action_target(request, case, f"request:{form.cleaned_data['funding_request']}")
+    if preview:
+        return _balance_preview(request, case, fr, form, committed)
     try:
         claim = services.claim_create(actor=request.user, funding_request=fr, data=form.to_data())
     except DomainError as exc:
-        rest = domain_errors(exc, form, ("kind", "amount", "filed_on"))
+        rest = domain_errors(exc, form, ("kind", "amount", "filed_on", "actual_cost"))
         if not form.errors:
             rest = rest or [exc.message]
         return tracking_page(
@@ -105,6 +111,23 @@ def case_claim(request, pk: int):
     else:
         messages.success(request, "Demande de paiement enregistrée en brouillon.")
     return redirect(tracking_url(case, "paiements"))
+
+
+def _balance_preview(request, case, fr, form, committed):
+    """The balance the actual eligible cost gives (``web.works.balance_figures``, on the
+    rule of ``cases.payments``), shown with the form filled in for a balance of that
+    amount; nothing is saved."""
+    actual = form.cleaned_data.get("actual_cost")
+    if actual is None:
+        form.add_error("actual_cost", "Indiquez le coût réel pour calculer le solde.")
+        return tracking_page(request, case, status=400, errors=error_summary(form), claim_form=form)
+    figures = balance_figures(fr, actual)
+    data = request.POST.copy()
+    data["kind"] = PaymentClaim.Kind.BALANCE
+    data["amount"] = f"{figures['balance']:.2f}".replace(".", ",")
+    filled = pf.ClaimForm(data, requests=committed, auto_id="id_claim_%s")
+    filled.is_valid()
+    return tracking_page(request, case, claim_form=filled, balance_preview=figures)
 
 
 def _file(request, claim) -> None:

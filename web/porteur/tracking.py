@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from cases import selectors
 from cases.models import CLAIM_UNPAID, REQUEST_GRANTED, Case, CaseState
-from cases.payments import DelayBook, project_claim
+from cases.payments import DelayBook, project_claim, request_amount_due
 from engine.models import Deadline
 from engine.transitions import available_transitions, spec_of, state_of
 from notifications.alert_selectors import alert_list
@@ -22,6 +22,7 @@ from notifications.labels import deadline_label, when_label
 from notifications.models import Alert
 
 from .. import porteur_forms as pf
+from .. import works
 from .common import (
     CLAIMABLE,
     case_or_404,
@@ -40,10 +41,12 @@ def case_porteur(request, pk: int):
 
 def tracking_page(request, case, *, status=200, errors=(), **forms):
     """The page; ``forms``: the refused form (``action_form``, ``claim_form``,
-    ``document_form`` or ``message_form``), shown as typed with its ``errors``."""
+    ``document_form``, ``message_form`` or ``extension_form``), shown as typed with its
+    ``errors``; ``balance_preview``: the balance an actual cost gives."""
     user = request.user
     today = timezone.localdate()
     requests = list(case.funding_requests.all())
+    extensions, orders = works.case_extensions(case), works.case_orders(case)
     claims = list(
         selectors.claim_list(user=user)
         .filter(funding_request__case_id=case.pk)
@@ -55,10 +58,12 @@ def tracking_page(request, case, *, status=200, errors=(), **forms):
         "case": case,
         "badge": state_of(Case, case.state).badge,
         "next_step": state_of(Case, case.state).porteur,
-        "history": _history(case, requests, claims),
+        "history": _history(case, requests, claims, extensions, orders),
         **_deadlines(case, today),
         "referent": case.referent_agent,
         **_funding(user, requests, claims, today, forms.get("claim_form")),
+        **_works(requests, extensions, orders, today, forms.get("extension_form")),
+        "balance_preview": forms.get("balance_preview"),
         "case_actions": _case_actions(case, user, forms.get("action_form")),
         "action_form": forms.get("action_form"),
         **_documents(user, case, forms.get("document_form")),
@@ -75,15 +80,19 @@ def tracking_page(request, case, *, status=200, errors=(), **forms):
 # ---------------------------------------------------------------- the blocks of the page
 
 
-def _history(case, requests, claims) -> list[dict]:
+def _history(case, requests, claims, extensions, orders) -> list[dict]:
     by_request = {fr.pk: fr for fr in requests}
     by_claim = {c.pk: c for c in claims}
+    by_extension, by_order = {e.pk: e for e in extensions}, {o.pk: o for o in orders}
     items = []
     for log in selectors.case_history(case):
         model = log.content_type.model
         oid = int(log.object_id)
         what = spec_of(log.content_type.model_class(), log.transition).event
-        if model == "case":
+        subject = works.log_subject(log, by_extension, by_order)
+        if subject is not None:
+            text = f"{subject} : {what}"
+        elif model == "case":
             text = what
         elif model == "fundingrequest":
             fr = by_request.get(oid)
@@ -97,9 +106,46 @@ def _history(case, requests, claims) -> list[dict]:
             )
         who = (log.by.get_full_name() or log.by.username) if log.by_id else "automatique"
         items.append(
-            {"at": log.timestamp, "text": text, "who": who, "comment": log.description or ""}
+            {
+                "at": log.timestamp,
+                "text": text,
+                "who": who,
+                "comment": log.description or "",
+                "extension": oid if model == "extension" else None,
+            }
         )
-    return items
+    return works.with_requests(items, extensions, _asked)
+
+
+def _asked(extension) -> dict:
+    """The history item of an extension's request (its creation is not a transition)."""
+    who = extension.requested_by
+    return {
+        "at": extension.requested_at,
+        "text": f"Prorogation ({works.kind_label(extension.deadline)}) "
+        f"{extension.funding_request.scheme.code} : demandée jusqu'au "
+        f"{extension.until:%d/%m/%Y}",
+        "who": (who.get_full_name() or who.username) if who else "",
+        "comment": extension.reason,
+    }
+
+
+def _works(requests, extensions, orders, today, extension_form) -> dict:
+    """The works deadlines of the grants, their extensions, the form to ask one (when a
+    deadline may still be moved) and the recovery orders."""
+    targets = works.extension_targets(requests, today)
+    form = extension_form or (
+        pf.ExtensionForm(targets=targets, auto_id="id_ext_%s") if targets else None
+    )
+    for extension in extensions:
+        extension.porteur_text = works.extension_state_text(extension)
+    for order in orders:
+        order.porteur_text = works.recovery_state_text(order)
+    return {
+        "works": works.works_rows(requests, extensions, orders),
+        "extension_form": form,
+        "orders": orders,
+    }
 
 
 def _deadlines(case, today) -> dict:
@@ -178,11 +224,17 @@ def _payments(requests, claims, today, claim_actions) -> dict:
         claim_rows = []
         for c in (c for c in claims if c.funding_request_id == fr.pk):
             projected = None
+            due = request_amount_due(fr, balance=c) if c.actual_cost is not None else None
             if c.state in CLAIM_UNPAID:
                 p = project_claim(c, today, delays(fr.scheme))
                 projected = {"on": p.projected_on, "late": p.expected_passed}
             claim_rows.append(
-                {"claim": c, "projected": projected, "actions": claim_actions.get(c.pk, [])}
+                {
+                    "claim": c,
+                    "projected": projected,
+                    "due": due,
+                    "actions": claim_actions.get(c.pk, []),
+                }
             )
         rows.append(
             {

@@ -7,7 +7,13 @@ from rest_framework import serializers as s
 
 from engine.models import Deadline
 
-SUBJECTS = {"case": "case", "fundingrequest": "funding_request", "paymentclaim": "payment_claim"}
+SUBJECTS = {
+    "case": "case",
+    "fundingrequest": "funding_request",
+    "paymentclaim": "payment_claim",
+    "extension": "extension",
+    "recoveryorder": "recovery_order",
+}
 
 
 class DeadlineSerializer(s.ModelSerializer):
