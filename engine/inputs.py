@@ -7,9 +7,15 @@ any conversion, exponents are bounded before any arithmetic, and nothing convert
 field named in ``errors``), which the API answers as a 400 and the pages show beside the
 field. Readers named ``read_*`` return ``None`` instead of raising.
 
-Where a person types (the web forms), French forms are read too: « 80 000,00 »,
-« 80 000,00 € », « 12,5 ». The API reads the contract's forms (« 80000.00 », a JSON
-number).
+Where a person types (the web forms, ``french=True``), an amount is read in the French or
+the plain form: « 80 000,00 », « 80 000 », « 80000.00 », « 80 000,5 », « 80 000,00 € »;
+thousands are separated by spaces (normal, no-break U+00A0, narrow no-break U+202F, thin
+U+2009, as browsers and spreadsheets paste them) and the decimals follow one comma or one
+point. Refused, with a message naming the expected form (« par exemple 12 500,00 »): a mix
+of point and comma (« 1,000.00 », « 1.000,00 »: which one is the decimal separator cannot
+be known), an exponent (« 1e5 »), Unicode digits, and more than two decimals even when
+they are zeros (« 80.000 » or « 1,000 » typed for a thousand would otherwise silently
+become 80 € or 1 €). The API reads the contract's forms (« 80000.00 », a JSON number).
 """
 
 from __future__ import annotations
@@ -37,11 +43,15 @@ NUMBER_TEXT_MAX = 40
 EXPONENT_MAX = 15
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,4})?", re.ASCII)
-# French typing: groups of thousands separated by spaces (normal, no-break, narrow no-break)
-# or not at all, a decimal comma or point, an optional euro sign.
+# French typing: groups of thousands separated by spaces (normal, no-break, narrow no-break,
+# thin) or not at all, one decimal comma or point, an optional euro sign; no exponent.
+_SPACES = "[ \u00a0\u2009\u202f]"
 _FRENCH = re.compile(
-    r"[+-]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d*)?|[+-]?\d+(?:[.,]\d*)?|[+-]?[.,]\d+", re.ASCII
+    rf"[+-]?\d{{1,3}}(?:{_SPACES}\d{{3}})+(?:[.,]\d*)?|[+-]?\d+(?:[.,]\d*)?|[+-]?[.,]\d+",
+    re.ASCII,
 )
+#: The form every message about a typed amount shows.
+MONEY_EXAMPLE = "12 500,00"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
 _DIGITS = re.compile(r"\d{1,19}", re.ASCII)
@@ -62,8 +72,9 @@ def read_decimal(value, *, french: bool = False) -> Decimal | None:
     """A finite decimal number, or None.
 
     Accepted: an ``int`` (not a ``bool``), a finite ``float``, a ``Decimal``, or text —
-    ASCII digits with an optional point and exponent (« 12500.00 », « 1.25e4 »), and with
-    ``french=True`` also « 12 500,00 », « 12 500,00 € ». Refused: booleans, lists, objects,
+    ASCII digits with an optional point and exponent (« 12500.00 », « 1.25e4 »), or with
+    ``french=True`` (typed by a person) the French and plain forms only: « 12 500,00 »,
+    « 12 500,00 € », « 12500.00 », never an exponent. Refused: booleans, lists, objects,
     Unicode digits, « 1_000 », NaN and infinities, text over 40 characters, exponents over
     15 in size."""
     if isinstance(value, bool):
@@ -73,25 +84,28 @@ def read_decimal(value, *, french: bool = False) -> Decimal | None:
             return None
         return Decimal(value)
     if isinstance(value, float):
-        value = repr(value)
+        return _finite(Decimal(repr(value))) if value == value else None
     if isinstance(value, Decimal):
-        number = value
-    elif isinstance(value, str):
-        text = value.strip()
-        if not text or len(text) > NUMBER_TEXT_MAX:
-            return None
-        if french:
-            text = text.removesuffix("€").strip()
-            if _FRENCH.fullmatch(text):
-                text = re.sub(r"[ \u00a0\u202f]", "", text).replace(",", ".")
-        if not _NUMBER.fullmatch(text):
-            return None
-        try:
-            number = Decimal(text)
-        except (InvalidOperation, ValueError):
-            return None
-    else:
+        return _finite(value)
+    if not isinstance(value, str):
         return None
+    text = value.strip()
+    if not text or len(text) > NUMBER_TEXT_MAX:
+        return None
+    if french:
+        text = text.removesuffix("€").strip()
+        if not _FRENCH.fullmatch(text):
+            return None
+        text = re.sub(_SPACES, "", text).replace(",", ".")
+    if not _NUMBER.fullmatch(text):
+        return None
+    try:
+        return _finite(Decimal(text))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _finite(number: Decimal) -> Decimal | None:
     if not number.is_finite():
         return None
     if number and abs(number.adjusted()) > EXPONENT_MAX:
@@ -113,6 +127,33 @@ def _huge(value) -> bool:
     )
 
 
+def typing_hint(value, *, money: bool = True, what: str = "un nombre") -> str:
+    """Why a number typed by a person was not read, in plain French, ending with the
+    expected form (the end of a sentence: « Montant accordé en euros : … »)."""
+    text = value.strip()[:NUMBER_TEXT_MAX] if isinstance(value, str) else ""
+    form = (
+        f"par exemple {MONEY_EXAMPLE} (des espaces entre les milliers, une virgule avant "
+        "les centimes)"
+        if money
+        else "par exemple 12,5"
+    )
+    if "," in text and "." in text:
+        return f"n'utilisez pas à la fois le point et la virgule ; écrivez-le {form}."
+    if any(c.isdigit() and not c.isascii() for c in text):
+        return f"écrivez les chiffres de 0 à 9, {form}."
+    if re.search(r"\d[eE][+-]?\d", text):
+        return f"écrivez le nombre en entier, sans exposant, {form}."
+    return f"écrivez {what}, {form}."
+
+
+def _too_precise(number: Decimal, places: int, *, french: bool) -> bool:
+    """More than ``places`` decimals. Typed by a person, trailing zeros count: « 80.000 »
+    or « 1,000 » is a thousand typed the English way, not 80 € or 1 €."""
+    if french and number.as_tuple().exponent < -places:
+        return True
+    return number != number.quantize(Decimal(1).scaleb(-places))
+
+
 def parse_money(
     value,
     *,
@@ -123,35 +164,41 @@ def parse_money(
     required: bool = True,
 ) -> Decimal | None:
     """An amount in euros: positive (or zero if allowed), two decimals at most, below
-    one thousand billion (the column's 12 digits before the comma)."""
+    one thousand billion (the column's 12 digits before the comma). ``french``: typed by
+    a person in a page (see the module's docstring)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if not required:
             return None
         raise _error(field, f"Indiquez le {label} en euros.", "Ce champ est obligatoire.")
     amount = read_decimal(value, french=french)
-    example = "12 500,00" if french else "12500.00"
+    too_high = _error(
+        field,
+        f"Le {label} est invraisemblable (moins de 1 000 milliards d'euros).",
+        "Montant trop élevé.",
+    )
+    if amount is None and french:
+        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+            raise too_high
+        raise _error(field, f"{_cap(label)} en euros : {typing_hint(value)}", "Montant invalide.")
     if amount is None and _huge(value):
-        raise _error(
-            field,
-            f"Le {label} est invraisemblable (moins de 1 000 milliards d'euros).",
-            "Montant trop élevé.",
-        )
+        raise too_high
     if amount is None:
         raise _error(
             field,
-            f"Indiquez le {label} en euros : un nombre, par exemple {example}.",
+            f"Indiquez le {label} en euros : un nombre, par exemple 12500.00.",
             "Montant invalide.",
         )
     if amount < 0 or (amount == 0 and not allow_zero):
         raise _error(field, f"Le {label} doit être positif.", "Montant négatif ou nul.")
     if amount > MONEY_MAX:
+        raise too_high
+    if _too_precise(amount, 2, french=french):
         raise _error(
             field,
-            f"Le {label} est invraisemblable (moins de 1 000 milliards d'euros).",
-            "Montant trop élevé.",
+            f"Le {label} a plus de deux décimales"
+            + (f" (pour les milliers, des espaces : {MONEY_EXAMPLE})." if french else "."),
+            "Deux décimales au plus.",
         )
-    if amount != amount.quantize(CENT):
-        raise _error(field, f"Le {label} a plus de deux décimales.", "Deux décimales au plus.")
     return amount.quantize(CENT)
 
 
@@ -174,6 +221,9 @@ def parse_decimal(
         raise _error(field, f"Indiquez {label}.", "Ce champ est obligatoire.")
     number = read_decimal(value, french=french)
     if number is None:
+        if french:
+            hint = typing_hint(value, money=False, what=what)
+            raise _error(field, f"{_cap(label)} : {hint}", "Nombre attendu.")
         raise _error(field, f"{_cap(label)} : indiquez {what}.", "Nombre attendu.")
     low, high = Decimal(minimum), None if maximum is None else Decimal(maximum)
     if number < low or (high is not None and number > high):
@@ -184,7 +234,7 @@ def parse_decimal(
         )
         raise _error(field, f"{_cap(label)} doit être {bounds}.", "Hors bornes.")
     step = Decimal(1).scaleb(-places)
-    if number != number.quantize(step):
+    if _too_precise(number, places, french=french):
         raise _error(
             field, f"{_cap(label)} : {places} décimales au plus.", f"{places} décimales au plus."
         )

@@ -14,11 +14,10 @@ from django.db.models import QuerySet
 from cases.filters import CaseFilter
 from cases.models import Opinion, PaymentClaim
 from cases.rules import percent
+from engine import inputs
 from engine.lifecycle import Field
 from engine.transitions import spec_of
 from schemes.models import LegalCase
-
-from .porteur_forms import DayField, ExtensionForm, MoneyField
 
 # ---------------------------------------------------------------- transition forms
 
@@ -118,13 +117,21 @@ def action_form(
 
 
 def typed_input(data: dict, instance, name: str) -> dict:
-    """The amounts and numbers of a transition form as people type them (« 80 000,00 »),
-    read once here by the transition's declared fields (``engine.lifecycle.Field``)
-    before the service; a DomainError names the field."""
+    """The amounts, numbers and dates of a transition form as people type them
+    (« 80 000,00 », « 15/03/2026 »), read once here by the transition's declared fields
+    (``engine.lifecycle.Field``, whose amounts go through ``engine.inputs.parse_money``
+    like every page form) before the service; a DomainError names the field. The
+    service reads the typed values again with its own rules (bounds, not in the future)."""
     typed = dict(data)
     for f in spec_of(type(instance), name).fields:
-        if f.kind in ("amount", "number") and typed.get(f.name):
-            typed[f.name] = f.read(typed[f.name], french=True)
+        raw = typed.get(f.name)
+        if not raw:
+            continue
+        if f.kind in ("amount", "number"):
+            typed[f.name] = f.read(raw, french=True)
+        elif f.kind == "date":
+            label = f.label[:1].lower() + f.label[1:]
+            typed[f.name] = inputs.parse_date(raw, field=f.name, label=label, french=True)
     return typed
 
 
@@ -192,35 +199,6 @@ class ShareExceptionForm(forms.Form):
     )
 
 
-class RecoveryForm(forms.Form):
-    """A recovery order (ordre de reversement, revised rule 6) on an overpaid request."""
-
-    amount = MoneyField(
-        label="Montant à reverser (€)",
-        error_messages={"required": "Indiquez le montant à reverser."},
-        help_text="Au plus le trop-perçu : ce qui a été versé au-delà de l'aide finalement due.",
-    )
-    date = DayField(
-        label="Date de l'ordre de reversement",
-        required=False,
-        help_text="Par défaut aujourd'hui ; jamais dans le futur.",
-    )
-    reason = forms.CharField(
-        label="Motif du reversement",
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": "Indiquez le motif du reversement."},
-    )
-
-    def to_data(self) -> dict:
-        d = self.cleaned_data
-        return {
-            "amount": str(d["amount"]),
-            "date": d["date"].isoformat() if d.get("date") else None,
-            "reason": d["reason"],
-        }
-
-
 # ---------------------------------------------------------------- dossier list filters
 
 
@@ -253,4 +231,4 @@ def case_filter(data, *, cases: QuerySet) -> CaseFilter:
     return filterset
 
 
-__all__ = ["ExtensionForm", "PaymentClaim"]
+__all__ = ["PaymentClaim"]
