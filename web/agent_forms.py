@@ -19,6 +19,8 @@ from engine.lifecycle import Field
 from engine.transitions import spec_of
 from schemes.models import LegalCase
 
+from .porteur_forms import DayField, ExtensionForm, MoneyField
+
 # ---------------------------------------------------------------- transition forms
 
 
@@ -199,6 +201,35 @@ class ShareExceptionForm(forms.Form):
     )
 
 
+class RecoveryForm(forms.Form):
+    """A recovery order (ordre de reversement, revised rule 6) on an overpaid request."""
+
+    amount = MoneyField(
+        label="Montant à reverser (€)",
+        error_messages={"required": "Indiquez le montant à reverser."},
+        help_text="Au plus le trop-perçu : ce qui a été versé au-delà de l'aide finalement due.",
+    )
+    date = DayField(
+        label="Date de l'ordre de reversement",
+        required=False,
+        help_text="Par défaut aujourd'hui ; jamais dans le futur.",
+    )
+    reason = forms.CharField(
+        label="Motif du reversement",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Indiquez le motif du reversement."},
+    )
+
+    def to_data(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "amount": str(d["amount"]),
+            "date": d["date"].isoformat() if d.get("date") else None,
+            "reason": d["reason"],
+        }
+
+
 # ---------------------------------------------------------------- dossier list filters
 
 
@@ -231,4 +262,4 @@ def case_filter(data, *, cases: QuerySet) -> CaseFilter:
     return filterset
 
 
-__all__ = ["PaymentClaim"]
+__all__ = ["ExtensionForm", "PaymentClaim"]

@@ -380,6 +380,13 @@ class ClaimForm(GuichetForm):
         help_text="Par défaut aujourd'hui ; jamais dans le futur.",
         error_messages={"invalid": "Date invalide (JJ/MM/AAAA)."},
     )
+    actual_cost = MoneyField(
+        label="Coût réel des dépenses éligibles (€)",
+        required=False,
+        help_text="Pour le solde seulement : le total des dépenses éligibles réellement "
+        "payées. L'aide finalement due est l'aide accordée × coût réel / coût prévu, sans "
+        "dépasser l'aide accordée.",
+    )
 
     def __init__(self, *args, requests=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -393,4 +400,62 @@ class ClaimForm(GuichetForm):
             "kind": d["kind"],
             "amount": str(d["amount"]),
             "filed_on": d["filed_on"].isoformat() if d.get("filed_on") else None,
+            "actual_cost": str(d["actual_cost"]) if d.get("actual_cost") is not None else None,
         }
+
+
+class DayField(forms.CharField):
+    """A date as the API reads it (``engine.inputs.parse_date``): « 2027-06-01 » or
+    « 01/06/2027 », a real calendar day between 2000 and 2099, never Unicode digits."""
+
+    def __init__(self, *, label: str, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+        super().__init__(label=label, **kwargs)
+        self.day_label = label.lower()
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return None
+        try:
+            return inputs.parse_date(text, label=self.day_label, french=True)
+        except DomainError as exc:
+            raise ValidationError(exc.message, code="invalid") from None
+
+
+class ExtensionForm(GuichetForm):
+    """A request to move a works deadline (prorogation, revised rule 5). ``targets``: the
+    deadlines that may still be extended (``web.works.extension_targets``)."""
+
+    target = forms.ChoiceField(
+        label="Échéance à proroger",
+        error_messages={
+            "required": "Choisissez l'échéance à proroger.",
+            "invalid_choice": "Cette échéance ne peut pas (ou plus) être prorogée.",
+        },
+    )
+    until = DayField(
+        label="Nouvelle échéance demandée",
+        error_messages={"required": "Indiquez la nouvelle date demandée."},
+    )
+    reason = forms.CharField(
+        label="Motif de la demande",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Par exemple : appel d'offres infructueux, intempéries, retard d'un lot.",
+        error_messages={"required": "Indiquez le motif de la demande de prorogation."},
+    )
+
+    def __init__(self, *args, targets=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].choices = [("", "— Choisir —"), *targets]
+
+    def target_parts(self) -> tuple[int, str]:
+        """(request id, deadline kind) of the chosen target (one of the offered choices)."""
+        pk, _, kind = self.cleaned_data["target"].partition(":")
+        return int(pk), kind
+
+    def to_data(self) -> dict:
+        d = self.cleaned_data
+        return {"deadline": self.target_parts()[1], "until": d["until"], "reason": d["reason"]}
