@@ -146,6 +146,7 @@ SESSIONS = dict(agent=200, committee_member=200, director=200, admin=200)
 
 # route pattern -> list of (method, url template, body, expected codes)
 MATRIX = {
+    "api/v1/": [("get", "/api/v1/", None, E(_=200, anonymous=200))],  # the public index
     "api/v1/auth/token/": [("post", "/api/v1/auth/token/", {}, E(_=400, anonymous=400))],
     "api/v1/me/": [("get", "/api/v1/me/", None, ALL_200)],
     "api/v1/users/": [("post", "/api/v1/users/", {}, E(_=403, admin=400))],
