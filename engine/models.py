@@ -19,13 +19,19 @@ class Deadline(models.Model):
         MISSED = "missed", "Dépassée"
         CANCELLED = "cancelled", "Annulée"
 
-    kind = models.CharField(max_length=40)
-    subject_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
-    subject_id = models.BigIntegerField()
+    kind = models.CharField(max_length=40, verbose_name="type")
+    subject_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", verbose_name="type d'objet"
+    )
+    subject_id = models.BigIntegerField(verbose_name="identifiant de l'objet")
     aggregate_id = models.BigIntegerField(help_text="Dossier auquel l'échéance se rattache.")
-    due_on = models.DateField()
-    party = models.CharField(max_length=30, help_text="Rôle qui doit agir.")
-    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
+    due_on = models.DateField(verbose_name="échéance le")
+    party = models.CharField(
+        max_length=30, help_text="Rôle qui doit agir.", verbose_name="partie qui doit agir"
+    )
+    state = models.CharField(
+        max_length=12, choices=State.choices, default=State.OPEN, verbose_name="état"
+    )
     expiry_transition = models.CharField(
         max_length=60, blank=True, default="", help_text="Transition automatique à l'échéance."
     )
@@ -36,6 +42,7 @@ class Deadline(models.Model):
 
     class Meta:
         verbose_name = "échéance"
+        verbose_name_plural = "échéances"
         indexes = [
             models.Index(
                 fields=["due_on"], name="deadline_open_due_idx", condition=models.Q(state="open")
@@ -61,18 +68,21 @@ class Deadline(models.Model):
 class OutboxEvent(models.Model):
     """A domain event written in the same transaction as the change it reports."""
 
-    topic = models.CharField(max_length=80)
-    subject_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
-    subject_id = models.BigIntegerField()
+    topic = models.CharField(max_length=80, verbose_name="sujet")
+    subject_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", verbose_name="type d'objet"
+    )
+    subject_id = models.BigIntegerField(verbose_name="identifiant de l'objet")
     aggregate_id = models.BigIntegerField(null=True)
     actor_id = models.BigIntegerField(null=True)
     payload = models.JSONField(default=dict)
-    created_at = models.DateTimeField(default=timezone.now)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="créé le")
+    processed_at = models.DateTimeField(null=True, blank=True, verbose_name="traité le")
     attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = "événement"
+        verbose_name_plural = "événements"
         indexes = [
             models.Index(
                 fields=["id"], name="outbox_pending_idx", condition=models.Q(processed_at=None)
@@ -96,15 +106,19 @@ class AccessLog(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    username = models.CharField(max_length=150, help_text="Conservé si le compte disparaît.")
-    role = models.CharField(max_length=30, blank=True, default="")
-    action = models.CharField(max_length=10, choices=Action.choices)
-    subject_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
-    subject_id = models.BigIntegerField()
+    username = models.CharField(
+        max_length=150, help_text="Conservé si le compte disparaît.", verbose_name="identifiant"
+    )
+    role = models.CharField(max_length=30, blank=True, default="", verbose_name="rôle")
+    action = models.CharField(max_length=10, choices=Action.choices, verbose_name="action")
+    subject_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", verbose_name="type d'objet"
+    )
+    subject_id = models.BigIntegerField(verbose_name="identifiant de l'objet")
     aggregate_id = models.BigIntegerField(help_text="Dossier concerné.")
-    at = models.DateTimeField(default=timezone.now)
+    at = models.DateTimeField(default=timezone.now, verbose_name="date et heure")
     hour = models.DateTimeField(help_text="Heure (tronquée) : une consultation par heure.")
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, verbose_name="adresse IP")
 
     class Meta:
         verbose_name = "accès aux données"

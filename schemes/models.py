@@ -18,8 +18,8 @@ from django.db import models
 
 
 class Funder(models.Model):
-    code = models.CharField(max_length=20, unique=True)
-    name = models.CharField(max_length=120)
+    code = models.CharField(max_length=20, unique=True, verbose_name="code")
+    name = models.CharField(max_length=120, verbose_name="nom")
     is_state = models.BooleanField(
         "financeur de l'État",
         default=False,
@@ -28,8 +28,9 @@ class Funder(models.Model):
     )
 
     class Meta:
-        db_table = "workflows_funder"
         verbose_name = "financeur"
+        verbose_name_plural = "financeurs"
+        db_table = "workflows_funder"
         ordering = ["name"]
 
     def __str__(self):
@@ -61,13 +62,17 @@ class Scheme(models.Model):
         COMPLETE = "complete", "Complétude de la demande"
         RECEIPT = "receipt", "Réception de la demande"
 
-    code = models.CharField(max_length=20, unique=True)
-    name = models.CharField(max_length=160)
-    funder = models.ForeignKey(Funder, on_delete=models.PROTECT, related_name="schemes")
-    flow_kind = models.CharField(max_length=20, choices=FlowKind, default=FlowKind.STANDARD)
+    code = models.CharField(max_length=20, unique=True, verbose_name="code")
+    name = models.CharField(max_length=160, verbose_name="nom")
+    funder = models.ForeignKey(
+        Funder, on_delete=models.PROTECT, related_name="schemes", verbose_name="financeur"
+    )
+    flow_kind = models.CharField(
+        max_length=20, choices=FlowKind, default=FlowKind.STANDARD, verbose_name="type de circuit"
+    )
     committee = models.BooleanField("passe en comité LEADER", default=False)
     is_feader = models.BooleanField("fonds européen (FEADER)", default=False)
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, verbose_name="actif")
     description = models.TextField(blank=True, default="")
     sources = models.TextField(
         "sources des paramètres",
@@ -243,8 +248,9 @@ class Scheme(models.Model):
     )
 
     class Meta:
-        db_table = "workflows_scheme"
         verbose_name = "dispositif"
+        verbose_name_plural = "dispositifs"
+        db_table = "workflows_scheme"
         ordering = ["code"]
 
     def __str__(self):
@@ -270,7 +276,7 @@ class LegalCase(models.Model):
     general 20 % (CGCT L1111-10 III): data, edited in the admin. An exception recorded on
     a dossier names one and lowers the floor to its rate (revised rule 8)."""
 
-    code = models.SlugField(max_length=40, unique=True)
+    code = models.SlugField(max_length=40, unique=True, verbose_name="code")
     label = models.CharField("cas", max_length=200)
     own_share_min = models.DecimalField(
         "participation minimale du maître d'ouvrage",
@@ -279,7 +285,7 @@ class LegalCase(models.Model):
         help_text="Part du total des financements publics (0,10 = 10 %).",
     )
     source = models.CharField("texte", max_length=200)
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, verbose_name="actif")
 
     class Meta:
         verbose_name = "cas de dérogation (participation minimale)"
@@ -321,9 +327,13 @@ class Territory(models.Model):
     session and staff account belongs to one; staff see only their territory's rows
     (``cases.selectors``)."""
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=60, unique=True)
-    siren = models.CharField(max_length=9, blank=True, default="", validators=[_siren_digits])
+    name = models.CharField(max_length=200, verbose_name="nom")
+    slug = models.SlugField(
+        max_length=60, unique=True, verbose_name="identifiant court (adresse web)"
+    )
+    siren = models.CharField(
+        max_length=9, blank=True, default="", validators=[_siren_digits], verbose_name="SIREN"
+    )
     reference_prefix = models.CharField(
         "préfixe des références",
         max_length=10,  # 5 by the validator; the column is left as it was
@@ -337,8 +347,9 @@ class Territory(models.Model):
     )
 
     class Meta:
-        db_table = "cases_territory"
         verbose_name = "territoire"
+        verbose_name_plural = "territoires"
+        db_table = "cases_territory"
         ordering = ["id"]
 
     def __str__(self):
@@ -417,9 +428,11 @@ class Territory(models.Model):
 
 
 class EPCI(models.Model):
-    siren = models.CharField(max_length=9, unique=True)
-    name = models.CharField(max_length=160)
-    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="epcis")
+    siren = models.CharField(max_length=9, unique=True, verbose_name="SIREN")
+    name = models.CharField(max_length=160, verbose_name="nom")
+    territory = models.ForeignKey(
+        Territory, on_delete=models.PROTECT, related_name="epcis", verbose_name="territoire"
+    )
 
     class Meta:
         db_table = "cases_epci"
@@ -437,12 +450,16 @@ class EPCI(models.Model):
 
 
 class Commune(models.Model):
-    insee = models.CharField(max_length=5, unique=True)
-    name = models.CharField(max_length=160)
-    population = models.PositiveIntegerField()
-    epci = models.ForeignKey(EPCI, on_delete=models.PROTECT, related_name="communes")
+    insee = models.CharField(max_length=5, unique=True, verbose_name="code INSEE")
+    name = models.CharField(max_length=160, verbose_name="nom")
+    population = models.PositiveIntegerField(verbose_name="population")
+    epci = models.ForeignKey(
+        EPCI, on_delete=models.PROTECT, related_name="communes", verbose_name="EPCI"
+    )
 
     class Meta:
+        verbose_name = "commune"
+        verbose_name_plural = "communes"
         db_table = "cases_commune"
         ordering = ["name"]
 

@@ -51,15 +51,28 @@ PLAN_FREE_STATES = [CaseState.IDEA, CaseState.SCOPING, CaseState.DRAFT]
 
 
 class Case(ConcurrentTransitionMixin, models.Model):
-    reference = models.CharField(max_length=20, unique=True, null=True, blank=True)
-    title = models.CharField(max_length=300)
+    reference = models.CharField(
+        max_length=20, unique=True, null=True, blank=True, verbose_name="référence"
+    )
+    title = models.CharField(max_length=300, verbose_name="titre")
     description = models.TextField(blank=True, default="")
     theme = models.CharField(max_length=120, blank=True, default="")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="cases")
-    epci = models.ForeignKey(EPCI, on_delete=models.PROTECT, null=True, related_name="cases")
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name="organisation porteuse",
+    )
+    epci = models.ForeignKey(
+        EPCI, on_delete=models.PROTECT, null=True, related_name="cases", verbose_name="EPCI"
+    )
     # Denormalised, set at creation (see ``save``), never edited through the services.
     territory = models.ForeignKey(
-        Territory, on_delete=models.PROTECT, related_name="cases", editable=False
+        Territory,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        editable=False,
+        verbose_name="territoire",
     )
     communes = models.ManyToManyField(Commune, related_name="cases", blank=True)
     referent_agent = models.ForeignKey(
@@ -69,7 +82,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
         blank=True,
         related_name="referent_cases",
     )
-    state = FSMField(default=CaseState.IDEA, choices=CaseState.choices, protected=True)
+    state = FSMField(
+        default=CaseState.IDEA, choices=CaseState.choices, protected=True, verbose_name="état"
+    )
     receipt_date = models.DateField("date de réception", null=True, blank=True)
     complete_on = models.DateField("date de complétude", null=True, blank=True)
     works_start_date = models.DateField(null=True, blank=True)
@@ -104,6 +119,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         verbose_name = "dossier"
+        verbose_name_plural = "dossiers"
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["state"]),

@@ -26,7 +26,7 @@ class SessionKind(models.TextChoices):
 
 class CommitteeSession(ConcurrentTransitionMixin, models.Model):
     # A meeting's day; a written consultation's launch (replies until ``closes_on``).
-    date = models.DateField()
+    date = models.DateField(verbose_name="date")
     kind = models.CharField(max_length=8, choices=SessionKind, default=SessionKind.MEETING)
     closes_on = models.DateField(
         "date limite des réponses",
@@ -36,10 +36,21 @@ class CommitteeSession(ConcurrentTransitionMixin, models.Model):
     )
     # Each GAL has its own committee: a session belongs to one territory.
     territory = models.ForeignKey(
-        Territory, on_delete=models.PROTECT, related_name="committee_sessions", editable=False
+        Territory,
+        on_delete=models.PROTECT,
+        related_name="committee_sessions",
+        editable=False,
+        verbose_name="territoire",
     )
-    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="sessions")
-    state = FSMField(default=SessionState.PLANNED, choices=SessionState.choices, protected=True)
+    scheme = models.ForeignKey(
+        Scheme, on_delete=models.PROTECT, related_name="sessions", verbose_name="dispositif"
+    )
+    state = FSMField(
+        default=SessionState.PLANNED,
+        choices=SessionState.choices,
+        protected=True,
+        verbose_name="état",
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="committee_sessions", blank=True
     )
@@ -55,6 +66,7 @@ class CommitteeSession(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         verbose_name = "séance du comité de programmation"
+        verbose_name_plural = "séances du comité de programmation"
         ordering = ["-date", "-id"]
 
     def __str__(self):
@@ -106,6 +118,8 @@ class Vote(models.Model):
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "vote"
+        verbose_name_plural = "votes"
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "funding_request", "member"], name="one_vote_per_member"
@@ -134,6 +148,8 @@ class CommitteeDecision(models.Model):
     present = models.PositiveIntegerField("sièges comptés pour le quorum", null=True)
 
     class Meta:
+        verbose_name = "décision du comité"
+        verbose_name_plural = "décisions du comité"
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "funding_request"], name="one_decision_per_request"
@@ -160,6 +176,7 @@ class InterestDeclaration(models.Model):
 
     class Meta:
         verbose_name = "déclaration de conflit d'intérêts"
+        verbose_name_plural = "déclarations de conflit d'intérêts"
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "funding_request", "member"], name="one_declaration_per_item"
@@ -184,6 +201,7 @@ class CommitteeSubstitute(models.Model):
 
     class Meta:
         verbose_name = "suppléant au comité"
+        verbose_name_plural = "suppléants au comité"
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(titular=models.F("substitute")), name="substitute_not_self"

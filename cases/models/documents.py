@@ -28,6 +28,8 @@ class Document(models.Model):
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "document"
+        verbose_name_plural = "documents"
         ordering = ["uploaded_at", "id"]
 
 
@@ -49,6 +51,10 @@ class Opinion(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     created_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        verbose_name = "avis"
+        verbose_name_plural = "avis"
+
 
 class Message(models.Model):
     """A message between the porteur and the PETR on a dossier, or an internal note that
@@ -61,6 +67,8 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "message"
+        verbose_name_plural = "messages"
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["case", "internal", "created_at"])]
 

@@ -46,6 +46,7 @@ class Extension(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         verbose_name = "prorogation"
+        verbose_name_plural = "prorogations"
         ordering = ["id"]
         indexes = [models.Index(fields=["funding_request", "deadline", "state"])]
 

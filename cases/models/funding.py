@@ -54,9 +54,18 @@ def _no_committee(fr) -> bool:
 
 
 class FundingRequest(ConcurrentTransitionMixin, models.Model):
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="funding_requests")
-    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="requests")
-    state = FSMField(default=RequestState.REQUESTED, choices=RequestState.choices, protected=True)
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="funding_requests", verbose_name="dossier"
+    )
+    scheme = models.ForeignKey(
+        Scheme, on_delete=models.PROTECT, related_name="requests", verbose_name="dispositif"
+    )
+    state = FSMField(
+        default=RequestState.REQUESTED,
+        choices=RequestState.choices,
+        protected=True,
+        verbose_name="état",
+    )
     amount_requested = money_field()
     amount_granted = money_field(null=True, blank=True)
     amount_paid = money_field(default=ZERO)
@@ -74,6 +83,7 @@ class FundingRequest(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         verbose_name = "demande de financement"
+        verbose_name_plural = "demandes de financement"
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["case", "scheme"], name="one_request_per_scheme"),

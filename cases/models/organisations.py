@@ -25,24 +25,35 @@ class Organisation(models.Model):
 
     PUBLIC_KINDS = {Kind.COMMUNE, Kind.EPCI, Kind.PUBLIC_BODY, Kind.DEPARTEMENT, Kind.REGION}
 
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=20, choices=Kind)
-    siren = models.CharField(max_length=9, unique=True, null=True, blank=True)
+    name = models.CharField(max_length=200, verbose_name="nom")
+    kind = models.CharField(max_length=20, choices=Kind, verbose_name="type")
+    siren = models.CharField(max_length=9, unique=True, null=True, blank=True, verbose_name="SIREN")
     commune = models.ForeignKey(
-        Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="organisations"
+        Commune,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organisations",
+        verbose_name="commune",
     )
     epci = models.ForeignKey(
         EPCI, on_delete=models.PROTECT, null=True, blank=True, related_name="organisations"
     )
     # Denormalised from the EPCI (or the creating staff user's territory): set at creation.
     territory = models.ForeignKey(
-        Territory, on_delete=models.PROTECT, related_name="organisations", editable=False
+        Territory,
+        on_delete=models.PROTECT,
+        related_name="organisations",
+        editable=False,
+        verbose_name="territoire",
     )
     cash_limit = money_field("seuil de trésorerie déclaré", null=True, blank=True)
     money_needed_by = models.DateField("fonds nécessaires avant le", null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "organisation"
+        verbose_name_plural = "organisations"
         ordering = ["name"]
         indexes = [models.Index(fields=["territory", "name"], name="organisation_territory_idx")]
 
@@ -86,16 +97,26 @@ class User(AbstractUser):
         PUBLIC = "public", "Collège public"
         PRIVATE = "private", "Collège privé"
 
-    role = models.CharField(max_length=20, choices=Role, default=Role.PORTEUR)
+    role = models.CharField(max_length=20, choices=Role, default=Role.PORTEUR, verbose_name="rôle")
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name="organisation",
     )
     epci = models.ForeignKey(EPCI, on_delete=models.PROTECT, null=True, blank=True)
     # The territory a staff user works for (agent, director, non-superuser admin, EPCI
     # partner, committee member). Porteurs are scoped by their organisation, funder
     # instructors by their funder (cross-territory on purpose), superusers see everything.
     territory = models.ForeignKey(
-        Territory, on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
+        Territory,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name="territoire",
     )
     funder = models.ForeignKey(Funder, on_delete=models.PROTECT, null=True, blank=True)
     college = models.CharField(max_length=10, choices=College, blank=True, default="")

@@ -33,18 +33,23 @@ class PaymentClaim(ConcurrentTransitionMixin, models.Model):
         BALANCE = "balance", "Solde"
 
     funding_request = models.ForeignKey(
-        FundingRequest, on_delete=models.CASCADE, related_name="claims"
+        FundingRequest,
+        on_delete=models.CASCADE,
+        related_name="claims",
+        verbose_name="demande de financement",
     )
-    kind = models.CharField(max_length=12, choices=Kind)
+    kind = models.CharField(max_length=12, choices=Kind, verbose_name="type")
     amount = money_field("montant demandé")
     # A balance claim: the eligible cost actually paid (revised rule 6); null: as planned.
     actual_cost = money_field("coût éligible réalisé", null=True, blank=True)
-    filed_on = models.DateField(null=True, blank=True)
-    state = FSMField(default=ClaimState.DRAFT, choices=ClaimState.choices, protected=True)
+    filed_on = models.DateField(null=True, blank=True, verbose_name="déposée le")
+    state = FSMField(
+        default=ClaimState.DRAFT, choices=ClaimState.choices, protected=True, verbose_name="état"
+    )
     verified_on = models.DateField(null=True, blank=True)
     awaiting_since = models.DateField(null=True, blank=True)
     paid_amount = money_field(null=True, blank=True)
-    paid_on = models.DateField(null=True, blank=True)
+    paid_on = models.DateField(null=True, blank=True, verbose_name="payée le")
     motivation = models.TextField(blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -53,6 +58,7 @@ class PaymentClaim(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         verbose_name = "demande de paiement"
+        verbose_name_plural = "demandes de paiement"
         ordering = ["id"]
         indexes = [models.Index(fields=["state", "filed_on"])]
         constraints = money_bounds("claim", "amount", "paid_amount", "actual_cost")
@@ -114,6 +120,7 @@ class Payment(models.Model):
 
     class Meta:
         verbose_name = "paiement"
+        verbose_name_plural = "paiements"
         ordering = ["-paid_on", "-id"]
         indexes = [models.Index(fields=["scheme", "-paid_on"])]
         constraints = money_bounds("payment", "amount")

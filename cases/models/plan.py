@@ -23,6 +23,8 @@ class ExpenseLine(models.Model):
     eligible = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = "ligne de dépense"
+        verbose_name_plural = "lignes de dépense"
         ordering = ["position", "id"]
         constraints = money_bounds("expense", "amount")
 
@@ -42,5 +44,7 @@ class ResourceLine(models.Model):
     amount = money_field()
 
     class Meta:
+        verbose_name = "ligne de ressource"
+        verbose_name_plural = "lignes de ressource"
         ordering = ["position", "id"]
         constraints = money_bounds("resource", "amount")

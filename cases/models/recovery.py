@@ -39,6 +39,7 @@ class RecoveryOrder(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         verbose_name = "ordre de reversement"
+        verbose_name_plural = "ordres de reversement"
         ordering = ["id"]
         constraints = money_bounds("recovery", "amount")
 
