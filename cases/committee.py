@@ -149,12 +149,15 @@ def item_present(session, counted, conflicted: set[int], seats: Seating | None) 
     )
 
 
-def item_problems(session, fr, counted, present: int, n_conflicted: int) -> list[str]:
+def item_problems(
+    session, fr, counted, present: int, n_conflicted: int, total: int | None = None
+) -> list[str]:
     """Revised rule 12: an item is valid on its own — quorum of the committee's seats
-    (conflicted members not counted) and no interest group above the limit of its votes."""
+    (conflicted members not counted) and no interest group above the limit of its votes.
+    ``total``: the committee's size when the caller already knows it."""
     scheme = session.scheme
     problems = []
-    total = committee_size(session)
+    total = committee_size(session) if total is None else total
     needed = (Decimal(total) * scheme.quorum_rate).quantize(Decimal("1"), rounding="ROUND_CEILING")
     if total == 0 or present < needed:
         who = "réponse(s) reçue(s)" if session.written else "membre(s) présent(s)"
@@ -188,27 +191,45 @@ def item_outcome(counts: Counter, average, minimum) -> str:
     return "rejected"
 
 
-def session_outcomes(session: CommitteeSession) -> Outcomes:
+def _rows(session: CommitteeSession, name: str, queryset) -> list:
+    """A session's related rows: those prefetched by ``selectors.session_detail_list``
+    when the caller read the session that way (a list of sessions in bounded queries),
+    else ``queryset``."""
+    if name in getattr(session, "_prefetched_objects_cache", {}):
+        return list(getattr(session, name).all())
+    return list(queryset)
+
+
+def agenda_of(session: CommitteeSession) -> list[FundingRequest]:
+    """The session's agenda, in the order of its items."""
+    agenda = _rows(session, "agenda", session.agenda.select_related("case"))
+    return sorted(agenda, key=lambda fr: fr.pk)
+
+
+def session_outcomes(
+    session: CommitteeSession, *, subs: dict[int, int] | None = None, size: int | None = None
+) -> Outcomes:
     """Check each agenda item on its own and compute its outcome, without writing: an
-    invalid item is adjourned with its reason, the others are decided."""
-    seats = (
-        None
-        if session.written
-        else seating([m.pk for m in session.members.all()], substitutes_map())
-    )
+    invalid item is adjourned with its reason, the others are decided. ``subs`` and
+    ``size``: the substitutes' map and the committee's size, when a list of sessions
+    already read them."""
+    members = _rows(session, "members", session.members.all())
+    subs = substitutes_map() if subs is None else subs
+    seats = None if session.written else seating([m.pk for m in members], subs)
     out = Outcomes(seating=seats)
     votes_by_request: dict[int, list[Vote]] = {}
-    for vote in session.votes.select_related("member", "on_behalf_of"):
+    for vote in _rows(session, "votes", session.votes.select_related("member", "on_behalf_of")):
         votes_by_request.setdefault(vote.funding_request_id, []).append(vote)
     conflicts: dict[int, set[int]] = {}
-    for fr_id, member_id in session.declarations.values_list("funding_request_id", "member_id"):
-        conflicts.setdefault(fr_id, set()).add(member_id)
+    for d in _rows(session, "declarations", session.declarations.all()):
+        conflicts.setdefault(d.funding_request_id, set()).add(d.member_id)
     minimum = session.scheme.grid_min_score or Decimal(0)
-    for fr in session.agenda.select_related("case").order_by("id"):
+    total = committee_size(session) if size is None else size
+    for fr in agenda_of(session):
         conflicted = conflicts.get(fr.pk, set())
         counted = counted_votes(session, votes_by_request.get(fr.pk, []), conflicted, seats)
         present = item_present(session, counted, conflicted, seats)
-        problems = item_problems(session, fr, counted, present, len(conflicted))
+        problems = item_problems(session, fr, counted, present, len(conflicted), total)
         counts = Counter(v.vote for v in counted)
         scores = [v.total_score for v in counted if v.scores]
         average = (sum(scores) / len(scores)).quantize(Decimal("0.01")) if scores else None

@@ -180,7 +180,7 @@ def session_detail_list(*, user):
     definition for the API and the committee pages."""
     from django.db.models import Prefetch
 
-    from .models import CommitteeDecision, User, Vote
+    from .models import CommitteeDecision, InterestDeclaration, User, Vote
 
     agenda = FundingRequest.objects.select_related("case", "case__organisation", "scheme")
     return session_list(user=user).prefetch_related(
@@ -191,11 +191,15 @@ def session_detail_list(*, user):
         Prefetch("agenda", queryset=agenda.order_by("id")),
         Prefetch(
             "votes",
-            queryset=Vote.objects.select_related("member").order_by(
+            queryset=Vote.objects.select_related("member", "on_behalf_of").order_by(
                 "member__last_name", "member__username"
             ),
         ),
         Prefetch("decisions", queryset=CommitteeDecision.objects.order_by("id")),
+        Prefetch(
+            "declarations",
+            queryset=InterestDeclaration.objects.select_related("member").order_by("id"),
+        ),
     )
 
 

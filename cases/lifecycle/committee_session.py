@@ -9,7 +9,7 @@ from engine.errors import DomainError
 from engine.lifecycle import State
 from engine.transitions import TransitionContext, TransitionSpec, register
 
-from ..committee import committee_size, session_apply_outcomes, session_outcomes
+from ..committee import agenda_of, committee_size, session_apply_outcomes, session_outcomes
 from ..models import CommitteeSession, SessionState
 from .common import A, roles
 
@@ -28,14 +28,12 @@ def close_guard(ctx: TransitionContext) -> None:
             code="guard",
             errors={"closes_on": ["Consultation en cours."]},
         )
-    outcomes = session_outcomes(session)
-    if not outcomes.items:
+    if not agenda_of(session):
         raise DomainError(
             "Aucun dossier n'est à l'ordre du jour de la séance : il n'y a rien à décider "
             "(inscrivez des demandes en attente du comité, ou attendez-les).",
             code="guard",
         )
-    ctx.data["outcomes"] = outcomes
 
 
 def close_effect(ctx: TransitionContext) -> None:
@@ -45,7 +43,7 @@ def close_effect(ctx: TransitionContext) -> None:
     CommitteeSession.objects.filter(pk=session.pk).update(
         closed_at=session.closed_at, committee_size=session.committee_size
     )
-    session_apply_outcomes(session, ctx.data.pop("outcomes"))
+    session_apply_outcomes(session, session_outcomes(session))
 
 
 register(

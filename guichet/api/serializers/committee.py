@@ -171,6 +171,24 @@ class CommitteeSessionSerializer(TransitionsMixin, s.ModelSerializer):
             "available_transitions",
         ]
 
+    def _outcomes(self, session):
+        """The open session's outcomes, computed once per session of the answer, with
+        the substitutes and the committee's size read once per answer."""
+        memo = self.context.setdefault("committee_memo", {})
+        if session.pk not in memo:
+            if "subs" not in memo:
+                memo["subs"] = committee_rules.substitutes_map()
+            size = session.committee_size
+            if size is None:
+                size_key = ("size", session.territory_id)
+                if size_key not in memo:
+                    memo[size_key] = committee_rules.committee_size(session)
+                size = memo[size_key]
+            memo[session.pk] = committee_rules.session_outcomes(
+                session, subs=memo["subs"], size=size
+            )
+        return memo[session.pk]
+
     @extend_schema_field(ItemValiditySerializer(many=True))
     def get_validity(self, session):
         conflicts: dict[int, list[int]] = {}
@@ -179,7 +197,7 @@ class CommitteeSessionSerializer(TransitionsMixin, s.ModelSerializer):
         if session.state == SessionState.PLANNED:
             rows = [
                 (o.funding_request.pk, o.valid, o.problems, o.present)
-                for o in committee_rules.session_outcomes(session).items
+                for o in self._outcomes(session).items
             ]
         else:
             rows = [
@@ -201,7 +219,9 @@ class CommitteeSessionSerializer(TransitionsMixin, s.ModelSerializer):
     def get_substitutions(self, session):
         return [
             {"substitute": sub.pk, "titular": titular.pk}
-            for sub, titular in committee_rules.session_substitutions(session)
+            for sub, titular in committee_rules.session_substitutions(
+                session, self._outcomes(session).seating
+            )
         ]
 
 
