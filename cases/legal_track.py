@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
+
+from engine.calendar import period_end
+from engine.deadlines import deadlines_of
+from engine.models import Deadline
 
 from .models import REQUEST_GRANTED, REQUEST_UNDECIDED, Case, FundingRequest, RequestState
 
@@ -78,3 +83,85 @@ def states_agree(case_state: str, request_states: Iterable[str]) -> str:
     if case_state == "rejected" and any(s in REQUEST_GRANTED for s in states):
         return "dossier refusé avec une aide accordée"
     return ""
+
+
+# ---------------------------------------------------------------- a request's dates
+
+
+@dataclass(frozen=True)
+class RequestTrack:
+    """The dates of one request on its own funder's track (revised rules 1-3), as the
+    acknowledgements and the pages state them: each date is the stored one, else its open
+    deadline, else computed with the legal calendar from its scheme's periods
+    (``*_computed``), else ``None`` with what it runs from (the scheme's parameters)."""
+
+    request: FundingRequest
+    sent_on: dt.date | None
+    received_on: dt.date | None
+    eligibility_start: dt.date | None
+    completeness_months: int | None
+    deemed_complete: bool
+    complete_on: dt.date | None
+    complete_by: dt.date | None
+    complete_computed: bool
+    implicit_months: int | None
+    implicit_from_receipt: bool
+    implicit: dt.date | None
+    implicit_computed: bool
+
+    @property
+    def scheme(self):
+        return self.request.scheme
+
+    @property
+    def acknowledged(self) -> bool:
+        return acknowledgement_available(self.request)
+
+
+def acknowledgement_available(fr: FundingRequest) -> bool:
+    """A request's CRPA acknowledgement (R112-5) exists once its funder's receipt is known,
+    at once (from the desk's receipt) for a scheme the desk instructs."""
+    return fr.received_on is not None or (fr.scheme.desk_instructs and fr.sent_on is not None)
+
+
+def request_track(fr: FundingRequest) -> RequestTrack:
+    """``fr``'s receipt, eligibility start, completeness and implicit-decision dates, and
+    what each runs from (one query: the request's own deadlines)."""
+    s = fr.scheme
+    latest: dict[str, Deadline] = {}
+    for d in deadlines_of(fr).exclude(state=Deadline.State.CANCELLED).order_by("-id"):
+        latest.setdefault(d.kind, d)
+    received = fr.received_on
+    if received is None and s.desk_instructs:
+        received = fr.sent_on  # the desk's receipt is the funder's
+    complete_by, complete_computed = fr.complete_on, False
+    if complete_by is None and "completeness" in latest:
+        complete_by = latest["completeness"].due_on
+    elif complete_by is None and received is not None and s.completeness_months:
+        complete_by, complete_computed = period_end(received, months=s.completeness_months), True
+    from_receipt = s.implicit_decision_from == s.ImplicitFrom.RECEIPT
+    implicit, implicit_computed = fr.implicit_decision_on, False
+    if implicit is None and "implicit_decision" in latest:
+        implicit = latest["implicit_decision"].due_on
+    elif implicit is None and s.implicit_decision_months:
+        start = received if from_receipt else fr.complete_on
+        if start is None and not from_receipt and s.deemed_complete:
+            start = complete_by  # réputée complète at the end of its completeness period
+        if start is not None:
+            implicit = period_end(start, months=s.implicit_decision_months)
+            implicit_computed = True
+    return RequestTrack(
+        request=fr,
+        sent_on=fr.sent_on,
+        received_on=received,
+        eligibility_start=fr.eligibility_start,
+        completeness_months=s.completeness_months,
+        deemed_complete=s.deemed_complete,
+        complete_on=fr.complete_on,
+        complete_by=complete_by,
+        complete_computed=complete_computed,
+        implicit_months=s.implicit_decision_months,
+        implicit_from_receipt=from_receipt,
+        implicit=implicit,
+        implicit_computed=implicit_computed,
+    )

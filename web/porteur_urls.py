@@ -25,5 +25,10 @@ urlpatterns = [
         porteur.acknowledgement,
         name="acknowledgement",
     ),
+    path(
+        "dossiers/<int:pk>/demandes/<int:request_pk>/accuse-reception.pdf",
+        porteur.request_acknowledgement,
+        name="request-acknowledgement",
+    ),
     path("pieces/<int:pk>/telecharger/", documents.document_download, name="document-download"),
 ]

@@ -1,6 +1,8 @@
 """Scenario 1: a commune files a DETR + LEADER + own-funds dossier through the web form,
 from « Déposer un dossier » to the acknowledgement of receipt (PDF)."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -121,12 +123,16 @@ def test_porteur_files_detr_leader_dossier_and_downloads_the_acknowledgement(pag
     financeurs = text(page)
     assert "DETR" in financeurs and "LEADER" in financeurs and "Claire Martin" in financeurs
     check_page(page, "porteur-dossier-depose")
+    # the desk's récépissé, and LEADER's acknowledgement at once (the desk instructs it)
     with page.expect_download() as download:
-        page.get_by_role("link", name="Télécharger l'accusé de réception (PDF)").click()
+        page.get_by_role("link", name="Télécharger le récépissé de dépôt (PDF)").click()
     pdf = download.value
-    assert pdf.suggested_filename.startswith("accuse-reception-")
+    assert pdf.suggested_filename.startswith("recepisse-")
     with open(pdf.path(), "rb") as fh:
         assert fh.read(5) == b"%PDF-"
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile(r"^Accusé de réception LEADER")).click()
+    assert download.value.suggested_filename.endswith("-leader.pdf")
 
     # « Mes dossiers » lists it as filed.
     page.get_by_role("link", name="Mes dossiers").first.click()

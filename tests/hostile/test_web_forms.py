@@ -255,6 +255,13 @@ GETS: dict[str, tuple[str, Callable[[Bench], str], tuple[str, ...]]] = {
         _u("/dossiers/{pk}/accuse-reception.pdf", "submitted"),
         (),
     ),
+    "dossiers/<int:pk>/demandes/<int:request_pk>/accuse-reception.pdf": (
+        "porteur",
+        lambda b: (
+            f"/dossiers/{b.acknowledged.case_id}/demandes/{b.acknowledged.pk}/accuse-reception.pdf"
+        ),
+        (),
+    ),
     "pieces/<int:pk>/telecharger/": (
         "porteur",
         lambda b: f"/pieces/{b.submitted.documents.first().pk}/telecharger/",

@@ -184,7 +184,7 @@ def test_intake_wizard_end_to_end_then_acknowledgement(client):
         client.get(f"/dossiers/{case.pk}/etapes/plan/")["Location"] == f"/mes-dossiers/{case.pk}/"
     )
 
-    # acknowledgement of receipt
+    # the desk's récépissé
     ack = client.get(f"/dossiers/{case.pk}/accuse-reception.pdf")
     assert ack.status_code == 200 and ack["Content-Type"] == "application/pdf"
     assert ack["Content-Disposition"].startswith("attachment;")
@@ -192,12 +192,23 @@ def test_intake_wizard_end_to_end_then_acknowledgement(client):
     text = re.sub(r"\s+", " ", text_of(ack.content))
     assert case.reference in text and porteur.organisation.name in text
     # revised rules 1-3 (ADR 009): eligibility and the legal delays run per request from
-    # its funder's receipt, unknown until then: the page says what they run from
+    # its funder's receipt, unknown until then: the récépissé says what they run from
     assert "Date de réception au guichet" in text and f"{today:%d/%m/%Y}" in text
-    assert "Dépenses éligibles à compter du" in text
-    assert "Décision implicite de rejet le" in text and "L231-4" in text
+    assert "Dépenses éligibles à compter du" in text and "pas encore reçue" in text
     assert "40 000,00 €" in text and "Claire Martin" in text and "05 63 00 00 00" in text
-    assert "tribunal administratif" in text
+    # the CRPA acknowledgement (R112-5) is per request: LEADER's at once (the desk
+    # instructs it), DETR's once the préfecture has received it
+    leader = case.funding_requests.get(scheme__code="LEADER")
+    detr = case.funding_requests.get(scheme__code="DETR")
+    ack = client.get(f"/dossiers/{case.pk}/demandes/{leader.pk}/accuse-reception.pdf")
+    text = re.sub(r"\s+", " ", text_of(ack.content))
+    assert f"Reçue par le financeur le {today:%d/%m/%Y}" in text
+    assert "Décision implicite de rejet" in text and "L231-4" in text
+    assert "tribunal administratif" in text and "Claire Martin" in text
+    assert (
+        client.get(f"/dossiers/{case.pk}/demandes/{detr.pk}/accuse-reception.pdf").status_code
+        == 404
+    )
 
 
 def test_acknowledgement_uses_the_implicit_decision_deadline_once_complete(client):
@@ -208,24 +219,26 @@ def test_acknowledgement_uses_the_implicit_decision_deadline_once_complete(clien
         instance=case, name="declare_complete", actor=agent, data={"date": "2026-02-02"}
     )
     client.force_login(porteur)
+    fr = case.funding_requests.get()
+    recepisse = f"/dossiers/{case.pk}/accuse-reception.pdf"
+    request_ack = f"/dossiers/{case.pk}/demandes/{fr.pk}/accuse-reception.pdf"
 
-    def pdf_text():
-        pdf = client.get(f"/dossiers/{case.pk}/accuse-reception.pdf").content
+    def pdf_text(url=request_ack):
+        pdf = client.get(url).content
         return re.sub(r"\s+", " ", text_of(pdf))
 
     # revised rules 1-3 (ADR 009): the desk's check does not start DETR's clocks, the
-    # préfecture's own receipt and completeness do; until then the page says what runs
-    # from the request's receipt
-    text = pdf_text()
+    # préfecture's own receipt and completeness do; until then the récépissé says so and
+    # the request has no acknowledgement yet
+    text = pdf_text(recepisse)
     assert "15/01/2026" in text and "pas encore reçue" in text
-    assert "3 mois après sa réception, sinon réputée complète" in text
-    assert "2 mois après sa complétude" in text
-    fr = case.funding_requests.get()
+    assert client.get(request_ack).status_code == 404
     prefecture = f.funder_instructor("ETAT")
     transition_apply(instance=fr, name="acknowledge", actor=prefecture, data={"date": "2026-01-20"})
     text = pdf_text()
     assert "20/01/2026" in text  # the préfecture's receipt, start of eligibility
     assert "au plus tard le 20/04/2026 (3 mois" in text  # its completeness deadline
+    assert "réputée complète" in text
     assert "22/06/2026*" in text  # then 2 months, computed (20 June is a Saturday)
     transition_apply(
         instance=fr, name="declare_complete", actor=prefecture, data={"date": "2026-02-02"}
@@ -376,6 +389,7 @@ def test_another_organisation_gets_404_everywhere(client):
     for url in [
         f"/mes-dossiers/{case.pk}/",
         f"/dossiers/{case.pk}/accuse-reception.pdf",
+        f"/dossiers/{case.pk}/demandes/{fr.pk}/accuse-reception.pdf",
         f"/dossiers/{draft.pk}/etapes/projet/",
         f"/dossiers/{draft.pk}/etapes/plan/",
         f"/dossiers/{draft.pk}/etapes/recapitulatif/",

@@ -2,7 +2,8 @@
 
 - ``intake``, ``plan``, ``documents`` (and ``steps``, their frame): filing a dossier step
   by step, the plan and the schemes asked for, the pieces;
-- ``acknowledgement``: the acknowledgement of receipt (PDF);
+- ``acknowledgement``: the desk's récépissé and each request's acknowledgement of
+  receipt (PDF);
 - ``my_cases``: the list of the organisation's dossiers;
 - ``tracking``: the follow-up of one dossier; ``actions``: what the porteur posts from it
   (messages, transitions, payment claims);
@@ -15,7 +16,7 @@ and the engine's ``transition_apply``, and render. Every read goes through
 The names below are the views the routes (``web.porteur_urls``) point to.
 """
 
-from .acknowledgement import acknowledgement
+from .acknowledgement import acknowledgement, request_acknowledgement
 from .actions import case_action, case_claim, case_message
 from .documents import case_document
 from .intake import intake_start, intake_step
@@ -32,4 +33,5 @@ __all__ = [
     "intake_start",
     "intake_step",
     "my_cases",
+    "request_acknowledgement",
 ]
