@@ -116,6 +116,12 @@ def file_guard(ctx: TransitionContext) -> None:
                 code="guard",
             )
     if claim.kind in (PaymentClaim.Kind.ADVANCE, PaymentClaim.Kind.INSTALLMENT):
+        if payments.balance_claim(fr, exclude_pk=claim.pk):
+            raise DomainError(
+                "Le solde de cette aide est déjà demandé : c'est la dernière demande de "
+                "paiement, il n'y a plus d'avance ni d'acompte à demander.",
+                code="guard",
+            )
         if claim.amount > room.installments:
             raise DomainError(
                 f"Avance et acomptes ({rules.euros(room.before_balance + claim.amount)}) "

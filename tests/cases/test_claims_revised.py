@@ -141,6 +141,18 @@ def test_the_completion_deadline_moved_by_an_extension_is_the_one_read(detr):
     assert r.status_code == 400 and "30/09/2026" in r.data["detail"]
 
 
+def test_no_installment_once_the_balance_is_claimed(detr):
+    """The balance is the last claim: the installment-ceiling alert stops once it is filed,
+    and the claim guard refuses any later advance or installment (one claim room)."""
+    case, fr, porteur, _ = detr
+    complete(case, porteur)
+    _, r = claim(porteur, fr, "balance", "20000.00", filed="2026-06-01")
+    assert r.status_code == 200, r.data
+    _, r = claim(porteur, fr, "installment", "1000.00", filed="2026-06-02")
+    assert r.status_code == 400, r.data
+    assert "solde de cette aide est déjà demandé" in r.data["detail"]
+
+
 def test_the_balance_is_computed_on_the_actual_cost(detr):
     case, fr, porteur, prefecture = detr
     settle(porteur, prefecture, fr, "advance", "10500.00")  # 30 %
