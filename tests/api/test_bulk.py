@@ -317,3 +317,17 @@ def test_parallel_bulk_calls_on_overlapping_requests_grant_each_once():
                 content_type=case_ct, object_id=fr.case_id, transition="record_decisions"
             )
             assert decisions.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_bulk_route_is_in_the_openapi_schema(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    post = schema["paths"]["/api/v1/funding-requests/bulk/{name}/"]["post"]
+    assert set(post["requestBody"]["content"]) == {"application/json"}
+    assert post["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/BulkReport"
+    }
+    item = schema["components"]["schemas"]["BulkItem"]
+    assert "id" in item["required"] and {"amount_granted", "date"} <= set(item["properties"])
+    items = schema["components"]["schemas"]["BulkInput"]["properties"]["items"]
+    assert "1000 au plus" in items["description"]
