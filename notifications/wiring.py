@@ -27,6 +27,13 @@ def after_transition(ctx) -> None:
     transaction.on_commit(_kick_relay, robust=True)
 
 
+def works_alerts_hook(ctx) -> None:
+    """A funder's decision on a missed works deadline resolves its alert at once."""
+    from .alerts.works_deadline_missed import works_alerts_after
+
+    works_alerts_after(ctx)
+
+
 def outbox_job(*, today=None, inline=False) -> int:
     from .relay import outbox_relay
     from .tasks import relay_outbox
@@ -55,6 +62,7 @@ def alerts_job(*, today=None, inline=False) -> int:
 
 
 register_hook(after_transition)
+register_hook(works_alerts_hook)
 register_job("outbox", outbox_job)
 register_job("reminders", reminders_job)
 register_job("alerts", alerts_job)

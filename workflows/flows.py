@@ -53,7 +53,8 @@ moving it (``cases.works_deadlines.lapse_decisions_due``, the rule the alert
 and keeps the porteur informed. The sweep marks deadlines ``missed`` without a
 transition, so a periodic job opens these tasks (``workflows.lapse_tasks``); the
 funder's lapse, the grant of an extension, the end of the request or of the dossier close
-them (CANCELED, saying who did what). The funder's instructor is told by the alert: the
+them (CANCELED, saying which: ``closed_because``; DONE only when an administrator records
+the lapse, by the one outcome rule). The funder's instructor is told by the alert: the
 tasks are the agents' (referent or EPCI queue), a funder has no task list.
 
 What else an agent may do but is not a task (``SIDE_ACTIONS``): withdraw a dossier or a

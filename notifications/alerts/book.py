@@ -106,14 +106,19 @@ class AlertBook:
         for key, alert in self._live.items():
             if key in self._seen:
                 continue
-            with transaction.atomic():
-                done = Alert.objects.filter(pk=alert.pk, state__in=LIVE).update(
-                    state=Alert.State.RESOLVED, resolved_at=self.now, updated_at=self.now
-                )
-                if done:
-                    alert.state, alert.resolved_at = Alert.State.RESOLVED, self.now
-                    _emit("alert.resolved", alert)
-            self.changed += done
+            self.changed += alert_resolve(alert, self.now)
+
+
+def alert_resolve(alert: Alert, now) -> int:
+    """Resolve a live alert whose cause is gone (1), or nothing if it is no longer live."""
+    with transaction.atomic():
+        done = Alert.objects.filter(pk=alert.pk, state__in=LIVE).update(
+            state=Alert.State.RESOLVED, resolved_at=now, updated_at=now
+        )
+        if done:
+            alert.state, alert.resolved_at = Alert.State.RESOLVED, now
+            _emit("alert.resolved", alert)
+    return done
 
 
 def _emit(topic: str, alert: Alert) -> None:

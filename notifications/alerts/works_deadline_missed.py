@@ -2,18 +2,24 @@
 or completion deadline of a running grant has passed, and its funder has neither recorded
 the lapse nor granted an extension moving it. The funder's instructor must decide; the
 referent agent follows it (the agent's task is ``workflows``'). The rule is
-``cases.works_deadlines.lapse_decisions_due``: the alert is resolved by the pass once it
-no longer holds (lapse recorded, extension granted, request or dossier ended)."""
+``cases.works_deadlines.lapse_decisions_due``: the alert is resolved once it no longer
+holds (lapse recorded, extension granted, request or dossier ended) — at once by the
+transition that decides (``works_alerts_after``, an engine hook), else by the next pass."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
 
-from cases.models import FundingRequest
-from cases.works_deadlines import lapse_decision_label, lapse_decisions_due
-from engine.models import Deadline
+from django.utils import timezone
 
+from cases.models import FundingRequest
+from cases.works_deadlines import lapse_decision_due, lapse_decision_label, lapse_decisions_due
+from engine.models import Deadline
+from engine.transitions import TransitionContext
+
+from ..models import Alert
+from .book import LIVE, alert_resolve
 from .common import CHUNK, Finding, K, S, fr_date
 
 #: Days past the deadline after which the alert becomes critical (it keeps escalating).
@@ -62,3 +68,35 @@ def works_deadlines_missed(today: dt.date) -> Iterator[Finding]:
                 continue
             seen.add(fr.pk)
             yield works_deadline_missed(fr, deadline, today)
+
+
+#: The transitions that may end a decision due (``model_name.transition``).
+DECIDING = frozenset(
+    {
+        "fundingrequest.lapse",
+        "fundingrequest.withdraw",
+        "extension.grant",
+        "case.withdraw",
+        "case.lapse",
+    }
+)
+
+
+def works_alerts_after(ctx: TransitionContext) -> None:
+    """In the deciding transition's transaction: resolve the dossier's live alerts of this
+    kind whose request has no decision due any more (other transitions: no query)."""
+    model = ctx.instance._meta.model_name
+    if f"{model}.{ctx.name}" not in DECIDING:
+        return
+    if model == "case":
+        case_id = ctx.instance.pk
+    elif model == "extension":
+        case_id = ctx.instance.funding_request.case_id
+    else:
+        case_id = ctx.instance.case_id
+    live = Alert.objects.filter(kind=K.WORKS_DEADLINE_MISSED, state__in=LIVE, case_id=case_id)
+    now = timezone.now()
+    for alert in live:
+        request = FundingRequest.objects.filter(pk=alert.subject_id).first()
+        if request is None or lapse_decision_due(request) is None:
+            alert_resolve(alert, now)

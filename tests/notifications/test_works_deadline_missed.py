@@ -11,6 +11,8 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 from rest_framework.test import APIClient
 from viewflow.workflow.models import Task
 
@@ -100,6 +102,18 @@ def test_a_missed_start_of_works_gives_one_alert_and_one_task():
     assert [a["id"] for a in get(client(agent), "/alerts/", kind=KIND)] == [alert.pk]
     assert [a["id"] for a in get(client(porteur), "/alerts/", kind=KIND)] == [alert.pk]
 
+    # the agent's and the porteur's dossier pages show them
+    for user, name, shown in (
+        (agent, "web:case-detail", ("Échéance de travaux dépassée : caducité ou prorogation",)),
+        (porteur, "web:case-porteur", ()),
+    ):
+        page = Client()
+        page.force_login(user)
+        response = page.get(reverse(name, args=[case.pk]))
+        assert response.status_code == 200
+        for text in (LABEL, *shown):
+            assert text in response.content.decode(), (user.role, text)
+
     # more sweeps, and the task job on its own: still one alert, one task, one notice each
     sweep(D(2026, 6, 6))
     assert lapse_tasks_sync() == 0
@@ -135,10 +149,11 @@ def test_the_lapse_recorded_resolves_the_alert_and_closes_the_task():
     assert task.status == "CANCELED"
     assert task.data["closed_because"] == "Le financeur a constaté la caducité de l'aide DETR."
     assert selectors.case_tasks(case).count() == 0
+    [alert] = alerts(case)  # resolved by the decision itself, not a pass later
+    assert alert.state == "resolved" and alert.resolved_at is not None
 
     sweep(D(2026, 6, 11))
-    [alert] = alerts(case)
-    assert alert.state == "resolved" and alert.resolved_at is not None
+    assert [(a.pk, a.state) for a in alerts(case)] == [(alert.pk, "resolved")]
     assert works_start(fr).state == "missed"  # the deadline stays missed: it was
     sweep(D(2026, 6, 12))
     assert [a.state for a in alerts(case)] == ["resolved"] and len(follow_tasks(case)) == 1
@@ -173,9 +188,11 @@ def test_an_extension_granted_moves_the_deadline_resolves_the_alert_and_closes_t
         "Une prorogation accordée par le financeur a déplacé l'échéance."
     )
 
-    sweep(D(2026, 6, 9))
     alert.refresh_from_db()
     assert alert.state == "resolved"
+
+    sweep(D(2026, 6, 9))
+    assert [(a.pk, a.state) for a in alerts(case)] == [(alert.pk, "resolved")]
     assert [t.pk for t in follow_tasks(case)] == [task.pk]  # none opened again
     assert Case.objects.get(pk=case.pk).state == "decided"  # the grant runs on
 
@@ -192,6 +209,7 @@ def test_a_withdrawn_dossier_ends_them_too():
     task.refresh_from_db()
     assert task.status == "CANCELED"
     assert task.data["closed_because"] == "La demande DETR n'est plus en cours (retirée)."
+    assert [a.state for a in alerts(case)] == ["resolved"]
     sweep(D(2026, 6, 10))
     assert [a.state for a in alerts(case)] == ["resolved"]
 
