@@ -143,7 +143,7 @@ def typing_hint(value, *, money: bool = True, what: str = "un nombre") -> str:
         return f"écrivez les chiffres de 0 à 9, {form}."
     if re.search(r"\d[eE][+-]?\d", text):
         return f"écrivez le nombre en entier, sans exposant, {form}."
-    return f"écrivez {what}, {form}."
+    return f"indiquez {what}, {form}."
 
 
 def _too_precise(number: Decimal, places: int, *, french: bool) -> bool:
