@@ -72,7 +72,6 @@ def tracking_page(request, case, *, status=200, errors=(), **forms):
         "errors": list(errors),
         "can_edit": case.state == CaseState.DRAFT,
         "edit_url": step_url(case, "projet"),
-        "acknowledgement": case.receipt_date is not None,
     }
     return render(request, "web/porteur/case.html", context, status=status)
 
