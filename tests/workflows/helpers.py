@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from cases import builders
+from cases import builders, works_deadlines
 from cases.models import Case, User
 from engine.transitions import available_transitions, transition_apply
 from tests import factories as f
@@ -82,6 +82,11 @@ def expected_from_engine(case) -> set[tuple[str, str, int]]:
             if step.ready is not None and not step.ready(subject):
                 continue
             expected.add((step.node, kind, subject.pk))
+    # A follow-up of the funder's decision (revised rules 5 and 7), read from the rule
+    # itself: open while a works deadline of a running grant is missed and undecided.
+    for fr in case.funding_requests.all():
+        if works_deadlines.lapse_decision_due(fr) is not None:
+            expected.add(("follow_lapse_decision", REQUEST, fr.pk))
     return expected
 
 
