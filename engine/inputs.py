@@ -193,12 +193,13 @@ def parse_money(
     if amount > MONEY_MAX:
         raise too_high
     if _too_precise(amount, 2, french=french):
-        raise _error(
-            field,
-            f"Le {label} a plus de deux décimales"
-            + (f" (pour les milliers, des espaces : {MONEY_EXAMPLE})." if french else "."),
-            "Deux décimales au plus.",
+        message = (
+            f"Deux décimales au plus. Le {label} s'écrit par exemple {MONEY_EXAMPLE} "
+            "(des espaces entre les milliers)."
+            if french
+            else f"Le {label} a plus de deux décimales."
         )
+        raise _error(field, message, "Deux décimales au plus.")
     return amount.quantize(CENT)
 
 

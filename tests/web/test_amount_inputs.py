@@ -47,9 +47,9 @@ REFUSED = [
     ("1E4", "sans exposant"),
     ("2,000.00", "à la fois le point et la virgule"),
     ("2.000,00", "à la fois le point et la virgule"),
-    ("28.000", "plus de deux décimales"),  # a thousand typed the English way, not 28 €
-    ("2,000", "plus de deux décimales"),
-    ("12,345", "plus de deux décimales"),
+    ("28.000", "Deux décimales au plus."),  # a thousand typed the English way, not 28 €
+    ("2,000", "Deux décimales au plus."),
+    ("12,345", "Deux décimales au plus."),
     ("٢٨٠٠٠", "chiffres de 0 à 9"),
     ("２８０００", "chiffres de 0 à 9"),
     ("28 00,00", "12 500,00"),
