@@ -26,6 +26,8 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "notification"
+        verbose_name_plural = "notifications"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["user", "dedup_key"], name="notification_once")
@@ -59,6 +61,8 @@ class Reminder(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        verbose_name = "rappel"
+        verbose_name_plural = "rappels"
         constraints = [
             models.UniqueConstraint(
                 fields=["deadline", "due_on", "offset", "recipient"], name="reminder_once"
@@ -115,6 +119,8 @@ class Alert(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "alerte"
+        verbose_name_plural = "alertes"
         ordering = ["-severity", "-updated_at"]
         constraints = [
             models.UniqueConstraint(
@@ -142,6 +148,10 @@ class FeedToken(models.Model):
     token = models.CharField(max_length=64, unique=True, default=new_token)
     created_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        verbose_name = "jeton de flux iCalendar"
+        verbose_name_plural = "jetons de flux iCalendar"
+
 
 class DigestLog(models.Model):
     """One digest per user and period (unique key): never twice."""
@@ -151,4 +161,6 @@ class DigestLog(models.Model):
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "récapitulatif envoyé"
+        verbose_name_plural = "récapitulatifs envoyés"
         constraints = [models.UniqueConstraint(fields=["user", "period"], name="digest_once")]

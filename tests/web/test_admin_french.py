@@ -92,3 +92,18 @@ def test_the_admin_index_is_in_french_for_a_superuser(client):
     page = client.get("/admin/cases/committeedecision/")
     assert page.status_code == 200
     assert "décision du comité" in page.content.decode().lower()
+
+
+def test_every_model_of_ours_has_french_names_even_unregistered():
+    """The models the admin does not list (notifications, reminders, alerts, tokens…) are
+    named in French too: the same names reach the history, errors and exports."""
+    from django.apps import apps
+
+    missing = [
+        m._meta.label
+        for m in apps.get_models()
+        if m._meta.app_label in OUR_APPS
+        and not m._meta.auto_created
+        and not {"verbose_name", "verbose_name_plural"} <= set(m._meta.original_attrs)
+    ]
+    assert not missing, missing
