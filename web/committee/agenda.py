@@ -5,6 +5,7 @@ outcomes) are ``cases.committee``'s; this module only lays out what they return.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -13,7 +14,7 @@ from cases import committee as committee_service
 from cases.models import CommitteeDecision, FundingRequest, SessionState, Vote
 from cases.rules import euros, percent
 
-from .common import instructor_summaries, member_group, member_name
+from .common import instructor_summaries, member_group, member_name, points_text
 
 OUTCOME_LABELS = dict(CommitteeDecision._meta.get_field("outcome").choices)
 OUTCOME_BADGES = {"selected": "ok", "adjourned": "warn", "rejected": "danger"}
@@ -54,7 +55,26 @@ class AgendaItem:
 
     @property
     def outcome_label(self) -> str:
-        return OUTCOME_LABELS.get(self.outcome, "") if self.outcome else ""
+        """The outcome's name; for an item the committee cannot decide validly (read from
+        ``session_outcomes`` or the recorded decision), « Ajourné (quorum non atteint) »."""
+        if not self.outcome:
+            return ""
+        label = OUTCOME_LABELS.get(self.outcome, "")
+        if self.valid:
+            return label
+        return f"{label} ({' ; '.join(problem_heads(self.problems)) or 'délibération non valable'})"
+
+    @property
+    def vote_rows(self) -> list[dict]:
+        """The votes with the member's name and the total in French form (16,50)."""
+        return [
+            {"vote": v, "name": member_name(v.member), "total": points_text(v.total_score)}
+            for v in self.votes
+        ]
+
+    @property
+    def conflict_rows(self) -> list[dict]:
+        return [{"name": member_name(c.member), "reason": c.reason} for c in self.conflicts]
 
     @property
     def outcome_badge(self) -> str:
@@ -63,6 +83,18 @@ class AgendaItem:
     @property
     def amount_label(self) -> str:
         return euros(self.fr.amount_requested)
+
+
+def problem_heads(problems) -> list[str]:
+    """The short form of each reason an item is not valid (« quorum non atteint »): the
+    words before its figures. A recorded decision keeps its reasons as one text."""
+    heads = []
+    for problem in problems:
+        for sentence in re.split(r"(?<=\.) (?=Quorum|Règle)", problem):
+            head = sentence.split(" : ", 1)[0].split(" pour « ", 1)[0].strip()
+            if head:
+                heads.append(head[:1].lower() + head[1:])
+    return heads
 
 
 def _group_shares(votes) -> list[GroupShare]:
@@ -187,6 +219,12 @@ def members_by_college(members) -> list[dict]:
         college = member.get_college_display() or "Collège non renseigné"
         grouped[(college, member_group(member))].append(member)
     return [
-        {"college": college, "group": group, "members": people, "count": len(people)}
+        {
+            "college": college,
+            "group": group,
+            "members": people,
+            "names": [member_name(m) for m in people],
+            "count": len(people),
+        }
         for (college, group), people in sorted(grouped.items())
     ]

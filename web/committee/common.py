@@ -4,6 +4,8 @@ interest groups, the agent's summary of each request."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib.contenttypes.models import ContentType
 from django.shortcuts import render
 
@@ -75,8 +77,40 @@ def instructor_summaries(requests) -> dict[int, str]:
 
 
 def member_name(user) -> str:
-    return user.get_full_name() or user.username
+    """How every committee page and the minutes name a member: first and last name, the
+    login only when both are empty."""
+    full = f"{user.first_name or ''} {user.last_name or ''}".strip()
+    return full or user.username
+
+
+def points_text(value) -> str:
+    """Points in French form: 16,50 (two decimals, comma)."""
+    return f"{Decimal(str(value)).quantize(Decimal('0.01')):f}".replace(".", ",")
+
+
+def vote_summary(vote) -> str:
+    """A recorded vote as people read it: « Pour, 16,50 » (« sans note » if not scored)."""
+    total = points_text(vote.total_score) if vote.scores else "sans note"
+    return f"{vote.get_vote_display()}, {total}"
 
 
 def member_group(user) -> str:
     return committee_service.interest_group_of(user)
+
+
+def recorded_vote_form(vote) -> dict:
+    """The vote form of a member who already voted: their vote and scores pre-filled, and
+    the replacement made explicit (``replace``), so nothing recorded is lost silently."""
+    return {
+        "fr": vote.funding_request_id,
+        "vote": vote.vote,
+        "member": vote.member_id,
+        "scores": {
+            code: str(points).replace(".", ",") for code, points in (vote.scores or {}).items()
+        },
+        "errors": {},
+        "message": "",
+        "replace": True,
+        "recorded": vote_summary(vote),
+        "member_name": member_name(vote.member),
+    }

@@ -32,6 +32,7 @@ from .common import (
     member_group,
     member_name,
     readable_session,
+    recorded_vote_form,
     session_or_404,
 )
 
@@ -224,15 +225,12 @@ def session_page(request, session, *, status=200, form_item=None, close_error=No
     planned = session.state == SessionState.PLANNED
     outcomes = committee_service.session_outcomes(session) if planned else None
     items = agenda_items(session, user, outcomes)
-    if form_item is not None:
-        for item in items:
-            if item.fr.pk == form_item["fr"]:
-                item.form = form_item
+    role = user.effective_role
+    is_member = any(m.pk == user.pk for m in session.members.all())
+    _vote_forms(items, form_item, request.GET, self_vote=role == R.COMMITTEE_MEMBER)
     check = validity(session, outcomes) if planned else None
     if check is not None:
         check["unvoted"] = sum(1 for item in items if not item.votes)
-    role = user.effective_role
-    is_member = any(m.pk == user.pk for m in session.members.all())
     context = {
         "nav": "committee",
         "session": session,
@@ -257,6 +255,21 @@ def session_page(request, session, *, status=200, form_item=None, close_error=No
         "vote_choices": Vote.Choice.choices,
     }
     return render(request, "web/committee/session_detail.html", context, status=status)
+
+
+def _vote_forms(items, form_item, query, *, self_vote: bool) -> None:
+    """Each item's vote form: the one refused, else the vote already recorded pre-filled
+    (a member's own; for the staff, the member whose « modifier » link was followed:
+    ``?point=<request>&membre=<member>``), to be replaced only explicitly."""
+    point, editing = inputs.read_id(query.get("point", "")), inputs.read_id(query.get("membre", ""))
+    for item in items:
+        if form_item is not None and item.fr.pk == form_item["fr"]:
+            item.form = form_item
+        elif self_vote and item.own_vote is not None:
+            item.form = recorded_vote_form(item.own_vote)
+        elif not self_vote and editing is not None and item.fr.pk == point:
+            vote = next((v for v in item.votes if v.member_id == editing), None)
+            item.form = recorded_vote_form(vote) if vote is not None else None
 
 
 @login_required

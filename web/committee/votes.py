@@ -12,11 +12,11 @@ from django.views.decorators.http import require_POST
 
 from cases import committee as committee_service
 from cases import selectors
-from cases.models import Vote
+from cases.models import SessionState, User, Vote
 from engine import inputs
 from engine.errors import DomainError
 
-from .common import forbidden, session_or_404
+from .common import forbidden, member_name, recorded_vote_form, session_or_404, vote_summary
 from .sessions import PROXY_VOTER_ROLES, session_page
 
 
@@ -36,10 +36,48 @@ def vote_post(request, pk: int):
         return forbidden(
             request, "Cette demande n'est pas à l'ordre du jour de la séance.", status=400
         )
+    recorded = _recorded_vote(session, form, user)
+    planned = session.state == SessionState.PLANNED  # else the service says why not
+    if recorded is not None and planned and request.POST.get("replace", "") != "1":
+        return _already_recorded(request, session, recorded)
+    if recorded is not None:
+        form.update(
+            replace=True, recorded=vote_summary(recorded), member_name=member_name(recorded.member)
+        )
     if form["errors"]:
         form["message"] = "Le vote n'a pas été enregistré : corrigez les champs signalés."
         return session_page(request, session, status=400, form_item=form)
-    return _save_vote(request, session, form, scores)
+    return _save_vote(request, session, form, scores, recorded)
+
+
+def _recorded_vote(session, form: dict, user):
+    """The vote already recorded for the member this form is about, if any."""
+    member_id = form["member"]
+    if user.effective_role == User.Role.COMMITTEE_MEMBER and member_id in (None, user.pk):
+        member_id = user.pk
+    if member_id is None:
+        return None
+    return next(
+        (
+            v
+            for v in session.votes.all()
+            if v.funding_request_id == form["fr"] and v.member_id == member_id
+        ),
+        None,
+    )
+
+
+def _already_recorded(request, session, recorded):
+    """A post for a member who already voted, without the explicit « modifier »: refused,
+    and the form shows the vote recorded, pre-filled, to be changed knowingly."""
+    form = recorded_vote_form(recorded)
+    title = next(fr.case.title for fr in session.agenda.all() if fr.pk == form["fr"])
+    form["message"] = (
+        f"{form['member_name']} a déjà voté sur « {title} » : "
+        f"{form['recorded']}. Ce vote n'a pas été remplacé. Pour le modifier, changez le vote "
+        "pré-rempli ci-dessous puis cliquez sur « Modifier le vote »."
+    )
+    return session_page(request, session, status=409, form_item=form)
 
 
 def _parse_vote(post, grid) -> tuple[dict, dict]:
@@ -79,10 +117,10 @@ def _check_vote(form: dict, post, user) -> None:
         errors["member"] = "Choisissez le membre pour qui vous enregistrez le vote."
 
 
-def _save_vote(request, session, form: dict, scores: dict):
+def _save_vote(request, session, form: dict, scores: dict, recorded=None):
     user = request.user
     try:
-        committee_service.vote_record(
+        vote = committee_service.vote_record(
             actor=user,
             session=session,
             funding_request_id=form["fr"],
@@ -97,8 +135,16 @@ def _save_vote(request, session, form: dict, scores: dict):
         session = session_or_404(request, session.pk)
         return session_page(request, session, status=exc.status, form_item=form)
     fr = next(fr for fr in session.agenda.all() if fr.pk == form["fr"])
-    who = "Votre vote" if form["member"] in (None, user.pk) else "Le vote"
-    messages.success(request, f"{who} sur « {fr.case.title} » est enregistré.")
+    own = form["member"] in (None, user.pk)
+    who = "Votre vote" if own else f"Le vote de {member_name(vote.member)}"
+    if recorded is None:
+        text = f"{who} sur « {fr.case.title} » est enregistré."
+    else:
+        text = (
+            f"{who} sur « {fr.case.title} » est modifié : {form['recorded']} remplacé par "
+            f"{vote_summary(vote)}."
+        )
+    messages.success(request, text)
     return redirect(reverse("web:committee-session", args=[session.pk]) + f"#point-{fr.pk}")
 
 
