@@ -93,7 +93,9 @@ def test_committee_session_scored_voted_closed_then_public_page(new_page):
     member.get_by_role("link", name=f"Séance du {today:%d/%m/%Y}").click()
     expect(member.locator(f"#point-{halle.pk} legend").first).to_contain_text("Votre vote")
     vote(member, halle, "Pour", GOOD)
-    expect(member.locator(f"#point-{halle.pk}")).to_contain_text("Vous avez voté « Pour »")
+    expect(member.locator(f"#point-{halle.pk}")).to_contain_text(
+        "Vote déjà enregistré : Pour, 14,50 — le modifier"
+    )
     vote(member, parcours, "Contre", WEAK)
     expect(member.locator(f"#point-{parcours.pk} table.votes")).to_contain_text("Paul Élu")
     expect(member.get_by_role("button", name="Clore la séance")).to_have_count(0)
@@ -139,7 +141,7 @@ def test_committee_session_scored_voted_closed_then_public_page(new_page):
     # The member's page was still open: a late vote is refused, the reason shown and focused.
     late = member.locator(f"#point-{halle.pk} form.vote-form")
     late.get_by_label("Abstention", exact=True).check()
-    late.get_by_role("button", name="Enregistrer le vote").click()
+    late.get_by_role("button", name="Modifier le vote").click()  # the vote, pre-filled
     expect(member.locator("#erreurs")).to_be_focused()
     expect(member.locator("#erreurs")).to_contain_text("La séance est close")
     expect(member.locator(f"#point-{halle.pk}")).to_contain_text("Sélectionné")
