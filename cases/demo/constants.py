@@ -23,20 +23,21 @@ AGENTS = [
 ]
 EPCI_SHORT = {siren: suffix for suffix, siren, _, _ in AGENTS}
 PARTNERS = [("carmausin", "200040905"), ("val81", "248100497")]
-# LEADER committee: 12 members; the public college is one interest group.
+# LEADER committee: 12 members (username, college, interest group, first and last name);
+# the public college is one interest group.
 COMMITTEE = [
-    ("comite.elu1", "public", ""),
-    ("comite.elu2", "public", ""),
-    ("comite.elu3", "public", ""),
-    ("comite.elu4", "public", ""),
-    ("comite.elu5", "public", ""),
-    ("comite.agri1", "private", "agriculture"),
-    ("comite.agri2", "private", "agriculture"),
-    ("comite.asso1", "private", "associations"),
-    ("comite.asso2", "private", "associations"),
-    ("comite.entreprise1", "private", "entreprises"),
-    ("comite.entreprise2", "private", "entreprises"),
-    ("comite.tourisme1", "private", "tourisme"),
+    ("comite.elu1", "public", "", "Jean-Marc", "Bousquet"),
+    ("comite.elu2", "public", "", "Sylvie", "Cabrol"),
+    ("comite.elu3", "public", "", "Patrick", "Vialar"),
+    ("comite.elu4", "public", "", "Martine", "Sudre"),
+    ("comite.elu5", "public", "", "Didier", "Fabre"),
+    ("comite.agri1", "private", "agriculture", "Hélène", "Roques"),
+    ("comite.agri2", "private", "agriculture", "Laurent", "Bonnafous"),
+    ("comite.asso1", "private", "associations", "Nadia", "Ferrand"),
+    ("comite.asso2", "private", "associations", "Thierry", "Calmels"),
+    ("comite.entreprise1", "private", "entreprises", "Claire", "Albert"),
+    ("comite.entreprise2", "private", "entreprises", "Olivier", "Marcouly"),
+    ("comite.tourisme1", "private", "tourisme", "Isabelle", "Vergnes"),
 ]
 # Present at the closed session: 9 of 12 (quorum 50 %), public college 4 of 9 votes (44 %).
 PRESENT_CLOSED = [

@@ -307,6 +307,6 @@ class Leader:
         committee.session_create(
             actor=animator,
             date=planned,
-            members=[self.users[name].pk for name, _, _ in COMMITTEE],
+            members=[self.users[member[0]].pk for member in COMMITTEE],
             scheme=self.schemes["LEADER"],
         )

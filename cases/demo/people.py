@@ -61,8 +61,15 @@ class People:
             )
         for suffix, siren in PARTNERS:
             self.user(f"partenaire.{suffix}", User.Role.EPCI_PARTNER, epci=epcis[siren])
-        for username, college, group in COMMITTEE:
-            self.user(username, User.Role.COMMITTEE_MEMBER, college=college, interest_group=group)
+        for username, college, group, first, last in COMMITTEE:
+            self.user(
+                username,
+                User.Role.COMMITTEE_MEMBER,
+                college=college,
+                interest_group=group,
+                first_name=first,
+                last_name=last,
+            )
         funders = {f.code: f for f in Funder.objects.all()}
         for username, code, name in INSTRUCTORS:
             self.user(username, User.Role.FUNDER_INSTRUCTOR, funder=funders[code], last_name=name)

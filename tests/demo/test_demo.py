@@ -370,6 +370,9 @@ def test_a_conflict_of_interest_at_the_committee_meeting(demo, client):
     client.force_login(User.objects.get(username="agent.cordais"))
     page = client.get(f"/comite/seances/{session.pk}/").content.decode()
     assert "ne prend pas part à ce point" in page and escape(declaration.reason) in page
+    # members are named by their names, never by their login ids (issue 12, point 5)
+    assert member.get_full_name() and escape(member.get_full_name()) in page
+    assert member.username not in page.replace(f"{member.username}@", "")
 
 
 def test_a_written_consultation_with_a_declared_interest(demo, client):
