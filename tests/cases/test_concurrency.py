@@ -162,8 +162,12 @@ def test_two_agents_declare_complete_at_once():
     assert (
         OutboxEvent.objects.filter(aggregate_id=case.pk, topic="case.declare_complete").count() == 1
     )
-    assert _deadlines(case) == {"completeness": "met", "implicit_decision": "open"}
-    assert Deadline.objects.filter(aggregate_id=case.pk, kind="implicit_decision").count() == 1
+    # Revised rules 1-3 (ADR 009): the implicit decision runs per request from its own
+    # funder's completeness; the desk's completeness opens none (the DETR request is not
+    # yet acknowledged by the préfecture).
+    assert _deadlines(case) == {"completeness": "met"}
+    # the step's effects ran once: one completeness deadline, closed once
+    assert Deadline.objects.filter(aggregate_id=case.pk, kind="completeness").count() == 1
 
 
 @pytest.mark.postgres  # child processes on the test database, waits seen in pg_stat_activity
@@ -193,7 +197,7 @@ def test_declare_complete_races_request_documents():
     deadlines = _deadlines(case)
     if winners[0]["name"] == "declare_complete":
         assert case.state == CaseState.INSTRUCTION and case.missing_documents == []
-        assert deadlines == {"completeness": "met", "implicit_decision": "open"}
+        assert deadlines == {"completeness": "met"}  # none per request yet (ADR 009)
     else:
         assert case.state == CaseState.INCOMPLETE
         assert case.missing_documents == ["Plan de financement signé"] and case.complete_on is None
