@@ -19,7 +19,8 @@ from .committee import (
     SessionState,
     Vote,
 )
-from .documents import Document, Message, Opinion, document_path
+from .corrections import CorrectionRequest, CorrectionState, CorrectionTarget
+from .documents import Document, Message, MessageAttachment, Opinion, document_path
 from .extensions import Extension, ExtensionState
 from .funding import LIVE_GRANTS, REQUEST_GRANTED, REQUEST_UNDECIDED, FundingRequest, RequestState
 from .organisations import TERRITORIAL_ROLES, Organisation, User
@@ -45,6 +46,9 @@ __all__ = [
     "CommitteeDecision",
     "CommitteeSession",
     "CommitteeSubstitute",
+    "CorrectionRequest",
+    "CorrectionState",
+    "CorrectionTarget",
     "Document",
     "ExpenseLine",
     "Extension",
@@ -52,6 +56,7 @@ __all__ = [
     "FundingRequest",
     "InterestDeclaration",
     "Message",
+    "MessageAttachment",
     "Opinion",
     "Organisation",
     "Payment",

@@ -74,3 +74,29 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.author} — {self.created_at:%d/%m/%Y}"
+
+
+def attachment_path(instance, filename):
+    # Never served by URL: the download view checks who may read the dossier.
+    return f"messages/{instance.message.case_id}/{timezone.now():%Y%m%d%H%M%S}-{filename}"
+
+
+class MessageAttachment(models.Model):
+    """A file sent with a message, with the same checks as a document
+    (``cases.uploads``)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "pièce jointe d'un message"
+        verbose_name_plural = "pièces jointes des messages"
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.filename
