@@ -1,19 +1,6 @@
-"""SIREN (9 digits) and SIRET (14 digits) numbers, checked with their Luhn key."""
+"""SIREN (9 digits) and SIRET (14 digits) numbers, checked with their Luhn key: the rule
+lives in ``schemes.identifiers`` (the lower floor, funders carry a SIRET)."""
 
+from schemes.identifiers import luhn_valid, siren_valid, siret_valid
 
-def luhn_valid(number: str) -> bool:
-    if not number.isdigit():
-        return False
-    total = 0
-    for index, char in enumerate(reversed(number)):
-        digit = int(char)
-        if index % 2 == 1:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0
-
-
-def siren_valid(siren: str) -> bool:
-    return len(siren) == 9 and luhn_valid(siren)
+__all__ = ["luhn_valid", "siren_valid", "siret_valid"]

@@ -8,7 +8,7 @@ from .models import EPCI, Commune, Funder, LegalCase, Scheme, Territory
 
 @admin.register(Funder)
 class FunderAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "is_state")
+    list_display = ("code", "name", "is_state", "siret")
 
 
 @admin.register(LegalCase)

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
+from .identifiers import validate_siret
+
 # ---------------------------------------------------------------- funders and schemes
 
 
@@ -25,6 +27,15 @@ class Funder(models.Model):
         default=False,
         help_text="Les dispositifs de l'État portent le plafond de 80 % d'aides publiques "
         "(CGCT R2334-27).",
+    )
+    siret = models.CharField(
+        "SIRET",
+        max_length=14,
+        blank=True,
+        default="",
+        validators=[validate_siret],
+        help_text="14 chiffres, sans espace : l'identifiant de l'attribuant (idAttribuant) des "
+        "données ouvertes des subventions. Vide s'il n'est pas connu.",
     )
 
     class Meta:

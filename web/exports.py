@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
@@ -269,12 +268,6 @@ def financing_plans_export(request):
 # ---------------------------------------------------------------- Etalab
 
 
-def _funder_siret(funder) -> str:
-    """The funders' SIRET are not in the database yet (``Funder`` has no such field): a
-    deployment may give them in ``settings.GUICHET_FUNDER_SIRET`` ({funder code: SIRET})."""
-    return getattr(settings, "GUICHET_FUNDER_SIRET", {}).get(funder.code, "")
-
-
 def _payment_period(row: stats.GrantRow) -> str:
     fr = row.request
     start = row.first_paid or fr.committed_on
@@ -293,7 +286,7 @@ def etalab_row(row: stats.GrantRow) -> list[str]:
     single = fr.state == "paid" and row.payments == 1
     return [
         scheme.funder.name,
-        _funder_siret(scheme.funder),
+        scheme.funder.siret,  # blank when not known: nothing invented
         fr.committed_on.isoformat(),
         f"{case.reference}-{scheme.code}" if case.reference else "",
         case.organisation.name,
