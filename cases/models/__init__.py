@@ -21,6 +21,7 @@ from .committee import (
 )
 from .corrections import CorrectionRequest, CorrectionState, CorrectionTarget
 from .documents import Document, Message, MessageAttachment, Opinion, document_path
+from .experts import ExpertInvitation
 from .extensions import Extension, ExtensionState
 from .funding import LIVE_GRANTS, REQUEST_GRANTED, REQUEST_UNDECIDED, FundingRequest, RequestState
 from .organisations import TERRITORIAL_ROLES, Organisation, User
@@ -50,6 +51,7 @@ __all__ = [
     "CorrectionState",
     "CorrectionTarget",
     "Document",
+    "ExpertInvitation",
     "ExpenseLine",
     "Extension",
     "ExtensionState",
