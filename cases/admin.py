@@ -18,9 +18,11 @@ from .models import (
     Payment,
     PaymentClaim,
     ResourceLine,
+    Theme,
     User,
     Vote,
 )
+from .services.themes import theme_save
 
 
 class TerritoryScoped:
@@ -125,6 +127,20 @@ class PaymentClaimAdmin(TerritoryScoped, admin.ModelAdmin):
     list_display = ("funding_request", "kind", "amount", "state", "filed_on", "paid_on")
     list_filter = ("kind", "state")
     readonly_fields = ("state",)
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    """The controlled list of themes: a rename also renames the dossiers' label
+    (``cases.services.themes.theme_save``)."""
+
+    list_display = ("label", "slug", "active", "order")
+    list_editable = ("active", "order")
+    search_fields = ("label", "slug")
+    prepopulated_fields = {"slug": ("label",)}
+
+    def save_model(self, request, obj, form, change):
+        theme_save(obj)
 
 
 for model in (Payment, Document, Opinion, Vote, CommitteeDecision):

@@ -28,6 +28,7 @@ from .organisations import TERRITORIAL_ROLES, Organisation, User
 from .payments import CLAIM_UNPAID, ClaimState, Payment, PaymentClaim
 from .plan import ExpenseLine, ResourceLine
 from .recovery import RecoveryOrder, RecoveryState
+from .themes import Theme
 
 __all__ = [
     "CASE_EDITABLE",
@@ -69,6 +70,7 @@ __all__ = [
     "ResourceLine",
     "SessionKind",
     "SessionState",
+    "Theme",
     "User",
     "Vote",
     "document_path",

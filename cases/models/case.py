@@ -56,7 +56,21 @@ class Case(ConcurrentTransitionMixin, models.Model):
     )
     title = models.CharField(max_length=300, verbose_name="titre")
     description = models.TextField(blank=True, default="")
-    theme = models.CharField(max_length=120, blank=True, default="")
+    # The theme (issue 12, point 6). ``theme_ref`` is the controlled list's entry
+    # (``Theme``), the one the observatory groups by. During the transition the text column
+    # ``theme`` stays, always holding the label of ``theme_ref`` (written only by
+    # ``cases.services.themes``, also on a rename in the admin): the overlap signal's
+    # index, the filters, the exports and the API's ``theme`` field read it unchanged.
+    # It can be dropped once those read ``theme_ref``.
+    theme = models.CharField("thème (libellé)", max_length=120, blank=True, default="")
+    theme_ref = models.ForeignKey(
+        "cases.Theme",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name="thème",
+    )
     organisation = models.ForeignKey(
         Organisation,
         on_delete=models.PROTECT,

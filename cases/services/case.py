@@ -16,6 +16,7 @@ from ..models import CASE_EDITABLE, Case, CaseState, Organisation, User
 from ..permissions import require
 from .common import R, clean_text
 from .plan import plan_replace
+from .themes import theme_resolve
 
 
 def _communes(codes, territory_id: int | None = None) -> list[Commune]:
@@ -90,11 +91,12 @@ def _case_insert(*, actor, organisation, communes, title: str, data: dict) -> Ca
             label="la description",
             max_length=20000,
         ),
-        theme=clean_text(data.get("theme"), field="theme", label="le thème", max_length=120),
         organisation=organisation,
         epci_id=organisation.epci_id or (communes[0].epci_id if communes else None),
         created_by=actor,
     )
+    case.theme_ref = theme_resolve(data.get("theme"))
+    case.theme = case.theme_ref.label if case.theme_ref else ""
     case.territory_id = case.resolve_territory_id()
     case.referent_agent = (
         actor
@@ -153,7 +155,6 @@ def case_update(*, actor, case: Case, data: dict) -> Case:
         for key, label, max_length in (
             ("title", "le titre", 300),
             ("description", "la description", 20000),
-            ("theme", "le thème", 120),
         ):
             if key in data:
                 setattr(
@@ -168,8 +169,13 @@ def case_update(*, actor, case: Case, data: dict) -> Case:
                     ),
                 )
                 fields.append(key)
+        if "theme" in data:
+            case.theme_ref = theme_resolve(data["theme"], current=case.theme_ref)
+            case.theme = case.theme_ref.label if case.theme_ref else ""
+            fields.append("theme")
         if fields:
-            case.save(update_fields=[*fields, "updated_at"])
+            linked = ["theme_ref"] if "theme" in fields else []
+            case.save(update_fields=[*fields, *linked, "updated_at"])
         if "communes" in data:
             case.communes.set(_communes(data["communes"], case.territory_id))
         if data.get("financing_plan") is not None:
