@@ -2,8 +2,9 @@
 to the same writes done as one raw-SQL batch on the same database.
 
 Builds a scratch PostgreSQL database (migrations included) and BENCH_REQUESTS DETR
-dossiers whose request is in instruction, through the real services and the shared
-builders (``cases.builders``; documents written as rows, no file on disk). Then:
+dossiers whose request is in instruction, with ``bench/transitions.py``'s setup
+(``submitted_dossiers``: the real services and the shared builders, documents written as
+rows, no file on disk), each then declared complete. Then:
 
 - ``raw SQL``: one transaction, one statement per table for the whole batch (psycopg on
   the same database): the requests granted, their history rows, the dossiers decided with
@@ -12,8 +13,8 @@ builders (``cases.builders``; documents written as rows, no file on disk). Then:
   a first grant, printed), times BENCH_REQUESTS. Its writes are then undone (untimed) so
   that the API starts from the same rows;
 - ``bulk API``: ``POST /api/v1/funding-requests/bulk/grant/`` with the BENCH_REQUESTS
-  items (the Django test client, the whole request: parsing, permissions, each item
-  through ``transition_apply`` with every hook, the report);
+  items (the Django test client, the whole request: parsing, permissions, chunks of 100
+  items through the engine's batch mode (ADR 010) with every hook, the report);
 
 and prints both times, the ratio, SQL statements per item, the rows written per table by
 each (they must agree), and the peak RSS. ``--profile``: a cProfile of a bulk call of
@@ -41,13 +42,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.transitions import admin_exec, db_url, peak_rss_mb  # noqa: E402
+from bench.transitions import (  # noqa: E402
+    admin_exec,
+    db_url,
+    peak_rss_mb,
+    setup_django,
+    submitted_dossiers,
+)
 
 N = int(os.environ.get("BENCH_REQUESTS", "1000"))
 PROFILE_N = int(os.environ.get("BENCH_PROFILE", "100"))
 DB = os.environ.get("BENCH_DB", "guichet_bench_bulk")
 TARGET_RATIO = 3.0
-RECEIPT, COMPLETE, GRANTED = dt.date(2026, 3, 2), dt.date(2026, 3, 10), dt.date(2026, 4, 15)
+COMPLETE, GRANTED = dt.date(2026, 3, 10), dt.date(2026, 4, 15)
 AMOUNT = "30000.00"
 #: The tables a grant writes to, and how their rows are told apart (for the counts).
 TABLES = (
@@ -60,64 +67,39 @@ TABLES = (
 )
 
 
-def setup_django() -> None:
-    os.environ["DATABASE_URL"] = db_url(DB)
-    os.environ["CELERY_BROKER_URL"] = "memory://"
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guichet.settings")
-    os.environ.setdefault("SECRET_KEY", "bench")
-    import django
-
-    django.setup()
-
-
 # ---------------------------------------------------------------- data
 
 
 def load(n: int) -> tuple[list[int], int]:
-    """``n`` DETR dossiers whose request is in instruction; their request ids and the
-    préfecture's instructor id."""
-    from django.core.management import call_command
-
+    """``n`` DETR dossiers whose request is in instruction (``bench.transitions``' setup,
+    then declared complete); their request ids and the préfecture's instructor id."""
     from cases import builders
-    from cases.models import Document, FundingRequest
-    from schemes.models import Commune, Funder, Scheme
+    from cases.models import FundingRequest, User
+    from schemes.models import Funder
 
-    call_command("migrate", verbosity=0)
-    commune = Commune.objects.order_by("insee").first()
-    org = builders.organisation_build(name="Commune du banc d'essai", commune=commune)
-    porteur = builders.user_build(username="bench-porteur", role="porteur", organisation=org)
-    agent = builders.user_build(username="bench-agent", role="agent")
-    instructor = builders.user_build(
-        username="bench-prefecture",
-        role="funder_instructor",
-        funder=Funder.objects.get(code="ETAT"),
-    )
-    codes = Scheme.objects.get(code="DETR").required_document_codes()
-    plan = builders.plan(100000, ("DETR", 40000))
-    for i in range(n):
-        case = builders.case_build(porteur=porteur, title=f"Dossier {i}", plan=plan, state="draft")
-        Document.objects.bulk_create(
-            Document(
-                case=case,
-                kind=code,
-                file=f"bench/{code}.pdf",
-                filename=f"{code}.pdf",
-                size=10,
-                content_type="application/pdf",
-                sha256="0" * 64,
+    instructor: list[User] = []
+
+    def complete(case, people) -> None:
+        if not instructor:
+            instructor.append(
+                builders.user_build(
+                    username="bench-prefecture",
+                    role="funder_instructor",
+                    funder=Funder.objects.get(code="ETAT"),
+                )
             )
-            for code in codes
+        builders.case_complete_on(
+            case, agent=people["agent"], complete=COMPLETE, instructor=instructor[0]
         )
-        case = builders.case_submit_on(case, porteur=porteur, receipt=RECEIPT)
-        builders.case_complete_on(case, agent=agent, complete=COMPLETE, instructor=instructor)
+
+    submitted_dossiers(n, then=complete)
     ids = list(
         FundingRequest.objects.filter(state="instructing")
         .order_by("id")
         .values_list("pk", flat=True)
     )
     assert len(ids) == n, (len(ids), n)
-    return ids, instructor.pk
+    return ids, instructor[0].pk
 
 
 # ---------------------------------------------------------------- the bulk API
@@ -288,7 +270,7 @@ def main() -> None:
     admin_exec(f'DROP DATABASE IF EXISTS "{DB}"')
     admin_exec(f'CREATE DATABASE "{DB}"')
     try:
-        setup_django()
+        setup_django(DB)
         extra = 2 + (PROFILE_N if args.profile else 0)
         t0 = time.perf_counter()
         ids, instructor_id = load(N + extra)

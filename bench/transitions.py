@@ -63,11 +63,12 @@ def admin_exec(sql: str) -> None:
         conn.execute(sql)
 
 
-def setup_django() -> None:
-    os.environ["DATABASE_URL"] = db_url(DB)
+def setup_django(db: str = DB) -> None:
+    os.environ["DATABASE_URL"] = db_url(db)
     os.environ["CELERY_BROKER_URL"] = "memory://"
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guichet.settings")
+    os.environ.setdefault("SECRET_KEY", "bench")
     import django
 
     django.setup()
@@ -80,29 +81,33 @@ def peak_rss_mb() -> float:
 # ---------------------------------------------------------------- data
 
 
-def load(n: int) -> tuple[list[int], int, int]:
-    """``n`` submitted DETR dossiers; returns their ids, an agent id and a porteur id.
-
-    Made with the shared builders (``cases.builders``), but for the documents, written
-    as rows (no file on disk) and dated in the future so that ``provide_documents``
-    always sees a fresh piece."""
+def submitted_dossiers(n: int, *, uploaded_at=None, then=None) -> dict:
+    """Migrate the scratch database, then ``n`` submitted DETR dossiers (received on
+    2026-03-02) made with the shared builders (``cases.builders``), but for the documents,
+    written as rows (no file on disk). ``then(case, people)``, if given, takes each dossier
+    further. Returns the people (``porteur``, ``agent``) and the dossiers' ``ids``; shared
+    by ``bench/bulk.py``."""
     from django.core.management import call_command
 
     from cases import builders
-    from cases.models import Case, Document
+    from cases.models import Document
     from schemes.models import Commune, Scheme
 
     call_command("migrate", verbosity=0)
     commune = Commune.objects.order_by("insee").first()
     org = builders.organisation_build(name="Commune du banc d'essai", commune=commune)
-    porteur = builders.user_build(username="bench-porteur", role="porteur", organisation=org)
-    agent = builders.user_build(username="bench-agent", role="agent")
+    people = {
+        "porteur": builders.user_build(username="bench-porteur", role="porteur", organisation=org),
+        "agent": builders.user_build(username="bench-agent", role="agent"),
+    }
     codes = Scheme.objects.get(code="DETR").required_document_codes()
     plan = builders.plan(100000, ("DETR", 40000))
-    far = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+    extra = {"uploaded_at": uploaded_at} if uploaded_at else {}
     ids = []
     for i in range(n):
-        case = builders.case_build(porteur=porteur, title=f"Dossier {i}", plan=plan, state="draft")
+        case = builders.case_build(
+            porteur=people["porteur"], title=f"Dossier {i}", plan=plan, state="draft"
+        )
         Document.objects.bulk_create(
             Document(
                 case=case,
@@ -112,14 +117,28 @@ def load(n: int) -> tuple[list[int], int, int]:
                 size=10,
                 content_type="application/pdf",
                 sha256="0" * 64,
-                uploaded_at=far,
+                **extra,
             )
             for code in codes
         )
-        builders.case_submit_on(case, porteur=porteur, receipt="2026-03-02")
+        case = builders.case_submit_on(case, porteur=people["porteur"], receipt="2026-03-02")
+        if then is not None:
+            then(case, people)
         ids.append(case.pk)
+    return {**people, "ids": ids}
+
+
+def load(n: int) -> tuple[list[int], int, int]:
+    """``n`` submitted DETR dossiers; returns their ids, an agent id and a porteur id.
+
+    Their documents are dated in the future so that ``provide_documents`` always sees a
+    fresh piece."""
+    from cases.models import Case
+
+    made = submitted_dossiers(n, uploaded_at=dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
+    ids = made["ids"]
     assert Case.objects.filter(pk__in=ids, state="submitted").count() == n
-    return ids, agent.pk, porteur.pk
+    return ids, made["agent"].pk, made["porteur"].pk
 
 
 # ---------------------------------------------------------------- runs
@@ -342,7 +361,7 @@ def main() -> None:
     admin_exec(f'DROP DATABASE IF EXISTS "{DB}"')
     admin_exec(f'CREATE DATABASE "{DB}"')
     try:
-        setup_django()
+        setup_django(DB)
         t0 = time.perf_counter()
         ids, agent_id, porteur_id = load(CASES)
         print(f"setup: {CASES} submitted dossiers in {time.perf_counter() - t0:.1f} s")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Sum
 from django.utils import timezone
 
 from engine.models import Deadline
@@ -26,6 +27,7 @@ from .models import (
     FundingRequest,
     Payment,
     PaymentClaim,
+    RecoveryOrder,
     RecoveryState,
     RequestState,
 )
@@ -146,8 +148,17 @@ def amount_finally_due(granted: Decimal, planned: Decimal, actual: Decimal | Non
 
 def planned_eligible_cost(fr: FundingRequest) -> Decimal:
     """The plan's eligible total (the base the grant was computed on)."""
-    rows = ExpenseLine.objects.filter(case_id=fr.case_id, eligible=True)
-    return sum(rows.values_list("amount", flat=True), Decimal(0))
+    return _planned_costs([fr.case_id]).get(fr.case_id, Decimal(0))
+
+
+def _planned_costs(case_ids) -> dict[int, Decimal]:
+    """``planned_eligible_cost`` of several dossiers in one query."""
+    rows = (
+        ExpenseLine.objects.filter(case_id__in=case_ids, eligible=True)
+        .values("case_id")
+        .annotate(total=Sum("amount"))
+    )
+    return {row["case_id"]: row["total"] or Decimal(0) for row in rows}
 
 
 def balance_claim(fr: FundingRequest, *, exclude_pk=None) -> PaymentClaim | None:
@@ -157,30 +168,90 @@ def balance_claim(fr: FundingRequest, *, exclude_pk=None) -> PaymentClaim | None
     return qs.order_by("-id").first()
 
 
-def request_amount_due(fr: FundingRequest, *, balance: PaymentClaim | None = None) -> Decimal:
-    """What the request finally owes: with a balance (``balance``, else its active one) on
-    an actual cost, the grant prorated to it; a request paid in full (``paid``) without one
-    owes what it was paid (a grant closed at less counts as 100 % of its amount due); else
-    the grant."""
+def _amount_due(fr: FundingRequest, balance: PaymentClaim | None, planned: Decimal) -> Decimal:
     granted = fr.amount_granted or Decimal(0)
-    balance = balance or balance_claim(fr)
     if balance is not None and balance.actual_cost is not None:
-        return amount_finally_due(granted, planned_eligible_cost(fr), balance.actual_cost)
+        return amount_finally_due(granted, planned, balance.actual_cost)
     if fr.state == RequestState.PAID:
         return min(granted, fr.amount_paid)
     return granted
 
 
+def request_amount_due(fr: FundingRequest, *, balance: PaymentClaim | None = None) -> Decimal:
+    """What the request finally owes: with a balance (``balance``, else its active one) on
+    an actual cost, the grant prorated to it; a request paid in full (``paid``) without one
+    owes what it was paid (a grant closed at less counts as 100 % of its amount due); else
+    the grant."""
+    balance = balance or balance_claim(fr)
+    planned = Decimal(0)
+    if balance is not None and balance.actual_cost is not None:
+        planned = planned_eligible_cost(fr)
+    return _amount_due(fr, balance, planned)
+
+
+@dataclass(frozen=True)
+class BalanceFigures:
+    """What an actual eligible cost gives (revised rule 6): the amount finally due
+    (``amount_finally_due``) and the balance still to claim, ``due`` less ``claimed``."""
+
+    granted: Decimal
+    planned: Decimal
+    actual: Decimal | None
+    due: Decimal
+    claimed: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        return max(self.due - self.claimed, Decimal(0))
+
+
+def balance_figures(fr: FundingRequest, actual_cost: Decimal | None, claimed: Decimal):
+    """The balance an actual eligible cost leaves once ``claimed`` (advances and
+    instalments) is counted: the one computation of the balance guard and the forms."""
+    granted = fr.amount_granted or Decimal(0)
+    planned = planned_eligible_cost(fr)
+    due = amount_finally_due(granted, planned, actual_cost)
+    return BalanceFigures(granted, planned, actual_cost, due, claimed)
+
+
 def recovery_ordered(fr: FundingRequest) -> Decimal:
     """What recovery orders already ask back (issued or recovered, not cancelled)."""
+    return _recovery_ordered([fr.pk]).get(fr.pk, Decimal(0))
+
+
+def _recovery_ordered(request_ids) -> dict[int, Decimal]:
     states = [RecoveryState.ISSUED, RecoveryState.RECOVERED]
-    amounts = fr.recovery_orders.filter(state__in=states).values_list("amount", flat=True)
-    return sum(amounts, Decimal(0))
+    rows = (
+        RecoveryOrder.objects.filter(funding_request_id__in=request_ids, state__in=states)
+        .values("funding_request_id")
+        .annotate(total=Sum("amount"))
+    )
+    return {row["funding_request_id"]: row["total"] or Decimal(0) for row in rows}
 
 
 def overpaid(fr: FundingRequest) -> Decimal:
     """What the request was paid beyond its amount finally due and not yet ordered back."""
-    return max(fr.amount_paid - request_amount_due(fr) - recovery_ordered(fr), Decimal(0))
+    return overpaid_by_request([fr])[fr.pk]
+
+
+def overpaid_by_request(requests) -> dict[int, Decimal]:
+    """``overpaid`` of each request, read in three queries whatever their number (the
+    pages list many)."""
+    requests = list(requests)
+    ids = [fr.pk for fr in requests]
+    balances: dict[int, PaymentClaim] = {}
+    for claim in PaymentClaim.objects.filter(
+        funding_request_id__in=ids, kind=PaymentClaim.Kind.BALANCE, state__in=ACTIVE_CLAIMS
+    ).order_by("id"):
+        balances[claim.funding_request_id] = claim  # the latest wins, as ``balance_claim``
+    planned = _planned_costs({fr.case_id for fr in requests if fr.pk in balances})
+    ordered = _recovery_ordered(ids)
+    out = {}
+    for fr in requests:
+        due = _amount_due(fr, balances.get(fr.pk), planned.get(fr.case_id, Decimal(0)))
+        excess = fr.amount_paid - due - ordered.get(fr.pk, Decimal(0))
+        out[fr.pk] = max(excess, Decimal(0))
+    return out
 
 
 # ---------------------------------------------------------------- time limits of a claim

@@ -15,6 +15,7 @@ ACTIONS: dict[str, tuple[set[str], str]] = {
     "case_update": ({R.PORTEUR, R.AGENT, R.ADMIN}, "modifier ce dossier"),
     "document_upload": ({R.PORTEUR, R.AGENT, R.ADMIN}, "joindre des pièces"),
     "opinion_create": ({R.AGENT, R.EPCI_PARTNER, R.ADMIN}, "donner un avis"),
+    "expert_invite": ({R.AGENT, R.ADMIN}, "inviter un expert extérieur à donner son avis"),
     "share_exception": ({R.AGENT, R.ADMIN}, "enregistrer une dérogation"),
     "claim_create": ({R.PORTEUR, R.ADMIN}, "déposer une demande de paiement"),
     "extension_request": ({R.PORTEUR, R.AGENT, R.ADMIN}, "demander une prorogation"),
@@ -22,6 +23,10 @@ ACTIONS: dict[str, tuple[set[str], str]] = {
     "user_create": ({R.ADMIN}, "créer un compte"),
     "session_create": ({R.AGENT, R.ADMIN}, "planifier une séance du comité"),
     "vote_record": ({R.COMMITTEE_MEMBER, R.AGENT, R.ADMIN}, "enregistrer un vote"),
+    "correction_request": (
+        {R.AGENT, R.ADMIN, R.FUNDER_INSTRUCTOR},
+        "demander une correction au porteur",
+    ),
     "message_post": (
         {R.PORTEUR, R.AGENT, R.ADMIN, R.EPCI_PARTNER, R.DIRECTOR},
         "écrire sur ce dossier",

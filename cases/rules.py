@@ -107,9 +107,14 @@ class PlanSummary:
         return not self.violations
 
 
+def scheme_label(scheme) -> str:
+    """What people read for a scheme (``Scheme.label``: its short name, else its code)."""
+    return getattr(scheme, "label", "") or scheme.code
+
+
 def _resource_name(index: int, res: Resource) -> str:
     if res.kind == "scheme" and res.scheme is not None:
-        return f"Ressource n° {index} ({res.scheme.code})"
+        return f"Ressource n° {index} ({scheme_label(res.scheme)})"
     names = {
         "scheme": "dispositif",
         "self": "autofinancement",
@@ -174,7 +179,7 @@ def _duplicate_schemes(scheme_lines: list[tuple[int, Resource]]):
             yield Violation(
                 "duplicate_scheme",
                 _resource_name(i, res),
-                f"{_resource_name(i, res)} : le dispositif {res.scheme.code} figure déjà en "
+                f"{_resource_name(i, res)} : le dispositif {scheme_label(res.scheme)} figure déjà en "
                 f"ressource n° {seen[res.scheme.code]} ; une seule ligne par dispositif.",
             )
         seen.setdefault(res.scheme.code, i)
@@ -203,7 +208,7 @@ def _scheme_bounds(scheme_lines: list[tuple[int, Resource]], total: Decimal, bas
             yield Violation(
                 "min_amount",
                 name,
-                f"{name} : l'aide {res.scheme.code} doit être d'au moins "
+                f"{name} : l'aide {scheme_label(res.scheme)} doit être d'au moins "
                 f"{euros(res.scheme.min_amount)} ({euros(res.amount)} demandés).",
             )
 
@@ -242,12 +247,12 @@ def public_aid_ceiling(schemes: Iterable, owner_kind: str | None, legal_case=Non
     if not state:
         return None
     strictest = min(state, key=scheme_ceiling)
-    ceiling = Ceiling(scheme_ceiling(strictest), f"dispositif {strictest.code}")
+    ceiling = Ceiling(scheme_ceiling(strictest), f"dispositif {scheme_label(strictest)}")
     floor = own_share_floor(owner_kind, legal_case)
     if legal_case is not None and floor is not None and ONE - floor > ceiling.rate:
         ceiling = Ceiling(
             ONE - floor,
-            f"dispositif {strictest.code}, relevé par la dérogation « {legal_case.label} » "
+            f"dispositif {scheme_label(strictest)}, relevé par la dérogation « {legal_case.label} » "
             f"({legal_case.source})",
         )
     return ceiling

@@ -56,7 +56,9 @@ def case_detail_queryset(*, user) -> QuerySet[Case]:
         "communes",
         "expenses",
         Prefetch("resources", queryset=_resources()),
-        Prefetch("funding_requests", queryset=FundingRequest.objects.select_related("scheme")),
+        Prefetch(
+            "funding_requests", queryset=FundingRequest.objects.select_related("scheme__funder")
+        ),
     )
 
 
@@ -219,10 +221,42 @@ def message_list(*, user, case: Case):
     PETR's internal notes."""
     from .models import Message
 
-    qs = Message.objects.filter(case=case).select_related("author").order_by("created_at", "id")
+    qs = (
+        Message.objects.filter(case=case)
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
     if user.effective_role not in NOTE_READERS:
         qs = qs.filter(internal=False)
     return qs
+
+
+def attachment_get(*, user, pk: int):
+    """A message's attachment, if its message is one this user may read (its dossier
+    visible, an internal note only to who reads notes); None otherwise."""
+    from .models import MessageAttachment
+
+    attachment = MessageAttachment.objects.select_related("message").filter(pk=pk).first()
+    if attachment is None:
+        return None
+    case = case_list(user=user).filter(pk=attachment.message.case_id).first()
+    if (
+        case is None
+        or not message_list(user=user, case=case).filter(pk=attachment.message_id).exists()
+    ):
+        return None
+    return attachment
+
+
+def correction_list(*, user, case: Case, open_only: bool = False):
+    """The dossier's correction requests (the case is already one the user may see)."""
+    from .models import CorrectionRequest, CorrectionState
+
+    qs = CorrectionRequest.objects.filter(case=case).select_related("requested_by", "closed_by")
+    if open_only:
+        qs = qs.filter(state=CorrectionState.OPEN)
+    return qs.order_by("created_at", "id")
 
 
 def case_deadlines(case: Case) -> QuerySet[Deadline]:
@@ -233,16 +267,23 @@ def case_deadlines(case: Case) -> QuerySet[Deadline]:
     )
 
 
-def case_history(case: Case):
+def case_history(case: Case, known: dict | None = None):
     """State logs of the dossier, its requests, their claims, extensions and recovery
-    orders, oldest first."""
+    orders, oldest first. ``known``: model → the dossier's rows of that model the caller
+    already read (all of them), so their ids are not read again."""
     from django_fsm_log.models import StateLog
 
     from .models import Extension, RecoveryOrder
 
-    fr_ids = list(case.funding_requests.values_list("pk", flat=True))
+    known = known or {}
+    if FundingRequest in known:
+        fr_ids = [fr.pk for fr in known[FundingRequest]]
+    else:
+        fr_ids = list(case.funding_requests.values_list("pk", flat=True))
 
     def ids(model) -> list[int]:
+        if model in known:
+            return [row.pk for row in known[model]]
         return list(
             model.objects.filter(funding_request_id__in=fr_ids).values_list("pk", flat=True)
         )

@@ -152,9 +152,11 @@ def by_epci(*, user, filters: Filters) -> Table:
 
 
 def by_theme(*, user, filters: Filters) -> Table:
-    rows = _grouped(filtered_cases(user=user, filters=filters), "theme", filters)
+    """One row per theme of the controlled list (``theme_ref``): the variants once typed
+    were merged into it (migration cases 0020)."""
+    rows = _grouped(filtered_cases(user=user, filters=filters), "theme_ref__label", filters)
     for row in rows:
-        row["label"] = row.pop("theme") or NO_THEME
+        row["label"] = row.pop("theme_ref__label") or NO_THEME
     rows.sort(key=lambda r: (r["label"] == NO_THEME, r["label"]))
     return Table("themes", "Par thème", [Column("label", "Thème"), *COUNT_COLUMNS], rows)
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import DecimalField, Exists, OuterRef, QuerySet
+from django.db.models import DecimalField, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, ExtractYear, TruncDate
 
 from schemes.models import EPCI, Scheme
 
 from . import selectors
-from .models import Case, FundingRequest, ResourceLine, User
+from .models import Case, FundingRequest, ResourceLine, Theme, User
 from .permissions import roles_for
 
 R = User.Role
@@ -65,7 +65,7 @@ def filtered_cases(*, user, filters: Filters) -> QuerySet[Case]:
     if filters.epci:
         qs = qs.filter(epci__siren=filters.epci)
     if filters.theme:
-        qs = qs.filter(theme=filters.theme)
+        qs = qs.filter(Q(theme_ref__label=filters.theme) | Q(theme_ref__slug=filters.theme))
     if filters.scheme:
         qs = qs.filter(
             Exists(ResourceLine.objects.filter(case=OuterRef("pk"), scheme__code=filters.scheme))
@@ -95,7 +95,9 @@ def filter_options(*, user) -> FilterOptions:
         .values_list("siren", "name")
     )
     themes = list(
-        visible.exclude(theme="").order_by("theme").values_list("theme", flat=True).distinct()
+        Theme.objects.filter(pk__in=visible.values("theme_ref_id"))
+        .order_by("label")
+        .values_list("label", flat=True)
     )
     schemes = list(Scheme.objects.order_by("code").values_list("code", "name"))
     years = sorted(

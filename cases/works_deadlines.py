@@ -12,7 +12,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
 from engine.calendar import period_end
-from engine.deadlines import deadlines_of
 from engine.errors import DomainError
 from engine.models import Deadline
 
@@ -29,14 +28,32 @@ LIMIT_FIELD = {
 
 def works_deadline(fr: FundingRequest, kind: str, states=None) -> Deadline | None:
     """The request's latest deadline of this kind (in ``states``, if given)."""
-    return deadlines_of(fr, kind=kind, states=states).order_by("-id").first()
+    return latest_works_deadlines([fr], states=states, kinds=[kind]).get((fr.pk, kind))
 
 
-def missed_works_deadline(fr: FundingRequest) -> Deadline | None:
+def latest_works_deadlines(
+    requests, states=None, kinds=WORKS_KINDS
+) -> dict[tuple[int, str], Deadline]:
+    """``works_deadline`` of each request and kind, in one query: ``{(request pk, kind):
+    deadline}`` (absent when the request has none of that kind in ``states``)."""
+    qs = Deadline.objects.filter(
+        subject_type=ContentType.objects.get_for_model(FundingRequest),
+        subject_id__in=[fr.pk for fr in requests],
+        kind__in=list(kinds),
+    )
+    if states is not None:
+        qs = qs.filter(state__in=list(states))
+    return {(d.subject_id, d.kind): d for d in qs.order_by("id")}  # the latest wins
+
+
+def missed_works_deadline(fr: FundingRequest, latest_missed: dict | None = None):
     """The request's missed start-of-works or completion deadline, if any: the funder may
-    then record the lapse (R2334-28: the authority « constate la caducité »)."""
+    then record the lapse (R2334-28: the authority « constate la caducité »).
+    ``latest_missed``: ``latest_works_deadlines(…, states=[MISSED])`` read for many."""
+    if latest_missed is None:
+        latest_missed = latest_works_deadlines([fr], states=[Deadline.State.MISSED])
     for kind in WORKS_KINDS:
-        deadline = works_deadline(fr, kind, states=[Deadline.State.MISSED])
+        deadline = latest_missed.get((fr.pk, kind))
         if deadline is not None:
             return deadline
     return None

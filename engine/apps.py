@@ -7,3 +7,6 @@ class EngineConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the descriptors' system check)
+        from .history import history_connect
+
+        history_connect()  # the history rows, written in batches by the engine

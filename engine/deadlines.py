@@ -34,6 +34,27 @@ def deadlines_of(subject: models.Model, *, kind: str | None = None, states=None)
     return qs
 
 
+#: Deadlines someone still has to act on: running, or past and escalating (rule 7).
+TO_ACT = (Deadline.State.OPEN, Deadline.State.MISSED)
+
+
+def first_due(subject_type, subject_id, kinds: Iterable[str]) -> models.Subquery:
+    """A subquery (``subject_type`` and ``subject_id`` are outer references or values):
+    the earliest due date of the subject's deadlines of these kinds still to act on — the
+    due date of a task on that subject."""
+    return models.Subquery(
+        Deadline.objects.filter(
+            subject_type=subject_type,
+            subject_id=subject_id,
+            kind__in=list(kinds),
+            state__in=TO_ACT,
+        )
+        .order_by("due_on")
+        .values("due_on")[:1],
+        output_field=models.DateField(),
+    )
+
+
 def deadline_open(
     *,
     subject: models.Model,
@@ -92,7 +113,24 @@ def deadline_extend(*, subject: models.Model, kind: str, due_on: dt.date, today:
 def deadlines_close(
     *, subject: models.Model, kinds: Iterable[str] | None = None, state: str = Deadline.State.MET
 ) -> int:
-    qs = Deadline.objects.filter(**_subject_filter(subject), state__in=LIVE)
+    return deadlines_close_many(subjects=[subject], kinds=kinds, state=state)
+
+
+def deadlines_close_many(
+    *,
+    subjects: list[models.Model],
+    kinds: Iterable[str] | None = None,
+    state: str = Deadline.State.MET,
+) -> int:
+    """Close the live deadlines (of these kinds) of the subjects, all of one model: one
+    ``UPDATE``."""
+    if not subjects:
+        return 0
+    qs = Deadline.objects.filter(
+        subject_type=ContentType.objects.get_for_model(subjects[0], for_concrete_model=False),
+        subject_id__in=[s.pk for s in subjects],
+        state__in=LIVE,
+    )
     if kinds is not None:
         qs = qs.filter(kind__in=list(kinds))
     return qs.update(state=state, closed_at=timezone.now())
@@ -174,7 +212,13 @@ def deadlines_resume(
 
 
 def deadlines_cancel_aggregate(*, aggregate_id: int) -> int:
-    return Deadline.objects.filter(aggregate_id=aggregate_id, state__in=LIVE).update(
+    return deadlines_cancel_aggregates(aggregate_ids=[aggregate_id])
+
+
+def deadlines_cancel_aggregates(*, aggregate_ids: Iterable[int]) -> int:
+    """Cancel every live deadline of these aggregates (a terminal transition): one
+    ``UPDATE``."""
+    return Deadline.objects.filter(aggregate_id__in=list(aggregate_ids), state__in=LIVE).update(
         state=Deadline.State.CANCELLED, closed_at=timezone.now()
     )
 

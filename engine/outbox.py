@@ -36,10 +36,36 @@ def event_emit(
     payload: dict | None = None,
 ) -> OutboxEvent:
     return OutboxEvent.objects.create(
-        topic=topic,
-        subject_type=ContentType.objects.get_for_model(subject, for_concrete_model=False),
-        subject_id=subject.pk,
-        aggregate_id=aggregate_id,
-        actor_id=actor_id,
-        payload=_json_safe(payload or {}),
+        **event_fields(
+            topic=topic,
+            subject=subject,
+            aggregate_id=aggregate_id,
+            actor_id=actor_id,
+            payload=payload,
+        )
     )
+
+
+def event_fields(
+    *,
+    topic: str,
+    subject: models.Model,
+    aggregate_id: int | None,
+    actor_id: int | None = None,
+    payload: dict | None = None,
+) -> dict:
+    """The columns of one event (``event_emit`` writes one, ``events_emit`` many)."""
+    return {
+        "topic": topic,
+        "subject_type": ContentType.objects.get_for_model(subject, for_concrete_model=False),
+        "subject_id": subject.pk,
+        "aggregate_id": aggregate_id,
+        "actor_id": actor_id,
+        "payload": _json_safe(payload or {}),
+    }
+
+
+def events_emit(events: list[dict]) -> list[OutboxEvent]:
+    """Write many events (each the keyword arguments of ``event_emit``), in this order: one
+    ``INSERT``."""
+    return OutboxEvent.objects.bulk_create([OutboxEvent(**event_fields(**e)) for e in events])

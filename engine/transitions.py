@@ -18,15 +18,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
-from django_fsm import ConcurrentTransition, can_proceed
+from django_fsm import can_proceed
 
 from . import inputs
-from .deadlines import deadlines_cancel_aggregate, deadlines_close
-from .errors import ConcurrentChange, DomainError, TransitionUnavailable
+from .errors import DomainError, TransitionUnavailable
 from .lifecycle import Field, Notice, State
-from .outbox import event_emit
 
 SYSTEM = "system"
 ADMIN = "admin"
@@ -96,6 +94,8 @@ class ModelRegistration:
 
 _registry: dict[type[models.Model], ModelRegistration] = {}
 _hooks: list[Effect] = []
+#: hook → its batch variant (called once with the contexts of a wave), if it has one
+_batch_hooks: dict[Effect, Callable[[list[TransitionContext]], None]] = {}
 
 
 def register(
@@ -139,10 +139,21 @@ def spec_of(model: type[models.Model], name: str) -> TransitionSpec:
     return registration_for(model).specs[name]
 
 
-def register_hook(hook: Effect) -> None:
-    """A hook runs after every transition, in its transaction (e.g. open deadlines)."""
+def register_hook(
+    hook: Effect, *, batch: Callable[[list[TransitionContext]], None] | None = None
+) -> None:
+    """A hook runs after every transition, in its transaction (e.g. open deadlines).
+    ``batch``, if given, does what ``hook`` does for each context of a list, at once: the
+    engine calls it for the items of a batch (``engine.batch``) instead of ``hook`` each."""
     if hook not in _hooks:
         _hooks.append(hook)
+    if batch is not None:
+        _batch_hooks[hook] = batch
+
+
+def hooks_for_batch() -> list[tuple[Effect, Callable | None]]:
+    """The hooks in their order, each with its batch variant or None."""
+    return [(hook, _batch_hooks.get(hook)) for hook in _hooks]
 
 
 def registration_for(model: type[models.Model]) -> ModelRegistration:
@@ -195,25 +206,14 @@ def transition_apply(
     """Apply a transition, in order: check the role and the object right, check the
     transition is available, read its input; then in one transaction: lock, guard, apply,
     record (history date, deadlines), effect and hooks, outbox event. On any failure the
-    in-memory object keeps its source state."""
-    reg, spec = _permitted(instance, name, actor)
-    source = _available(instance, reg, spec)
-    ctx = _read_inputs(instance, spec, actor, comment, data, source)
-    try:
-        with transaction.atomic():
-            _lock(reg, instance, source)
-            if spec.guard:
-                spec.guard(ctx)
-            _apply(instance, reg, ctx)
-            aggregate_id = _record(instance, reg, spec, ctx)
-            _run_effect_and_hooks(spec, ctx)
-            _emit(instance, aggregate_id, ctx)
-    except ConcurrentTransition:
-        _reset_state(instance, reg.state_field, source)
-        raise ConcurrentChange() from None
-    except BaseException:
-        _reset_state(instance, reg.state_field, source)
-        raise
+    in-memory object keeps its source state. The batch of one item of ``engine.batch``
+    (one place per rule: many items go the same way)."""
+    from .batch import BatchItem, transitions_apply_batch
+
+    item = BatchItem(instance=instance, comment=comment, data=data)
+    transitions_apply_batch(
+        model=type(instance), name=name, actor=actor, items=[item], isolate=False
+    )
     return instance
 
 
@@ -279,58 +279,6 @@ def _read_inputs(
     return ctx
 
 
-def _lock(reg: ModelRegistration, instance: models.Model, source: str) -> None:
-    """The aggregate's root first, then the row itself, compared with ``source``."""
-    root = aggregate_lock(reg, instance)
-    _lock_and_refresh(instance, reg.state_field, source, root)
-
-
-def _apply(instance: models.Model, reg: ModelRegistration, ctx: TransitionContext) -> None:
-    """The django-fsm transition (django-fsm-log records who and why), then the save
-    (``ConcurrentTransitionMixin``)."""
-    getattr(instance, ctx.name)(by=ctx.actor, description=ctx.comment or None, ctx=ctx)
-    ctx.target = getattr(instance, reg.state_field)
-    instance.save()
-
-
-def _record(
-    instance: models.Model, reg: ModelRegistration, spec: TransitionSpec, ctx: TransitionContext
-) -> int:
-    """The history's date, the deadlines the transition meets (all of the aggregate's for a
-    terminal one); returns the aggregate's id."""
-    _date_history(instance, ctx)
-    if spec.closes:
-        deadlines_close(subject=instance, kinds=spec.closes)
-    aggregate_id = reg.aggregate(instance)
-    if spec.terminal:
-        deadlines_cancel_aggregate(aggregate_id=aggregate_id)
-    return aggregate_id
-
-
-def _run_effect_and_hooks(spec: TransitionSpec, ctx: TransitionContext) -> None:
-    """The transition's own effect, then the hooks of the layers above."""
-    if spec.effect:
-        spec.effect(ctx)
-    for hook in _hooks:
-        hook(ctx)
-
-
-def _emit(instance: models.Model, aggregate_id: int, ctx: TransitionContext) -> None:
-    event_emit(
-        topic=f"{instance._meta.model_name}.{ctx.name}",
-        subject=instance,
-        aggregate_id=aggregate_id,
-        actor_id=getattr(ctx.actor, "pk", None),
-        payload={
-            "source": ctx.source,
-            "target": ctx.target,
-            "comment": ctx.comment,
-            "data": ctx.data,
-            "automatic": ctx.automatic,
-        },
-    )
-
-
 def typed_data(spec: TransitionSpec, data: dict | None, comment: str = "") -> dict:
     """The transition's body with each declared field parsed (``engine.lifecycle.Field``);
     keys the transition does not declare pass through for its guard."""
@@ -357,31 +305,6 @@ def _event_time(value) -> dt.datetime | None:
     return timezone.make_aware(dt.datetime.combine(value, dt.time(12, 0)))
 
 
-def _date_history(instance, ctx: TransitionContext) -> None:
-    """Events are often recorded after the fact: the history keeps the event's date (the
-    receipt date, the notification date…), never earlier than the object's previous step;
-    the moment it was recorded stays in the outbox event's ``created_at``."""
-    at = _event_time(ctx.data.get("date"))
-    if at is None:
-        return
-    from django.contrib.contenttypes.models import ContentType
-    from django.db.models import OuterRef, Subquery, Value
-    from django.db.models.functions import Coalesce, Greatest
-    from django_fsm_log.models import StateLog
-
-    # One statement: the object's newest history row takes the event's time, never
-    # earlier than the row before it (the history stays in order).
-    history = StateLog.objects.filter(
-        content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk
-    )
-    newest = history.order_by("-id").values("id")[:1]
-    previous = history.filter(id__lt=OuterRef("id")).order_by("-id").values("timestamp")[:1]
-    at = Value(at, output_field=StateLog._meta.get_field("timestamp"))
-    StateLog.objects.filter(pk=Subquery(newest)).update(
-        timestamp=Greatest(at, Coalesce(Subquery(previous), at))
-    )
-
-
 def aggregate_lock(reg: ModelRegistration, instance: models.Model):
     """Lock the aggregate's root row (always before any of its children: one lock order,
     no deadlock between transitions of the same aggregate) and return it, read under the
@@ -396,29 +319,6 @@ def root_lock(model: type[models.Model], pk):
     """``SELECT … FOR UPDATE`` of one row: the lock of an aggregate for the rest of the
     transaction (on SQLite, whose write transactions are serialised, a plain read)."""
     return model._default_manager.select_for_update().filter(pk=pk).first()
-
-
-def _lock_and_refresh(instance, state_field: str, source: str, root=None) -> None:
-    """Lock the row for the transaction; if its state moved since the caller read it, the
-    caller acted on stale information: 409. Otherwise take the row's other fields as they are
-    now, so that saving the transition never overwrites a concurrent edit (no lost update)."""
-    fresh = type(instance)._default_manager.select_for_update().filter(pk=instance.pk).first()
-    if fresh is None:
-        raise DomainError("Objet introuvable.", code="not_found")
-    if getattr(fresh, state_field) != source:
-        raise ConcurrentChange()
-    for f in instance._meta.concrete_fields:
-        if f.attname != state_field and not f.primary_key:
-            instance.__dict__[f.attname] = fresh.__dict__[f.attname]
-    # Related objects read before the lock (the request of a claim, the dossier of a
-    # request) may be stale: the guards read them again, under the lock.
-    instance._state.fields_cache.clear()
-    getattr(instance, "_prefetched_objects_cache", {}).clear()
-    if root is not None:  # the root row just read under its lock (e.g. a request's dossier)
-        for f in instance._meta.concrete_fields:
-            if f.is_relation and f.related_model is type(root):
-                if getattr(instance, f.attname) == root.pk:
-                    f.set_cached_value(instance, root)
 
 
 def _reset_state(instance, state_field: str, source: str) -> None:

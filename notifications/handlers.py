@@ -186,11 +186,48 @@ def handle_message_event(event) -> int:
     return count
 
 
+def handle_correction_event(event) -> int:
+    """A correction asked reaches the organisation's porteurs; a correction made reaches
+    who asked and the referent agent (issue 12)."""
+    from cases.models import CorrectionRequest
+    from cases.services.corrections import FIELDS
+
+    correction = (
+        CorrectionRequest.objects.select_related("case", "requested_by", "case__referent_agent")
+        .filter(pk=event.subject_id)
+        .first()
+    )
+    if correction is None or event.topic == "correction.closed":
+        return 0
+    case = correction.case
+    what = FIELDS.get(correction.target) or f"la pièce « {correction.target} »"
+    if event.topic == "correction.requested":
+        text = (
+            f"Correction demandée sur le dossier {case.reference} ({what}) : "
+            f"« {correction.body[:200]} »"
+        )
+        audience = _audience(("porteurs",), case, None)
+    else:
+        text = f"Le porteur a corrigé {what} sur le dossier {case.reference}."
+        audience = {u.pk: u for u in _audience(("referent",), case, None)}
+        audience[correction.requested_by_id] = correction.requested_by
+        audience = list(audience.values())
+    return sum(
+        deliver_to(
+            u, event=event, kind=event.topic, message=text, subject=case, aggregate_id=case.pk
+        )
+        for u in audience
+        if u.pk != event.actor_id
+    )
+
+
 def handle_event(event) -> int:
     if event.topic in ("alert.opened", "alert.raised"):
         return handle_alert_event(event)
     if event.topic == "message.posted":
         return handle_message_event(event)
+    if event.topic.startswith("correction."):
+        return handle_correction_event(event)
     notice = notice_for(event.topic)
     if notice is None:
         return 0

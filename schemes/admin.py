@@ -28,6 +28,7 @@ class SchemeAdmin(admin.ModelAdmin):
                 "fields": (
                     "code",
                     "name",
+                    "short_name",
                     "funder",
                     "flow_kind",
                     "committee",

@@ -75,6 +75,13 @@ class Scheme(models.Model):
 
     code = models.CharField(max_length=20, unique=True, verbose_name="code")
     name = models.CharField(max_length=160, verbose_name="nom")
+    short_name = models.CharField(
+        "nom court",
+        max_length=40,
+        blank=True,
+        default="",
+        help_text="Ce que lisent les porteurs (« DETR », « Région Occitanie ») ; le code sinon.",
+    )
     funder = models.ForeignKey(
         Funder, on_delete=models.PROTECT, related_name="schemes", verbose_name="financeur"
     )
@@ -266,6 +273,12 @@ class Scheme(models.Model):
 
     def __str__(self):
         return f"{self.code} — {self.name}"
+
+    @property
+    def label(self) -> str:
+        """The scheme as people read it: its short name, else its code (issue 12 point 6:
+        no internal code such as « REGION_OCC » shown to a porteur)."""
+        return self.short_name or self.code
 
     def clean(self):
         if self.rate_min > self.rate_max:

@@ -1,4 +1,4 @@
-"""Reference data (territory, communes, funders, schemes), reloaded when a transactional
+"""Reference data (territory, communes, funders, schemes, themes), reloaded when a transactional
 test's flush emptied it, by the data migrations that first loaded it.
 
 Those migrations predate the ``schemes`` app: they ask for ``cases.EPCI`` or
@@ -42,3 +42,10 @@ def reference_data_load(*, territory: bool = True, schemes: bool = True) -> None
         importlib.import_module("schemes.migrations.0003_legal_track_data").forwards(
             TodaysModels(), None
         )
+        importlib.import_module("schemes.migrations.0007_scheme_short_name").forwards(
+            TodaysModels(), None
+        )
+    # the controlled list of themes (issue 12), which the dossiers' services require
+    importlib.import_module("cases.migrations.0020_themes").merge_theme_variants(
+        TodaysModels(), None
+    )

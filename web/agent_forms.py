@@ -19,6 +19,7 @@ from engine.lifecycle import Field
 from engine.transitions import spec_of
 from schemes.models import LegalCase
 
+from .messages import AttachmentsField
 from .porteur_forms import DayField, ExtensionForm, MoneyField
 
 # ---------------------------------------------------------------- transition forms
@@ -161,7 +162,12 @@ def form_error(exc, values: dict) -> dict:
 
 
 class OpinionForm(forms.Form):
-    kind = forms.ChoiceField(label="Type d'avis", choices=Opinion.Kind.choices)
+    kind = forms.ChoiceField(
+        label="Type d'avis",
+        choices=Opinion.Kind.choices,
+        help_text="Lecture transitionnelle : l'avis du PETR sur ce que le projet apporte à la "
+        "transition écologique du territoire (climat, énergie, eau, alimentation, mobilité).",
+    )
     value = forms.ChoiceField(label="Avis", choices=Opinion.Value.choices)
     text = forms.CharField(
         label="Motivation", widget=forms.Textarea(attrs={"rows": 4}), required=False
@@ -176,6 +182,7 @@ class NoteForm(forms.Form):
 
 class MessageForm(forms.Form):
     body = forms.CharField(label="Message au porteur", widget=forms.Textarea(attrs={"rows": 4}))
+    attachments = AttachmentsField()
 
 
 class LegalCaseChoice(forms.ModelChoiceField):
@@ -199,6 +206,14 @@ class ShareExceptionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Par exemple : église classée monument historique (arrêté du …).",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the legal cases read once: the select's rendering iterates its choices twice
+        # (its options, and Select.use_required_attribute); validation still reads the
+        # queryset
+        field = self.fields["legal_case"]
+        field.choices = list(iter(field.choices))  # iter: no COUNT query for its length
 
 
 class RecoveryForm(forms.Form):

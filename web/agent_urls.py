@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from . import agent
+from . import agent, bulk
 
 urlpatterns = [
     path("agent/", agent.agent_inbox, name="agent-inbox"),
     path("agent/taches/<int:task_id>/prendre/", agent.task_take, name="agent-task-take"),
+    path("traitement-groupe/", bulk.bulk, name="bulk"),
     path("dossiers/<int:pk>/", agent.case_detail, name="case-detail"),
     path(
         "dossiers/<int:pk>/transitions/<slug:name>/",

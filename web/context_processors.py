@@ -13,8 +13,10 @@ territory is read once and cached for a few minutes too (an organisation does no
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.utils.functional import cached_property
 
 from cases.models import Organisation, User
+from notifications.selectors import UNREAD_CAP, unread_count
 from schemes.models import NAMES_CACHE_SECONDS, Territory
 
 _CROSS = object()  # an account that sees every territory
@@ -61,3 +63,34 @@ def territory(request) -> dict:
     else:
         name = Territory.name_of(territory_id)
     return {"territory_name": name}
+
+
+class NotificationBadge:
+    """The unread count of the page header: counted once, when the layout reads it (one
+    query, capped at ``UNREAD_CAP``; « 99+ » beyond)."""
+
+    def __init__(self, user):
+        self.user = user
+
+    @cached_property
+    def count(self) -> int:
+        return unread_count(user=self.user, cap=UNREAD_CAP)
+
+    @property
+    def shown(self) -> str:
+        return f"{UNREAD_CAP}+" if self.count > UNREAD_CAP else str(self.count)
+
+    @property
+    def text(self) -> str:
+        if self.count > UNREAD_CAP:
+            return f"plus de {UNREAD_CAP} notifications non lues"
+        if self.count == 1:
+            return "1 notification non lue"
+        return f"{self.count} notifications non lues" if self.count else "aucune non lue"
+
+
+def notification_badge(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"notification_badge": NotificationBadge(user)}

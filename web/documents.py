@@ -43,13 +43,20 @@ def document_download(request, pk: int):
     doc = selectors.document_list(user=request.user, case=case).filter(pk=pk).first()
     if doc is None:
         raise Http404("Pièce introuvable.")
+    response = file_response(doc)
+    access_record(
+        user=request.user, action="export", subject=doc, aggregate_id=case.pk, request=request
+    )
+    return response
+
+
+def file_response(doc: Document) -> FileResponse:
+    """The stored file as an attachment, never rendered in the site's origin (404 when
+    the storage has lost it). Also serves the outside expert's link (``web.experts``)."""
     try:
         handle = doc.file.open("rb")
     except (FileNotFoundError, OSError, ValueError):
         raise Http404("Fichier absent du stockage.") from None
-    access_record(
-        user=request.user, action="export", subject=doc, aggregate_id=case.pk, request=request
-    )
     ctype = doc.content_type if doc.content_type in SAFE_TYPES else "application/octet-stream"
     response = FileResponse(
         handle, as_attachment=True, filename=doc.filename or "document", content_type=ctype

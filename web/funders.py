@@ -16,7 +16,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -28,7 +27,6 @@ from django.views.decorators.http import require_POST
 from cases import selectors
 from cases.lifecycle.payment_claim import RECOVERABLE
 from cases.models import (
-    LIVE_GRANTS,
     REQUEST_GRANTED,
     REQUEST_UNDECIDED,
     CaseState,
@@ -42,16 +40,15 @@ from cases.models import (
     User,
 )
 from cases.permissions import roles_for
-from cases.works_deadlines import WORKS_KINDS
+from cases.works_deadlines import lapse_decisions_due
 from engine.errors import DomainError
-from engine.models import Deadline
 from engine.transitions import available_transitions, spec_of, transition_apply
 from schemes.models import Funder
 
 from . import works
 from .agent.case_page import case_page, simple_form
 from .agent.common import error_links, get_case_or_404, role, safe_next
-from .agent.works import may_issue, recovery_key
+from .agent.works import issuable_overpaid, recovery_key
 from .agent_forms import (
     RecoveryForm,
     action_form,
@@ -113,7 +110,7 @@ def funders_context(request, submitted: dict | None = None) -> dict:
     awaiting = _awaiting(requests, user, submitted)
     to_commit = [
         {"fr": fr, "actions": _actions(fr, user, "web:request-transition", submitted)}
-        for fr in requests.filter(state=RequestState.GRANTED).order_by("granted_on", "pk")
+        for fr in to_commit_requests(requests)
     ]
     claim_rows = _claims(user, funder_filter, submitted)
     follow_up = works_follow_up(user, requests, funder_filter, submitted)
@@ -145,15 +142,18 @@ def funders_context(request, submitted: dict | None = None) -> dict:
 
 
 def _scope(request):
+    return funder_scope(request.user, request.GET.get("financeur") or "")
+
+
+def funder_scope(user, code: str):
     """The requests the user sees, narrowed to one funder (``?financeur=``) for whoever
     reads every funder; with the list of funders to choose from and the one chosen."""
-    requests = selectors.funding_request_list(user=request.user).select_related(
+    requests = selectors.funding_request_list(user=user).select_related(
         "scheme__funder", "case__epci"
     )
-    if role(request.user) == R.FUNDER_INSTRUCTOR:
+    if role(user) == R.FUNDER_INSTRUCTOR:
         return requests, [], None
     funders = list(Funder.objects.order_by("name"))
-    code = request.GET.get("financeur") or ""
     funder_filter = next((f for f in funders if f.code == code), None)
     if funder_filter is not None:
         requests = requests.filter(scheme__funder=funder_filter)
@@ -185,11 +185,7 @@ def _totals(requests) -> dict:
 def _awaiting(requests, user, submitted) -> OrderedDict:
     """The requests awaiting a decision of a live dossier, by funder, with their total."""
     awaiting = OrderedDict()
-    for fr in (
-        requests.filter(state__in=REQUEST_UNDECIDED)
-        .exclude(case__state__in=[CaseState.WITHDRAWN, CaseState.REJECTED, CaseState.LAPSED])
-        .order_by("scheme__funder__name", "scheme__code", "case__receipt_date", "pk")
-    ):
+    for fr in awaiting_requests(requests):
         group = awaiting.setdefault(
             fr.scheme.funder.name, {"rows": [], "requested": ZERO, "funder": fr.scheme.funder}
         )
@@ -198,6 +194,21 @@ def _awaiting(requests, user, submitted) -> OrderedDict:
         )
         group["requested"] += fr.amount_requested
     return awaiting
+
+
+def awaiting_requests(requests):
+    """The requests awaiting a decision of a live dossier (the page's first list; the
+    bulk page re-reads it for « all the requests of the list »)."""
+    return (
+        requests.filter(state__in=REQUEST_UNDECIDED)
+        .exclude(case__state__in=[CaseState.WITHDRAWN, CaseState.REJECTED, CaseState.LAPSED])
+        .order_by("scheme__funder__name", "scheme__code", "case__receipt_date", "pk")
+    )
+
+
+def to_commit_requests(requests):
+    """The granted requests whose commitment is not signed yet (the page's second list)."""
+    return requests.filter(state=RequestState.GRANTED).order_by("granted_on", "pk")
 
 
 def _claims(user, funder_filter, submitted) -> list[dict]:
@@ -223,21 +234,21 @@ def works_follow_up(user, requests, funder_filter, submitted) -> dict:
     extensions = selectors.extension_list(user=user).filter(state=ExtensionState.REQUESTED)
     if funder_filter is not None:
         extensions = extensions.filter(funding_request__scheme__funder=funder_filter)
-    live = requests.filter(state__in=LIVE_GRANTS)
-    missed = Deadline.objects.filter(
-        subject_type=ContentType.objects.get_for_model(FundingRequest),
-        subject_id__in=live.values("pk"),
-        kind__in=WORKS_KINDS,
-        state=Deadline.State.MISSED,
-    ).order_by("due_on", "pk")
-    by_pk = {fr.pk: fr for fr in live.filter(pk__in=missed.values("subject_id"))}
-    overpaid = []
-    for fr in requests.filter(
+    missed = lapse_decisions_due(requests).order_by("due_on", "pk")
+    by_pk = {fr.pk: fr for fr in requests.filter(pk__in=missed.values("subject_id"))}
+    with_balance = requests.filter(
         state__in=RECOVERABLE, claims__kind="balance", claims__actual_cost__isnull=False
-    ).distinct():
-        if may_issue(user, fr):
-            form = simple_form(RecoveryForm, recovery_key(fr), submitted)
-            overpaid.append({"fr": fr, "overpaid": works.overpaid_amount(fr), "form": form})
+    ).distinct()
+    excess = issuable_overpaid(user, with_balance)
+    overpaid = [
+        {
+            "fr": fr,
+            "overpaid": excess[fr.pk],
+            "form": simple_form(RecoveryForm, recovery_key(fr), submitted),
+        }
+        for fr in with_balance
+        if fr.pk in excess
+    ]
     orders = RecoveryOrder.objects.filter(
         funding_request__in=requests.values("pk"), state=RecoveryState.ISSUED
     ).select_related("funding_request__case", "funding_request__scheme")

@@ -11,25 +11,12 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
-from cases.models import PaymentClaim, ResourceLine
+from cases.models import PaymentClaim, ResourceLine, Theme
 from engine import inputs
 from engine.errors import DomainError
 from schemes.models import Commune
 
-THEMES = [
-    "Services à la population",
-    "Écoles et enfance",
-    "Culture",
-    "Sport et loisirs",
-    "Tourisme et patrimoine",
-    "Économie et emploi",
-    "Alimentation et transition",
-    "Mobilité",
-    "Rénovation énergétique",
-    "Eau et assainissement",
-    "Voirie et aménagement",
-    "Santé",
-]
+from .messages import AttachmentsField
 
 
 class MoneyField(forms.DecimalField):
@@ -91,12 +78,11 @@ class ProjectForm(GuichetForm):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Objectifs, publics, calendrier prévisionnel, maîtrise d'œuvre.",
     )
-    theme = forms.CharField(
+    theme = forms.ChoiceField(
         label="Thème",
         required=False,
-        max_length=120,
-        help_text="Choisissez dans la liste proposée ou écrivez votre thème.",
-        widget=forms.TextInput(attrs={"list": "themes", "autocomplete": "off"}),
+        help_text="Le thème principal du projet, dans la liste du territoire.",
+        error_messages={"invalid_choice": "Choisissez un thème de la liste."},
     )
     communes = forms.MultipleChoiceField(
         label="Communes concernées",
@@ -106,10 +92,18 @@ class ProjectForm(GuichetForm):
         error_messages={"invalid_choice": "Commune hors du territoire : « %(value)s »."},
     )
 
-    def __init__(self, *args, communes=None, **kwargs):
+    def __init__(self, *args, communes=None, current_theme=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.commune_rows = list(communes if communes is not None else _communes())
         self.fields["communes"].choices = [(c.insee, c.name) for c in self.commune_rows]
+        # The controlled list (cases.Theme): the active themes, and the dossier's own
+        # even if it was since withdrawn from the list.
+        themes = Theme.objects.filter(active=True)
+        if current_theme is not None:
+            themes = Theme.objects.filter(active=True) | Theme.objects.filter(pk=current_theme.pk)
+        self.fields["theme"].choices = [("", "— Choisir un thème —")] + [
+            (t.slug, t.label) for t in themes.order_by("order", "label")
+        ]
 
     def commune_groups(self):
         """[(EPCI name, [(insee, name, checked)])] for a grouped, filterable list."""
@@ -127,6 +121,16 @@ class ProjectForm(GuichetForm):
             "theme": d["theme"],
             "communes": list(d["communes"]),
         }
+
+
+def scheme_label(scheme) -> str:
+    """A scheme as people read it: its name, with its acronym when it is one people know
+    (« Dotation d'équipement des territoires ruraux (DETR) »), never an internal code such
+    as « REGION_OCC » (issue 12, point 6)."""
+    code, name = scheme.code, scheme.name
+    if "_" in code or not code.isalpha() or code.lower() in name.lower():
+        return name
+    return f"{name} ({code})"
 
 
 def _communes():
@@ -180,7 +184,7 @@ class ExpenseForm(GuichetForm):
 
 def source_choices(schemes) -> list[tuple[str, str]]:
     choices = [("", "— choisir —")]
-    choices += [(f"scheme:{s.code}", f"{s.code} — {s.name}") for s in schemes]
+    choices += [(f"scheme:{s.code}", scheme_label(s)) for s in schemes]
     choices += [
         (k, str(label)) for k, label in ResourceLine.Kind.choices if k != ResourceLine.Kind.SCHEME
     ]
@@ -287,10 +291,10 @@ class SchemeChoiceForm(GuichetForm):
         self.schemes = list(schemes)
         for s in self.schemes:
             self.fields[f"use_{s.code}"] = forms.BooleanField(
-                label=f"Solliciter {s.code}", required=False
+                label=f"Solliciter : {scheme_label(s)}", required=False
             )
             self.fields[f"amount_{s.code}"] = MoneyField(
-                label=f"Montant demandé au titre de {s.code} (€)", required=False
+                label=f"Montant demandé au titre de : {scheme_label(s)} (€)", required=False
             )
 
     def clean(self):
@@ -299,7 +303,8 @@ class SchemeChoiceForm(GuichetForm):
             if data.get(f"use_{s.code}") and data.get(f"amount_{s.code}") is None:
                 if not self.has_error(f"amount_{s.code}"):
                     self.add_error(
-                        f"amount_{s.code}", f"Indiquez le montant demandé au titre de {s.code}."
+                        f"amount_{s.code}",
+                        f"Indiquez le montant demandé au titre de : {scheme_label(s)}.",
                     )
         return data
 
@@ -329,6 +334,32 @@ class DocumentForm(GuichetForm):
             self.fields["kind"] = forms.ChoiceField(label="Pièce", choices=kind_choices)
 
 
+class PieceForm(GuichetForm):
+    """One card of the intake's pieces step; its kind is the card's (the prefix)."""
+
+    file = forms.FileField(
+        label="Fichier",
+        required=False,
+        help_text="PDF, image (PNG, JPEG) ou document bureautique ; 10 Mo au plus.",
+        error_messages={"empty": "Le fichier est vide."},
+    )
+    label = forms.CharField(label="Précision (facultatif)", required=False, max_length=200)
+
+    def __init__(self, *args, required=True, **kwargs):
+        kwargs.setdefault("auto_id", "id_%s")
+        super().__init__(*args, **kwargs)
+        self.piece_required = required
+
+    def has_file(self) -> bool:
+        return bool(self.files and self.files.get(self.add_prefix("file")))
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if not upload:
+            raise ValidationError("Choisissez un fichier avant de cliquer sur « Joindre ».")
+        return upload
+
+
 class MessageForm(GuichetForm):
     body = forms.CharField(
         label="Votre message à l'agent référent",
@@ -336,6 +367,7 @@ class MessageForm(GuichetForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Écrivez votre message."},
     )
+    attachments = AttachmentsField()
 
 
 # ---------------------------------------------------------------- transitions, claims

@@ -21,6 +21,11 @@ urlpatterns = [
     path("deposer/", porteur.intake_start, name="intake-start"),
     path("dossiers/<int:pk>/etapes/<slug:step>/", porteur.intake_step, name="intake-step"),
     path(
+        "dossiers/<int:pk>/etapes/<slug:step>/brouillon/",
+        porteur.intake_draft,
+        name="intake-draft",
+    ),
+    path(
         "dossiers/<int:pk>/accuse-reception.pdf",
         porteur.acknowledgement,
         name="acknowledgement",

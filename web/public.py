@@ -18,6 +18,7 @@ from cases.payments import expected_delay_days
 from cases.rules import euros, percent
 
 from .committee.minutes import minutes_response
+from .open_data import open_data_block
 
 PAGE_SIZE = 50
 BAR_WIDTH = 200  # SVG user units
@@ -120,6 +121,7 @@ def transparency(request, slug: str | None = None):
             "territory_param": territory.slug if not slug and request.GET.get("territoire") else "",
             "territories": ps.public_territories(),
             "rules": [_scheme_rules(s, expected_delay_days(s, today=today)) for s in schemes],
+            "open_data": open_data_block(territory, schemes),
         },
     )
 

@@ -2,11 +2,17 @@
 
 from django.urls import path
 
-from . import public
+from . import open_data, public
 
 urlpatterns = [
     path("transparence/", public.transparency, name="public"),
     path("t/<slug:slug>/transparence/", public.transparency, name="public-territory"),
+    path("transparence/subventions.csv", open_data.subsidies_csv, name="public-subsidies"),
+    path(
+        "t/<slug:slug>/transparence/subventions.csv",
+        open_data.subsidies_csv,
+        name="public-subsidies-territory",
+    ),
     path(
         "transparence/comite/<int:pk>/proces-verbal.pdf",
         public.public_minutes,

@@ -1,4 +1,4 @@
-"""The one way the project writes spreadsheet files: every CSV goes through ``csv_bytes``,
+"""The one way the project writes spreadsheet files: every CSV goes through ``csv_bytes`` (or ``csv_stream``),
 every XLSX row through ``xlsx_append``.
 
 Texts come from people (a dossier's title, an organisation's name, a theme): a spreadsheet
@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -43,6 +44,18 @@ def csv_bytes(header: Iterable, rows: Iterable[Iterable], *, delimiter: str, bom
     writer.writerow([safe_text(v) for v in header])
     writer.writerows([safe_text(v) for v in row] for row in rows)
     return (("\ufeff" if bom else "") + out.getvalue()).encode("utf-8")
+
+
+def csv_stream(header: Iterable, rows: Iterable[Iterable], *, delimiter: str) -> Iterator[bytes]:
+    """The same CSV as ``csv_bytes`` (no BOM), line by line: for a file as long as its
+    data, served by a ``StreamingHttpResponse`` in constant memory."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    for row in itertools.chain([header], rows):
+        writer.writerow([safe_text(v) for v in row])
+        yield out.getvalue().encode("utf-8")
+        out.seek(0)
+        out.truncate()
 
 
 def xlsx_append(ws, values: Iterable) -> None:

@@ -6,7 +6,9 @@ from django.urls import path
 from . import (
     agent_urls,
     committee_urls,
+    experts_urls,
     funders_urls,
+    habits_urls,
     observatory_urls,
     porteur_urls,
     public_urls,
@@ -27,5 +29,7 @@ for _module in (
     committee_urls,
     public_urls,
     observatory_urls,
+    experts_urls,
+    habits_urls,
 ):
     urlpatterns += _module.urlpatterns

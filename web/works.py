@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from cases import payments
 from cases.models import LIVE_GRANTS, Extension, RecoveryOrder
-from cases.works_deadlines import WORKS_KINDS, missed_works_deadline, works_deadline
+from cases.works_deadlines import WORKS_KINDS, latest_works_deadlines, missed_works_deadline
 from engine.models import Deadline
 from engine.transitions import spec_of, state_of
 
@@ -30,11 +30,11 @@ def extension_targets(requests, today: dt.date) -> list[tuple[str, str]]:
     """The deadlines whose extension may still be asked: ``(\"<request>:<kind>\", label)``
     for each live grant's start-of-works or completion deadline not yet passed."""
     out = []
-    for fr in requests:
-        if fr.state not in LIVE_GRANTS:
-            continue
+    live = [fr for fr in requests if fr.state in LIVE_GRANTS]
+    latest = latest_works_deadlines(live, states=LIVE) if live else {}
+    for fr in live:
         for kind in WORKS_KINDS:
-            deadline = works_deadline(fr, kind, states=LIVE)
+            deadline = latest.get((fr.pk, kind))
             if deadline is not None and deadline.due_on >= today:
                 out.append(
                     (
@@ -46,10 +46,10 @@ def extension_targets(requests, today: dt.date) -> list[tuple[str, str]]:
     return out
 
 
-def _deadline_rows(fr) -> list[dict]:
+def _deadline_rows(fr, latest: dict) -> list[dict]:
     rows = []
     for kind in WORKS_KINDS:
-        deadline = works_deadline(fr, kind)
+        deadline = latest.get((fr.pk, kind))
         if deadline is not None:
             rows.append(
                 {
@@ -76,6 +76,11 @@ def works_rows(requests, extensions, orders, also=frozenset()) -> list[dict]:
     in any state), the missed one that lets the funder record the lapse, its extensions
     and its recovery orders."""
     rows = []
+    live_ones = [fr for fr in requests if fr.state in LIVE_GRANTS]
+    latest = latest_works_deadlines(live_ones) if live_ones else {}
+    missed_ones = (
+        latest_works_deadlines(live_ones, states=[Deadline.State.MISSED]) if live_ones else {}
+    )
     for fr in requests:
         own_extensions = [e for e in extensions if e.funding_request_id == fr.pk]
         own_orders = [o for o in orders if o.funding_request_id == fr.pk]
@@ -83,11 +88,11 @@ def works_rows(requests, extensions, orders, also=frozenset()) -> list[dict]:
         if not shown:
             continue
         live = fr.state in LIVE_GRANTS
-        missed = missed_works_deadline(fr) if live else None
+        missed = missed_works_deadline(fr, missed_ones) if live else None
         rows.append(
             {
                 "fr": fr,
-                "deadlines": _deadline_rows(fr) if live else [],
+                "deadlines": _deadline_rows(fr, latest) if live else [],
                 "missed": missed,
                 "missed_label": kind_label(missed.kind) if missed else "",
                 "pending_for_missed": [
@@ -103,29 +108,20 @@ def works_rows(requests, extensions, orders, also=frozenset()) -> list[dict]:
 
 
 def balance_figures(fr, actual_cost: Decimal) -> dict:
-    """The balance an actual eligible cost gives (revised rule 6): the amount finally due
-    (``cases.payments.amount_finally_due``: grant × actual / planned, capped by the grant)
-    less what advances and instalments already claimed."""
+    """The balance an actual eligible cost gives (``cases.payments.balance_figures``, after
+    what advances and instalments already claimed), for the claim form."""
     from cases.lifecycle.payment_claim import room_for
 
-    granted = fr.amount_granted or Decimal(0)
-    planned = payments.planned_eligible_cost(fr)
-    due = payments.amount_finally_due(granted, planned, actual_cost)
-    claimed = room_for(fr).claimed
+    figures = payments.balance_figures(fr, actual_cost, room_for(fr).claimed)
     return {
         "fr": fr,
-        "granted": granted,
-        "planned": planned,
-        "actual": actual_cost,
-        "due": due,
-        "claimed": claimed,
-        "balance": max(due - claimed, Decimal(0)),
+        "granted": figures.granted,
+        "planned": figures.planned,
+        "actual": figures.actual,
+        "due": figures.due,
+        "claimed": figures.claimed,
+        "balance": figures.balance,
     }
-
-
-def overpaid_amount(fr) -> Decimal:
-    """What a recovery order may still ask back (``cases.payments.overpaid``)."""
-    return payments.overpaid(fr)
 
 
 # ---------------------------------------------------------------- history

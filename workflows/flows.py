@@ -133,9 +133,18 @@ class AgentStep:
     details: Callable[[object], dict] | None = None
     #: why it closed when none of its actions was done (the subject, read again)
     closed_because: Callable[[object], str] | None = None
+    #: the kinds of the subject's deadlines that give the task its due date (« Échéance »)
+    deadline_kinds: tuple[str, ...] = ()
 
     def applies_in(self, state: str) -> bool:
         return state == self.state or state in self.also_in
+
+    def label(self, subject=None) -> str:
+        """The task as the lists name it: its title, and for a request the scheme and its
+        funder (two requests of one dossier open two tasks that must not read alike)."""
+        if self.subject != REQUEST or subject is None:
+            return self.title
+        return f"{self.title} — demande {subject.scheme.code}, {subject.scheme.funder.name}"
 
 
 AGENT_STEPS: tuple[AgentStep, ...] = (
@@ -164,6 +173,7 @@ AGENT_STEPS: tuple[AgentStep, ...] = (
         "Vérifier la complétude",
         "Contrôler les pièces du dossier déposé : le déclarer complet ou demander les "
         "pièces manquantes.",
+        deadline_kinds=("completeness",),
     ),
     AgentStep(
         "start_instruction",
@@ -173,6 +183,7 @@ AGENT_STEPS: tuple[AgentStep, ...] = (
         "Engager l'instruction",
         "Le dossier est complet : engager l'instruction de la demande auprès du financeur.",
         ready=_case_in_instruction,
+        deadline_kinds=("completeness", "implicit_decision"),
     ),
     AgentStep(
         "present_to_committee",
@@ -184,6 +195,7 @@ AGENT_STEPS: tuple[AgentStep, ...] = (
         "l'inscrire au comité de programmation.",
         ready=_case_in_instruction,
         leader_only=True,
+        deadline_kinds=("implicit_decision",),
     ),
     AgentStep(
         "resume_instruction",
@@ -208,10 +220,18 @@ AGENT_STEPS: tuple[AgentStep, ...] = (
         follows=True,
         details=_lapse_decision_details,
         closed_because=_lapse_decision_outcome,
+        deadline_kinds=("works_start", "works_completion"),
     ),
 )
 
 STEPS_BY_NODE = {step.node: step for step in AGENT_STEPS}
+
+
+def task_deadline_kinds(subject: str) -> tuple[str, ...]:
+    """The deadline kinds that date the tasks on a subject (``CASE`` or ``REQUEST``)."""
+    kinds = {k for step in AGENT_STEPS if step.subject == subject for k in step.deadline_kinds}
+    return tuple(sorted(kinds))
+
 
 # (subject, transition): what an agent may do that is not a task of its own.
 SIDE_ACTIONS: frozenset[tuple[str, str]] = frozenset(

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.db.models import Case as Switch
+from django.db.models import F, OuterRef, QuerySet, When
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from cases.models import Case, User
+from cases.models import Case, FundingRequest, User
 from cases.selectors import in_territory
+from engine.deadlines import first_due
 
 from .agent_tasks import HUMAN, OPEN
-from .flows import FLOWS
+from .flows import CASE, FLOWS, REQUEST, task_deadline_kinds
+
+#: The orders of an agent's task list: oldest first (default), or by due date.
+INBOX_ORDERS = ("echeance",)
 
 
 def _agent_tasks() -> QuerySet[Task]:
@@ -33,21 +38,45 @@ def _visible_cases(user):
     return in_territory(Case.objects.all(), user)
 
 
-def inbox(user) -> QuerySet[Task]:
+def with_due_on(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    """Each task with ``due_on``: the due date of its subject's deadline that the task
+    answers (``AgentStep.deadline_kinds``, read by ``engine.deadlines.first_due``), or
+    ``None`` for a task without one."""
+    ref_type, ref_id = OuterRef("seed_content_type"), OuterRef("seed_object_id")
+    case_ct = ContentType.objects.get_for_model(Case)
+    request_ct = ContentType.objects.get_for_model(FundingRequest)
+    return tasks.annotate(
+        due_on=Switch(
+            When(
+                seed_content_type=case_ct,
+                then=first_due(ref_type, ref_id, task_deadline_kinds(CASE)),
+            ),
+            When(
+                seed_content_type=request_ct,
+                then=first_due(ref_type, ref_id, task_deadline_kinds(REQUEST)),
+            ),
+            default=None,
+        )
+    )
+
+
+def inbox(user, order: str = "") -> QuerySet[Task]:
     """Open tasks assigned to the agent (as the dossiers' referent, or taken from a queue),
-    on dossiers of its territory."""
+    on dossiers of its territory, each with its ``due_on``; oldest first, or by due date
+    (``order="echeance"``: the soonest first, tasks without a due date last)."""
     if not _is_agent(user):
         return Task.objects.none()
-    return (
-        _agent_tasks()
-        .filter(
+    tasks = with_due_on(
+        _agent_tasks().filter(
             owner=user,
             status__in=OPEN,
             process__artifact_content_type=ContentType.objects.get_for_model(Case),
             process__artifact_object_id__in=_visible_cases(user).values("pk"),
         )
-        .order_by("created", "pk")
     )
+    if order == "echeance":
+        return tasks.order_by(F("due_on").asc(nulls_last=True), "created", "pk")
+    return tasks.order_by("created", "pk")
 
 
 def queue(user) -> QuerySet[Task]:

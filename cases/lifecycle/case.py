@@ -103,8 +103,16 @@ STATES = (
 
 
 def submit_guard(ctx: TransitionContext) -> None:
+    """Every reason at once (issue 12, point 6): the plan's broken rules and the missing
+    pieces in one refusal, ``errors`` keyed ``financing_plan`` and ``documents`` (the
+    codes of the missing pieces in ``missing_documents``)."""
     case: Case = ctx.instance
-    plan_check(case)
+    problems, messages = {}, []
+    try:
+        plan_check(case)
+    except DomainError as exc:
+        problems.update(exc.errors)
+        messages.append(exc.message)
     required = rules.required_documents(
         [r.scheme for r in case.resources.select_related("scheme") if r.scheme],
         case.documents.only("kind"),
@@ -112,11 +120,11 @@ def submit_guard(ctx: TransitionContext) -> None:
     missing = [r for r in required if r.missing]
     if missing:
         names = [f"{r.label} ({', '.join(r.schemes)})" for r in missing]
-        raise DomainError(
-            "Pièces obligatoires manquantes : " + ", ".join(names) + ".",
-            code="guard",
-            errors={"documents": names},
-        )
+        problems["documents"] = names
+        problems["missing_documents"] = [r.code for r in missing]
+        messages.append("Pièces obligatoires manquantes : " + ", ".join(names) + ".")
+    if problems:
+        raise DomainError(" ".join(messages), code="guard", errors=problems)
     case.receipt_date = ctx.data["date"]
 
 

@@ -80,7 +80,6 @@ def room_for(fr: FundingRequest, *, exclude_pk=None) -> rules.ClaimRoom:
 def file_guard(ctx: TransitionContext) -> None:
     claim: PaymentClaim = ctx.instance
     fr = claim.funding_request
-    scheme = fr.scheme
     if fr.state not in (RequestState.COMMITTED, RequestState.PAYING):
         raise DomainError(
             "L'aide doit être engagée (convention ou arrêté signé) avant toute "
@@ -98,22 +97,37 @@ def file_guard(ctx: TransitionContext) -> None:
             code="guard",
             errors={"date": ["Après la date limite."]},
         )
+    _ceilings_guard(claim)
+    claim.filed_on = day
+
+
+def _ceilings_guard(claim: PaymentClaim) -> None:
+    """The grant, the advances and advance plus installments before the balance
+    (``room_for``); a balance closes the claims; the balance's own rule."""
+    fr = claim.funding_request
+    scheme = fr.scheme
     room = room_for(fr, exclude_pk=claim.pk)
     if claim.kind != PaymentClaim.Kind.BALANCE and claim.amount > room.total:
-        raise DomainError(
-            f"Le total demandé ({rules.euros(room.claimed + claim.amount)}) dépasserait l'aide "
-            f"accordée ({rules.euros(room.granted)}).",
-            code="guard",
+        raise _over(
+            claim,
+            "le total demandé atteindrait",
+            room.claimed,
+            f"au-delà de l'aide accordée ({rules.euros(room.granted)})",
+            room.total,
         )
     if claim.kind == PaymentClaim.Kind.ADVANCE:
         if room.advance_cap is None:
-            raise DomainError(f"Le dispositif {scheme.code} ne prévoit pas d'avance.", code="guard")
-        if room.advances + claim.amount > room.advance_cap:
             raise DomainError(
-                f"L'avance ({rules.euros(room.advances + claim.amount)}) dépasse "
-                f"{rules.percent(scheme.advance_max_rate)} de l'aide accordée "
-                f"({rules.euros(room.advance_cap)} au plus).",
-                code="guard",
+                f"Le dispositif {scheme.label} ne prévoit pas d'avance.", code="guard"
+            )
+        if room.advances + claim.amount > room.advance_cap:
+            raise _over(
+                claim,
+                "les avances atteindraient",
+                room.advances,
+                f"au-delà du plafond de {rules.euros(room.advance_cap)} "
+                f"({rules.percent(scheme.advance_max_rate)} de l'aide accordée)",
+                room.advance_cap - room.advances,
             )
     if claim.kind in (PaymentClaim.Kind.ADVANCE, PaymentClaim.Kind.INSTALLMENT):
         if payments.balance_claim(fr, exclude_pk=claim.pk):
@@ -123,15 +137,38 @@ def file_guard(ctx: TransitionContext) -> None:
                 code="guard",
             )
         if claim.amount > room.installments:
-            raise DomainError(
-                f"Avance et acomptes ({rules.euros(room.before_balance + claim.amount)}) "
-                f"dépasseraient {rules.percent(scheme.installments_max_rate)} de l'aide avant "
-                f"le solde ({rules.euros(room.before_balance_cap)} au plus).",
-                code="guard",
+            raise _over(
+                claim,
+                "avance et acomptes atteindraient",
+                room.before_balance,
+                f"au-delà de {rules.percent(scheme.installments_max_rate)} de l'aide avant "
+                f"le solde ({rules.euros(room.before_balance_cap)})",
+                room.installments,
             )
     if claim.kind == PaymentClaim.Kind.BALANCE:
         _balance_guard(claim, room)
-    claim.filed_on = day
+
+
+def _over(claim: PaymentClaim, reaching: str, already, beyond: str, left) -> DomainError:
+    """A ceiling refused, said with the amount typed first, then the cumulative figure it
+    would bring and what it adds to (« Avec cette avance de 30 000,00 €, les avances
+    atteindraient 54 000,00 € (24 000,00 € déjà demandés), au-delà du plafond de … »)."""
+    what = claim.get_kind_display().lower()
+    this = {"advance": "cette", "installment": "cet"}.get(claim.kind, "ce")
+    left = max(left, Decimal(0))
+    if already:
+        text = (
+            f"Avec {this} {what} de {rules.euros(claim.amount)}, {reaching} "
+            f"{rules.euros(already + claim.amount)} ({rules.euros(already)} déjà demandés), "
+            f"{beyond}"
+        )
+    else:  # nothing claimed before: the amount typed is the whole figure
+        text = f"{this.capitalize()} {what} de {rules.euros(claim.amount)} irait {beyond}"
+    return DomainError(
+        f"{text} : {rules.euros(left)} au plus.",
+        code="guard",
+        errors={"amount": [f"{rules.euros(left)} au plus."]},
+    )
 
 
 def _balance_guard(claim: PaymentClaim, room: rules.ClaimRoom) -> None:
@@ -144,8 +181,8 @@ def _balance_guard(claim: PaymentClaim, room: rules.ClaimRoom) -> None:
         raise DomainError(
             "Le solde demande l'achèvement de l'opération (déclarez-le d'abord).", code="guard"
         )
-    due = payments.request_amount_due(fr, balance=claim)
-    ceiling = max(due - room.claimed, Decimal(0))
+    figures = payments.balance_figures(fr, claim.actual_cost, room.claimed)
+    due, ceiling = figures.due, figures.balance
     if claim.amount == 0 and ceiling > 0:
         raise DomainError(
             f"Un solde nul solderait l'aide alors que {rules.euros(ceiling)} restent dus : "

@@ -6,6 +6,7 @@ services`` and ``services.case_create(...)`` work as before.
 
 from .accounts import organisation_create, user_create
 from .case import case_create, case_update
+from .corrections import correction_apply, correction_close, correction_request
 from .documents import document_upload, message_post, opinion_create
 from .extensions import extension_request
 from .payments import claim_create
@@ -16,6 +17,9 @@ __all__ = [
     "case_record_share_exception",
     "case_update",
     "claim_create",
+    "correction_apply",
+    "correction_close",
+    "correction_request",
     "document_upload",
     "extension_request",
     "message_post",

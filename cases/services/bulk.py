@@ -1,10 +1,11 @@
 """One transition applied to many funding requests (api.md « Additions », bulk).
 
-Each item goes through ``engine.transitions.transition_apply`` exactly as one request
-through ``POST /funding-requests/{id}/transitions/{name}/`` does: the same role and object
-rights, the same input layer, guard, audit, deadlines, hooks and outbox event. An item is
-applied or refused on its own: the engine's transaction is a savepoint inside the chunk's
-transaction, so a refused item leaves the others applied.
+Each chunk of items goes through the engine's batch mode (``engine.batch``, ADR 010),
+the very path of ``POST /funding-requests/{id}/transitions/{name}/`` for one request:
+the same role and object rights, the same input layer, guard (under the lock of the
+dossier), audit, deadlines, hooks and outbox event, with the writes of a chunk grouped.
+An item is applied or refused on its own, with the status and French detail the single
+route answers.
 
 What is shared across the items, without changing what each one guarantees:
 
@@ -14,8 +15,10 @@ What is shared across the items, without changing what each one guarantees:
   a request the actor may not see is refused 404 with the single route's message, so
   nothing leaks;
 - items are applied in the order of their dossier, then request id, in transactions of
-  ``CHUNK`` items: two bulk calls take the dossiers' locks in the same order (no
-  deadlock), and no lock is held longer than one chunk.
+  ``CHUNK`` items whose dossiers the engine locks in one ordered query: two bulk calls
+  take the dossiers' locks in the same order (no deadlock), and no lock is held longer
+  than one chunk. Should a chunk fail as a whole on a database error, its items are
+  applied one by one (``transition_apply``), so only the item concerned is refused.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 from django.db import DatabaseError, transaction
 
 from engine import inputs
+from engine.batch import BatchItem, transitions_apply_batch
 from engine.errors import DomainError
 from engine.transitions import (
     TransitionSpec,
@@ -90,9 +94,8 @@ def requests_bulk_transition(
         key=lambda item: (visible[item.pk].case_id, item.pk),
     )
     for start in range(0, len(todo), CHUNK):
-        with transaction.atomic():
-            for item in todo[start : start + CHUNK]:
-                outcome[item.pk] = _apply_one(visible[item.pk], name, actor, item, refusal)
+        chunk = todo[start : start + CHUNK]
+        outcome.update(_apply_chunk(chunk, visible, name, actor, refusal))
     report = BulkReport()
     for item in items:  # the caller's order
         result = outcome[item.pk]
@@ -103,15 +106,48 @@ def requests_bulk_transition(
     return report
 
 
+def _apply_chunk(chunk: list[Item], visible, name: str, actor, refusal: Refusal | None) -> dict:
+    """The chunk's items through the engine's batch mode, in one transaction; if the batch
+    fails as a whole (a database error: a lock not granted, a deadlock…), its items one by
+    one, each in its own transaction, so that only the item concerned is refused."""
+    batch = [
+        BatchItem(instance=visible[item.pk], comment=item.comment, data=item.data) for item in chunk
+    ]
+    try:
+        with transaction.atomic():
+            results = transitions_apply_batch(
+                model=FundingRequest, name=name, actor=actor, items=batch
+            )
+    except (DatabaseError, DomainError):  # the chunk as a whole: a lock, a deadlock…
+        return {
+            item.pk: _apply_one(_reread(visible[item.pk]), name, actor, item, refusal)
+            for item in chunk
+        }
+    return {
+        item.pk: None if exc is None else _answer(exc, refusal)
+        for item, exc in zip(chunk, results, strict=True)
+    }
+
+
+def _reread(fr: FundingRequest) -> FundingRequest:
+    """The request as the database holds it after a rolled-back batch."""
+    fr.refresh_from_db()
+    return fr
+
+
+def _answer(exc: Exception, refusal: Refusal | None) -> tuple[int, str]:
+    answer = (refusal or _domain_refusal)(exc)
+    if answer is None:
+        raise exc
+    return answer
+
+
 def _apply_one(fr, name: str, actor, item: Item, refusal: Refusal | None):
     """None when applied, else the refusal's ``(status, detail)``."""
     try:
         transition_apply(instance=fr, name=name, actor=actor, comment=item.comment, data=item.data)
     except (DomainError, DatabaseError) as exc:
-        answer = (refusal or _domain_refusal)(exc)
-        if answer is None:
-            raise
-        return answer
+        return _answer(exc, refusal)
     return None
 
 
@@ -196,3 +232,56 @@ def _item(entry, index: int, allowed: set[str], spec: TransitionSpec) -> Item:
         raise _invalid(exc.message, {"items": {str(index): ["Identifiant invalide."]}}) from None
     data = {k: v for k, v in entry.items() if k not in ("id", "comment")}
     return Item(pk=pk, comment=entry.get("comment", ""), data=data)
+
+
+# ---------------------------------------------------------------- one message to many
+
+
+def cases_bulk_message(*, actor, body) -> BulkReport:
+    """One message posted on each dossier of ``body`` (``{"items": [{"id"}], "body": text,
+    "internal": bool}``, ADR 010): per dossier, exactly ``message_post`` (its role rules,
+    its outbox event); a dossier the actor may not see is refused 404 with the single
+    page's message, an item refused by the service is refused alone. A malformed body or
+    an empty text is a 400 as a whole, before any dossier is read."""
+    from .common import clean_text
+    from .documents import message_post
+
+    if not isinstance(body, dict):
+        raise _invalid(
+            "Le corps de la requête doit être un objet JSON.",
+            {"non_field_errors": ["Objet JSON attendu."]},
+        )
+    extra = sorted(str(k)[:40] for k in body if k not in ("items", "body", "internal"))
+    if extra:
+        raise _invalid(f"Champ inconnu : « {extra[0]} ».", {extra[0]: ["Champ inconnu."]})
+    text = clean_text(
+        body.get("body"), field="body", label="le message", max_length=10000, required=True
+    )
+    internal = body.get("internal", False)
+    if not isinstance(internal, bool):
+        raise _invalid("« internal » : vrai ou faux.", {"internal": ["Booléen attendu."]})
+    items = bulk_items({"items": body.get("items")}, _MESSAGE)
+    visible = {
+        case.pk: case
+        for case in selectors.case_list(user=actor).filter(pk__in=[i.pk for i in items])
+    }
+    report = BulkReport()
+    for item in items:
+        case = visible.get(item.pk)
+        if case is None:
+            report.refused.append({"id": item.pk, "status": 404, "detail": CASE_NOT_FOUND})
+            continue
+        try:
+            with transaction.atomic():
+                message_post(actor=actor, case=case, body=text, internal=internal)
+        except DomainError as exc:
+            report.refused.append({"id": item.pk, "status": exc.status, "detail": exc.message})
+            continue
+        report.applied.append(item.pk)
+    return report
+
+
+#: What the dossier routes answer for a dossier the caller may not see.
+CASE_NOT_FOUND = "Dossier introuvable."
+#: The items of a message: an id each, nothing else.
+_MESSAGE = TransitionSpec(name="message", roles=frozenset(), label="Message")

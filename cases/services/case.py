@@ -15,6 +15,7 @@ from .. import selectors
 from ..models import CASE_EDITABLE, Case, CaseState, Organisation, User
 from ..permissions import require
 from .common import R, clean_text
+from .corrections import corrections_resolve
 from .plan import plan_replace
 from .themes import theme_resolve
 
@@ -152,6 +153,7 @@ def case_update(*, actor, case: Case, data: dict) -> Case:
         if locked.state != case.state:
             raise DomainError("Le dossier a changé entre-temps : rechargez-le.", code="conflict")
         fields = []
+        before = {k: getattr(case, k) for k in ("title", "description", "theme")}
         for key, label, max_length in (
             ("title", "le titre", 300),
             ("description", "la description", 20000),
@@ -176,10 +178,16 @@ def case_update(*, actor, case: Case, data: dict) -> Case:
         if fields:
             linked = ["theme_ref"] if "theme" in fields else []
             case.save(update_fields=[*fields, *linked, "updated_at"])
+        changed = [k for k in fields if getattr(case, k) != before[k]]
         if "communes" in data:
-            case.communes.set(_communes(data["communes"], case.territory_id))
+            communes = _communes(data["communes"], case.territory_id)
+            if {c.pk for c in communes} != set(case.communes.values_list("pk", flat=True)):
+                changed.append("communes")
+            case.communes.set(communes)
         if data.get("financing_plan") is not None:
             plan_replace(case, data["financing_plan"])
+            changed.append("financing_plan")
+        corrections_resolve(actor=actor, case=case, kind="field", targets=changed)
         event_emit(
             topic="case.updated",
             subject=case,

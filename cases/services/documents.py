@@ -6,16 +6,54 @@ import hashlib
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import transaction
 
 from engine.errors import DomainError
 from engine.outbox import event_emit
 from schemes.models import Scheme
 
 from .. import rules
-from ..models import Case, Document, Message, Opinion
+from ..models import Case, CorrectionTarget, Document, Message, MessageAttachment, Opinion
 from ..permissions import require
 from ..uploads import safe_filename, sniff
 from .common import R, clean_text
+from .corrections import corrections_resolve
+
+MAX_ATTACHMENTS = 5  # files per message; each within GUICHET_MAX_UPLOAD_BYTES
+
+
+def checked_upload(upload, *, field: str = "file", name: str = "") -> tuple[bytes, str, str]:
+    """(bytes, content type, safe file name) of an uploaded file, after the checks every
+    upload goes through: present, not empty, within the size limit, a format accepted
+    from its real content (``cases.uploads``). ``name`` prefixes the messages (which file)."""
+    which = f"« {name} » : " if name else ""
+
+    def refused(text: str, short: str) -> DomainError:
+        said = f"{which}{text}"
+        said = said[:1].upper() + said[1:]
+        return DomainError(said, errors={field: [said if name else short]})
+
+    if upload is None:
+        raise DomainError("Joignez un fichier.", errors={field: ["Fichier manquant."]})
+    limit = settings.GUICHET_MAX_UPLOAD_BYTES
+    if upload.size > limit:
+        raise refused(
+            f"fichier trop volumineux ({upload.size // 1024} Ko) : "
+            f"{limit // (1024 * 1024)} Mo au plus.",
+            "Fichier trop volumineux.",
+        )
+    if upload.size == 0:
+        raise refused("le fichier est vide.", "Fichier vide.")
+    data = upload.read(limit + 1)
+    found = sniff(data[:16], data)
+    if found is None:
+        raise refused(
+            "format refusé : seuls les PDF, images (PNG, JPEG) et documents bureautiques "
+            "(Word, Excel, OpenDocument) sont acceptés, d'après leur contenu réel.",
+            "Format non accepté.",
+        )
+    ctype, ext = found
+    return data, ctype, safe_filename(getattr(upload, "name", "") or "document", ext)
 
 
 def document_upload(*, actor, case: Case, kind: str, upload, label: str = "") -> Document:
@@ -28,27 +66,7 @@ def document_upload(*, actor, case: Case, kind: str, upload, label: str = "") ->
         known.update(scheme.required_document_codes())
     if kind not in known:
         raise DomainError(f"Type de pièce inconnu : « {kind} ».", errors={"kind": ["Inconnu."]})
-    if upload is None:
-        raise DomainError("Joignez un fichier.", errors={"file": ["Fichier manquant."]})
-    limit = settings.GUICHET_MAX_UPLOAD_BYTES
-    if upload.size > limit:
-        raise DomainError(
-            f"Fichier trop volumineux ({upload.size // 1024} Ko) : {limit // (1024 * 1024)} Mo "
-            "au plus.",
-            errors={"file": ["Fichier trop volumineux."]},
-        )
-    if upload.size == 0:
-        raise DomainError("Le fichier est vide.", errors={"file": ["Fichier vide."]})
-    data = upload.read()
-    found = sniff(data[:16], data)
-    if found is None:
-        raise DomainError(
-            "Format refusé : seuls les PDF, images (PNG, JPEG) et documents bureautiques "
-            "(Word, Excel, OpenDocument) sont acceptés, d'après leur contenu réel.",
-            errors={"file": ["Format non accepté."]},
-        )
-    ctype, ext = found
-    filename = safe_filename(getattr(upload, "name", "") or "document", ext)
+    data, ctype, filename = checked_upload(upload)
     doc = Document(
         case=case,
         kind=kind,
@@ -61,6 +79,7 @@ def document_upload(*, actor, case: Case, kind: str, upload, label: str = "") ->
     )
     doc.file.save(filename, ContentFile(data), save=False)
     doc.save()
+    corrections_resolve(actor=actor, case=case, kind=CorrectionTarget.DOCUMENT, targets=[kind])
     event_emit(
         topic="document.uploaded",
         subject=doc,
@@ -101,9 +120,24 @@ def opinion_create(*, actor, case: Case, kind: str, value: str, text: str = "") 
     return opinion
 
 
-def message_post(*, actor, case: Case, body: str, internal: bool = False):
-    """A message on a dossier. Porteurs write to the PETR; agents (and EPCI partners, for
-    their opinions) may write internal notes that porteurs never see."""
+def _checked_attachments(uploads) -> list[tuple[bytes, str, str]]:
+    """Every file checked before anything is written: one refused, none is kept."""
+    uploads = [u for u in uploads or () if u is not None]
+    if len(uploads) > MAX_ATTACHMENTS:
+        too_many = (
+            f"Trop de pièces jointes ({len(uploads)}) : {MAX_ATTACHMENTS} au plus par message."
+        )
+        raise DomainError(too_many, errors={"attachments": [too_many]})
+    return [
+        checked_upload(u, field="attachments", name=str(getattr(u, "name", ""))[:80])
+        for u in uploads
+    ]
+
+
+def message_post(*, actor, case: Case, body: str, internal: bool = False, attachments=()):
+    """A message on a dossier, with at most ``MAX_ATTACHMENTS`` files checked as documents
+    are. Porteurs write to the PETR; agents (and EPCI partners, for their opinions) may
+    write internal notes that porteurs never see."""
     role = actor.effective_role
     require(actor, "message_post")
     if role == R.PORTEUR and internal:
@@ -111,12 +145,24 @@ def message_post(*, actor, case: Case, body: str, internal: bool = False):
     if role == R.EPCI_PARTNER and not internal:
         raise DomainError("Les partenaires EPCI écrivent des notes internes.", code="forbidden")
     body = clean_text(body, field="body", label="le message", max_length=10000, required=True)
-    message = Message.objects.create(case=case, author=actor, body=body, internal=internal)
-    event_emit(
-        topic="message.internal" if internal else "message.posted",
-        subject=message,
-        aggregate_id=case.pk,
-        actor_id=actor.pk,
-        payload={"internal": internal},
-    )
+    files = _checked_attachments(attachments)
+    with transaction.atomic():
+        message = Message.objects.create(case=case, author=actor, body=body, internal=internal)
+        for data, ctype, filename in files:
+            attachment = MessageAttachment(
+                message=message,
+                filename=filename,
+                size=len(data),
+                content_type=ctype,
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+            attachment.file.save(filename, ContentFile(data), save=False)
+            attachment.save()
+        event_emit(
+            topic="message.internal" if internal else "message.posted",
+            subject=message,
+            aggregate_id=case.pk,
+            actor_id=actor.pk,
+            payload={"internal": internal, "attachments": len(files)},
+        )
     return message

@@ -61,6 +61,18 @@ def claim_create(*, actor, funding_request: FundingRequest, data: dict) -> Payme
     return claim
 
 
+def claim_create_filed(*, actor, funding_request: FundingRequest, data: dict) -> PaymentClaim:
+    """A payment claim created and filed at once: if the filing is refused (a ceiling, a
+    late claim…), nothing is kept — no draft is left behind — and the ``DomainError`` of
+    the guard says why (the form is shown again as typed)."""
+    with transaction.atomic():
+        claim = claim_create(actor=actor, funding_request=funding_request, data=data)
+        claim = PaymentClaim.objects.select_related(
+            "funding_request__case", "funding_request__scheme"
+        ).get(pk=claim.pk)
+        return transition_apply(instance=claim, name="file", actor=actor)
+
+
 def recovery_order_issue(*, actor, funding_request: FundingRequest, data: dict) -> RecoveryOrder:
     """A recovery order (reversement) for what the request was paid beyond its amount
     finally due: created and issued in one transaction by the funder's instructor (the

@@ -8,15 +8,17 @@ service asks this API's exception handler for it.
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers as s
 from rest_framework.response import Response
 
 from cases.models import FundingRequest
-from cases.services.bulk import requests_bulk_transition
+from cases.services.bulk import MAX_ITEMS, cases_bulk_message, requests_bulk_transition
 from engine.transitions import registration_for
 
 from .exceptions import exception_handler
 from .parsers import StrictJSONParser
 from .serializers.bulk import BulkInputSerializer, BulkReportSerializer
+from .serializers.fields import Id
 from .views import ApiView, body_dict, responses
 
 
@@ -58,4 +60,36 @@ class FundingRequestBulkView(ApiView):
         report = requests_bulk_transition(
             actor=request.user, name=name, body=body_dict(request), refusal=item_refusal
         )
+        return Response(BulkReportSerializer(report.as_dict()).data)
+
+
+class _CaseItemSerializer(s.Serializer):
+    id = Id(help_text="Identifiant du dossier.")
+
+
+class BulkMessageInputSerializer(s.Serializer):
+    items = _CaseItemSerializer(
+        many=True, max_length=MAX_ITEMS, help_text=f"Les dossiers, {MAX_ITEMS} au plus."
+    )
+    body = s.CharField(max_length=10000, help_text="Le message, le même pour chaque dossier.")
+    internal = s.BooleanField(
+        required=False, default=False, help_text="Une note interne (jamais lue du porteur)."
+    )
+
+
+class CaseBulkMessageView(ApiView):
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(
+        request=BulkMessageInputSerializer,
+        responses=responses({200: BulkReportSerializer}),
+        summary="Envoyer un même message sur plusieurs dossiers",
+        description=(
+            "Le message est posté sur chaque dossier comme un par un (mêmes droits, même "
+            "événement) ; un dossier refusé figure dans « refused » avec son statut et son "
+            "message."
+        ),
+    )
+    def post(self, request):
+        report = cases_bulk_message(actor=request.user, body=body_dict(request))
         return Response(BulkReportSerializer(report.as_dict()).data)

@@ -4,9 +4,8 @@ The API lives in one app (``guichet.api``); ``notifications`` has no HTTP code o
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -17,6 +16,8 @@ from notifications.alert_selectors import alert_list
 from notifications.alerts import alert_acknowledge
 from notifications.ical import calendar_for, feed_token_for, feed_token_rotate
 from notifications.models import Alert, FeedToken, Notification
+from notifications.selectors import notification_list, unread_count
+from notifications.services import notification_mark_read, notifications_mark_all_read
 
 from .serializers.fields import ErrorSerializer
 
@@ -99,9 +100,9 @@ class NotificationListView(APIView):
         responses={200: NotificationSerializer(many=True), **ERRORS},
     )
     def get(self, request):
-        qs = Notification.objects.filter(user=request.user)
-        if request.query_params.get("unread") in ("1", "true", "yes"):
-            qs = qs.filter(read_at=None)
+        qs = notification_list(
+            user=request.user, unread=request.query_params.get("unread") in ("1", "true", "yes")
+        )
         return Response(NotificationSerializer(qs[:LIST_LIMIT], many=True).data)
 
 
@@ -113,18 +114,15 @@ class NotificationUnreadCountView(APIView):
         }
     )
     def get(self, request):
-        return Response(
-            {"unread": Notification.objects.filter(user=request.user, read_at=None).count()}
-        )
+        return Response({"unread": unread_count(user=request.user)})
 
 
 class NotificationReadView(APIView):
     @extend_schema(request=None, responses={200: NotificationSerializer, **ERRORS})
     def post(self, request, pk: int):
-        notification = get_object_or_404(Notification, pk=pk, user=request.user)
-        if notification.read_at is None:
-            notification.read_at = timezone.now()
-            notification.save(update_fields=["read_at"])
+        notification = notification_mark_read(user=request.user, pk=pk)
+        if notification is None:
+            raise Http404
         return Response(NotificationSerializer(notification).data)
 
 
@@ -137,9 +135,7 @@ class NotificationReadAllView(APIView):
         },
     )
     def post(self, request):
-        marked = Notification.objects.filter(user=request.user, read_at=None).update(
-            read_at=timezone.now()
-        )
+        marked = notifications_mark_all_read(user=request.user)
         return Response({"marked": marked})
 
 

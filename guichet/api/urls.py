@@ -33,6 +33,11 @@ urlpatterns = [
         name="api-case-share-exception",
     ),
     path(
+        "cases/bulk/message/",
+        bulk.CaseBulkMessageView.as_view(),
+        name="api-cases-bulk-message",
+    ),
+    path(
         "funding-requests/bulk/<slug:name>/",
         bulk.FundingRequestBulkView.as_view(),
         name="api-funding-requests-bulk",

@@ -79,9 +79,8 @@ def test_request_documents_suspends_then_resumes_the_completeness_clock(api):
     assert snapshot(case_id) == before
 
     # the dossier is editable while incomplete
-    assert patch(porteur, f"/cases/{case_id}/", {"theme": "cadre de vie"})["theme"] == (
-        "cadre de vie"
-    )
+    # the theme by its slug, answered with its label (the controlled list, issue 12)
+    assert patch(porteur, f"/cases/{case_id}/", {"theme": "culture"})["theme"] == "Culture"
     upload(porteur, case_id, "plan_situation")
     case = act(porteur, case_id, "provide_documents", date="2025-02-20")
     assert case["state"] == "submitted" and case["missing_documents"] == []

@@ -109,7 +109,7 @@ def test_leader_dossier_from_idea_to_closed(api):
         {
             "title": "Maison France Services",
             "description": "Un lieu unique pour les démarches administratives.",
-            "theme": "services",
+            "theme": "Services à la population",
             "communes": [commune["insee"]],
         },
         expected=201,

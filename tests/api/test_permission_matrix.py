@@ -277,6 +277,9 @@ MATRIX = {
         ),
         ("post", "/api/v1/funding-requests/bulk/nimportequoi/", {}, E(_=404)),
     ],
+    # one message to many dossiers: an empty body is a 400 before any dossier is read;
+    # each dossier is then checked as one message (tests/api/test_bulk_message.py)
+    "api/v1/cases/bulk/message/": [("post", "/api/v1/cases/bulk/message/", {}, E(_=400))],
     "api/v1/funding-requests/<int:pk>/payment-claims/": [
         ("get", "/api/v1/funding-requests/{fr}/payment-claims/", None, E(_=404, **SEE_CASE)),
         (

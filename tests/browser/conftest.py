@@ -87,12 +87,39 @@ def login(page, user, password):
     page.wait_for_load_state("networkidle")
 
 
-def check_page(page, name: str) -> None:
-    """Screenshot the page and fail on serious or critical accessibility violations."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(
-        path=str(SHOTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"), full_page=True
-    )
+DESKTOP, PHONE = 1280, 390
+WIDTHS = (DESKTOP, PHONE)
+
+# The page's width, and the cells of the lists laid out as cards on a phone (`table.stack`)
+# that would still need a sideways scroll to be read.
+_FIT = """() => { const w = document.documentElement.clientWidth, off = [];
+  for (const cell of document.querySelectorAll('table.stack > tbody > tr > *')) {
+    const b = cell.getBoundingClientRect();
+    if (b.width && (b.right > w + 1 || b.left < -1)) off.push(cell.dataset.label || cell.textContent.trim().slice(0, 40));
+  }
+  return {scroll: document.documentElement.scrollWidth, off: [...new Set(off)]}; }"""
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _test_name() -> str:
+    """The running test's name (``test_x[390]`` → ``test-x-390``), for the screenshots."""
+    current = os.environ.get("PYTEST_CURRENT_TEST", "")
+    return _slug(current.split("::")[-1].rsplit(" ", 1)[0]) if current else "page"
+
+
+def fits(page, width: int | None = None) -> None:
+    """No horizontal overflow of the page at its width, and every column of a list of
+    dossiers (``table.stack``) on screen (a card per row on a phone, no sideways scroll)."""
+    width = width or page.viewport_size["width"]
+    fit = page.evaluate(_FIT)
+    assert fit["scroll"] <= width, f"{page.url}: the page is {fit['scroll']} px wide at {width} px"
+    assert not fit["off"], f"{page.url}: off-screen at {width} px: {fit['off']}"
+
+
+def _axe(page, name: str) -> None:
     assert not page.csp_errors, f"{name}: blocked by the Content-Security-Policy: {page.csp_errors}"
     if not page.evaluate("typeof axe !== 'undefined'"):
         # Evaluated through the DevTools protocol: the page keeps its real CSP (no bypass).
@@ -107,6 +134,26 @@ def check_page(page, name: str) -> None:
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
         for v in bad
     )
+
+
+def check_page(page, name: str, widths=WIDTHS) -> None:
+    """The page at each width (desktop 1280 px and phone 390 px by default): it fits
+    (``fits``), a full-page screenshot is kept as a CI artefact in
+    ``artifacts/screenshots/<test>-<name>-<width>.png``, and axe-core finds no serious or
+    critical violation. The viewport is given back as it was."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    original = page.viewport_size
+    try:
+        for width in widths:
+            if page.viewport_size["width"] != width:
+                page.set_viewport_size({"width": width, "height": original["height"]})
+            fits(page, width)
+            shot = f"{_test_name()}-{_slug(name)}-{width}.png"
+            page.screenshot(path=str(SHOTS / shot), full_page=True)
+            _axe(page, f"{name} ({width} px)")
+    finally:
+        if page.viewport_size != original:
+            page.set_viewport_size(original)
 
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

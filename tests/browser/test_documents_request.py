@@ -83,7 +83,7 @@ def test_agent_requests_pieces_porteur_provides_them_agent_declares_complete(new
     missing = home.locator("section", has=home.locator("#manquantes"))
     expect(missing).to_contain_text("Plan de masse")
     expect(missing).to_contain_text("Attestation de non-commencement des travaux")
-    expect(home.locator(".case-meta")).to_contain_text("Incomplet")
+    expect(home.locator(".case-meta .badge")).to_contain_text("Incomplet")
     check_page(home, "porteur-dossier-incomplet")
     for name, label in (
         ("plan-de-masse.pdf", "Plan de masse"),
@@ -99,7 +99,7 @@ def test_agent_requests_pieces_porteur_provides_them_agent_declares_complete(new
     assert "plan-de-masse.pdf — Plan de masse" in pieces and "attestation.pdf" in pieces
     home.get_by_role("button", name="Transmettre les pièces").click()
     expect(home.locator(".flash")).to_contain_text("C'est enregistré.")
-    expect(home.locator(".case-meta")).to_contain_text("Déposé")
+    expect(home.locator(".case-meta .badge")).to_contain_text("Déposé")
     expect(home.locator("#historique ~ ol")).to_contain_text("Pièces complémentaires transmises")
     assert Case.objects.get(pk=case.pk).state == CaseState.SUBMITTED
 
@@ -116,5 +116,5 @@ def test_agent_requests_pieces_porteur_provides_them_agent_declares_complete(new
     check_page(desk, "agent-dossier-en-instruction")
 
     home.reload()
-    expect(home.locator(".case-meta")).to_contain_text("En instruction")
+    expect(home.locator(".case-meta .badge")).to_contain_text("En instruction")
     expect(home.locator("#ou-en-est ~ p").first).to_contain_text("Le dossier est complet")

@@ -58,9 +58,19 @@ def test_keyboard_only_refused_submit_focuses_the_error_summary(new_page):
     expect(summary).to_contain_text("Délibération")  # a missing DETR piece, by name
     assert Case.objects.get(pk=draft.pk).state == CaseState.DRAFT
     check_page(page, "clavier-depot-refuse")
-    # Tab continues from the summary, inside the content (not back at the top)
+    # Tab continues from the summary into its own links (not back at the top); each
+    # reason is a link to where it is fixed: Enter leads to the missing piece's card.
     page.keyboard.press("Tab")
-    assert focused(page)["text"].startswith("Modifier")
+    now = focused(page)
+    assert now["tag"] == "a" and now["text"].startswith("Pièce manquante : Délibération")
+    assert page.evaluate(
+        "() => document.querySelector('#erreurs').contains(document.activeElement)"
+    )
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("étape 4 sur 5")
+    assert "#piece-" in page.url
+    expect(page.locator(page.url[page.url.index("#") :])).to_contain_text("Délibération")
 
     # The agent, keyboard only, on the dossier page.
     desk = new_page()

@@ -32,7 +32,7 @@ def test_porteur_files_detr_leader_dossier_and_downloads_the_acknowledgement(pag
     assert not Case.objects.exists()
     page.get_by_label("Titre du projet").fill("Halle gourmande et marché couvert")
     page.get_by_label("Description").fill("Une halle pour les producteurs locaux.")
-    page.get_by_label("Thème").fill("Alimentation et transition")
+    page.get_by_label("Thème").select_option(label="Alimentation et transition")
     page.get_by_label("Filtrer les communes").fill(commune.name)
     expect(page.locator("#commune-filtre-compte")).to_contain_text("correspondante")
     page.get_by_label(commune.name, exact=True).check()
@@ -80,10 +80,14 @@ def test_porteur_files_detr_leader_dossier_and_downloads_the_acknowledgement(pag
 
     # Step 3: the schemes, already requested by the plan, with their rules.
     expect(page.get_by_role("heading", level=1)).to_contain_text("étape 3 sur 5")
-    expect(page.get_by_label("Solliciter DETR")).to_be_checked()
-    expect(page.get_by_label("Solliciter LEADER")).to_be_checked()
-    expect(page.get_by_label("Solliciter DSIL")).not_to_be_checked()
-    expect(page.get_by_label("Montant demandé au titre de LEADER (€)")).to_have_value("40000,00")
+    expect(
+        page.get_by_label("Solliciter : Dotation d'équipement des territoires ruraux (DETR)")
+    ).to_be_checked()
+    expect(page.get_by_label("Solliciter : LEADER")).to_be_checked()
+    expect(
+        page.get_by_label("Solliciter : Dotation de soutien à l'investissement local (DSIL)")
+    ).not_to_be_checked()
+    expect(page.get_by_label("Montant demandé au titre de : LEADER")).to_have_value("40000,00")
     expect(page.locator(".plan-summary")).to_contain_text(
         "Le plan de financement respecte toutes les règles."
     )
@@ -104,7 +108,7 @@ def test_porteur_files_detr_leader_dossier_and_downloads_the_acknowledgement(pag
         expect(page.locator(".flash")).to_contain_text(f"piece-{i}.pdf")
         expect(page.locator("section.piece").nth(i)).to_contain_text("Jointe")
     assert case.documents.count() == 6
-    page.get_by_role("link", name="Continuer vers le récapitulatif").click()
+    page.get_by_role("button", name="Continuer vers le récapitulatif").click()
 
     # Step 5: the summary, then filing.
     expect(page.get_by_role("heading", level=1)).to_contain_text("étape 5 sur 5")
@@ -119,7 +123,7 @@ def test_porteur_files_detr_leader_dossier_and_downloads_the_acknowledgement(pag
     case.refresh_from_db()
     assert case.state == CaseState.SUBMITTED and case.receipt_date is not None
     assert page.url.endswith(f"/mes-dossiers/{case.pk}/")
-    expect(page.locator(".case-meta")).to_contain_text("Déposé")
+    expect(page.locator(".case-meta .badge")).to_contain_text("Déposé")
     financeurs = text(page)
     assert "DETR" in financeurs and "LEADER" in financeurs and "Claire Martin" in financeurs
     check_page(page, "porteur-dossier-depose")

@@ -113,7 +113,9 @@ def test_detr_advance_up_to_thirty_percent(detr):
     _, fr, porteur, _, _ = detr
     claim = new_claim(porteur, fr, "advance", "10500.01")
     err = refused(
-        lambda: file(porteur, claim), "L'avance (10 500,01 €) dépasse 30 %", "10 500,00 € au plus"
+        lambda: file(porteur, claim),
+        "Cette avance de 10 500,01 € irait au-delà du plafond de 10 500,00 € (30 %",
+        "10 500,00 € au plus",
     )
     assert err.code == "guard" and err.status == 400
     claim.refresh_from_db()
@@ -123,7 +125,10 @@ def test_detr_advance_up_to_thirty_percent(detr):
     ok.refresh_from_db()
     assert ok.state == ClaimState.FILED and ok.filed_on == D(2026, 5, 10)
     # a second advance, even of one cent, goes over the ceiling
-    refused(lambda: claim_filed(porteur, fr, "advance", "0.01"), "dépasse 30 %")
+    refused(
+        lambda: claim_filed(porteur, fr, "advance", "0.01"),
+        "les avances atteindraient 10 500,01 € (10 500,00 € déjà demandés), au-delà du plafond",
+    )
 
 
 def test_advance_and_installments_up_to_eighty_percent_before_the_balance(detr):
@@ -131,12 +136,12 @@ def test_advance_and_installments_up_to_eighty_percent_before_the_balance(detr):
     claim_filed(porteur, fr, "advance", "10500.00")
     refused(
         lambda: claim_filed(porteur, fr, "installment", "17500.01"),
-        "Avance et acomptes (28 000,01 €) dépasseraient 80 %",
-        "28 000,00 € au plus",
+        "Avec cet acompte de 17 500,01 €, avance et acomptes atteindraient 28 000,01 €",
+        "au-delà de 80 % de l'aide avant le solde (28 000,00 €) : 17 500,00 € au plus",
     )
     claim_filed(porteur, fr, "installment", "10000.00")
     claim_filed(porteur, fr, "installment", "7500.00")  # exactly 80 %
-    refused(lambda: claim_filed(porteur, fr, "installment", "0.01"), "dépasseraient 80 %")
+    refused(lambda: claim_filed(porteur, fr, "installment", "0.01"), "au-delà de 80 %")
 
 
 def test_withdrawn_or_rejected_claims_free_their_share_of_the_ceiling(detr):

@@ -314,7 +314,9 @@ def test_rate_at_the_maximum_is_allowed_one_cent_above_is_not(code):
     assert "rate_max" not in rules_of(_single_scheme_plan(code, at_max + Decimal("4.99")))
     over = _single_scheme_plan(code, at_max + Decimal("5.00"))
     violation = only(over, "rate_max")
-    assert violation.line == f"Ressource n° 1 ({code})"
+    # named as people read it (issue 12 point 6): « Région Occitanie », not « REGION_OCC »
+    assert violation.line == f"Ressource n° 1 ({s(code).label})"
+    assert s(code).label != code or code in ("DETR", "DSIL", "LEADER")
     assert f"dépasse le maximum du dispositif ({percent(rate_max)})" in violation.message
 
 
@@ -326,7 +328,7 @@ def test_rate_at_the_minimum_is_allowed_one_cent_below_is_not(code):
     below = _single_scheme_plan(code, at_min - (Decimal("5.01") if sch.rate_min else C))
     if sch.rate_min:
         violation = only(below, "rate_min")
-        assert violation.line == f"Ressource n° 1 ({code})"
+        assert violation.line == f"Ressource n° 1 ({sch.label})"
         assert f"inférieur au minimum du dispositif ({percent(sch.rate_min)})" in violation.message
     elif sch.min_amount:
         assert rules_of(below) == {"min_amount"}

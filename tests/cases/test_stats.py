@@ -20,7 +20,7 @@ import pytest
 import time_machine
 
 from cases import builders, services, stats
-from cases.models import Case, FundingRequest, User
+from cases.models import Case, FundingRequest, Theme, User
 from schemes.models import Commune
 from tests import factories as f
 from tests.engine import walk
@@ -99,6 +99,8 @@ class World:
 
 
 def build_world() -> World:
+    for label in ("Écoles", "Tourisme"):  # added to the controlled list (cases.Theme)
+        Theme.objects.get_or_create(label=label)
     first = Commune.objects.order_by("insee").first()
     other = Commune.objects.exclude(epci=first.epci).order_by("insee").first()
     porteur1 = f.porteur(f.OrganisationFactory(commune=first))

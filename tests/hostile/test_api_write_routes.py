@@ -170,6 +170,16 @@ ROUTES: dict[tuple[str, str], Target] = {
             ]
         },
     ),
+    # one message to many dossiers (ADR 010): each dossier as one message would be
+    ("api/v1/cases/bulk/message/", "post"): Target(
+        "agent",
+        _u("/api/v1/cases/bulk/message/"),
+        lambda b: {
+            "items": [{"id": b.submitted.pk}, {"id": b.draft.pk}],
+            "body": "Pièce manquante : merci de la déposer.",
+            "internal": False,
+        },
+    ),
     ("api/v1/funding-requests/<int:pk>/payment-claims/", "post"): Target(
         "porteur",
         _u("/api/v1/funding-requests/{pk}/payment-claims/", "committed"),

@@ -15,6 +15,7 @@ from viewflow.workflow.status import STATUS
 
 from cases import builders, services
 from cases.models import Case, CaseState, Message, Opinion, User
+from cases.services.experts import expert_invite
 from engine.transitions import available_transitions, transition_apply
 from schemes.models import Commune
 from tests import factories as f
@@ -488,8 +489,22 @@ def _busy_dossier(porteur, agent, etat, region, n_messages):
         actor = etat if fr.scheme.code == "DETR" else region
         transition_apply(instance=fr, name="start_instruction", actor=actor)
     for i in range(n_messages):
-        services.message_post(actor=agent, case=case, body=f"note {i}", internal=i % 2 == 0)
+        internal = i % 2 == 0
+        files = () if internal else (builders.pdf_file(f"annexe-{i}.pdf", PDF),)
+        services.message_post(
+            actor=agent, case=case, body=f"note {i}", internal=internal, attachments=files
+        )
         services.opinion_create(actor=agent, case=case, kind="transition", value="favourable")
+        builders.document_add(actor=porteur, case=case, kind="other", label=f"Annexe {i}")
+        expert_invite(
+            actor=agent, case=case, name=f"Expert {i}", email=f"e{i}@example.org", question="?"
+        )
+    # one open correction per piece (at most one each): as many as the messages, up to all
+    codes = [*builders.required_codes("DETR", "REGION_OCC"), "other"]
+    for code in codes[:n_messages]:
+        services.correction_request(
+            actor=agent, case=case, kind="document", target=code, body=f"Corriger : {code}"
+        )
     return case
 
 
@@ -509,7 +524,11 @@ def test_bounded_queries_on_inbox_and_dossier_page(client, django_assert_max_num
     client.force_login(agent)
     assert _count(client, "/agent/") <= inbox_small + 2  # + the task lists once non-empty
     assert _count(client, f"/dossiers/{big.pk}/") <= page_small + 2
-    with django_assert_max_num_queries(40):
+    # 28 on PostgreSQL: session, user, the dossier and its prefetches (communes, plan
+    # lines, requests), the access log (3), then one read per block (claims, extensions,
+    # recovery orders, pieces, corrections, opinions, experts, messages, attachments,
+    # legal cases, deadlines, history, alerts, similar dossiers (3), tasks, unread count)
+    with django_assert_max_num_queries(32):
         client.get(f"/dossiers/{big.pk}/")
     with django_assert_max_num_queries(25):
         client.get("/agent/")

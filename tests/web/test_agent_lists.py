@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from cases.models import Case
+from cases.models import Case, Theme
 from cases.search import case_text_filter
 from tests import factories as f
 from tests.web.test_agent import make_case, org, page
@@ -49,6 +49,7 @@ def test_theme_filter_accepts_a_theme_newer_than_the_cached_list(client):
     client.force_login(agent)
     html = client.get("/agent/").content.decode()
     assert '<option value="Mobilité">Mobilité</option>' in html  # the list is now cached
+    Theme.objects.create(label="Jeunesse")  # added to the controlled list meanwhile
     new = make_case(f.porteur(a), title="Maison des jeunes", theme="Jeunesse")
     html = client.get("/agent/?theme=Jeunesse").content.decode()
     listed = html[html.index('id="h-dossiers"') :]

@@ -14,6 +14,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from cases import stats
+from cases.models import Theme
 from schemes.models import Commune
 from tests import factories as f
 from tests.cases.test_stats import D, build_world, dossier
@@ -34,6 +35,8 @@ HOSTILE = {TITLE, ORGANISATION, THEME, LABEL, OTHER_THEME}
 def world(settings):
     settings.PASSWORD_HASHERS = walk.FAST_HASHERS
     world = build_world()
+    for label in (THEME, OTHER_THEME):  # an admin may type anything in the theme list
+        Theme.objects.get_or_create(label=label)
     commune = Commune.objects.order_by("insee").first()
     porteur = f.porteur(f.OrganisationFactory(commune=commune, name=ORGANISATION))
     hostile_plan = {

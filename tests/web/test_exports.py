@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from cases import stats
-from cases.models import FundingRequest, User
+from cases.models import FundingRequest, Theme, User
 from tests import factories as f
 from tests.cases.test_stats import D, build_world, dossier, paid_claim, plan
 from tests.engine import walk
@@ -263,7 +263,8 @@ def test_exports_refused_to_porteurs_and_anonymous(client, world, url):
 
 def test_a_text_typed_by_a_user_never_becomes_a_formula(client, world):
     theme = '=HYPERLINK("http://exemple.invalid","clic")'
-    type(world.c).objects.filter(pk=world.c.pk).update(theme=theme, title="=1+1")
+    hostile = Theme.objects.create(label=theme)  # an admin may type anything in the list
+    type(world.c).objects.filter(pk=world.c.pk).update(theme=theme, theme_ref=hostile, title="=1+1")
     rows = read_csv(download(client, world.agent, "/observatoire/export/themes.csv"))
     assert "'" + theme in [r[0] for r in rows]
     ws = read_xlsx(download(client, world.agent, "/observatoire/export/themes.xlsx")).worksheets[0]

@@ -85,7 +85,7 @@ def test_intake_wizard_end_to_end_then_acknowledgement(client):
         {
             "title": "Maison des associations",
             "description": "Une salle pour tous",
-            "theme": "Culture",
+            "theme": "culture",
             "communes": [commune.insee],
             "action": "next",
         },
@@ -152,8 +152,8 @@ def test_intake_wizard_end_to_end_then_acknowledgement(client):
     # step 5 before the documents: the guard's French reasons, nothing lost
     refused = client.post(f"/dossiers/{case.pk}/etapes/recapitulatif/", {"action": "submit"})
     assert refused.status_code == 200
-    assert "Pièces obligatoires manquantes" in html(refused)
-    assert "Relevé d'identité bancaire (LEADER)" in html(refused)
+    assert "Pièce manquante : Relevé d'identité bancaire (demandée par LEADER" in html(refused)
+    assert f'href="/dossiers/{case.pk}/etapes/pieces/#piece-rib"' in html(refused)
     case.refresh_from_db()
     assert case.state == CaseState.DRAFT and case.expenses.count() == 2
 
@@ -164,7 +164,7 @@ def test_intake_wizard_end_to_end_then_acknowledgement(client):
     assert disguised.status_code == 200
     page = html(disguised)
     assert "Format refusé" in page and 'aria-invalid="true"' in page
-    assert 'href="#id_devis_file"' in page
+    assert 'href="#id_devis-file"' in page
     assert not Document.objects.exists()
     codes = ["deliberation", "devis", "note_explicative", "plan_situation", "rib", "regularite"]
     for code in codes:
@@ -341,20 +341,13 @@ def test_follow_up_page_documents_messages_actions_and_payments(client):
     case.refresh_from_db()
     assert case.state == CaseState.IN_PROGRESS
 
-    # a payment claim: too big an advance is kept as a draft with the reason
+    # a payment claim: too big an advance is refused at its form, and leaves no draft
     too_much = client.post(
         f"/mes-dossiers/{case.pk}/paiement/",
         {"funding_request": fr.pk, "kind": "advance", "amount": "20000", "action": "file"},
-        follow=True,
     )
-    assert "30 %" in html(too_much)
-    claim = fr.claims.get()
-    assert claim.state == "draft"
-    filed = client.post(
-        f"/mes-dossiers/{case.pk}/action/",
-        {"transition": "withdraw", "target": f"claim:{claim.pk}"},
-    )
-    assert filed.status_code == 302
+    assert too_much.status_code == 400 and "30 %" in html(too_much)
+    assert not fr.claims.exists()
     client.post(
         f"/mes-dossiers/{case.pk}/paiement/",
         {

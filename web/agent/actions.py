@@ -24,6 +24,7 @@ from ..agent_forms import (
     transition_label,
     typed_input,
 )
+from ..messages import posted_files
 from .case_page import case_page
 from .common import get_case_or_404, not_for_porteurs, safe_next
 
@@ -98,7 +99,13 @@ def case_note(request, pk: int):
 @require_POST
 def case_message(request, pk: int):
     def action(case, d):
-        services.message_post(actor=request.user, case=case, body=d["body"], internal=False)
+        services.message_post(
+            actor=request.user,
+            case=case,
+            body=d["body"],
+            internal=False,
+            attachments=posted_files(request),
+        )
         return "Message envoyé au porteur."
 
     return _simple_post(request, pk, "message", MessageForm, action)

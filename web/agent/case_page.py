@@ -15,8 +15,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import rules, selectors, services
-from cases.models import PLAN_FREE_STATES, Case, FundingRequest, Opinion, PaymentClaim
+from cases import request_status, rules, selectors, services
+from cases.models import (
+    PLAN_FREE_STATES,
+    Case,
+    Extension,
+    FundingRequest,
+    Opinion,
+    PaymentClaim,
+    RecoveryOrder,
+)
 from cases.overlap import similar_cases
 from cases.permissions import allowed
 from engine.audit import access_record
@@ -29,6 +37,7 @@ from workflows.flows import STEPS_BY_NODE
 
 from .. import works
 from ..agent_forms import MessageForm, NoteForm, OpinionForm, ShareExceptionForm, action_form
+from ..correction_blocks import agent_block, with_agent_history
 from .common import (
     MESSAGE_WRITERS,
     TASK_ROLES,
@@ -39,6 +48,7 @@ from .common import (
     porteur_case_url,
     role,
 )
+from .experts import expert_history, experts_context, merged_history
 from .works import works_block
 
 
@@ -72,9 +82,19 @@ def case_context(request, case: Case, submitted: dict | None = None) -> dict:
             "funding_request__scheme"
         )
     )
+    extensions, orders = works.case_extensions(case), works.case_orders(case)
     pieces = _pieces(case, requests)
     actions = _actions(user, case, requests, claims, pieces["missing"], submitted)
-    works_ctx = works_block(user, case, requests, submitted, today, simple_form)
+    works_ctx = works_block(user, case, requests, submitted, today, simple_form, extensions, orders)
+    corrections = agent_block(user, case, submitted, simple_form, pieces["checklist"])
+    read = {
+        FundingRequest: requests,
+        PaymentClaim: claims,
+        Extension: extensions,
+        RecoveryOrder: orders,
+        "corrections": [r["c"] for r in corrections["correction_rows"]],
+        "kinds": corrections["correction_kinds"],
+    }
     if actions["failed"] is None and works_ctx["works_failed"] is not None:
         actions["failed"] = works_ctx["works_failed"]
         actions["failed_links"] = error_links(actions["failed"])
@@ -90,9 +110,12 @@ def case_context(request, case: Case, submitted: dict | None = None) -> dict:
         **_plan(case),
         **pieces,
         **_opinions(user, case, submitted),
+        **experts_context(user, case, submitted),
         **_exchanges(user, case, submitted),
-        **_follow_up(user, case, requests, claims, today),
+        **corrections,
+        **_follow_up(user, case, requests, claims, today, read),
         "badge": state_of(Case, case.state).badge,
+        "status_line": request_status.status_line(requests),
     }
 
 
@@ -125,6 +148,7 @@ def _actions(user, case, requests, claims, missing, submitted) -> dict:
     request_rows = [
         {
             "fr": fr,
+            "waiting": request_status.awaiting_decision(fr),
             "actions": actions(fr, "web:request-transition"),
             "claims": claims_by_request.get(fr.pk, []),
         }
@@ -168,6 +192,9 @@ def _pieces(case: Case, requests: list[FundingRequest]) -> dict:
         r.scheme for r in case.resources.all() if r.kind == "scheme" and r.scheme_id
     ]
     checklist = rules.required_documents(schemes, documents)
+    labels = {r.code: r.label for r in checklist}
+    for doc in documents:  # the kind's French label, never its code (issue 12, point 7)
+        doc.kind_label = labels.get(doc.kind) or ("Autre pièce" if doc.kind == "other" else "")
     return {
         "checklist": checklist,
         "missing": [(r.code, r.label) for r in checklist if r.missing],
@@ -234,28 +261,43 @@ def simple_form(form_class, key: str, submitted: dict, **kwargs):
     return form
 
 
-def _follow_up(user, case: Case, requests: list, claims: list, today) -> dict:
-    """Deadlines, history, live alerts, similar dossiers and the dossier's tasks."""
+def _follow_up(user, case: Case, requests: list, claims: list, today, read: dict) -> dict:
+    """Deadlines, history, live alerts, similar dossiers and the dossier's tasks.
+    ``read``: what the page already read (``case_context``), not read again."""
     by_request = {fr.pk: fr for fr in requests}
     by_claim = {c.pk: c for c in claims}
     return {
         "deadlines": _deadline_rows(case, by_request, by_claim, today),
-        "history": _history_rows(case, by_request, by_claim),
+        "history": _history_rows(case, by_request, by_claim, read),
         "alerts": list(alert_list(user=user).filter(case=case).exclude(state="resolved")),
         "similar": similar_cases(case, user=user),
-        "tasks": [
-            {"task": t, "step": STEPS_BY_NODE.get(t.flow_task.name)}
-            for t in task_selectors.case_tasks(case)
-        ],
+        "tasks": _tasks(case, by_request),
     }
 
 
-def _history_rows(case: Case, requests: dict, claims: dict) -> list[dict]:
-    extensions = works.case_extensions(case)
-    by_extension = {e.pk: e for e in extensions}
-    by_order = {o.pk: o for o in works.case_orders(case)}
+def _tasks(case: Case, requests: dict) -> list[dict]:
+    """The dossier's open tasks, each named by ``AgentStep.label`` (a request's task names
+    its scheme and funder)."""
     rows = []
-    for log in selectors.case_history(case):
+    for task in task_selectors.case_tasks(case):
+        step = STEPS_BY_NODE.get(task.flow_task.name)
+        subject = (
+            requests.get(task.seed_object_id)
+            if task.seed_content_type.model == "fundingrequest"
+            else None
+        )
+        label = step.label(subject) if step else task.flow_task.name
+        rows.append({"task": task, "step": step, "label": label})
+    return rows
+
+
+def _history_rows(case: Case, requests: dict, claims: dict, read: dict) -> list[dict]:
+    extensions = read[Extension]
+    by_extension = {e.pk: e for e in extensions}
+    by_order = {o.pk: o for o in read[RecoveryOrder]}
+    rows = []
+    known = {m: read[m] for m in (FundingRequest, PaymentClaim, Extension, RecoveryOrder)}
+    for log in selectors.case_history(case, known):
         model = log.content_type.model_class()
         spec = registration_for(model).specs.get(log.transition) if model else None
         subject = works.log_subject(log, by_extension, by_order)
@@ -283,7 +325,12 @@ def _history_rows(case: Case, requests: dict, claims: dict) -> list[dict]:
                 "extension": int(log.object_id) if log.content_type.model == "extension" else None,
             }
         )
-    return works.with_requests(rows, extensions, _asked)
+    return with_agent_history(
+        merged_history(works.with_requests(rows, extensions, _asked), expert_history(case)),
+        case,
+        sorted(read["corrections"], key=lambda c: (c.created_at, c.pk)),
+        read["kinds"],
+    )
 
 
 def _asked(extension) -> dict:
@@ -303,18 +350,22 @@ def _deadline_rows(case: Case, requests: dict, claims: dict, today) -> list[dict
     rows = []
     for d in selectors.case_deadlines(case):
         model = d.subject_type.model
-        if model == "fundingrequest" and d.subject_id in requests:
-            subject = f"Demande {requests[d.subject_id].scheme.code}"
+        fr = request_status.deadline_request(d, requests)
+        if fr is not None:
+            subject = f"Demande {fr.scheme.code}"
         elif model == "paymentclaim" and d.subject_id in claims:
             subject = f"Demande de paiement n° {d.subject_id}"
         else:
             subject = "Dossier"
+        funder = request_status.acting_funder(d.kind, fr)
         rows.append(
             {
                 "deadline": d,
                 "label": deadline_label(d.kind),
                 "subject": subject,
-                "party": PARTY_LABELS.get(d.party, d.party),
+                "party": request_status.funder_subject(funder)
+                if funder
+                else PARTY_LABELS.get(d.party, d.party),
                 "overdue": d.state == Deadline.State.OPEN and d.due_on < today,
             }
         )

@@ -17,6 +17,7 @@ from cases.filters import overdue_deadlines
 from cases.models import FundingRequest, ResourceLine
 from engine.errors import DomainError
 from engine.models import Deadline
+from notifications.labels import when_label
 from workflows import selectors as task_selectors
 from workflows.agent_tasks import task_assign
 from workflows.flows import REQUEST, STEPS_BY_NODE
@@ -37,9 +38,11 @@ def agent_inbox(request):
     today = timezone.localdate()
     page = Paginator(_listed(cases, today), area.PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
-    for param in ("page", "taches", "file"):
+    for param in ("page", "taches", "file", "tri"):
         query.pop(param, None)
     is_agent = role(user) in TASK_ROLES
+    order = request.GET.get("tri", "")
+    order = order if order in task_selectors.INBOX_ORDERS else ""
     context = {
         "nav": "agent",
         "form": filters.form,
@@ -47,7 +50,10 @@ def agent_inbox(request):
         "today": today,
         "query": query.urlencode(),
         "is_agent": is_agent,
-        "inbox": _task_page(request, task_selectors.inbox(user), "taches") if is_agent else None,
+        "inbox": _task_page(request, task_selectors.inbox(user, order), "taches")
+        if is_agent
+        else None,
+        "task_order": order,
         "queue": _task_page(request, task_selectors.queue(user), "file") if is_agent else None,
         "read_only": not is_agent,
     }
@@ -80,7 +86,7 @@ def _listed(cases, today):
 def _task_page(request, tasks, param: str):
     """One page of a task list (``?taches=2``, ``?file=2``) and its rows."""
     page = Paginator(tasks, area.TASKS_PAGE_SIZE).get_page(request.GET.get(param))
-    page.rows = _task_rows(page.object_list, request.user)
+    page.rows = _task_rows(page.object_list, request.user, timezone.localdate())
     query = request.GET.copy()
     query.pop(param, None)
     page.query = query.urlencode()
@@ -88,14 +94,17 @@ def _task_page(request, tasks, param: str):
     return page
 
 
-def _task_rows(tasks, user) -> list[dict]:
-    """Tasks with their dossier and subject, in a bounded number of queries."""
+def _task_rows(tasks, user, today) -> list[dict]:
+    """Tasks with their dossier and subject, named by ``AgentStep.label`` (the scheme and
+    its funder for a request), and their due date (``due_on`` where the list reads it) with
+    « dépassée depuis … » in words; in a bounded number of queries."""
     tasks = list(tasks)
     case_ids = {int(t.process.artifact_object_id) for t in tasks if t.process.artifact_object_id}
     cases = {c.pk: c for c in selectors.case_list(user=user).filter(pk__in=case_ids)}
     fr_ids = {t.seed_object_id for t in tasks if t.seed_content_type.model == REQUEST}
     requests = {
-        fr.pk: fr for fr in FundingRequest.objects.filter(pk__in=fr_ids).select_related("scheme")
+        fr.pk: fr
+        for fr in FundingRequest.objects.filter(pk__in=fr_ids).select_related("scheme__funder")
     }
     rows = []
     for task in tasks:
@@ -104,7 +113,19 @@ def _task_rows(tasks, user) -> list[dict]:
         if step is None or case is None:
             continue
         fr = requests.get(task.seed_object_id) if step.subject == REQUEST else None
-        rows.append({"task": task, "step": step, "case": case, "request": fr})
+        due = getattr(task, "due_on", None)
+        rows.append(
+            {
+                "task": task,
+                "step": step,
+                "label": step.label(fr),
+                "case": case,
+                "request": fr,
+                "due": due,
+                "overdue": due is not None and due < today,
+                "when": when_label((due - today).days) if due else "",
+            }
+        )
     return rows
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from cases import payments
 from cases.lifecycle.payment_claim import RECOVERABLE
 from cases.models import User
 from cases.permissions import allowed
@@ -47,24 +48,38 @@ def _bind(user, submitted):
     return bind
 
 
-def may_issue(user, fr) -> bool:
-    """The form of a recovery order is offered to the request's funder (the engine checks
-    it again) while something was paid beyond the amount finally due."""
+def _may_act_on(user, fr) -> bool:
     if not allowed(user, "funder_act") or fr.state not in RECOVERABLE:
         return False
-    if user.effective_role == R.FUNDER_INSTRUCTOR and user.funder_id != fr.scheme.funder_id:
-        return False
-    return works.overpaid_amount(fr) > 0
+    return user.effective_role != R.FUNDER_INSTRUCTOR or user.funder_id == fr.scheme.funder_id
 
 
-def works_block(user, case, requests, submitted: dict, today, simple_form) -> dict:
+def issuable_overpaid(user, requests) -> dict:
+    """The form of a recovery order is offered to the request's funder (the engine checks
+    it again) while something was paid beyond the amount finally due: ``{pk: overpaid}``
+    of the requests it is offered on (``cases.payments.overpaid_by_request``)."""
+    candidates = [fr for fr in requests if _may_act_on(user, fr)]
+    excess = payments.overpaid_by_request(candidates) if candidates else {}
+    return {pk: amount for pk, amount in excess.items() if amount > 0}
+
+
+def may_issue(user, fr) -> bool:
+    return fr.pk in issuable_overpaid(user, [fr])
+
+
+def works_block(
+    user, case, requests, submitted: dict, today, simple_form, extensions=None, orders=None
+) -> dict:
     """The rows of the block (``web.works.works_rows``) with their action forms;
-    ``simple_form(form_class, key, submitted, **kw)`` binds a plain form as typed."""
+    ``simple_form(form_class, key, submitted, **kw)`` binds a plain form as typed;
+    ``extensions``, ``orders``: the dossier's, as the page already read them."""
     bind = _bind(user, submitted)
-    overpaid = {fr.pk: works.overpaid_amount(fr) for fr in requests if may_issue(user, fr)}
-    rows = works.works_rows(
-        requests, works.case_extensions(case), works.case_orders(case), also=set(overpaid)
-    )
+    overpaid = issuable_overpaid(user, requests)
+    if extensions is None:
+        extensions = works.case_extensions(case)
+    if orders is None:
+        orders = works.case_orders(case)
+    rows = works.works_rows(requests, extensions, orders, also=set(overpaid))
     every = []
     for row in rows:
         fr = row["fr"]

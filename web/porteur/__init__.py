@@ -18,6 +18,7 @@ The names below are the views the routes (``web.porteur_urls``) point to.
 
 from .acknowledgement import acknowledgement, request_acknowledgement
 from .actions import case_action, case_claim, case_message
+from .autosave import intake_draft
 from .documents import case_document
 from .intake import intake_start, intake_step
 from .my_cases import my_cases
@@ -30,6 +31,7 @@ __all__ = [
     "case_document",
     "case_message",
     "case_porteur",
+    "intake_draft",
     "intake_start",
     "intake_step",
     "my_cases",

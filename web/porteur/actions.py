@@ -10,15 +10,17 @@ from django.views.decorators.http import require_POST
 
 from cases import services
 from cases.models import PaymentClaim
+from cases.services.payments import claim_create_filed
 from engine.errors import DomainError
 from engine.transitions import transition_apply
 
 from .. import porteur_forms as pf
+from ..messages import posted_files
 from ..works import balance_figures
 from .common import (
-    CLAIMABLE,
     action_target,
     case_or_404,
+    claimable_requests,
     domain_errors,
     error_summary,
     porteur_required,
@@ -35,9 +37,14 @@ def case_message(request, pk: int):
     form = pf.MessageForm(request.POST, auto_id="id_msg_%s")
     if form.is_valid():
         try:
-            services.message_post(actor=request.user, case=case, body=form.cleaned_data["body"])
+            services.message_post(
+                actor=request.user,
+                case=case,
+                body=form.cleaned_data["body"],
+                attachments=posted_files(request),
+            )
         except DomainError as exc:
-            form.add_error("body", exc.message)
+            form.add_error("attachments" if "attachments" in exc.errors else "body", exc.message)
         else:
             messages.success(request, "Message envoyé à votre agent référent.")
             return redirect(tracking_url(case, "messages"))
@@ -83,7 +90,7 @@ def case_action(request, pk: int):
 @require_POST
 def case_claim(request, pk: int):
     case = case_or_404(request, pk)
-    committed = [fr for fr in case.funding_requests.all() if fr.state in CLAIMABLE]
+    committed = claimable_requests(case.funding_requests.all())
     form = pf.ClaimForm(request.POST, requests=committed, auto_id="id_claim_%s")
     preview = request.POST.get("action") == "preview"
     if preview:
@@ -93,21 +100,28 @@ def case_claim(request, pk: int):
     fr = action_target(request, case, f"request:{form.cleaned_data['funding_request']}")
     if preview:
         return _balance_preview(request, case, fr, form, committed)
+    filing = request.POST.get("action") == "file"
     try:
-        claim = services.claim_create(actor=request.user, funding_request=fr, data=form.to_data())
+        # Filed at once, or nothing is kept: a refused filing leaves no draft behind.
+        create = claim_create_filed if filing else services.claim_create
+        create(actor=request.user, funding_request=fr, data=form.to_data())
     except DomainError as exc:
+        # shown at the claim form, as typed, the guard's reason first
         rest = domain_errors(exc, form, ("kind", "amount", "filed_on", "actual_cost"))
-        if not form.errors:
-            rest = rest or [exc.message]
+        if "date" in (exc.errors or {}):  # the guard's « date » is the form's filing date
+            form.add_error("filed_on", exc.message)
+            rest = [m for m in rest if m not in exc.errors["date"]]
+        elif exc.message not in rest and exc.message not in _items(exc):
+            rest.insert(0, exc.message)
         return tracking_page(
             request,
-            case,
+            case_or_404(request, pk),
             status=400,
             errors=error_summary(form) + [("", m) for m in rest],
             claim_form=form,
         )
-    if request.POST.get("action") == "file":
-        _file(request, claim)
+    if filing:
+        messages.success(request, "Demande de paiement déposée.")
     else:
         messages.success(request, "Demande de paiement enregistrée en brouillon.")
     return redirect(tracking_url(case, "paiements"))
@@ -130,18 +144,9 @@ def _balance_preview(request, case, fr, form, committed):
     return tracking_page(request, case, claim_form=filled, balance_preview=figures)
 
 
-def _file(request, claim) -> None:
-    """File the claim just saved; if refused, it stays a draft and the page says why."""
-    claim = PaymentClaim.objects.select_related(
-        "funding_request__case", "funding_request__scheme"
-    ).get(pk=claim.pk)
-    try:
-        transition_apply(instance=claim, name="file", actor=request.user)
-    except DomainError as exc:
-        messages.error(
-            request,
-            "La demande de paiement est enregistrée en brouillon mais n'a pas pu être "
-            f"déposée : {exc.message}",
-        )
-    else:
-        messages.success(request, "Demande de paiement déposée.")
+def _items(exc: DomainError) -> list[str]:
+    """Every message a domain error attaches to its fields."""
+    out = []
+    for items in (exc.errors or {}).values():
+        out.extend(str(i) for i in (items if isinstance(items, list) else [items]))
+    return out

@@ -14,11 +14,13 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from cases import rules, selectors
-from cases.models import Case, RequestState, User
+from cases import request_status, rules, selectors
+from cases.models import Case, User
 from engine import inputs
 from engine.errors import DomainError
 from notifications.labels import PARTY_LABELS
+
+from ..porteur_forms import scheme_label
 
 R = User.Role
 
@@ -32,8 +34,8 @@ STEPS = [
 STEP_NAMES = [s for s, _ in STEPS]
 
 # The requests a payment claim may be filed against (``claim_create`` refuses the others;
-# the pages offer the form only for these).
-CLAIMABLE = (RequestState.COMMITTED, RequestState.PAYING)
+# the pages offer the form only for these, and not once their balance is filed).
+CLAIMABLE = request_status.CLAIMABLE
 
 LINE_KINDS = {"dep": "Dépense", "res": "Ressource"}  # prefixes of the plan's formsets
 
@@ -118,10 +120,14 @@ def refusal_summary(exc: DomainError, form=None, fields=()) -> list[tuple[str, s
 
 
 def required_documents(case) -> list[rules.RequiredDocument]:
-    """The required pieces of the schemes in the plan (``rules.required_documents``)."""
-    return rules.required_documents(
-        [r.scheme for r in case.resources.all() if r.scheme_id], case.documents.all()
-    )
+    """The required pieces of the schemes in the plan (``rules.required_documents``), each
+    with ``scheme_names``: the schemes asking for it as people read them, not their codes."""
+    schemes = [r.scheme for r in case.resources.all() if r.scheme_id]
+    names = {s.code: scheme_label(s) for s in schemes}
+    entries = rules.required_documents(schemes, case.documents.all())
+    for entry in entries:
+        entry.scheme_names = [names.get(code, code) for code in entry.schemes]
+    return entries
 
 
 def document_kinds(case) -> list[tuple[str, str]]:
@@ -129,11 +135,19 @@ def document_kinds(case) -> list[tuple[str, str]]:
     return [(r.code, r.label) for r in required_documents(case)] + [("other", "Autre pièce")]
 
 
-def party_label(party: str) -> str:
-    """Who has to act on a deadline, as the porteur reads it."""
+def party_label(party: str, funder=None) -> str:
+    """Who has to act on a deadline, as the porteur reads it: the funder that decides
+    (``cases.request_status.acting_funder``) when there is one, else the deadline's party."""
+    if funder is not None:
+        return request_status.funder_subject(funder)
     return {"porteur": "Vous", "agent": "L'agent référent du PETR"}.get(
         party, PARTY_LABELS.get(party, party)
     )
+
+
+def claimable_requests(requests) -> list:
+    """The requests that still take a payment claim (``request_status.accepts_claims``)."""
+    return [fr for fr in requests if request_status.accepts_claims(fr)]
 
 
 def action_target(request, case, target: str):

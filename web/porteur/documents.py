@@ -41,47 +41,98 @@ def _upload(request, case, form):
         return None
 
 
-def _document_cards(required, failed_kind, bound) -> tuple[list[dict], object]:
-    """A form per required piece and one for any other, the failed one as typed."""
-    cards = [
-        {
-            **vars(entry),
-            "form": bound
-            if failed_kind == entry.code
-            else pf.DocumentForm(initial={"kind": entry.code}, auto_id=f"id_{entry.code}_%s"),
-        }
-        for entry in required
-    ]
-    other_form = (
-        bound
-        if failed_kind == "other"
-        else pf.DocumentForm(initial={"kind": "other"}, auto_id="id_other_%s")
+def _card_form(request, code: str, required: bool):
+    """The form of one card of the pieces step (fields ``<code>-file``, ``<code>-label``),
+    bound when the page was posted."""
+    bound = request.method == "POST" and "kind" not in request.POST
+    return pf.PieceForm(
+        request.POST if bound else None,
+        request.FILES if bound else None,
+        prefix=code,
+        required=required,
     )
-    return cards, other_form
+
+
+def _attach_all(request, case, forms: dict) -> tuple[list, list]:
+    """Every piece chosen on the page is attached, whichever button was pressed (issue 12
+    point 6: a file chosen and not « joint » is never dropped). A card whose « Joindre »
+    was pressed without a file says so; the others without a file are left alone."""
+    saved, failed = [], []
+    pressed = request.POST.get("attach", "")
+    for code, form in forms.items():
+        if not form.has_file() and code != pressed:
+            form.errors.clear()
+            continue
+        doc = None
+        if form.is_valid():
+            try:
+                doc = services.document_upload(
+                    actor=request.user,
+                    case=case,
+                    kind=code,
+                    upload=form.cleaned_data["file"],
+                    label=form.cleaned_data["label"],
+                )
+            except DomainError as exc:
+                form.add_error("label" if "label" in exc.errors else "file", exc.message)
+        (saved if doc is not None else failed).append(doc or form)
+    return saved, failed
+
+
+def _after_attach(request, case, saved):
+    for doc in saved:
+        messages.success(request, f"Pièce « {doc.filename} » enregistrée.")
+    action = request.POST.get("action")
+    if action in ("next", "previous"):
+        target = "recapitulatif" if action == "next" else "dispositifs"
+        return redirect(step_url(case, target))
+    anchor = f"#piece-{saved[-1].kind}" if saved else ""
+    return redirect(step_url(case, "pieces") + anchor)
+
+
+def _legacy_upload(request, case, forms: dict):
+    """One piece posted alone (``kind``, ``file``, ``label``: older pages, scripts); a
+    refusal is shown on that piece's card."""
+    kind = request.POST.get("kind")
+    kind = kind if kind in forms else "other"
+    form = pf.DocumentForm(request.POST, request.FILES)
+    doc = _upload(request, case, form) if form.is_valid() else None
+    if doc is None:
+        card = pf.PieceForm({f"{kind}-label": request.POST.get("label", "")[:200]}, prefix=kind)
+        card.errors.clear()
+        for name, items in form.errors.items():
+            for item in items:
+                card.add_error(name if name in card.fields else None, item)
+        forms[kind] = card
+    return doc, error_summary(forms[kind])
 
 
 def step_documents(request, case):
     required = required_documents(case)
-    kinds = {r.code for r in required} | {"other"}
-    errors, failed_kind, bound = [], None, None
-    if request.method == "POST":
-        failed_kind = request.POST.get("kind")
-        if failed_kind not in kinds:
-            failed_kind = "other"
-        bound = pf.DocumentForm(request.POST, request.FILES, auto_id=f"id_{failed_kind}_%s")
-        doc = _upload(request, case, bound) if bound.is_valid() else None
+    forms = {r.code: _card_form(request, r.code, True) for r in required}
+    forms["other"] = _card_form(request, "other", False)
+    errors = []
+    if request.method == "POST" and "kind" in request.POST:
+        doc, errors = _legacy_upload(request, case, forms)
         if doc is not None:
+            return _after_attach(request, case, [doc])
+    elif request.method == "POST":
+        saved, failed = _attach_all(request, case, forms)
+        if not failed:
+            return _after_attach(request, case, saved)
+        for doc in saved:
             messages.success(request, f"Pièce « {doc.filename} » enregistrée.")
-            return redirect(step_url(case, "pieces") + f"#piece-{doc.kind}")
-        errors = error_summary(bound)
-    cards, other_form = _document_cards(required, failed_kind, bound)
+        errors = error_summary(*failed)
+        if saved:  # the cards show what was just attached
+            required = required_documents(case)
+    cards = [{**vars(entry), "form": forms[entry.code]} for entry in required]
     others = [d for d in case.documents.all() if d.kind not in {r.code for r in required}]
     return render_step(
         request,
         case,
         "pieces",
         "web/porteur/intake_documents.html",
-        {"required": cards, "other_form": other_form, "others": others, "errors": errors},
+        {"required": cards, "other_form": forms["other"], "others": others, "errors": errors},
     )
 
 

@@ -20,6 +20,7 @@ from .common import (
     porteur_required,
     refusal_summary,
     required_documents,
+    step_url,
     tracking_url,
 )
 from .documents import step_documents
@@ -53,7 +54,7 @@ def intake_start(request):
         None,
         "projet",
         "web/porteur/intake_project.html",
-        {"form": form, "errors": errors, "themes": pf.THEMES},
+        {"form": form, "errors": errors},
     )
 
 
@@ -78,10 +79,10 @@ def step_project(request, case):
     initial = {
         "title": case.title,
         "description": case.description,
-        "theme": case.theme,
+        "theme": case.theme_ref.slug if case.theme_ref else "",
         "communes": [c.insee for c in case.communes.all()],
     }
-    form = pf.ProjectForm(request.POST or None, initial=initial)
+    form = pf.ProjectForm(request.POST or None, initial=initial, current_theme=case.theme_ref)
     errors = []
     if request.method == "POST":
         if form.is_valid():
@@ -95,7 +96,7 @@ def step_project(request, case):
         case,
         "projet",
         "web/porteur/intake_project.html",
-        {"form": form, "errors": errors, "themes": pf.THEMES},
+        {"form": form, "errors": errors},
     )
 
 
@@ -106,11 +107,33 @@ def _submit(request, case) -> list[tuple[str, str]]:
             instance=case, name="submit", actor=request.user, comment="Dépôt en ligne."
         )
     except DomainError as exc:
-        details = [str(m) for items in (exc.errors or {}).values() for m in items]
-        # « Pièces obligatoires manquantes : a, b. » → the rule, then one line per item
-        intro = exc.message.split(" : ", 1)[0] if details else exc.message
-        return [("", intro)] + [("", d) for d in details]
+        return submit_errors(case, exc)
     return []
+
+
+def submit_errors(case, exc: DomainError) -> list[tuple[str, str]]:
+    """Every reason of a refused deposit at once (the guard gives them all, issue 12
+    point 6): [(link, message)], the plan's rules linked to the plan step, each missing
+    piece to its card on the pieces step."""
+    errors = exc.errors or {}
+    out = [
+        (step_url(case, "plan"), f"Plan de financement : {m}")
+        for m in errors.get("financing_plan", [])
+    ]
+    missing = {r.code: r for r in required_documents(case) if r.missing}
+    for code in errors.get("missing_documents", []):
+        entry = missing.get(code)
+        if entry is not None:
+            out.append(
+                (
+                    f"{step_url(case, 'pieces')}#piece-{code}",
+                    f"Pièce manquante : {entry.label} (demandée par "
+                    f"{', '.join(entry.scheme_names)})",
+                )
+            )
+    known = {"financing_plan", "documents", "missing_documents"}
+    out += [("", str(m)) for k, items in errors.items() if k not in known for m in items]
+    return out or [("", exc.message)]
 
 
 def step_recap(request, case):

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from cases import rules, selectors
+from cases import request_status, rules, selectors
 from cases.models import Case, CaseState, FundingRequest
 from engine.models import Deadline
 from engine.transitions import state_of
@@ -28,7 +28,7 @@ def my_cases(request):
         selectors.case_list(user=request.user).prefetch_related(
             Prefetch(
                 "funding_requests",
-                queryset=FundingRequest.objects.select_related("scheme").order_by("id"),
+                queryset=FundingRequest.objects.select_related("scheme__funder").order_by("id"),
             )
         )
     )
@@ -53,7 +53,8 @@ def _next_deadlines(case_ids) -> dict:
     for d in (
         Deadline.objects.filter(aggregate_id__in=case_ids, state=Deadline.State.OPEN)
         .order_by("due_on", "id")
-        .only("aggregate_id", "kind", "due_on", "party")
+        .select_related("subject_type")
+        .only("aggregate_id", "kind", "due_on", "party", "subject_type", "subject_id")
     ):
         first.setdefault(d.aggregate_id, d)
     return first
@@ -68,10 +69,16 @@ def _row(case, deadline, today) -> dict:
         "next": state_of(Case, case.state).porteur,
         "deadline": d,
         "deadline_label": deadline_label(d.kind) if d else "",
-        "deadline_party": party_label(d.party) if d else "",
+        "deadline_party": party_label(d.party, _acting_funder(d, reqs)) if d else "",
         "deadline_when": when_label((d.due_on - today).days) if d else "",
         "requested": rules.euros(sum((r.amount_requested for r in reqs), Decimal(0))),
         "granted": rules.euros(sum((r.amount_granted or 0 for r in reqs), Decimal(0))),
         "schemes": ", ".join(r.scheme.code for r in reqs),
         "url": step_url(case, "projet") if case.state == CaseState.DRAFT else tracking_url(case),
     }
+
+
+def _acting_funder(deadline, requests):
+    """The funder deciding on the deadline's request (``request_status.acting_funder``)."""
+    fr = request_status.deadline_request(deadline, {r.pk: r for r in requests})
+    return request_status.acting_funder(deadline.kind, fr)

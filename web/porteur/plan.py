@@ -69,6 +69,7 @@ def _schemes_json(schemes) -> dict:
     """The bounds of each scheme, for the page's live checks."""
     return {
         s.code: {
+            "label": pf.scheme_label(s),
             "min": str(s.rate_min),
             "max": str(s.rate_max),
             "min_amount": str(s.min_amount or ""),
@@ -77,23 +78,33 @@ def _schemes_json(schemes) -> dict:
     }
 
 
-def step_plan(request, case):
-    schemes = active_schemes()
-    errors = []
+def plan_posted(request, case, schemes):
+    """The plan posted on the plan step: its forms, and the plan to save (None when a
+    form is invalid). Shared by the step and its autosave (``autosave``)."""
     basis = pf.TaxBasisForm(
         request.POST if "tax_basis" in request.POST else None,
         initial={"tax_basis": case.tax_basis},
     )
+    expenses = pf.expense_formset(data=request.POST)
+    resources = pf.resource_formset(data=request.POST, schemes=schemes)
+    basis_ok = not basis.is_bound or basis.is_valid()
+    plan = None
+    if basis_ok and expenses.is_valid() and resources.is_valid():
+        plan = {
+            "tax_basis": basis.cleaned_data["tax_basis"] if basis.is_bound else case.tax_basis,
+            "expenses": pf.kept_rows(expenses),
+            "resources": pf.kept_rows(resources),
+        }
+    return basis, expenses, resources, plan
+
+
+def step_plan(request, case):
+    schemes = active_schemes()
+    errors = []
+    basis = pf.TaxBasisForm(initial={"tax_basis": case.tax_basis})
     if request.method == "POST":
-        expenses = pf.expense_formset(data=request.POST)
-        resources = pf.resource_formset(data=request.POST, schemes=schemes)
-        basis_ok = not basis.is_bound or basis.is_valid()
-        if basis_ok and expenses.is_valid() and resources.is_valid():
-            plan = {
-                "tax_basis": basis.cleaned_data["tax_basis"] if basis.is_bound else case.tax_basis,
-                "expenses": pf.kept_rows(expenses),
-                "resources": pf.kept_rows(resources),
-            }
+        basis, expenses, resources, plan = plan_posted(request, case, schemes)
+        if plan is not None:
             errors = save(request, case, {"financing_plan": plan})
             if errors is None:
                 action = request.POST.get("action")
@@ -133,7 +144,7 @@ def step_plan(request, case):
 # ---------------------------------------------------------------- the schemes asked for
 
 
-def _plan_with_schemes(case, chosen: dict) -> dict:
+def plan_with_schemes(case, chosen: dict) -> dict:
     """The saved plan whose scheme lines are the ``chosen`` ones ({code: amount}): kept
     lines take their new amount, new schemes come last, other resources stay."""
     chosen = dict(chosen)
@@ -167,6 +178,7 @@ def _scheme_cards(schemes, form, current: dict) -> list[dict]:
     return [
         {
             "scheme": s,
+            "label": pf.scheme_label(s),
             "use": form[f"use_{s.code}"],
             "amount": form[f"amount_{s.code}"],
             "rate_min": rules.percent(s.rate_min),
@@ -192,9 +204,7 @@ def step_schemes(request, case):
     errors = []
     if request.method == "POST":
         if form.is_valid():
-            errors = save(
-                request, case, {"financing_plan": _plan_with_schemes(case, form.chosen())}
-            )
+            errors = save(request, case, {"financing_plan": plan_with_schemes(case, form.chosen())})
             if errors is None:
                 return after_save(request, case, "dispositifs")
         else:

@@ -29,6 +29,8 @@ def steps_context(case, current) -> list[dict]:
 
 
 def render_step(request, case, step, template, context):
+    from ..correction_blocks import field_corrections  # the blocks read porteur.common
+
     return render(
         request,
         template,
@@ -37,6 +39,7 @@ def render_step(request, case, step, template, context):
             "case": case,
             "step": step,
             "steps": steps_context(case, step),
+            "field_corrections": field_corrections(case),
             **context,
         },
     )

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from cases import selectors
+from cases import request_status, selectors
 from cases.models import CLAIM_UNPAID, REQUEST_GRANTED, Case, CaseState
 from cases.payments import DelayBook, project_claim, request_amount_due
 from engine.models import Deadline
@@ -23,9 +23,10 @@ from notifications.models import Alert
 
 from .. import porteur_forms as pf
 from .. import works
+from ..correction_blocks import porteur_block, with_porteur_history
 from .common import (
-    CLAIMABLE,
     case_or_404,
+    claimable_requests,
     document_kinds,
     party_label,
     porteur_required,
@@ -42,7 +43,8 @@ def case_porteur(request, pk: int):
 def tracking_page(request, case, *, status=200, errors=(), **forms):
     """The page; ``forms``: the refused form (``action_form``, ``claim_form``,
     ``document_form``, ``message_form`` or ``extension_form``), shown as typed with its
-    ``errors``; ``balance_preview``: the balance an actual cost gives."""
+    ``errors``, which the page shows at that form (``failed``); ``balance_preview``: the
+    balance an actual cost gives."""
     user = request.user
     today = timezone.localdate()
     requests = list(case.funding_requests.all())
@@ -57,9 +59,12 @@ def tracking_page(request, case, *, status=200, errors=(), **forms):
         "nav": "my-cases",
         "case": case,
         "badge": state_of(Case, case.state).badge,
-        "next_step": state_of(Case, case.state).porteur,
+        "status_line": request_status.status_line(requests),
+        "next_step": request_status.porteur_banner(
+            case, requests, state_of(Case, case.state).porteur
+        ),
         "history": _history(case, requests, claims, extensions, orders),
-        **_deadlines(case, today),
+        **_deadlines(case, today, {fr.pk: fr for fr in requests}),
         "referent": case.referent_agent,
         **_funding(user, requests, claims, today, forms.get("claim_form")),
         **_works(requests, extensions, orders, today, forms.get("extension_form")),
@@ -68,8 +73,10 @@ def tracking_page(request, case, *, status=200, errors=(), **forms):
         "action_form": forms.get("action_form"),
         **_documents(user, case, forms.get("document_form")),
         **_messages(user, case, forms.get("message_form")),
+        **porteur_block(user, case, forms.get("correction_form")),
         "alerts": _alerts(user, case),
         "errors": list(errors),
+        "failed": _failed(forms) if errors else "",
         "can_edit": case.state == CaseState.DRAFT,
         "edit_url": step_url(case, "projet"),
     }
@@ -113,7 +120,7 @@ def _history(case, requests, claims, extensions, orders) -> list[dict]:
                 "extension": oid if model == "extension" else None,
             }
         )
-    return works.with_requests(items, extensions, _asked)
+    return with_porteur_history(works.with_requests(items, extensions, _asked), case)
 
 
 def _asked(extension) -> dict:
@@ -147,22 +154,39 @@ def _works(requests, extensions, orders, today, extension_form) -> dict:
     }
 
 
-def _deadlines(case, today) -> dict:
-    """Every deadline of the dossier, and the open ones with who acts and when."""
+def _failed(forms) -> str:
+    """Where the refused form sits on the page, for its error summary to be shown there:
+    ``claim``, ``document``, ``message``, ``extension``, or the action's place (``claims``
+    for a payment claim's, ``requests`` for a funding request's, ``case`` otherwise)."""
+    for name in ("claim", "document", "message", "extension"):
+        if forms.get(f"{name}_form") is not None:
+            return name
+    action = forms.get("action_form")
+    target = (action.data.get("target") or "") if action is not None else ""
+    return {"claim": "claims", "request": "requests"}.get(target.partition(":")[0], "case")
+
+
+def _deadlines(case, today, requests) -> dict:
+    """Every deadline of the dossier, and the open ones with who acts (the funder that
+    decides on a request: ``request_status.acting_funder``) and when."""
     deadlines = list(selectors.case_deadlines(case))
-    return {
-        "deadlines": [{"deadline": d, "label": deadline_label(d.kind)} for d in deadlines],
-        "open_deadlines": [
+    rows = []
+    for d in deadlines:
+        fr = request_status.deadline_request(d, requests)
+        funder = request_status.acting_funder(d.kind, fr)
+        rows.append(
             {
                 "deadline": d,
                 "label": deadline_label(d.kind),
-                "party": party_label(d.party),
-                "mine": d.party == "porteur",
+                "about": f"demande {request_status.request_name(fr)}" if fr else "",
+                "party": party_label(d.party, funder),
+                "mine": d.party == "porteur" and funder is None,
                 "when": when_label((d.due_on - today).days),
             }
-            for d in deadlines
-            if d.state == Deadline.State.OPEN
-        ],
+        )
+    return {
+        "deadlines": rows,
+        "open_deadlines": [r for r in rows if r["deadline"].state == Deadline.State.OPEN],
     }
 
 
@@ -203,17 +227,24 @@ def _funding(user, requests, claims, today, claim_form) -> dict:
         c.pk: [n for n in available_transitions(c, user) if n in ("file", "withdraw")]
         for c in claims
     }
-    committed = [fr for fr in requests if fr.state in CLAIMABLE]
+    committed = claimable_requests(requests)
     return {
         "requests": requests,
-        "payments": _payments(requests, claims, today, claim_actions),
-        "request_rows": [{"fr": fr, "actions": request_actions[fr.pk]} for fr in requests],
+        "payments": _payments(requests, claims, today, claim_actions, committed),
+        "request_rows": [
+            {
+                "fr": fr,
+                "actions": request_actions[fr.pk],
+                "waiting": request_status.awaiting_decision(fr),
+            }
+            for fr in requests
+        ],
         "claim_form": claim_form
         or (pf.ClaimForm(requests=committed, auto_id="id_claim_%s") if committed else None),
     }
 
 
-def _payments(requests, claims, today, claim_actions) -> dict:
+def _payments(requests, claims, today, claim_actions, claimable) -> dict:
     """Per request: granted, paid, what remains, its claims with their projected payment
     date (``cases.payments``); and the totals paid and expected."""
     delays = DelayBook(today)
@@ -241,7 +272,7 @@ def _payments(requests, claims, today, claim_actions) -> dict:
                 "granted": granted,
                 "remaining": (granted - fr.amount_paid) if granted is not None else None,
                 "claims": claim_rows,
-                "can_claim": fr.state in CLAIMABLE,
+                "can_claim": fr in claimable,
             }
         )
     return {

@@ -60,13 +60,13 @@
         var rate = r.amount / eligible;
         var text = percent(rate);
         if (r.source.indexOf("scheme:") === 0) {
-          var code = r.source.slice(7), s = schemes[code];
+          var code = r.source.slice(7), s = schemes[code], name = (s && s.label) || code;
           if (s && (rate < parseFloat(s.min) - 1e-9 || rate > parseFloat(s.max) + 1e-9)) {
             text += " (hors bornes " + percent(parseFloat(s.min)) + " – " + percent(parseFloat(s.max)) + ")";
-            notes.push(code + " : taux de " + percent(rate) + " hors des bornes du dispositif.");
+            notes.push(name + " : taux de " + percent(rate) + " hors des bornes du dispositif.");
           }
           if (s && s.min_amount && r.amount < Math.round(parseFloat(s.min_amount) * 100)) {
-            notes.push(code + " : aide inférieure au minimum de " + euros(Math.round(parseFloat(s.min_amount) * 100)) + ".");
+            notes.push(name + " : aide inférieure au minimum de " + euros(Math.round(parseFloat(s.min_amount) * 100)) + ".");
           }
         }
         r.out.textContent = text;
