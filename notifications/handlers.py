@@ -197,7 +197,7 @@ def handle_correction_event(event) -> int:
         .filter(pk=event.subject_id)
         .first()
     )
-    if correction is None or event.topic == "correction.closed":
+    if correction is None or event.topic == "correctionrequest.close":
         return 0
     case = correction.case
     what = FIELDS.get(correction.target) or f"la pièce « {correction.target} »"
@@ -212,10 +212,12 @@ def handle_correction_event(event) -> int:
         audience = {u.pk: u for u in _audience(("referent",), case, None)}
         audience[correction.requested_by_id] = correction.requested_by
         audience = list(audience.values())
+    # The notification's kind names the step, whichever service emitted its event.
+    kind = (
+        "correction.requested" if event.topic == "correction.requested" else "correction.corrected"
+    )
     return sum(
-        deliver_to(
-            u, event=event, kind=event.topic, message=text, subject=case, aggregate_id=case.pk
-        )
+        deliver_to(u, event=event, kind=kind, message=text, subject=case, aggregate_id=case.pk)
         for u in audience
         if u.pk != event.actor_id
     )
@@ -226,7 +228,7 @@ def handle_event(event) -> int:
         return handle_alert_event(event)
     if event.topic == "message.posted":
         return handle_message_event(event)
-    if event.topic.startswith("correction."):
+    if event.topic.startswith(("correction.", "correctionrequest.")):
         return handle_correction_event(event)
     notice = notice_for(event.topic)
     if notice is None:

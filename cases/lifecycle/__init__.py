@@ -6,6 +6,7 @@ their labels, forms and notices from these descriptors (``engine.transitions``).
 from . import (  # noqa: F401
     case,
     committee_session,
+    correction,
     extension,
     funding_request,
     groups,

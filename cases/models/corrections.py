@@ -2,7 +2,9 @@
 (issue 12, a Démarches Simplifiées habit).
 
 The request is open until the porteur corrects the target (edits the field, replaces the
-document: ``cases.services.corrections`` closes it then) or its author closes it.
+document: ``cases.services.corrections`` applies ``correct`` then) or its author closes it
+(``close``): two transitions of the engine (``cases.lifecycle.correction``), audited like
+every other.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from .base import logged
 from .case import Case
 from .funding import FundingRequest
 
@@ -26,7 +30,7 @@ class CorrectionTarget(models.TextChoices):
     DOCUMENT = "document", "Pièce"
 
 
-class CorrectionRequest(models.Model):
+class CorrectionRequest(ConcurrentTransitionMixin, models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="correction_requests")
     # Set when a funder's instructor asks for its own request.
     funding_request = models.ForeignKey(
@@ -36,8 +40,12 @@ class CorrectionRequest(models.Model):
     # A field name (``cases.services.corrections.FIELDS``) or a document kind code.
     target = models.CharField("champ ou pièce", max_length=60)
     body = models.TextField("message")
-    state = models.CharField(
-        "état", max_length=10, choices=CorrectionState, default=CorrectionState.OPEN
+    state = FSMField(
+        "état",
+        max_length=10,
+        choices=CorrectionState.choices,
+        default=CorrectionState.OPEN,
+        protected=True,
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -56,3 +64,13 @@ class CorrectionRequest(models.Model):
 
     def __str__(self):
         return f"{self.get_target_kind_display()} {self.target} — {self.get_state_display()}"
+
+    @logged
+    @transition(field=state, source=CorrectionState.OPEN, target=CorrectionState.CORRECTED)
+    def correct(self, *, by=None, description=None, ctx=None):
+        pass
+
+    @logged
+    @transition(field=state, source=CorrectionState.OPEN, target=CorrectionState.CLOSED)
+    def close(self, *, by=None, description=None, ctx=None):
+        pass

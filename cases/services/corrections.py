@@ -3,16 +3,19 @@
 An agent (or a funder's instructor, for its own request) asks; the request is closed when
 the porteur corrects the target (``case_update`` and ``document_upload`` call
 ``corrections_resolve``) or when an agent or its author closes it. Each step is an event
-on the dossier (``correction.*``): the porteur is notified, the history shows it.
+on the dossier: ``correction.requested`` when asked, then the engine's transitions
+(``correctionrequest.correct``, ``correctionrequest.close``, ``cases.lifecycle.correction``);
+the porteur is notified, the history shows it.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
+from engine.batch import BatchItem, transitions_apply_batch
 from engine.errors import DomainError
 from engine.outbox import event_emit
+from engine.transitions import transition_apply
 from schemes.models import Scheme
 
 from ..models import (
@@ -135,51 +138,33 @@ def correction_request(
 
 
 def correction_close(*, actor, correction: CorrectionRequest) -> CorrectionRequest:
-    """An agent, or the instructor who asked, closes the request without a correction."""
-    role = actor.effective_role
-    if not (
-        role in (R.AGENT, R.ADMIN)
-        or (role == R.FUNDER_INSTRUCTOR and correction.requested_by_id == actor.pk)
-    ):
-        raise DomainError("Votre rôle ne permet pas de fermer cette demande.", code="forbidden")
-    with transaction.atomic():
-        closed = CorrectionRequest.objects.filter(
-            pk=correction.pk, state=CorrectionState.OPEN
-        ).update(state=CorrectionState.CLOSED, closed_by=actor, closed_at=timezone.now())
-        if not closed:
-            raise DomainError("Cette demande est déjà close.", code="conflict")
-        correction.refresh_from_db()
-        event_emit(
-            topic="correction.closed",
-            subject=correction,
-            aggregate_id=correction.case_id,
-            actor_id=actor.pk,
-            payload={"state": correction.state},
-        )
-    return correction
+    """An agent, or the instructor who asked, closes the request without a correction (the
+    engine's ``close``: role, object right, the dossier's lock, audit, event)."""
+    if correction.state != CorrectionState.OPEN:
+        raise DomainError("Cette demande est déjà close.", code="conflict")
+    return transition_apply(instance=correction, name="close", actor=actor)
 
 
 def corrections_resolve(*, actor, case: Case, kind: str, targets) -> int:
-    """The porteur corrected these targets: their open requests are closed as corrected."""
+    """The porteur corrected these targets: their open requests are marked corrected (the
+    engine's ``correct``, in the caller's transaction). A request closed meanwhile by
+    someone else is left as it is."""
     if actor is None or actor.effective_role != R.PORTEUR or not targets:
         return 0
-    now = timezone.now()
-    done = 0
-    for correction in CorrectionRequest.objects.filter(
-        case=case, target_kind=kind, target__in=list(targets), state=CorrectionState.OPEN
-    ):
-        if CorrectionRequest.objects.filter(pk=correction.pk, state=CorrectionState.OPEN).update(
-            state=CorrectionState.CORRECTED, closed_by=actor, closed_at=now
-        ):
-            done += 1
-            event_emit(
-                topic="correction.corrected",
-                subject=correction,
-                aggregate_id=case.pk,
-                actor_id=actor.pk,
-                payload={"kind": kind, "target": correction.target},
-            )
-    return done
+    corrections = list(
+        CorrectionRequest.objects.filter(
+            case=case, target_kind=kind, target__in=list(targets), state=CorrectionState.OPEN
+        ).select_related("case")
+    )
+    if not corrections:
+        return 0
+    outcome = transitions_apply_batch(
+        model=CorrectionRequest,
+        name="correct",
+        actor=actor,
+        items=[BatchItem(instance=c) for c in corrections],
+    )
+    return sum(1 for error in outcome if error is None)
 
 
 def correction_apply(*, actor, correction: CorrectionRequest, value) -> CorrectionRequest:
@@ -199,5 +184,4 @@ def correction_apply(*, actor, correction: CorrectionRequest, value) -> Correcti
             errors={"value": ["Valeur inchangée."]},
         )
     case_update(actor=actor, case=case, data={correction.target: value})
-    correction.refresh_from_db()
-    return correction
+    return CorrectionRequest.objects.get(pk=correction.pk)
