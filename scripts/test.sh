@@ -112,9 +112,30 @@ if [ "$#" -gt 0 ]; then
 else
   # The browser tests run in a session of their own: Playwright's event loop must not
   # live beside the other tests' database handling.
+  # With both databases, the SQLite pass runs beside the PostgreSQL ones (two cores, each
+  # pass one process; its own Redis database for its Celery worker), its output kept in a
+  # file and printed when it ends.
+  SQLITE_PID=""
+  if [ "$WITH_SQLITE" -eq 1 ] && [ "$WITH_PG" -eq 1 ]; then
+    (
+      export REDIS_URL="${TEST_REDIS_URL_SQLITE:-redis://127.0.0.1:6379/10}"
+      start=$SECONDS
+      rc=0
+      on_sqlite --ignore=tests/browser -q >"$SQLITE_DIR/sqlite.log" 2>&1 || rc=$?
+      echo "=== SQLite: $((SECONDS - start)) s" >>"$SQLITE_DIR/sqlite.log"
+      exit "$rc"
+    ) &
+    SQLITE_PID=$!
+  fi
   [ "$WITH_PG" -eq 0 ] || run_pass "PostgreSQL" on_postgres --ignore=tests/browser
   [ "$WITH_BROWSER" -eq 0 ] || run_pass "PostgreSQL, browser" on_postgres tests/browser
-  [ "$WITH_SQLITE" -eq 0 ] || run_pass "SQLite" on_sqlite --ignore=tests/browser
+  if [ -n "$SQLITE_PID" ]; then
+    echo "=== SQLite (run beside PostgreSQL)"
+    wait "$SQLITE_PID" || FAILED+=("SQLite")
+    tail -n 400 "$SQLITE_DIR/sqlite.log"
+  elif [ "$WITH_SQLITE" -eq 1 ]; then
+    run_pass "SQLite" on_sqlite --ignore=tests/browser
+  fi
 fi
 if [ "${#FAILED[@]}" -gt 0 ]; then
   echo "Échec : ${FAILED[*]}" >&2
