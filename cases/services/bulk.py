@@ -39,14 +39,15 @@ from engine.transitions import (
 )
 
 from .. import selectors
-from ..models import FundingRequest
+from ..models import FundingRequest, PaymentClaim
 
 #: At most this many items in one call (api.md).
 MAX_ITEMS = 1000
 #: Items applied per database transaction.
 CHUNK = 100
-#: What the single route answers for a request the caller may not see.
+#: What the single routes answer for a request, a claim the caller may not see.
 NOT_FOUND = "Demande de financement introuvable."
+CLAIM_NOT_FOUND = "Demande de paiement introuvable."
 
 #: ``refusal(exc)`` → ``(status, detail)`` of an error the API answers, None to raise it.
 Refusal = Callable[[Exception], "tuple[int, str] | None"]
@@ -83,19 +84,49 @@ def requests_bulk_transition(
     single route would answer (the API passes its exception handler); by default only
     ``DomainError``s are refusals. Raises ``DomainError`` for an unknown transition (404),
     a role that may not apply it (403) or a malformed body (400)."""
-    spec = transition_role_check(registration_for(FundingRequest), name, actor)
+    return _bulk_transition(FundingRequest, actor=actor, name=name, body=body, refusal=refusal)
+
+
+def claims_bulk_transition(*, actor, name: str, body, refusal: Refusal | None = None) -> BulkReport:
+    """The same for payment claims (« Payer » many claims, issue 12): each item is
+    ``POST /payment-claims/{id}/transitions/{name}/`` with its own amount and rules (the
+    grant's ceiling, FEADER after its cofinancers), under its dossier's lock."""
+    return _bulk_transition(PaymentClaim, actor=actor, name=name, body=body, refusal=refusal)
+
+
+#: Per model: the rows the actor may see, the dossier of a row, and what the single route
+#: answers for a row the actor may not see.
+_TARGETS = {
+    FundingRequest: (
+        lambda actor: selectors.funding_request_list(user=actor).select_related("scheme__funder"),
+        lambda fr: fr.case_id,
+        NOT_FOUND,
+    ),
+    PaymentClaim: (
+        lambda actor: selectors.claim_list(user=actor).select_related(
+            "funding_request__case", "funding_request__scheme__funder"
+        ),
+        lambda claim: claim.funding_request.case_id,
+        CLAIM_NOT_FOUND,
+    ),
+}
+
+
+def _bulk_transition(model, *, actor, name: str, body, refusal: Refusal | None) -> BulkReport:
+    spec = transition_role_check(registration_for(model), name, actor)
     items = bulk_items(body, spec)
-    visible = _visible(actor, [item.pk for item in items])
+    readable, case_of, not_found = _TARGETS[model]
+    visible = {obj.pk: obj for obj in readable(actor).filter(pk__in=[item.pk for item in items])}
     outcome: dict[int, tuple[int, str] | None] = {
-        item.pk: (404, NOT_FOUND) for item in items if item.pk not in visible
+        item.pk: (404, not_found) for item in items if item.pk not in visible
     }
     todo = sorted(
         (item for item in items if item.pk in visible),
-        key=lambda item: (visible[item.pk].case_id, item.pk),
+        key=lambda item: (case_of(visible[item.pk]), item.pk),
     )
     for start in range(0, len(todo), CHUNK):
         chunk = todo[start : start + CHUNK]
-        outcome.update(_apply_chunk(chunk, visible, name, actor, refusal))
+        outcome.update(_apply_chunk(model, chunk, visible, name, actor, refusal))
     report = BulkReport()
     for item in items:  # the caller's order
         result = outcome[item.pk]
@@ -106,7 +137,9 @@ def requests_bulk_transition(
     return report
 
 
-def _apply_chunk(chunk: list[Item], visible, name: str, actor, refusal: Refusal | None) -> dict:
+def _apply_chunk(
+    model, chunk: list[Item], visible, name: str, actor, refusal: Refusal | None
+) -> dict:
     """The chunk's items through the engine's batch mode, in one transaction; if the batch
     fails as a whole (a database error: a lock not granted, a deadlock…), its items one by
     one, each in its own transaction, so that only the item concerned is refused."""
@@ -115,9 +148,7 @@ def _apply_chunk(chunk: list[Item], visible, name: str, actor, refusal: Refusal 
     ]
     try:
         with transaction.atomic():
-            results = transitions_apply_batch(
-                model=FundingRequest, name=name, actor=actor, items=batch
-            )
+            results = transitions_apply_batch(model=model, name=name, actor=actor, items=batch)
     except (DatabaseError, DomainError):  # the chunk as a whole: a lock, a deadlock…
         return {
             item.pk: _apply_one(_reread(visible[item.pk]), name, actor, item, refusal)
@@ -129,10 +160,9 @@ def _apply_chunk(chunk: list[Item], visible, name: str, actor, refusal: Refusal 
     }
 
 
-def _reread(fr: FundingRequest) -> FundingRequest:
-    """The request as the database holds it after a rolled-back batch."""
-    fr.refresh_from_db()
-    return fr
+def _reread(instance):
+    """The row as the database holds it after a rolled-back batch."""
+    return type(instance)._default_manager.get(pk=instance.pk)
 
 
 def _answer(exc: Exception, refusal: Refusal | None) -> tuple[int, str]:
@@ -142,24 +172,15 @@ def _answer(exc: Exception, refusal: Refusal | None) -> tuple[int, str]:
     return answer
 
 
-def _apply_one(fr, name: str, actor, item: Item, refusal: Refusal | None):
+def _apply_one(instance, name: str, actor, item: Item, refusal: Refusal | None):
     """None when applied, else the refusal's ``(status, detail)``."""
     try:
-        transition_apply(instance=fr, name=name, actor=actor, comment=item.comment, data=item.data)
+        transition_apply(
+            instance=instance, name=name, actor=actor, comment=item.comment, data=item.data
+        )
     except (DomainError, DatabaseError) as exc:
         return _answer(exc, refusal)
     return None
-
-
-def _visible(actor, pks: list[int]) -> dict[int, FundingRequest]:
-    """The requests the actor may see among ``pks``, read at once (``cases.selectors``,
-    as the single route reads one)."""
-    qs = (
-        selectors.funding_request_list(user=actor)
-        .select_related("scheme__funder")
-        .filter(pk__in=pks)
-    )
-    return {fr.pk: fr for fr in qs}
 
 
 # ---------------------------------------------------------------- the body

@@ -11,8 +11,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as s
 from rest_framework.response import Response
 
-from cases.models import FundingRequest
-from cases.services.bulk import MAX_ITEMS, cases_bulk_message, requests_bulk_transition
+from cases.models import FundingRequest, PaymentClaim
+from cases.services.bulk import (
+    MAX_ITEMS,
+    cases_bulk_message,
+    claims_bulk_transition,
+    requests_bulk_transition,
+)
 from engine.transitions import registration_for
 
 from .exceptions import exception_handler
@@ -30,8 +35,8 @@ def item_refusal(exc: Exception) -> tuple[int, str] | None:
     return answer.status_code, str(answer.data.get("detail", ""))
 
 
-def _names() -> str:
-    specs = registration_for(FundingRequest).specs.values()
+def _names(model=FundingRequest) -> str:
+    specs = registration_for(model).specs.values()
     return ", ".join(sorted(spec.name for spec in specs if set(spec.roles) - {"system"}))
 
 
@@ -58,6 +63,34 @@ class FundingRequestBulkView(ApiView):
     )
     def post(self, request, name: str):
         report = requests_bulk_transition(
+            actor=request.user, name=name, body=body_dict(request), refusal=item_refusal
+        )
+        return Response(BulkReportSerializer(report.as_dict()).data)
+
+
+class PaymentClaimBulkView(ApiView):
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "name",
+                str,
+                OpenApiParameter.PATH,
+                description=f"La transition à appliquer : {_names(PaymentClaim)}.",
+            )
+        ],
+        request=BulkInputSerializer,
+        responses=responses({200: BulkReportSerializer}),
+        summary="Appliquer une transition à plusieurs demandes de paiement",
+        description=(
+            "Par exemple « pay » avec le montant payé de chacune : chaque demande de paiement "
+            "est traitée seule, avec les mêmes règles (plafond de l'aide, FEADER après ses "
+            "cofinanceurs), la même trace et les mêmes événements qu'une par une."
+        ),
+    )
+    def post(self, request, name: str):
+        report = claims_bulk_transition(
             actor=request.user, name=name, body=body_dict(request), refusal=item_refusal
         )
         return Response(BulkReportSerializer(report.as_dict()).data)

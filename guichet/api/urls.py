@@ -43,6 +43,11 @@ urlpatterns = [
         name="api-funding-requests-bulk",
     ),
     path(
+        "payment-claims/bulk/<slug:name>/",
+        bulk.PaymentClaimBulkView.as_view(),
+        name="api-payment-claims-bulk",
+    ),
+    path(
         "funding-requests/<int:pk>/",
         payments.FundingRequestDetailView.as_view(),
         name="api-funding-request",

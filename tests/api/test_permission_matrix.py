@@ -277,6 +277,16 @@ MATRIX = {
         ),
         ("post", "/api/v1/funding-requests/bulk/nimportequoi/", {}, E(_=404)),
     ],
+    # bulk payments (« Payer »), likewise: only the funders' instructors pay
+    "api/v1/payment-claims/bulk/<slug:name>/": [
+        (
+            "post",
+            "/api/v1/payment-claims/bulk/pay/",
+            {},
+            E(_=403, funder_etat=400, funder_region=400, admin=400),
+        ),
+        ("post", "/api/v1/payment-claims/bulk/nimportequoi/", {}, E(_=404)),
+    ],
     # one message to many dossiers: an empty body is a 400 before any dossier is read;
     # each dossier is then checked as one message (tests/api/test_bulk_message.py)
     "api/v1/cases/bulk/message/": [("post", "/api/v1/cases/bulk/message/", {}, E(_=400))],

@@ -170,6 +170,16 @@ ROUTES: dict[tuple[str, str], Target] = {
             ]
         },
     ),
+    ("api/v1/payment-claims/bulk/<slug:name>/", "post"): Target(
+        "instructor",
+        _u("/api/v1/payment-claims/bulk/pay/"),
+        lambda b: {
+            "items": [
+                {"id": b.verified_claim.pk, "amount": "3000.00", "date": TODAY},
+                {"id": b.filed_claim.pk, "amount": "100.00", "date": TODAY},
+            ]
+        },
+    ),
     # one message to many dossiers (ADR 010): each dossier as one message would be
     ("api/v1/cases/bulk/message/", "post"): Target(
         "agent",
