@@ -21,11 +21,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from cases.models import FundingRequest
 from cases.services.bulk import (
     MAX_ITEMS,
     BulkReport,
     cases_bulk_message,
+    claims_bulk_transition,
     requests_bulk_transition,
 )
 from engine.errors import DomainError
@@ -33,7 +33,7 @@ from engine.transitions import registration_for
 
 from .agent.common import TASK_ROLES, role
 from .bulk_forms import (
-    AMOUNT,
+    CLAIMS,
     DOSSIERS,
     MESSAGE,
     Selection,
@@ -76,7 +76,7 @@ def bulk(request):
         return _render(
             request, {**base, "step": "selection", "error": error}, 400 if error else 200
         )
-    values = _values(post, action.name)
+    values = _values(post, action.name, selection)
     if step == "champs":
         return _fields_page(request, base, values)
     try:
@@ -99,22 +99,19 @@ def _render(request, context: dict, status: int = 200):
     return render(request, "web/bulk/page.html", context, status=status)
 
 
-def _values(post, name: str) -> dict:
+def _values(post, name: str, selection: Selection) -> dict:
     """What the user typed (re-shown on a refusal, carried to the next step)."""
     keep = {"comment", "montants", "message"}
     if name != MESSAGE:
-        keep |= {f.name for f in registration_for_request().specs[name].fields}
+        keep |= {f.name for f in registration_for(selection.model).specs[name].fields}
     return {k: post.get(k, "").strip() if k != "montants" else post.get(k, "") for k in keep}
-
-
-def registration_for_request():
-    return registration_for(FundingRequest)
 
 
 def _fields_page(request, base: dict, values: dict, exc: DomainError | None = None, status=200):
     name = base["action"].name
+    selection = base["selection"]
     errors = (exc.errors if exc else None) or {}
-    fields = [] if name == MESSAGE else common_fields(name, values, errors)
+    fields = [] if name == MESSAGE else common_fields(name, values, errors, model=selection.model)
     labels = {**FIELD_LABELS, **{f.name: f.label for f in fields}}
     context = {
         **base,
@@ -124,13 +121,15 @@ def _fields_page(request, base: dict, values: dict, exc: DomainError | None = No
         "errors": {k: [str(e) for e in v] for k, v in errors.items() if isinstance(v, list)},
         "error_links": [(f"bulk-{k}", labels[k]) for k in errors if k in labels],
         "fields": fields,
-        "needs_amounts": name != MESSAGE and _needs_amounts(name),
+        "needs_amounts": name != MESSAGE and _needs_amounts(selection, name),
+        "paying": selection.source == CLAIMS,
     }
     return _render(request, context, status)
 
 
-def _needs_amounts(name: str) -> bool:
-    return registration_for_request().specs[name].field(AMOUNT) is not None
+def _needs_amounts(selection: Selection, name: str) -> bool:
+    spec = registration_for(selection.model).specs[name]
+    return spec.field(selection.amount_field) is not None
 
 
 def _plan(request, selection: Selection, name: str, values: dict) -> dict:
@@ -147,24 +146,27 @@ def _plan(request, selection: Selection, name: str, values: dict) -> dict:
             )
         rows = [{"case": c, "fr": None} for c in _cases(selection)]
         return {"rows": rows, "count": len(rows), "total": None, "skipped": []}
-    common = read_common(name, values)
+    common = read_common(name, values, model=selection.model)
     items = items_for(selection, name)
-    amounts = _amounts(request, values, items) if _needs_amounts(name) else {}
+    needs = _needs_amounts(selection, name)
+    amounts = _amounts(request, values, items, selection) if needs else {}
     rows, total = [], Decimal("0.00")
-    for fr in items:
-        row = {"fr": fr, "case": fr.case, "data": dict(common), "refused": ""}
-        if _needs_amounts(name):
-            amount = amounts.get(fr.pk, "Aucun montant pour cette demande dans la colonne.")
+    for item in items:
+        claim = item if selection.source == CLAIMS else None
+        fr = claim.funding_request if claim else item
+        row = {"fr": fr, "claim": claim, "case": fr.case, "data": dict(common), "refused": ""}
+        if needs:
+            amount = amounts.get(item.pk, "Aucun montant pour cette demande dans la colonne.")
             if isinstance(amount, Decimal):
-                row["amount"], row["data"][AMOUNT] = amount, amount
+                row["amount"], row["data"][selection.amount_field] = amount, amount
                 total += amount
             else:
                 row["refused"] = amount
         rows.append(row)
-    with_items = {fr.case_id for fr in items}
+    with_items = {fr.case_id for fr in (r["fr"] for r in rows)}
     skipped = [c for c in selection.cases if c.pk not in with_items]
     count = sum(1 for r in rows if not r["refused"])
-    return {"rows": rows, "count": count, "total": total if amounts else None, "skipped": skipped}
+    return {"rows": rows, "count": count, "total": total if needs else None, "skipped": skipped}
 
 
 def _cases(selection: Selection) -> list:
@@ -176,17 +178,24 @@ def _cases(selection: Selection) -> list:
     return list(seen.values())
 
 
-def _amounts(request, values: dict, items) -> dict:
+def _amounts(request, values: dict, items, selection: Selection) -> dict:
+    """The amount of each item: from the pasted or uploaded column; for payments, a claim
+    the column does not name is paid the amount it asks (an empty column pays every one
+    its own)."""
     upload = request.FILES.get("fichier")
     if upload is not None:
         values["montants"] = column_from_upload(upload)  # shown and carried from now on
     lines = read_column(values["montants"])
-    if not lines:
+    paying = selection.source == CLAIMS
+    if not lines and not paying:
         raise DomainError(
             "Collez la colonne des montants (référence ; montant) ou déposez un fichier.",
             errors={"montants": ["Obligatoire."]},
         )
-    return amounts_by_request(lines, items)
+    found = amounts_by_request(lines, items, paid=paying) if lines else {}
+    if paying:
+        return {claim.pk: found.get(claim.pk, claim.amount) for claim in items}
+    return found
 
 
 def _apply(request, base: dict, plan: dict, values: dict):
@@ -200,19 +209,18 @@ def _apply(request, base: dict, plan: dict, values: dict):
             todo = [r for r in plan["rows"] if not r["refused"]]
             body = {
                 "items": [
-                    {"id": r["fr"].pk, "comment": values["comment"], **r["data"]} for r in todo
+                    {"id": (r["claim"] or r["fr"]).pk, "comment": values["comment"], **r["data"]}
+                    for r in todo
                 ]
             }
-            report = (
-                requests_bulk_transition(actor=request.user, name=name, body=body)
-                if todo
-                else BulkReport()
-            )
+            paying = base["selection"].source == CLAIMS
+            apply = claims_bulk_transition if paying else requests_bulk_transition
+            report = apply(actor=request.user, name=name, body=body) if todo else BulkReport()
     except DomainError as exc:
         return _fields_page(request, base, values, exc, status=exc.status)
     refused = {r["id"]: r["detail"] for r in report.refused}
     for row in plan["rows"]:
-        pk = row["case"].pk if name == MESSAGE else row["fr"].pk
+        pk = row["case"].pk if name == MESSAGE else (row.get("claim") or row["fr"]).pk
         row["refused"] = row.get("refused") or refused.get(pk, "")
     applied = sum(1 for r in plan["rows"] if not r["refused"])
     context = {**base, **plan, "step": "rapport", "applied": applied}

@@ -17,7 +17,7 @@ from django.http import QueryDict
 from django_fsm import can_proceed
 
 from cases import selectors
-from cases.models import Case, FundingRequest
+from cases.models import Case, FundingRequest, PaymentClaim
 from cases.services.bulk import MAX_ITEMS
 from engine import inputs
 from engine.errors import DomainError
@@ -25,11 +25,13 @@ from engine.transitions import ADMIN, SYSTEM, registration_for, role_of
 
 from .agent.common import MESSAGE_WRITERS, role
 from .agent_forms import COMMENT, BoundField, case_filter
-from .funders import awaiting_requests, funder_scope, to_commit_requests
+from .funders import CLAIMS_TO_HANDLE, awaiting_requests, funder_scope, to_commit_requests
 
-DOSSIERS, REQUESTS = "dossiers", "demandes"
+DOSSIERS, REQUESTS, CLAIMS = "dossiers", "demandes", "paiements"
 MESSAGE = "message"
 AMOUNT = "amount_granted"
+#: The field of each item read from the amounts column: a grant's amount, a payment's.
+PAID = "amount"
 #: An uploaded spreadsheet: at most this many bytes, and ``MAX_ITEMS`` lines.
 MAX_UPLOAD = 2 * 1024 * 1024
 MAX_PASTE = 200_000  # characters of the pasted column
@@ -42,27 +44,60 @@ def _error(message: str, name: str = "selection") -> DomainError:
 
 @dataclass
 class Selection:
-    """What the user selected: dossiers (the agents' list) or requests (the funders')."""
+    """What the user selected: dossiers (the agents' list), requests or payment claims
+    (the funders' lists)."""
 
     source: str
     ids: list[int]
     cases: list[Case] = field(default_factory=list)
     requests: list[FundingRequest] = field(default_factory=list)
+    claims: list[PaymentClaim] = field(default_factory=list)
+
+    @property
+    def model(self):
+        """The model whose transitions apply to the selection."""
+        return PaymentClaim if self.source == CLAIMS else FundingRequest
+
+    @property
+    def targets(self) -> list:
+        """The rows a transition is applied to: the claims, else the requests."""
+        return self.claims if self.source == CLAIMS else self.requests
+
+    @property
+    def amount_field(self) -> str:
+        return PAID if self.source == CLAIMS else AMOUNT
 
     @property
     def case_ids(self) -> list[int]:
         if self.source == DOSSIERS:
             return [c.pk for c in self.cases]
-        return list(dict.fromkeys(fr.case_id for fr in self.requests))
+        return list(dict.fromkeys(case_of(t).pk for t in self.targets))
+
+
+def case_of(target):
+    """The dossier of a request or of a claim."""
+    return target.funding_request.case if isinstance(target, PaymentClaim) else target.case
 
 
 def read_selection(user, post) -> Selection:
+    """The selection of a post (``_read_selection``), refused in French when none of its
+    lines is one the user may see."""
+    selection = _read_selection(user, post)
+    if not selection.ids:
+        raise _error(
+            "Aucune ligne sélectionnée : les lignes envoyées ne sont pas dans vos listes. "
+            "Revenez à la liste et cochez des lignes."
+        )
+    return selection
+
+
+def _read_selection(user, post) -> Selection:
     """The selection of a post: ``source``, then either ``tout_le_filtre`` with the list's
     filter (``filtre``, its query string) or the ticked ``ids`` (or ``ids_csv``, carried
     from one step to the next). Bounded by ``MAX_ITEMS``; a French ``DomainError``
     otherwise."""
     source = post.get("source", "")
-    if source not in (DOSSIERS, REQUESTS):
+    if source not in (DOSSIERS, REQUESTS, CLAIMS):
         raise _error("Sélection inconnue : revenez à la liste et cochez des lignes.")
     if post.get("tout_le_filtre"):
         ids = _filter_ids(user, source, post.get("filtre", "")[:2000])
@@ -84,6 +119,15 @@ def read_selection(user, post) -> Selection:
             .order_by("case_id", "pk")
         )
         return Selection(source, [c.pk for c in cases], cases=cases, requests=requests)
+    if source == CLAIMS:
+        claims = {
+            c.pk: c
+            for c in selectors.claim_list(user=user)
+            .select_related("funding_request__case", "funding_request__scheme__funder")
+            .filter(pk__in=ids)
+        }
+        chosen = [claims[pk] for pk in ids if pk in claims]
+        return Selection(source, [c.pk for c in chosen], claims=chosen)
     by_pk = {
         fr.pk: fr
         for fr in selectors.funding_request_list(user=user)
@@ -116,6 +160,14 @@ def _filter_ids(user, source: str, query: str) -> list[int]:
             raise _error("Le filtre de la liste n'est pas valide : corrigez-le puis recommencez.")
         qs = filters.qs if filters.is_bound else cases
         return list(qs.order_by("-created_at", "-id").values_list("pk", flat=True)[: MAX_ITEMS + 1])
+    if source == CLAIMS:
+        if data.get("groupe", "") != CLAIMS:
+            raise _error("Liste inconnue : revenez à la conférence des financeurs.")
+        _requests, _funders, chosen = funder_scope(user, data.get("financeur", ""))
+        claims = selectors.claim_list(user=user).filter(state__in=CLAIMS_TO_HANDLE)
+        if chosen is not None:
+            claims = claims.filter(funding_request__scheme__funder=chosen)
+        return list(claims.order_by("filed_on", "pk").values_list("pk", flat=True)[: MAX_ITEMS + 1])
     group = FUNDER_GROUPS.get(data.get("groupe", ""))
     if group is None:
         raise _error("Liste inconnue : revenez à la conférence des financeurs.")
@@ -135,17 +187,18 @@ class Action:
 
 
 def offered_actions(user, selection: Selection) -> list[Action]:
-    """The transitions of a funding request the actor's role may apply, with the number
-    of selected requests whose state allows each (those with none are not offered), and
-    the message to the porteurs for whoever writes to them."""
+    """The transitions of a funding request (of a payment claim, for selected claims) the
+    actor's role may apply, with the number of selected rows whose state allows each
+    (those with none are not offered), and the message to the porteurs for whoever writes
+    to them."""
     actor_role = role_of(user)
     out = []
-    for spec in registration_for(FundingRequest).specs.values():
+    for spec in registration_for(selection.model).specs.values():
         if spec.roles == frozenset({SYSTEM}):
             continue
         if actor_role != ADMIN and actor_role not in spec.roles:
             continue
-        count = sum(1 for fr in selection.requests if can_proceed(getattr(fr, spec.name)))
+        count = sum(1 for t in selection.targets if can_proceed(getattr(t, spec.name)))
         if count:
             out.append(Action(spec.name, spec.label, count, spec.danger))
     if role(user) in MESSAGE_WRITERS and selection.case_ids:
@@ -153,21 +206,21 @@ def offered_actions(user, selection: Selection) -> list[Action]:
     return out
 
 
-def items_for(selection: Selection, name: str) -> list[FundingRequest]:
-    """The requests a transition is applied to: every selected request; for selected
+def items_for(selection: Selection, name: str) -> list:
+    """The rows a transition is applied to: every selected request or claim; for selected
     dossiers, those of their requests whose state allows it."""
-    if selection.source == REQUESTS:
-        return list(selection.requests)  # each one ticked: a refusal is reported
+    if selection.source in (REQUESTS, CLAIMS):
+        return list(selection.targets)  # each one ticked: a refusal is reported
     return [fr for fr in selection.requests if can_proceed(getattr(fr, name))]
 
 
-def common_fields(name: str, values: dict, errors: dict) -> list[BoundField]:
+def common_fields(name: str, values: dict, errors: dict, model=FundingRequest) -> list[BoundField]:
     """The fields of transition ``name`` typed once for every item (its amount comes from
     the spreadsheet column), and the comment."""
-    spec = registration_for(FundingRequest).specs[name]
+    spec = registration_for(model).specs[name]
     out = []
     for f in (*spec.fields, COMMENT):
-        if f.name == AMOUNT:
+        if f.name == per_item_field(model):
             continue
         bf = BoundField(spec=f, id=f"bulk-{f.name}", value=values.get(f.name, ""))
         bf.errors = [str(e) for e in errors.get(f.name, [])]
@@ -175,13 +228,18 @@ def common_fields(name: str, values: dict, errors: dict) -> list[BoundField]:
     return out
 
 
-def read_common(name: str, values: dict) -> dict:
+def per_item_field(model) -> str:
+    """The field each item reads from the amounts column."""
+    return PAID if model is PaymentClaim else AMOUNT
+
+
+def read_common(name: str, values: dict, model=FundingRequest) -> dict:
     """The typed values of the common fields (« 15/03/2026 »), required ones checked once
     here rather than refused on every item; a ``DomainError`` naming each bad field."""
-    spec = registration_for(FundingRequest).specs[name]
+    spec = registration_for(model).specs[name]
     data, errors, first = {}, {}, ""
     for f in spec.fields:
-        if f.name == AMOUNT:
+        if f.name == per_item_field(model):
             continue
         raw = values.get(f.name, "")
         if not raw and f.comment_stands_in and values.get("comment"):
@@ -286,15 +344,15 @@ def read_column(text: str) -> list[AmountLine]:
     return out
 
 
-def amounts_by_request(lines: list[AmountLine], requests: list[FundingRequest]) -> dict:
-    """``{request pk: Decimal or the French reason it is unreadable}`` for the lines of
-    the column. A line must name a selected request, by its number or its dossier's
-    reference (when that dossier has one selected request); a ``DomainError`` listing the
-    lines that do not, so the user corrects the column."""
+def amounts_by_request(lines: list[AmountLine], requests: list, *, paid: bool = False) -> dict:
+    """``{request (or claim) pk: Decimal or the French reason it is unreadable}`` for the
+    lines of the column. A line must name a selected request or claim, by its number or
+    its dossier's reference (when that dossier has one selected row); a ``DomainError``
+    listing the lines that do not, so the user corrects the column."""
     by_pk = {str(fr.pk): fr for fr in requests}
-    by_ref: dict[str, list[FundingRequest]] = {}
+    by_ref: dict[str, list] = {}
     for fr in requests:
-        by_ref.setdefault((fr.case.reference or "").casefold(), []).append(fr)
+        by_ref.setdefault((case_of(fr).reference or "").casefold(), []).append(fr)
     found, problems = {}, []
     for line in lines:
         match = by_pk.get(line.key) or by_ref.get(line.key.casefold())
@@ -313,15 +371,16 @@ def amounts_by_request(lines: list[AmountLine], requests: list[FundingRequest]) 
         elif match.pk in found:
             problems.append(f"ligne {line.number} : « {line.key[:40]} » figure deux fois")
         else:
-            found[match.pk] = _amount(line)
+            found[match.pk] = _amount(line, paid)
     if problems:
         shown = "; ".join(problems[:5]) + (" ; …" if len(problems) > 5 else "")
         raise _error(f"Colonne des montants à corriger — {shown}.", "montants")
     return found
 
 
-def _amount(line: AmountLine) -> Decimal | str:
+def _amount(line: AmountLine, paid: bool = False) -> Decimal | str:
+    label = "montant payé" if paid else "montant accordé"
     try:
-        return inputs.parse_money(line.raw, field=AMOUNT, label="montant accordé", french=True)
+        return inputs.parse_money(line.raw, field=AMOUNT, label=label, french=True)
     except DomainError as exc:
         return f"Ligne {line.number} : {exc.message}"

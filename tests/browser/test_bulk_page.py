@@ -108,3 +108,33 @@ def test_agent_sends_one_message_to_ticked_dossiers(page):
     assert "2 appliqués, 0 refusé" in text(page)
     at_both_widths(page, "agent-compte-rendu")
     assert Message.objects.filter(body="Merci de joindre le devis signé.").count() == 2
+
+
+def test_funder_pays_the_claims_of_its_list(page):
+    """« Payer » in bulk: every claim of the list ticked, each paid the amount it asks but
+    one, paid less from the column; the report, at both widths."""
+    from cases.models import ClaimState, PaymentClaim
+    from tests.api.test_bulk_pay import verified_claims
+
+    claims, etat = verified_claims(2, amount="6000.00")
+    login(page, etat, f.PASSWORD)
+    page.goto("/financeurs/#h-paiements")
+    bar = page.locator("#selection-paiements")
+    bar.get_by_label("Tout sélectionner sur cette page").check()
+    bar.get_by_role("button", name="Traiter la sélection").click()
+    assert "2 demandes de paiement sélectionnées" in text(page)
+    page.get_by_label("Payer").check()
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_label("Colonne des montants (référence ; montant)").fill(
+        f"{claims[1].pk}\t5 500,00"
+    )
+    page.get_by_label("Date du paiement").fill(day(1))
+    at_both_widths(page, "groupe-paiement-saisie")
+    page.get_by_role("button", name="Vérifier avant d'appliquer").click()
+    assert "pour un total de 11 500,00 €" in text(page)
+    page.get_by_role("button", name="Appliquer à 2 demandes").click()
+    assert "2 appliqués, 0 refusé" in text(page)
+    at_both_widths(page, "groupe-paiement-compte-rendu")
+    paid = {c.pk: PaymentClaim.objects.get(pk=c.pk) for c in claims}
+    assert {c.state for c in paid.values()} == {ClaimState.PAID}
+    assert str(paid[claims[1].pk].paid_amount) == "5500.00"
