@@ -53,10 +53,56 @@ def expected_delay_days(scheme: Scheme, *, today: dt.date | None = None) -> int:
     delays = list(
         qs.order_by("-paid_on", "-id").values_list("delay_days", flat=True)[:LEARNING_WINDOW]
     )
+    return delays_learned(delays, scheme.expected_payment_delay_days)[0]
+
+
+#: Until a scheme has ``LEARNING_MIN_PAYMENTS`` observed payments, its 80th percentile
+#: is its parameter times this factor (settings ``GUICHET_TREASURY_P80_FACTOR``).
+DEFAULT_P80_FACTOR = Decimal("1.5")
+
+
+def _half_up(value) -> int:
+    return int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def delays_learned(delays: list[int], default: int) -> tuple[int, int]:
+    """(median, 80th percentile) of observed delays in days — the scheme's parameter (and
+    it times the factor) until ``LEARNING_MIN_PAYMENTS`` exist; the 80th percentile is
+    never below the median."""
+    from django.conf import settings
+
     if len(delays) < LEARNING_MIN_PAYMENTS:
-        return int(scheme.expected_payment_delay_days)
-    median = Decimal(str(statistics.median(delays)))
-    return int(median.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        factor = Decimal(str(getattr(settings, "GUICHET_TREASURY_P80_FACTOR", DEFAULT_P80_FACTOR)))
+        return int(default), max(int(default), _half_up(Decimal(default) * factor))
+    ordered = sorted(delays)
+    p50 = _half_up(statistics.median(ordered))
+    p80 = _half_up(statistics.quantiles(ordered, n=10, method="inclusive")[7])
+    return p50, max(p50, p80)
+
+
+def delays_by_scheme(schemes, *, today: dt.date | None = None) -> dict[int, tuple[int, int]]:
+    """``delays_learned`` of several schemes in one query (their last ``LEARNING_WINDOW``
+    payments each, ranked in the database): scheme id → (median, 80th percentile)."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    schemes = list(schemes)
+    qs = Payment.objects.filter(scheme_id__in=[s.pk for s in schemes])
+    if today is not None:
+        qs = qs.filter(paid_on__lte=today)
+    ranked = qs.annotate(
+        rank=Window(
+            RowNumber(),
+            partition_by=[F("scheme_id")],
+            order_by=[F("paid_on").desc(), F("id").desc()],
+        )
+    ).filter(rank__lte=LEARNING_WINDOW)
+    observed: dict[int, list[int]] = {}
+    for scheme_id, delay in ranked.values_list("scheme_id", "delay_days"):
+        observed.setdefault(scheme_id, []).append(delay)
+    return {
+        s.pk: delays_learned(observed.get(s.pk, []), s.expected_payment_delay_days) for s in schemes
+    }
 
 
 class DelayBook:

@@ -114,6 +114,25 @@ def organisation_list(*, user) -> QuerySet[Organisation]:
     return in_territory(qs, user)
 
 
+#: Who reads an organisation's treasury forecast besides the organisation itself: its
+#: territory's staff (issue 13). A funder's instructor or a committee member does not.
+TREASURY_STAFF = (R.AGENT, R.DIRECTOR, R.EPCI_PARTNER, R.ADMIN)
+
+
+def treasury_organisation_list(*, user) -> QuerySet[Organisation]:
+    """The organisations whose treasury forecast the user may read."""
+    role = user.effective_role
+    qs = Organisation.objects.select_related("commune", "epci")
+    if role == R.PORTEUR:
+        return qs.filter(pk=user.organisation_id)
+    if role not in TREASURY_STAFF and not user.is_superuser:
+        return qs.none()
+    qs = in_territory(qs, user)
+    if role == R.EPCI_PARTNER and not user.is_superuser:
+        qs = qs.filter(epci_id=user.epci_id) if user.epci_id else qs.none()
+    return qs
+
+
 def commune_list(*, user) -> QuerySet:
     """Communes a staff user may attach to an organisation: those of its territory."""
     from schemes.models import Commune

@@ -29,6 +29,7 @@ from .payments import CLAIM_UNPAID, ClaimState, Payment, PaymentClaim
 from .plan import ExpenseLine, ResourceLine
 from .recovery import RecoveryOrder, RecoveryState
 from .themes import Theme
+from .treasury import PlannedInvoice
 
 __all__ = [
     "CASE_EDITABLE",
@@ -58,6 +59,7 @@ __all__ = [
     "ExtensionState",
     "FundingRequest",
     "InterestDeclaration",
+    "PlannedInvoice",
     "Message",
     "MessageAttachment",
     "Opinion",

@@ -103,6 +103,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
     complete_on = models.DateField("date de complétude", null=True, blank=True)
     works_start_date = models.DateField(null=True, blank=True)
     works_end_date = models.DateField(null=True, blank=True)
+    # What the porteur plans (the treasury forecast spreads the expenses between them).
+    planned_works_start = models.DateField("début prévu des travaux", null=True, blank=True)
+    planned_works_end = models.DateField("fin prévue des travaux", null=True, blank=True)
     missing_documents = models.JSONField(default=list, blank=True)
     documents_requested_at = models.DateTimeField(null=True, blank=True)
     # The state documents were requested in (``submitted`` or ``instruction``):

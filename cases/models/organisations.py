@@ -49,6 +49,15 @@ class Organisation(models.Model):
     )
     cash_limit = money_field("seuil de trésorerie déclaré", null=True, blank=True)
     money_needed_by = models.DateField("fonds nécessaires avant le", null=True, blank=True)
+    # The treasury forecast (issue 13): the cash the organisation declares it holds today,
+    # and its FCTVA regime (the year the refund comes: N, N+1 or N+2 after the expense).
+    cash_at_hand = money_field("trésorerie disponible déclarée", null=True, blank=True)
+    cash_at_hand_on = models.DateField("trésorerie déclarée le", null=True, blank=True)
+    fctva_regime = models.PositiveSmallIntegerField(
+        "régime FCTVA",
+        choices=[(0, "Année N"), (1, "Année N+1"), (2, "Année N+2")],
+        default=2,
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -2,7 +2,17 @@
 
 from django.urls import include, path
 
-from . import bulk, cases, committee, documents, extensions, payments, reference, users
+from . import (
+    bulk,
+    cases,
+    committee,
+    documents,
+    extensions,
+    payments,
+    reference,
+    treasury,
+    users,
+)
 from . import notifications as n
 
 urlpatterns = [
@@ -12,6 +22,11 @@ urlpatterns = [
     path("schemes/", reference.SchemeListView.as_view(), name="api-schemes"),
     path("communes/", reference.CommuneListView.as_view(), name="api-communes"),
     path("organisations/", reference.OrganisationListView.as_view(), name="api-organisations"),
+    path(
+        "organisations/<int:pk>/treasury/",
+        treasury.OrganisationTreasuryView.as_view(),
+        name="api-organisation-treasury",
+    ),
     path("cases/", cases.CaseListView.as_view(), name="api-cases"),
     path("cases/<int:pk>/", cases.CaseDetailView.as_view(), name="api-case"),
     path(

@@ -125,6 +125,7 @@ def world():
         "session": session.pk,
         "note": note.pk,
         "extension": extension.pk,
+        "org": organisation.pk,
     }
     return users, ids
 
@@ -152,6 +153,15 @@ MATRIX = {
     "api/v1/users/": [("post", "/api/v1/users/", {}, E(_=403, admin=400))],
     "api/v1/schemes/": [("get", "/api/v1/schemes/", None, ALL_200)],
     "api/v1/communes/": [("get", "/api/v1/communes/", None, ALL_200)],
+    # the treasury forecast (issue 13): the organisation itself and its territory's staff
+    "api/v1/organisations/<int:pk>/treasury/": [
+        (
+            "get",
+            "/api/v1/organisations/{org}/treasury/",
+            None,
+            E(_=404, porteur=200, agent=200, epci_partner=200, director=200, admin=200),
+        ),
+    ],
     "api/v1/organisations/": [
         ("get", "/api/v1/organisations/", None, ALL_200),
         ("post", "/api/v1/organisations/", {}, E(_=403, agent=400, admin=400)),

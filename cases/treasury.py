@@ -1,0 +1,540 @@
+"""The treasury forecast of a porteur (issue 13, domain.md « Treasury forecast »): month by
+month over the next months, what it pays for its live operations and what its grants and
+the FCTVA bring back, at the schemes' learned payment delays — median (p50) and 80th
+percentile (p80) —, its cumulative balance from the cash it declared, the trough, and the
+bridging loan (prêt relais) that covers the p80 trough.
+
+Two layers:
+
+- the projection is pure (``project_operation``, ``forecast_compute``, ``bridging_loan``,
+  ``forecast_risk``): plain snapshots in, flows and months out — what the property tests
+  drive with random lifecycles;
+- ``treasury_forecast`` reads one organisation's snapshot in a constant number of queries
+  (``operations_snapshot``) and projects it.
+
+What is recorded replaces what was projected: a payment made is cash (in the declared
+cash at hand), not a flow; a claim filed is projected from its filing date; only the part
+of a grant neither paid nor claimed is projected by the scheme's rules (advance at
+commitment where the scheme allows one, installments on the expenses as they are paid up
+to the scheme's ceiling, the balance after completion). Dates a payment should already
+have come by fall in the current month (never in the past).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.utils import timezone
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+def money(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# ---------------------------------------------------------------- parameters
+
+
+@dataclass(frozen=True)
+class Params:
+    """The forecast's parameters (settings ``GUICHET_TREASURY_*``, ``GUICHET_FCTVA_*``)."""
+
+    fctva_rate: Decimal = Decimal("0.16404")  # of eligible TTC investment expenses
+    fctva_month: int = 5  # the month of year N+1 or N+2 the refund comes in
+    fctva_quarter_lag: int = 1  # regime N: months after the expense's quarter
+    vat_rate: Decimal = Decimal("0.20")
+    works_months: int = 12  # a works period with no planned end
+    balance_lag_days: int = 30  # from the end of works to the balance claim
+    installment_every: int = 3  # months of expenses per installment claim
+    bridging_rate: Decimal = Decimal("4.00")  # % a year, simple interest
+    loan_round: Decimal = Decimal("1000")  # a loan is rounded up to this
+
+
+def params() -> Params:
+    base = Params()
+    get = lambda name, default: getattr(settings, name, default)  # noqa: E731
+    return Params(
+        fctva_rate=Decimal(str(get("GUICHET_FCTVA_RATE", base.fctva_rate))),
+        fctva_month=int(get("GUICHET_FCTVA_MONTH", base.fctva_month)),
+        vat_rate=Decimal(str(get("GUICHET_VAT_RATE", base.vat_rate))),
+        works_months=int(get("GUICHET_TREASURY_WORKS_MONTHS", base.works_months)),
+        balance_lag_days=int(get("GUICHET_TREASURY_BALANCE_LAG_DAYS", base.balance_lag_days)),
+        bridging_rate=Decimal(str(get("GUICHET_BRIDGING_LOAN_RATE", base.bridging_rate))),
+    )
+
+
+# ---------------------------------------------------------------- months
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The first day of the month ``months`` after ``day``'s."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The month starts from ``first``'s month to ``last``'s, inclusive."""
+    out, month = [], month_of(first)
+    while month <= month_of(last):
+        out.append(month)
+        month = add_months(month, 1)
+    return out
+
+
+# ---------------------------------------------------------------- snapshots (input)
+
+
+@dataclass(frozen=True)
+class SchemeTerms:
+    code: str
+    label: str
+    p50: int  # days from claim to payment, median
+    p80: int  # and 80th percentile (never below p50)
+    advance_max_rate: Decimal | None = None
+    installments_max_rate: Decimal = Decimal("0.80")
+
+
+@dataclass(frozen=True)
+class ClaimSnap:
+    id: int
+    kind: str  # advance, installment, balance
+    amount: Decimal
+    filed_on: dt.date
+
+
+@dataclass(frozen=True)
+class GrantSnap:
+    id: int
+    scheme: SchemeTerms
+    granted: Decimal
+    paid: Decimal  # recorded payments (already cash)
+    claims: tuple[ClaimSnap, ...] = ()  # filed and unpaid
+    advance_claimed: bool = False  # an advance claim exists (filed, paid…)
+    committed_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class OperationSnap:
+    case_id: int
+    reference: str
+    cost: Decimal  # what the porteur pays for the whole operation (VAT where it pays it)
+    fctva_base: Decimal  # eligible TTC investment expenses, zero without FCTVA
+    works_start: dt.date | None
+    works_end: dt.date | None
+    completed: bool = False
+    invoices: tuple[tuple[dt.date, Decimal], ...] = ()  # planned by the porteur (TTC)
+    grants: tuple[GrantSnap, ...] = ()
+
+
+# ---------------------------------------------------------------- flows (output)
+
+
+@dataclass(frozen=True)
+class Outflow:
+    on: dt.date
+    amount: Decimal
+    case_id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Inflow:
+    on_p50: dt.date
+    on_p80: dt.date
+    amount: Decimal
+    kind: str  # claim, advance, installment, balance, fctva
+    case_id: int
+    label: str
+    funding_request_id: int | None = None
+    claim_id: int | None = None
+
+
+def _schedule(op: OperationSnap, today: dt.date, p: Params) -> list[tuple[dt.date, Decimal]]:
+    """Every expense of the operation, past and future: the porteur's planned invoices, or
+    its cost spread evenly over the months of its works period (the last month takes the
+    rounding)."""
+    if op.invoices:
+        return sorted(op.invoices)
+    start = op.works_start or today
+    end = op.works_end or add_months(start, p.works_months - 1)
+    months = months_between(start, max(start, end))
+    if op.cost <= 0:
+        return []
+    share = money(op.cost / len(months))
+    spread = [(m, share) for m in months]
+    spread[-1] = (months[-1], op.cost - share * (len(months) - 1))
+    return spread
+
+
+def _fctva_on(expense_month: dt.date, regime: int, p: Params) -> dt.date:
+    if regime <= 0:  # year N: claimed quarterly, refunded the month after the quarter
+        quarter_end = dt.date(expense_month.year, ((expense_month.month - 1) // 3) * 3 + 3, 1)
+        return add_months(quarter_end, p.fctva_quarter_lag)
+    return dt.date(expense_month.year + regime, p.fctva_month, 1)
+
+
+def _paid_on(claim_on: dt.date, scheme: SchemeTerms, today: dt.date) -> tuple[dt.date, dt.date]:
+    """(p50, p80) payment dates of a claim made on ``claim_on``, never before today."""
+    return (
+        max(today, claim_on + dt.timedelta(days=scheme.p50)),
+        max(today, claim_on + dt.timedelta(days=scheme.p80)),
+    )
+
+
+def project_operation(
+    op: OperationSnap, *, today: dt.date, regime: int, p: Params
+) -> tuple[list[Outflow], list[Inflow]]:
+    """The flows of one operation from ``today`` on (pure)."""
+    schedule = _schedule(op, today, p)
+    outflows = [
+        Outflow(on, amount, op.case_id, f"Dépenses {op.reference}")
+        for on, amount in schedule
+        if on >= month_of(today) and not op.completed and (op.invoices == () or on >= today)
+    ]
+    inflows: list[Inflow] = []
+    total = sum((a for _on, a in schedule), ZERO)
+    if op.fctva_base > 0 and total > 0:
+        # The whole refund, shared between the dates the regime gives the expenses (the
+        # last date takes the rounding: the same total whatever the regime).
+        refunds: dict[dt.date, Decimal] = {}
+        for on, amount in schedule:
+            refund_on = _fctva_on(month_of(on), regime, p)
+            refunds[refund_on] = refunds.get(refund_on, ZERO) + amount
+        whole, given = money(op.fctva_base * p.fctva_rate), ZERO
+        dated = sorted(refunds.items())
+        for k, (refund_on, amount) in enumerate(dated):
+            value = whole - given if k == len(dated) - 1 else money(whole * amount / total)
+            given += value
+            if refund_on < month_of(today) or value <= 0:
+                continue  # refunded already: in the cash at hand
+            label = f"FCTVA {op.reference}"
+            inflows.append(Inflow(refund_on, refund_on, value, "fctva", op.case_id, label))
+    for grant in op.grants:
+        inflows += _grant_inflows(op, grant, schedule, today, p)
+    return outflows, inflows
+
+
+def _grant_inflows(op, grant: GrantSnap, schedule, today: dt.date, p: Params) -> list[Inflow]:
+    scheme, out = grant.scheme, []
+
+    def inflow(claim_on, amount, kind, label, claim_id=None):
+        p50, p80 = _paid_on(claim_on, scheme, today)
+        out.append(Inflow(p50, p80, amount, kind, op.case_id, label, grant.id, claim_id))
+
+    pending = ZERO
+    for claim in grant.claims:
+        pending += claim.amount
+        inflow(claim.filed_on, claim.amount, "claim", f"{scheme.label} {op.reference}", claim.id)
+    rest = grant.granted - grant.paid - pending
+    if rest <= 0:
+        return out
+    if op.completed:
+        claim_on = max(today, (op.works_end or today) + dt.timedelta(days=p.balance_lag_days))
+        inflow(claim_on, rest, "balance", f"Solde {scheme.label} {op.reference}")
+        return out
+    advance = ZERO
+    if scheme.advance_max_rate and not grant.advance_claimed:
+        advance = min(rest, money(grant.granted * scheme.advance_max_rate))
+        if advance > 0:
+            claim_on = max(today, grant.committed_on or today)
+            inflow(claim_on, advance, "advance", f"Avance {scheme.label} {op.reference}")
+            rest -= advance
+    room = min(
+        rest,
+        max(ZERO, money(grant.granted * scheme.installments_max_rate))
+        - grant.paid
+        - pending
+        - advance,
+    )
+    total = sum((a for _on, a in schedule), ZERO)
+    future = [(on, a) for on, a in schedule if on >= month_of(today)]
+    if room > 0 and total > 0 and future:
+        step = max(1, p.installment_every)
+        for start in range(0, len(future), step):
+            period = future[start : start + step]
+            amount = min(room, money(grant.granted * sum(a for _o, a in period) / total))
+            if amount <= 0:
+                break
+            claim_on = max(today, add_months(month_of(period[-1][0]), 1))
+            inflow(claim_on, amount, "installment", f"Acompte {scheme.label} {op.reference}")
+            room -= amount
+            rest -= amount
+    if rest > 0:
+        end = op.works_end or (schedule[-1][0] if schedule else today)
+        claim_on = max(today, end + dt.timedelta(days=p.balance_lag_days))
+        inflow(claim_on, rest, "balance", f"Solde {scheme.label} {op.reference}")
+    return out
+
+
+# ---------------------------------------------------------------- the forecast
+
+
+@dataclass(frozen=True)
+class Month:
+    month: dt.date
+    outflows: Decimal
+    inflows_p50: Decimal
+    inflows_p80: Decimal
+    balance_p50: Decimal
+    balance_p80: Decimal
+
+
+@dataclass(frozen=True)
+class Trough:
+    month: dt.date
+    balance: Decimal
+
+
+@dataclass(frozen=True)
+class BridgingLoan:
+    amount: Decimal
+    months: int
+    rate: Decimal  # % a year
+    interest: Decimal
+    start: dt.date
+    repaid: bool  # the p80 balance is positive again within the horizon
+
+
+@dataclass
+class Forecast:
+    cash_at_hand: Decimal | None
+    months: list[Month]
+    trough_p50: Trough | None
+    trough_p80: Trough | None
+    loan: BridgingLoan | None
+    outflows: list[Outflow] = field(default_factory=list)
+    inflows: list[Inflow] = field(default_factory=list)
+
+
+def forecast_compute(
+    *,
+    cash: Decimal | None,
+    today: dt.date,
+    horizon: int,
+    outflows: list[Outflow],
+    inflows: list[Inflow],
+    rate: Decimal,
+    loan_round: Decimal = Decimal("1000"),
+) -> Forecast:
+    """The months from ``today``'s, each flow in its month (pure)."""
+    first = month_of(today)
+    months = [add_months(first, i) for i in range(horizon)]
+    index = {m: i for i, m in enumerate(months)}
+    out = [ZERO] * horizon
+    in50 = [ZERO] * horizon
+    in80 = [ZERO] * horizon
+    for flow in outflows:
+        i = index.get(max(first, month_of(flow.on)))
+        if i is not None:
+            out[i] += flow.amount
+    for flow in inflows:
+        i = index.get(max(first, month_of(flow.on_p50)))
+        if i is not None:
+            in50[i] += flow.amount
+        i = index.get(max(first, month_of(flow.on_p80)))
+        if i is not None:
+            in80[i] += flow.amount
+    rows, b50, b80 = [], cash or ZERO, cash or ZERO
+    for i, month in enumerate(months):
+        b50 += in50[i] - out[i]
+        b80 += in80[i] - out[i]
+        rows.append(Month(month, out[i], in50[i], in80[i], b50, b80))
+    t50 = _trough(rows, "balance_p50")
+    t80 = _trough(rows, "balance_p80")
+    return Forecast(
+        cash_at_hand=cash,
+        months=rows,
+        trough_p50=t50,
+        trough_p80=t80,
+        loan=bridging_loan(rows, rate, loan_round),
+        outflows=outflows,
+        inflows=inflows,
+    )
+
+
+def _trough(rows: list[Month], name: str) -> Trough | None:
+    if not rows:
+        return None
+    low = min(rows, key=lambda r: (getattr(r, name), r.month))
+    return Trough(low.month, getattr(low, name))
+
+
+def bridging_loan(
+    rows: list[Month], rate: Decimal, loan_round: Decimal = Decimal("1000")
+) -> BridgingLoan | None:
+    """The loan covering the p80 trough: its depth rounded up to ``loan_round``, from the
+    first month the p80 balance is negative until it is positive again (or the horizon's
+    end), at ``rate`` % a year, simple interest. None when the balance never goes below
+    zero."""
+    negative = [i for i, r in enumerate(rows) if r.balance_p80 < 0]
+    if not negative:
+        return None
+    depth = -min(r.balance_p80 for r in rows)
+    amount = (depth / loan_round).to_integral_value(rounding=ROUND_CEILING) * loan_round
+    first = negative[0]
+    back = next((i for i in range(first, len(rows)) if rows[i].balance_p80 >= 0), None)
+    months = (back if back is not None else len(rows)) - first
+    interest = money(amount * rate / 100 * months / 12)
+    return BridgingLoan(money(amount), months, rate, interest, rows[first].month, back is not None)
+
+
+def forecast_risk(forecast: Forecast, cash_limit: Decimal | None) -> Decimal | None:
+    """How far the p80 trough goes below its threshold — zero, or the cash limit the
+    porteur declared, whichever is higher — in euros; None when it does not."""
+    if forecast.trough_p80 is None:
+        return None
+    threshold = max(ZERO, cash_limit or ZERO)
+    gap = threshold - forecast.trough_p80.balance
+    return gap if gap > 0 else None
+
+
+# ---------------------------------------------------------------- reading one porteur
+
+
+#: Dossiers whose operation is live for the forecast: decided, in works, completed (the
+#: grants are known; before the decision nothing is committed).
+FORECAST_STATES = ("decided", "in_progress", "completed")
+
+
+def operations_snapshot(organisation, *, today: dt.date, p: Params) -> list[OperationSnap]:
+    """The organisation's live operations with their grants, claims and learned delays, in
+    a constant number of queries whatever its number of dossiers."""
+    from django.db.models import Prefetch
+
+    from .models import (
+        CLAIM_UNPAID,
+        LIVE_GRANTS,
+        Case,
+        ExpenseLine,
+        FundingRequest,
+        Organisation,
+        PaymentClaim,
+    )
+    from .payments import delays_by_scheme
+
+    cases = list(
+        Case.objects.filter(organisation=organisation, state__in=FORECAST_STATES)
+        .only(
+            "id",
+            "reference",
+            "state",
+            "tax_basis",
+            "works_start_date",
+            "works_end_date",
+            "planned_works_start",
+            "planned_works_end",
+            "organisation_id",
+        )
+        .prefetch_related(
+            Prefetch(
+                "expenses", queryset=ExpenseLine.objects.only("case_id", "amount", "eligible")
+            ),
+            "planned_invoices",
+            Prefetch(
+                "funding_requests",
+                queryset=FundingRequest.objects.filter(state__in=LIVE_GRANTS)
+                .select_related("scheme")
+                .prefetch_related(
+                    Prefetch(
+                        "claims",
+                        queryset=PaymentClaim.objects.exclude(
+                            state__in=("draft", "rejected", "withdrawn")
+                        ).order_by("id"),
+                    )
+                ),
+            ),
+        )
+        .order_by("id")
+    )
+    schemes = {fr.scheme_id: fr.scheme for c in cases for fr in c.funding_requests.all()}
+    delays = delays_by_scheme(schemes.values(), today=today)
+    pays_vat = organisation.kind != Organisation.Kind.COMPANY
+    fctva = organisation.kind in Organisation.PUBLIC_KINDS
+    ops = []
+    for case in cases:
+        lines = list(case.expenses.all())
+        total = sum((line.amount for line in lines), ZERO)
+        eligible = sum((line.amount for line in lines if line.eligible), ZERO)
+        ht = case.tax_basis == "HT"
+        vat = (1 + p.vat_rate) if ht and pays_vat else Decimal(1)
+        grants = []
+        for fr in case.funding_requests.all():
+            scheme = fr.scheme
+            p50, p80 = delays[scheme.pk]
+            claims = list(fr.claims.all())
+            terms = SchemeTerms(
+                code=scheme.code,
+                label=getattr(scheme, "label", None) or scheme.code,
+                p50=p50,
+                p80=p80,
+                advance_max_rate=scheme.advance_max_rate,
+                installments_max_rate=scheme.installments_max_rate,
+            )
+            grants.append(
+                GrantSnap(
+                    id=fr.pk,
+                    scheme=terms,
+                    granted=fr.amount_granted or ZERO,
+                    paid=fr.amount_paid or ZERO,
+                    claims=tuple(
+                        ClaimSnap(c.pk, c.kind, c.amount, c.filed_on or today)
+                        for c in claims
+                        if c.state in CLAIM_UNPAID
+                    ),
+                    advance_claimed=any(c.kind == "advance" for c in claims),
+                    committed_on=fr.committed_on,
+                )
+            )
+        ops.append(
+            OperationSnap(
+                case_id=case.pk,
+                reference=case.reference or f"n° {case.pk}",
+                cost=money(total * vat),
+                fctva_base=money(eligible * (1 + p.vat_rate)) if fctva and ht else ZERO,
+                works_start=case.works_start_date or case.planned_works_start,
+                works_end=case.works_end_date or case.planned_works_end,
+                completed=case.state == "completed",
+                invoices=tuple((i.due_on, i.amount) for i in case.planned_invoices.all()),
+                grants=tuple(grants),
+            )
+        )
+    return ops
+
+
+MAX_MONTHS = 60
+
+
+def treasury_forecast(
+    organisation,
+    *,
+    today: dt.date | None = None,
+    months: int = 24,
+    rate: Decimal | None = None,
+) -> Forecast:
+    """The organisation's forecast over ``months`` months (1 to 60) from today's month."""
+    today = today or timezone.localdate()
+    p = params()
+    ops = operations_snapshot(organisation, today=today, p=p)
+    outflows, inflows = [], []
+    for op in ops:
+        o, i = project_operation(op, today=today, regime=organisation.fctva_regime, p=p)
+        outflows += o
+        inflows += i
+    return forecast_compute(
+        cash=organisation.cash_at_hand,
+        today=today,
+        horizon=max(1, min(MAX_MONTHS, months)),
+        outflows=outflows,
+        inflows=inflows,
+        rate=p.bridging_rate if rate is None else rate,
+        loan_round=p.loan_round,
+    )
