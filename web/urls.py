@@ -12,6 +12,7 @@ from . import (
     observatory_urls,
     porteur_urls,
     public_urls,
+    treasury_urls,
     views,
 )
 
@@ -31,5 +32,6 @@ for _module in (
     observatory_urls,
     experts_urls,
     habits_urls,
+    treasury_urls,
 ):
     urlpatterns += _module.urlpatterns
