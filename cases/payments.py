@@ -143,8 +143,9 @@ def _filed_on(claim: PaymentClaim) -> dt.date:
     return claim.filed_on or timezone.localdate(claim.created_at)
 
 
-def project_claim(claim: PaymentClaim, today: dt.date, delay: int) -> Projection:
-    filed = _filed_on(claim)
+def project_payment(filed: dt.date, today: dt.date, delay: int) -> Projection:
+    """The one payment-date projection (alerts, pages, the treasury forecast): a claim made
+    on ``filed`` is expected ``delay`` days later, and projected no earlier than today."""
     expected_on = filed + dt.timedelta(days=delay)
     return Projection(
         filed_on=filed,
@@ -153,6 +154,10 @@ def project_claim(claim: PaymentClaim, today: dt.date, delay: int) -> Projection
         projected_on=max(expected_on, today),
         days_waiting=(today - filed).days,
     )
+
+
+def project_claim(claim: PaymentClaim, today: dt.date, delay: int) -> Projection:
+    return project_payment(_filed_on(claim), today, delay)
 
 
 def claim_projection(claim: PaymentClaim, today: dt.date | None = None) -> Projection:

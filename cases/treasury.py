@@ -183,10 +183,13 @@ def _fctva_on(expense_month: dt.date, regime: int, p: Params) -> dt.date:
 
 
 def _paid_on(claim_on: dt.date, scheme: SchemeTerms, today: dt.date) -> tuple[dt.date, dt.date]:
-    """(p50, p80) payment dates of a claim made on ``claim_on``, never before today."""
+    """(p50, p80) payment dates of a claim made on ``claim_on``, never before today: the
+    projection of the alerts and pages (``cases.payments.project_payment``)."""
+    from .payments import project_payment
+
     return (
-        max(today, claim_on + dt.timedelta(days=scheme.p50)),
-        max(today, claim_on + dt.timedelta(days=scheme.p80)),
+        project_payment(claim_on, today, scheme.p50).projected_on,
+        project_payment(claim_on, today, scheme.p80).projected_on,
     )
 
 
@@ -405,9 +408,10 @@ def forecast_risk(forecast: Forecast, cash_limit: Decimal | None) -> Decimal | N
 FORECAST_STATES = ("decided", "in_progress", "completed")
 
 
-def operations_snapshot(organisation, *, today: dt.date, p: Params) -> list[OperationSnap]:
-    """The organisation's live operations with their grants, claims and learned delays, in
-    a constant number of queries whatever its number of dossiers."""
+def operations_snapshots(organisations, *, today: dt.date, p: Params) -> dict[int, list]:
+    """The live operations of each organisation (id → its ``OperationSnap``s) with their
+    grants, claims and learned delays, in a constant number of queries whatever the number
+    of organisations and dossiers (a caller streams organisations by chunks)."""
     from django.db.models import Prefetch
 
     from .models import (
@@ -421,8 +425,9 @@ def operations_snapshot(organisation, *, today: dt.date, p: Params) -> list[Oper
     )
     from .payments import delays_by_scheme
 
+    by_pk = {o.pk: o for o in organisations}
     cases = list(
-        Case.objects.filter(organisation=organisation, state__in=FORECAST_STATES)
+        Case.objects.filter(organisation_id__in=list(by_pk), state__in=FORECAST_STATES)
         .only(
             "id",
             "reference",
@@ -457,10 +462,11 @@ def operations_snapshot(organisation, *, today: dt.date, p: Params) -> list[Oper
     )
     schemes = {fr.scheme_id: fr.scheme for c in cases for fr in c.funding_requests.all()}
     delays = delays_by_scheme(schemes.values(), today=today)
-    pays_vat = organisation.kind != Organisation.Kind.COMPANY
-    fctva = organisation.kind in Organisation.PUBLIC_KINDS
-    ops = []
+    out: dict[int, list[OperationSnap]] = {pk: [] for pk in by_pk}
     for case in cases:
+        organisation = by_pk[case.organisation_id]
+        pays_vat = organisation.kind != Organisation.Kind.COMPANY
+        fctva = organisation.kind in Organisation.PUBLIC_KINDS
         lines = list(case.expenses.all())
         total = sum((line.amount for line in lines), ZERO)
         eligible = sum((line.amount for line in lines if line.eligible), ZERO)
@@ -494,7 +500,7 @@ def operations_snapshot(organisation, *, today: dt.date, p: Params) -> list[Oper
                     committed_on=fr.committed_on,
                 )
             )
-        ops.append(
+        out[organisation.pk].append(
             OperationSnap(
                 case_id=case.pk,
                 reference=case.reference or f"n° {case.pk}",
@@ -507,10 +513,69 @@ def operations_snapshot(organisation, *, today: dt.date, p: Params) -> list[Oper
                 grants=tuple(grants),
             )
         )
-    return ops
+    return out
+
+
+def cash_today(organisations, *, today: dt.date) -> dict[int, Decimal | None]:
+    """The cash each organisation holds today: the amount it declared, plus the payments
+    recorded since the day it declared it (a payment moves money from the projected
+    inflows to the cash: the balances do not change). None when it declared nothing."""
+    from django.db.models import F, Q, Sum
+
+    from .models import Payment
+
+    declared = [o for o in organisations if o.cash_at_hand is not None]
+    received: dict[int, Decimal] = {}
+    dated = [o.pk for o in declared if o.cash_at_hand_on is not None]
+    if dated:
+        org = "claim__funding_request__case__organisation"
+        rows = (
+            Payment.objects.filter(**{f"{org}_id__in": dated}, paid_on__lte=today)
+            .filter(Q(paid_on__gt=F(f"{org}__cash_at_hand_on")))
+            .values(f"{org}_id")
+            .annotate(total=Sum("amount"))
+        )
+        received = {row[f"{org}_id"]: row["total"] or ZERO for row in rows}
+    return {
+        o.pk: None if o.cash_at_hand is None else o.cash_at_hand + received.get(o.pk, ZERO)
+        for o in organisations
+    }
 
 
 MAX_MONTHS = 60
+
+
+def treasury_forecasts(
+    organisations,
+    *,
+    today: dt.date | None = None,
+    months: int = 24,
+    rate: Decimal | None = None,
+) -> dict[int, Forecast]:
+    """The forecast of each organisation (id → ``Forecast``) over ``months`` months (1 to
+    60) from today's month, read in a constant number of queries for the whole list."""
+    today = today or timezone.localdate()
+    organisations = list(organisations)
+    p = params()
+    snapshots = operations_snapshots(organisations, today=today, p=p)
+    cash = cash_today(organisations, today=today)
+    out = {}
+    for organisation in organisations:
+        outflows, inflows = [], []
+        for op in snapshots[organisation.pk]:
+            o, i = project_operation(op, today=today, regime=organisation.fctva_regime, p=p)
+            outflows += o
+            inflows += i
+        out[organisation.pk] = forecast_compute(
+            cash=cash[organisation.pk],
+            today=today,
+            horizon=max(1, min(MAX_MONTHS, months)),
+            outflows=outflows,
+            inflows=inflows,
+            rate=p.bridging_rate if rate is None else rate,
+            loan_round=p.loan_round,
+        )
+    return out
 
 
 def treasury_forecast(
@@ -521,20 +586,6 @@ def treasury_forecast(
     rate: Decimal | None = None,
 ) -> Forecast:
     """The organisation's forecast over ``months`` months (1 to 60) from today's month."""
-    today = today or timezone.localdate()
-    p = params()
-    ops = operations_snapshot(organisation, today=today, p=p)
-    outflows, inflows = [], []
-    for op in ops:
-        o, i = project_operation(op, today=today, regime=organisation.fctva_regime, p=p)
-        outflows += o
-        inflows += i
-    return forecast_compute(
-        cash=organisation.cash_at_hand,
-        today=today,
-        horizon=max(1, min(MAX_MONTHS, months)),
-        outflows=outflows,
-        inflows=inflows,
-        rate=p.bridging_rate if rate is None else rate,
-        loan_round=p.loan_round,
-    )
+    return treasury_forecasts([organisation], today=today, months=months, rate=rate)[
+        organisation.pk
+    ]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from cases.models import Organisation
+from cases.models import Case, Organisation
 from cases.payments import DelayBook, project_claim
+from cases.treasury import FORECAST_STATES, treasury_forecasts
 
 from .book import AlertBook
 from .common import CHUNK, local_today
@@ -42,7 +43,7 @@ def alerts_evaluate(*, today: dt.date | None = None) -> int:
     by_org: dict[int, Receivables] = defaultdict(Receivables)
     room = _grants(book, by_org, delays)
     _claims(book, by_org, room, today, delays)
-    _treasuries(book, by_org)
+    _treasuries(book, by_org, today)
     for finding in works_deadlines_missed(today):
         book.record(finding)
     book.resolve_the_rest()
@@ -91,14 +92,23 @@ def _claims(
                 book.record(finding)
 
 
-def _treasuries(book: AlertBook, by_org: dict[int, Receivables]) -> None:
-    """Each organisation that waits for money, by chunks: its treasury risk."""
-    ids = [pk for pk, rec in by_org.items() if rec.total > 0]
+def _treasuries(book: AlertBook, by_org: dict[int, Receivables], today: dt.date) -> None:
+    """Each organisation with a live operation or money to wait for, by chunks: its
+    treasury forecast (``cases.treasury``), and the risk its p80 trough shows."""
+    live = set(
+        Case.objects.filter(state__in=FORECAST_STATES)
+        .values_list("organisation_id", flat=True)
+        .distinct()
+    )
+    ids = sorted(live | {pk for pk, rec in by_org.items() if rec.total > 0})
     for start in range(0, len(ids), CHUNK):
         chunk = Organisation.objects.filter(pk__in=ids[start : start + CHUNK]).select_related(
             "commune"
         )
+        chunk = list(chunk)
+        forecasts = treasury_forecasts(chunk, today=today)
         for organisation in chunk:
-            finding = treasury_risk(organisation, by_org[organisation.pk])
+            forecast = forecasts[organisation.pk]
+            finding = treasury_risk(organisation, by_org[organisation.pk], forecast)
             if finding:
                 book.record(finding)

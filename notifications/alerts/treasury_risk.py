@@ -1,5 +1,10 @@
-"""Treasury risk: what an organisation waits for, against its population or its declared
-cash limit."""
+"""Treasury risk (issue 13): the organisation's treasury forecast (``cases.treasury``) goes
+below zero — or below the cash limit it declared — at the 80th percentile of the schemes'
+payment delays. The severity follows the trough's depth against the organisation's size:
+so many euros per inhabitant of a commune (*parameter*), else its declared cash limit,
+else what its live grants bring. Without declared cash the forecast starts from zero: only
+a commune whose trough is deeper than its size is warned (the rule of the receivables
+before the forecast)."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from django.conf import settings
 
 from cases.models import Organisation
 from cases.rules import euros, money
+from cases.treasury import Forecast, forecast_risk
 
 from .common import Finding, K, S, fr_date, options
 from .receivables import Receivables
@@ -16,39 +22,51 @@ from .receivables import Receivables
 DEFAULT_EUR_PER_INHABITANT = 150
 
 
-def ratio_severity(ratio: Decimal) -> int:
-    if ratio >= 2:
+def depth_severity(ratio: Decimal) -> int:
+    """The trough's depth against the organisation's size: a quarter of it is a warning,
+    all of it critical."""
+    if ratio >= 1:
         return S.CRITICAL
-    if ratio >= Decimal("1.5"):
+    if ratio >= Decimal("0.25"):
         return S.WARNING
     return S.INFO
 
 
-def treasury_risk(organisation: Organisation, rec: Receivables) -> Finding | None:
-    """Raised when what the organisation waits for exceeds a threshold: so many euros per
-    inhabitant of a commune, or the cash limit the organisation declared."""
-    total = rec.total
-    if total <= 0:
+def treasury_risk(
+    organisation: Organisation, rec: Receivables, forecast: Forecast
+) -> Finding | None:
+    """Raised when the forecast's p80 trough goes below zero or the declared cash limit."""
+    gap = forecast_risk(forecast, organisation.cash_limit)
+    if gap is None:
         return None
-    per_inhabitant = _eur_per_inhabitant()
     population = _population(organisation)
-    thresholds = [
-        t
-        for t in (
-            _population_threshold(total, population, per_inhabitant),
-            _cash_threshold(total, organisation),
-        )
-        if t is not None
-    ]
-    exceeded = [(r, text) for r, text in thresholds if r > 1]
-    if not exceeded:
+    per_inhabitant = _eur_per_inhabitant()
+    size, size_text = _size(organisation, population, per_inhabitant, forecast)
+    ratio = gap / size if size > 0 else Decimal(1)
+    if forecast.cash_at_hand is None and (population is None or ratio < 1):
+        # No cash declared: the balance only says how far the coming flows take the
+        # organisation from what it holds today. A commune is warned when that exceeds
+        # its size (so many euros per inhabitant); others are asked to declare their cash.
         return None
-    ratio = max(r for r, _t in exceeded)
-    message = _message(organisation, rec, exceeded)
-    data = _data(organisation, rec, ratio, population, per_inhabitant)
+    message = _message(organisation, rec, forecast, gap, size_text)
+    data = _data(organisation, rec, forecast, gap, ratio, population, per_inhabitant)
     return Finding(
-        K.TREASURY_RISK, organisation, organisation.pk, None, ratio_severity(ratio), message, data
+        K.TREASURY_RISK, organisation, organisation.pk, None, depth_severity(ratio), message, data
     )
+
+
+def _size(organisation, population, per_inhabitant, forecast) -> tuple[Decimal, str]:
+    """What the depth is measured against, and how the message says it."""
+    if population:
+        size = money(per_inhabitant * population)
+        return (
+            size,
+            f"{euros(per_inhabitant)} par habitant ({population} habitants : {euros(size)})",
+        )
+    if organisation.cash_limit and organisation.cash_limit > 0:
+        return organisation.cash_limit, f"le seuil déclaré de {euros(organisation.cash_limit)}"
+    grants = sum((i.amount for i in forecast.inflows if i.kind != "fctva"), Decimal(0))
+    return money(grants), f"les aides attendues ({euros(grants)})"
 
 
 # ---------------------------------------------------------------- thresholds
@@ -64,33 +82,6 @@ def _population(organisation: Organisation) -> int | None:
     if organisation.kind == Organisation.Kind.COMMUNE and organisation.commune_id:
         return organisation.commune.population
     return None
-
-
-def _population_threshold(
-    total: Decimal, population: int | None, per_inhabitant: Decimal
-) -> tuple[Decimal, str] | None:
-    """(ratio, French sentence) against so many euros per inhabitant of a commune."""
-    if not population:
-        return None
-    limit = money(per_inhabitant * population)
-    if limit <= 0:
-        return None
-    return (
-        total / limit,
-        f"{euros(total / population)} par habitant ({population} habitants), "
-        f"au-delà du seuil de {euros(per_inhabitant)} par habitant "
-        f"({euros(limit)})",
-    )
-
-
-def _cash_threshold(total: Decimal, organisation: Organisation) -> tuple[Decimal, str] | None:
-    """(ratio, French sentence) against the cash limit the organisation declared."""
-    if organisation.cash_limit is None or organisation.cash_limit <= 0:
-        return None
-    return (
-        total / organisation.cash_limit,
-        f"au-delà du seuil de trésorerie déclaré de {euros(organisation.cash_limit)}",
-    )
 
 
 # ---------------------------------------------------------------- message and data
@@ -123,14 +114,39 @@ def _detail_lines(rec: Receivables) -> list[str]:
     return lines
 
 
-def _message(organisation: Organisation, rec: Receivables, exceeded: list) -> str:
+def _month(day) -> str:
+    return f"{day:%m/%Y}"
+
+
+def _message(organisation, rec: Receivables, forecast: Forecast, gap, size_text: str) -> str:
+    t80, t50 = forecast.trough_p80, forecast.trough_p50
+    limit = organisation.cash_limit
+    below = f"sous le seuil déclaré de {euros(limit)}" if limit and limit > 0 else "sous zéro"
+    text = (
+        f"Risque de trésorerie pour {organisation.name} : si les financeurs paient avec les "
+        f"délais les plus longs observés (80e centile), la trésorerie descendrait à "
+        f"{euros(t80.balance)} en {_month(t80.month)}, {below} de {euros(gap)} "
+        f"(délais médians : {euros(t50.balance)} en {_month(t50.month)}). "
+        f"Écart rapporté à {size_text}."
+    )
+    if forecast.cash_at_hand is None:
+        text += " Trésorerie disponible non déclarée : la prévision part de 0 €."
+    if rec.claims or rec.balances:
+        text += (
+            f" Subventions attendues : {_what_is_awaited(rec)}. Détail : "
+            + " ; ".join(_detail_lines(rec))
+            + "."
+        )
+    loan = forecast.loan
+    if loan is not None:
+        text += (
+            f" Prêt relais simulé : {euros(loan.amount)} sur {loan.months} mois à "
+            f"{str(loan.rate).replace('.', ',')} %, soit {euros(loan.interest)} d'intérêts."
+        )
     funders = ", ".join(sorted({c.funder for c in rec.claims}))
     return (
-        f"Risque de trésorerie pour {organisation.name} : {euros(rec.total)} de subventions "
-        f"attendues ({_what_is_awaited(rec)}), " + " ; ".join(text for _r, text in exceeded) + ". "
-        "Détail : "
-        + " ; ".join(_detail_lines(rec))
-        + ". "
+        text
+        + " "
         + options(
             relaunch=(
                 f"relancer les financeurs — {funders} — sur les paiements attendus"
@@ -144,16 +160,21 @@ def _message(organisation: Organisation, rec: Receivables, exceeded: list) -> st
     )
 
 
-def _data(
-    organisation: Organisation,
-    rec: Receivables,
-    ratio: Decimal,
-    population: int | None,
-    per_inhabitant: Decimal,
-) -> dict:
+def _point(trough) -> dict | None:
+    if trough is None:
+        return None
+    return {"month": f"{trough.month:%Y-%m}", "balance": str(trough.balance)}
+
+
+def _data(organisation, rec, forecast, gap, ratio, population, per_inhabitant) -> dict:
     last = rec.last_projected
     first_filed = min((c.projection.filed_on for c in rec.claims), default=None)
+    loan = forecast.loan
     return {
+        "depth": str(money(gap)),
+        "trough_p50": _point(forecast.trough_p50),
+        "trough_p80": _point(forecast.trough_p80),
+        "cash_at_hand": None if forecast.cash_at_hand is None else str(forecast.cash_at_hand),
         "amount": str(money(rec.total)),
         "claimed": str(money(rec.claimed)),
         "balances_due": str(money(rec.balances_due)),
@@ -163,6 +184,14 @@ def _data(
         "ratio": str(ratio.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)),
         "filed_on": first_filed.isoformat() if first_filed else None,
         "projected_date": last.isoformat() if last else None,
+        "bridging_loan": None
+        if loan is None
+        else {
+            "amount": str(loan.amount),
+            "months": loan.months,
+            "rate": str(loan.rate),
+            "interest": str(loan.interest),
+        },
         "claims": [c.as_data() for c in rec.claims],
         "balances": [b.as_data() for b in rec.balances],
     }

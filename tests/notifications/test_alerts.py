@@ -13,6 +13,7 @@ import pytest
 from cases import services
 from cases.models import ClaimState, FundingRequest, Organisation, Payment, User
 from cases.payments import claim_projection, expected_delay_days, projected_payment_date
+from cases.treasury import treasury_forecast
 from engine.errors import DomainError
 from engine.transitions import transition_apply
 from notifications.alert_selectors import alert_list
@@ -173,18 +174,33 @@ def test_overdue_leader_installment_and_treasury_risk_of_a_small_commune(overdue
     assert alert.data["expected_delay"] == 270
     assert alert.data["projected_date"] == "2026-11-16"
 
+    # the treasury forecast (issue 13): 120 000 € TTC of works spread over the coming
+    # months, nothing declared in cash, the grant coming back late: the p80 trough is
+    # far below zero, deeper than 150 € per inhabitant (45 000 €): critical
+    forecast = treasury_forecast(organisation, today=day(300))
+    depth = -forecast.trough_p80.balance
+    assert depth > Decimal("45000")
     treasury = live(K.TREASURY_RISK, organisation).get()
-    assert treasury.severity == Alert.Severity.INFO  # 48 000 / 45 000 = 1.07
+    assert treasury.severity == Alert.Severity.CRITICAL
     assert treasury.case is None
-    assert "48 000,00 €" in treasury.message
-    assert "160,00 € par habitant (300 habitants)" in treasury.message
-    assert "seuil de 150,00 € par habitant (45 000,00 €)" in treasury.message
-    assert "paiement projeté le 16/11/2026" in treasury.message
-    assert "prêt relais" in treasury.message
-    assert treasury.data["amount"] == "48000.00"
+    assert treasury.data["depth"] == str(depth)
+    assert treasury.data["trough_p80"]["balance"] == str(forecast.trough_p80.balance)
     assert treasury.data["population"] == 300
+    assert treasury.data["ratio"] == str((depth / 45000).quantize(Decimal("0.01")))
+    assert "80e centile" in treasury.message and "sous zéro" in treasury.message
+    assert "150,00 € par habitant (300 habitants : 45 000,00 €)" in treasury.message
+    assert "Trésorerie disponible non déclarée" in treasury.message
+    assert "48 000,00 € demandés et impayés" in treasury.message
+    assert "paiement projeté le 16/11/2026" in treasury.message
+    assert "Prêt relais simulé" in treasury.message
+    assert treasury.data["bridging_loan"]["amount"] == str(forecast.loan.amount)
     assert treasury.data["projected_date"] == "2026-11-16"
-    assert treasury.data["ratio"] == "1.07"
+
+
+def declare_cash(organisation, amount, on=None):
+    Organisation.objects.filter(pk=organisation.pk).update(
+        cash_at_hand=Decimal(amount), cash_at_hand_on=on
+    )
 
 
 def test_severity_rises_on_the_same_alert_and_payment_resolves_both(overdue):
@@ -218,9 +234,14 @@ def test_severity_rises_on_the_same_alert_and_payment_resolves_both(overdue):
     alerts_evaluate(today=day(541))
     alert.refresh_from_db()
     assert alert.state == Alert.State.RESOLVED and alert.resolved_at is not None
+    assert not live(K.PAYMENT_OVERDUE).exists()
+    # the works still to pay keep the forecast below zero until the commune declares the
+    # cash it holds: then the treasury alert resolves itself
+    assert live(K.TREASURY_RISK).exists()
+    declare_cash(overdue["organisation"], "500000.00", day(541))
+    alerts_evaluate(today=day(541))
     treasury = Alert.objects.get(kind=K.TREASURY_RISK)
     assert treasury.state == Alert.State.RESOLVED and treasury.resolved_at is not None
-    assert not live(K.PAYMENT_OVERDUE).exists() and not live(K.TREASURY_RISK).exists()
     # a resolved alert stays resolved, and nothing new is opened for a paid claim
     assert alerts_evaluate(today=day(600)) == 0
 
@@ -246,31 +267,39 @@ def test_rejected_claim_resolves_its_alert(overdue):
     )
     alerts_evaluate(today=day(301))
     assert Alert.objects.get(kind=K.PAYMENT_OVERDUE).state == Alert.State.RESOLVED
-    assert Alert.objects.get(kind=K.TREASURY_RISK).state == Alert.State.RESOLVED
+    # the rejected 48 000 € leave the claims awaited; the grant is projected again
+    treasury = live(K.TREASURY_RISK).get()
+    assert "48 000,00 € demandés" not in treasury.message
+    assert treasury.data["claims"] == []
 
 
-def test_treasury_threshold_is_a_setting_and_cash_limit_counts(overdue, settings):
+def test_treasury_depth_per_inhabitant_is_a_setting_and_cash_limit_counts(overdue, settings):
     organisation = overdue["organisation"]
-    settings.GUICHET_TREASURY_EUR_PER_INHABITANT = 200  # 60 000 € for 300 inhabitants
-    alerts_evaluate(today=day(300))
+    today = day(300)
+    # cash declared today: the p80 trough is 30 000 € above zero — no risk
+    low = treasury_forecast(organisation, today=today).trough_p80.balance
+    declare_cash(organisation, str(-low + 30000), today)
+    alerts_evaluate(today=today)
     assert not live(K.TREASURY_RISK).exists()
 
-    Organisation.objects.filter(pk=organisation.pk).update(cash_limit=Decimal("20000.00"))
-    alerts_evaluate(today=day(301))
-    alert = live(K.TREASURY_RISK, organisation).get()
-    assert alert.severity == Alert.Severity.CRITICAL  # 48 000 / 20 000 = 2.4
-    assert "seuil de trésorerie déclaré de 20 000,00 €" in alert.message
-    assert alert.data["cash_limit"] == "20000.00"
-
+    # a declared cash limit of 40 000 €: the trough (30 000 €) is 10 000 € below it
     Organisation.objects.filter(pk=organisation.pk).update(cash_limit=Decimal("40000.00"))
-    alerts_evaluate(today=day(302))
-    alert.refresh_from_db()
-    assert alert.state == Alert.State.OPEN
-    assert alert.data["ratio"] == "1.20"  # figures follow, the severity does not drop
-    assert "40 000,00 €" in alert.message
+    alerts_evaluate(today=today)
+    alert = live(K.TREASURY_RISK, organisation).get()
+    assert "sous le seuil déclaré de 40 000,00 €" in alert.message
+    assert alert.data["depth"] == "10000.00" and alert.data["cash_limit"] == "40000.00"
+    # 10 000 € against 150 € × 300 inhabitants (45 000 €): 0.22, information
+    assert alert.severity == Alert.Severity.INFO and alert.data["ratio"] == "0.22"
 
-    Organisation.objects.filter(pk=organisation.pk).update(cash_limit=Decimal("50000.00"))
-    alerts_evaluate(today=day(303))
+    # the size is a setting: 30 € per inhabitant (9 000 €) makes it critical
+    settings.GUICHET_TREASURY_EUR_PER_INHABITANT = 30
+    alerts_evaluate(today=today)
+    alert.refresh_from_db()
+    assert alert.severity == Alert.Severity.CRITICAL and alert.data["ratio"] == "1.11"
+
+    # the limit lowered to 25 000 €: the trough is above it, the alert resolves itself
+    Organisation.objects.filter(pk=organisation.pk).update(cash_limit=Decimal("25000.00"))
+    alerts_evaluate(today=today)
     alert.refresh_from_db()
     assert alert.state == Alert.State.RESOLVED
 
@@ -559,5 +588,18 @@ def test_a_pass_reads_in_a_bounded_number_of_queries(overdue, django_assert_max_
     assert porteur.organisation_id != other.organisation_id and fr.pk != fr2.pk
     alerts_evaluate(today=day(300))
     assert live(K.PAYMENT_OVERDUE).count() == 2 and live(K.TREASURY_RISK).count() == 2
-    with django_assert_max_num_queries(6):
+    # the receivables, then per chunk of organisations their forecasts (dossiers, plans,
+    # invoices, requests, claims, learned delays, payments since the declared cash)
+    with django_assert_max_num_queries(16):
         assert alerts_evaluate(today=day(300)) == 0
+
+
+def test_without_declared_cash_only_a_trough_deeper_than_the_commune_warns(overdue):
+    organisation = overdue["organisation"]
+    Commune.objects.filter(pk=organisation.commune_id).update(population=100000)
+    alerts_evaluate(today=day(300))
+    assert not live(K.TREASURY_RISK).exists()  # 15 M€ of « size », nothing declared
+    declare_cash(organisation, "0.00", day(300))  # declared: the trough below zero counts
+    alerts_evaluate(today=day(300))
+    alert = live(K.TREASURY_RISK, organisation).get()
+    assert alert.severity == Alert.Severity.INFO and "non déclarée" not in alert.message
