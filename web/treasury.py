@@ -76,7 +76,8 @@ def _date(label, help_text=""):
 class OrganisationTreasuryForm(forms.Form):
     cash_at_hand = _text(
         "Trésorerie disponible aujourd'hui (€)",
-        "Le solde de votre compte au Trésor ce jour, par exemple 25 000,00. Vide : inconnue.",
+        "Le solde disponible ce jour (au compte au Trésor pour une collectivité), par exemple "
+        "25 000,00. Vide : inconnue.",
     )
     cash_limit = _text(
         "Seuil de trésorerie à ne pas franchir (€)",
@@ -113,7 +114,7 @@ class InvoiceForm(forms.Form):
 
 def _organisation_initial(org) -> dict:
     def amount(value):
-        return "" if value is None else f"{value:.2f}".replace(".", ",")
+        return "" if value is None else f"{value:,.2f}".replace(",", " ").replace(".", ",")
 
     return {
         "cash_at_hand": amount(org.cash_at_hand),

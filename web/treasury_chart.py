@@ -175,10 +175,10 @@ def forecast_chart(forecast, *, uid: str = "tresorerie") -> SafeString:
         )
         tick += step
     out.append(f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}" stroke="{GRID}"/>')
-    # Month labels: at most about twelve, always the first and the last.
+    # Month labels: at most about twelve, from the first one.
     every = max(1, -(-n // 12))
     for i, row in enumerate(rows):
-        if i % every and i != n - 1:
+        if i % every:
             continue
         out.append(
             f'<text x="{x(i):.1f}" y="{TOP + plot_h + 18}" text-anchor="middle" '
@@ -209,9 +209,9 @@ def forecast_chart(forecast, *, uid: str = "tresorerie") -> SafeString:
                 )
     # The troughs: a ring around the point and its amount written beside it.
     index = {r.month: i for i, r in enumerate(rows)}
-    for trough, label, offset in (
-        (forecast.trough_p50, "p50", -12),
-        (forecast.trough_p80, "p80", 22),
+    for trough, colour, label, offset in (
+        (forecast.trough_p50, P50, "p50", -14),
+        (forecast.trough_p80, P80, "p80", 26),
     ):
         if trough is None or trough.month not in index:
             continue
@@ -224,9 +224,16 @@ def forecast_chart(forecast, *, uid: str = "tresorerie") -> SafeString:
             f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="9" fill="none" stroke="{INK}" '
             f'stroke-width="2"/>'
         )
+        text = f"Point bas {label} : {euros(trough.balance)}"
+        box_w = len(text) * 7 + 8  # about 7 px a character at 12 px, bold
+        box_x = tx - box_w + 4 if anchor == "end" else tx - 4
+        out.append(
+            f'<rect x="{box_x:.1f}" y="{ty - FONT:.1f}" width="{box_w}" height="{FONT + 5}" '
+            f'fill="#ffffff" fill-opacity="0.9" stroke="{colour}" rx="3"/>'
+        )
         out.append(
             f'<text x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}" fill="{INK}" '
-            f'font-weight="bold">Point bas {label} : {escape(euros(trough.balance))}</text>'
+            f'font-weight="bold">{escape(text)}</text>'
         )
     out.append("</svg>")
     return mark_safe("".join(out))
