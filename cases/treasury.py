@@ -589,3 +589,66 @@ def treasury_forecast(
     return treasury_forecasts([organisation], today=today, months=months, rate=rate)[
         organisation.pk
     ]
+
+
+# ---------------------------------------------------------------- the territory's ranking
+
+
+@dataclass(frozen=True)
+class RankedOrganisation:
+    organisation: object
+    population: int | None
+    forecast: Forecast
+    depth: Decimal  # how far the p80 trough goes below zero (0 when it does not)
+    per_inhabitant: Decimal | None  # the depth per inhabitant of a commune
+
+    @property
+    def cash_declared(self) -> bool:
+        return self.forecast.cash_at_hand is not None
+
+
+RANKING_CHUNK = 200
+
+
+def treasury_ranking(organisations, *, today: dt.date | None = None) -> list[RankedOrganisation]:
+    """The organisations with a live operation, their forecasts read by chunks, ranked by
+    the depth of their p80 trough per inhabitant (communes), then by depth: the deepest
+    first; those that never go below zero last."""
+    from .models import Case, Organisation
+
+    today = today or timezone.localdate()
+    live = organisations.filter(
+        pk__in=Case.objects.filter(state__in=FORECAST_STATES).values("organisation_id")
+    ).select_related("commune")
+    rows: list[RankedOrganisation] = []
+    batch: list = []
+
+    def flush():
+        by_pk = {o.pk: o for o in batch}
+        for pk, forecast in treasury_forecasts(batch, today=today).items():
+            organisation = by_pk[pk]
+            population = (
+                organisation.commune.population
+                if organisation.kind == Organisation.Kind.COMMUNE and organisation.commune_id
+                else None
+            )
+            low = forecast.trough_p80.balance if forecast.trough_p80 else ZERO
+            depth = max(ZERO, -low)
+            per = money(depth / population) if population else None
+            rows.append(RankedOrganisation(organisation, population, forecast, depth, per))
+        batch.clear()
+
+    for organisation in live.order_by("pk").iterator(chunk_size=RANKING_CHUNK):
+        batch.append(organisation)
+        if len(batch) >= RANKING_CHUNK:
+            flush()
+    if batch:
+        flush()
+    rows.sort(
+        key=lambda r: (
+            -(r.per_inhabitant if r.per_inhabitant is not None else Decimal(-1)),
+            -r.depth,
+            r.organisation.name,
+        )
+    )
+    return rows

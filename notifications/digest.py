@@ -85,7 +85,30 @@ def director_digest_lines(today: dt.date, territory_id: int | None) -> list[str]
         f"Alertes ouvertes {Alert.Kind(k).label} (gravité {s}) : {n}"
         for (k, s), n in sorted(alerts.items())
     ]
-    return lines
+    return lines + treasury_lines(today, territory_id)
+
+
+#: The director's digest lists this many communes, the deepest treasury troughs first.
+TREASURY_TOP = 5
+
+
+def treasury_lines(today: dt.date, territory_id: int | None) -> list[str]:
+    """The communes of the territory whose p80 treasury trough goes deepest per inhabitant
+    (``cases.treasury.treasury_ranking``), at most ``TREASURY_TOP``."""
+    from cases.models import Organisation
+    from cases.rules import euros
+    from cases.treasury import treasury_ranking
+
+    if territory_id is None:
+        return []
+    rows = treasury_ranking(Organisation.objects.filter(territory_id=territory_id), today=today)
+    deepest = [r for r in rows if r.population and r.depth > 0][:TREASURY_TOP]
+    return [
+        f"Trésorerie — point bas n° {rank} : {r.organisation.name}, "
+        f"{euros(r.forecast.trough_p80.balance)} en {r.forecast.trough_p80.month:%m/%Y} "
+        f"({euros(r.per_inhabitant)} par habitant, délais au 80e centile)"
+        for rank, r in enumerate(deepest, 1)
+    ]
 
 
 def digests_weekly(*, today: dt.date | None = None) -> int:

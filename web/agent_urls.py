@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from . import agent, bulk
+from . import agent, bulk, treasury_territory
 
 urlpatterns = [
     path("agent/", agent.agent_inbox, name="agent-inbox"),
     path("agent/taches/<int:task_id>/prendre/", agent.task_take, name="agent-task-take"),
     path("traitement-groupe/", bulk.bulk, name="bulk"),
+    path("tresorerie/", treasury_territory.treasury_territory, name="treasury-territory"),
     path("dossiers/<int:pk>/", agent.case_detail, name="case-detail"),
     path(
         "dossiers/<int:pk>/transitions/<slug:name>/",
