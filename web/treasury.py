@@ -332,6 +332,8 @@ def my_treasury(request):
 @require_GET
 def organisation_treasury(request, pk: int):
     org = _organisation_or_404(request, pk)
+    if request.user.effective_role == R.PORTEUR:  # its own: the page where it declares
+        return redirect("web:my-treasury")
     return _page(request, org, editable=False)
 
 

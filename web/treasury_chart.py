@@ -225,7 +225,7 @@ def forecast_chart(forecast, *, uid: str = "tresorerie") -> SafeString:
             f'stroke-width="2"/>'
         )
         text = f"Point bas {label} : {euros(trough.balance)}"
-        box_w = len(text) * 7 + 8  # about 7 px a character at 12 px, bold
+        box_w = round(len(text) * 6.4) + 8  # about 6.4 px a character at 12 px, bold
         box_x = tx - box_w + 4 if anchor == "end" else tx - 4
         out.append(
             f'<rect x="{box_x:.1f}" y="{ty - FONT:.1f}" width="{box_w}" height="{FONT + 5}" '

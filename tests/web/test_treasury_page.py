@@ -109,6 +109,11 @@ def test_staff_reads_it_and_others_get_404(client, world):
         assert client.get(url).status_code == 404
         assert client.get(url + "pret-relais.pdf").status_code == 404
         client.logout()
+    # the porteur reaching its own organisation's address gets its own page
+    client.force_login(world["porteur"])
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"] == PAGE
+    client.logout()
     # staff cannot write through the porteur's page
     client.force_login(world["agent"])
     response = client.post(PAGE, {"formulaire": "organisation", "org-cash_at_hand": "1"})
