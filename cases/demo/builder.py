@@ -26,6 +26,7 @@ from .operations import Operations
 from .pdf import tiny_pdf
 from .people import People
 from .timeline import Report, aware, working_day_before
+from .treasury import treasuries_declare
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,7 @@ class DemoBuilder(People, Leader, Consultation, LegalTrack, Operations):
             self.build_users()
             self.build_leader()
             self.build_operations()
+            treasuries_declare()
         self.sweep()
         with transaction.atomic():
             self.record_lapses()

@@ -393,3 +393,23 @@ def test_a_written_consultation_with_a_declared_interest(demo, client):
     assert "Consultation écrite" in page and f"{session.closes_on:%d/%m/%Y}" in page
     for case in Case.objects.filter(funding_requests__in=session.agenda.all()):
         _pages(client, case)
+
+
+def test_demo_treasuries_show_a_forecast(demo, client):
+    """Issue 13: the communes with a live operation declared their cash; the territory's
+    ranking and a commune's « Ma trésorerie » show figures."""
+    from cases.models import Organisation
+    from cases.treasury import treasury_forecast
+
+    declared = Organisation.objects.filter(cash_at_hand__isnull=False, kind="commune")
+    assert declared.exists()
+    org = declared.order_by("pk").first()
+    forecast = treasury_forecast(org)
+    assert forecast.cash_at_hand is not None and len(forecast.months) == 24
+    assert any(m.outflows or m.inflows_p50 for m in forecast.months)
+    porteur = User.objects.filter(organisation=org, role=User.Role.PORTEUR).first()
+    client.force_login(porteur)
+    assert client.get("/ma-tresorerie/").status_code == 200
+    client.force_login(User.objects.get(username="agent.carmausin"))
+    page = client.get("/tresorerie/")
+    assert page.status_code == 200 and org.name in page.content.decode()
