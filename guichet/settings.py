@@ -285,6 +285,14 @@ GUICHET_REMINDER_CATCHUP_DAYS = int(os.environ.get("GUICHET_REMINDER_CATCHUP_DAY
 GUICHET_TREASURY_EUR_PER_INHABITANT = int(
     os.environ.get("GUICHET_TREASURY_EUR_PER_INHABITANT", "150")
 )
+# The treasury forecast's parameters (issue 13, cases/treasury.py).
+GUICHET_FCTVA_RATE = os.environ.get("GUICHET_FCTVA_RATE", "0.16404")
+GUICHET_FCTVA_MONTH = int(os.environ.get("GUICHET_FCTVA_MONTH", "5"))
+GUICHET_VAT_RATE = os.environ.get("GUICHET_VAT_RATE", "0.20")
+GUICHET_TREASURY_P80_FACTOR = os.environ.get("GUICHET_TREASURY_P80_FACTOR", "1.5")
+GUICHET_TREASURY_WORKS_MONTHS = int(os.environ.get("GUICHET_TREASURY_WORKS_MONTHS", "12"))
+GUICHET_TREASURY_BALANCE_LAG_DAYS = int(os.environ.get("GUICHET_TREASURY_BALANCE_LAG_DAYS", "30"))
+GUICHET_BRIDGING_LOAN_RATE = os.environ.get("GUICHET_BRIDGING_LOAN_RATE", "4.00")
 GUICHET_SITE_URL = os.environ.get("GUICHET_SITE_URL", "http://127.0.0.1:8000")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
