@@ -160,6 +160,20 @@ FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
+def _reference_data(request):
+    """A transactional test before this one may have flushed the territory and schemes:
+    loaded again for every browser test that uses the database."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    from schemes.models import EPCI, Scheme
+    from tests.reference import reference_data_load
+
+    territory, schemes = not EPCI.objects.exists(), not Scheme.objects.exists()
+    if territory or schemes:
+        reference_data_load(territory=territory, schemes=schemes)
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     """Logins are not what these tests measure: a cheap hasher keeps the suite fast."""
     settings.PASSWORD_HASHERS = FAST_HASHERS

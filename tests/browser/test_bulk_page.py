@@ -19,17 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 WIDTHS = (1280, 390)
 
 
-@pytest.fixture(autouse=True)
-def _reference_data():
-    """A transactional test before this one may have flushed the territory and schemes."""
-    from schemes.models import EPCI, Scheme
-    from tests.reference import reference_data_load
-
-    territory, schemes = not EPCI.objects.exists(), not Scheme.objects.exists()
-    if territory or schemes:
-        reference_data_load(territory=territory, schemes=schemes)
-
-
 def at_both_widths(page, name: str) -> None:
     """axe-core and a screenshot at each width; the page never scrolls sideways."""
     original = page.viewport_size

@@ -19,17 +19,6 @@ from .conftest import check_page, login
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-@pytest.fixture(autouse=True)
-def _reference_data():
-    """A transactional test before this one may have flushed the territory and schemes."""
-    from schemes.models import EPCI, Scheme
-    from tests.reference import reference_data_load
-
-    territory, schemes = not EPCI.objects.exists(), not Scheme.objects.exists()
-    if territory or schemes:
-        reference_data_load(territory=territory, schemes=schemes)
-
-
 def test_treasury_page_chart_rate_declaration_and_pdf(page, new_page):
     porteur = f.porteur()
     org = porteur.organisation
