@@ -237,7 +237,11 @@ class _Run:
     def effects_and_hooks(self, pending: list) -> None:
         """The transition's own effect, then the hooks of the layers above (a hook with a
         batch variant once for the wave)."""
-        if self.spec.effect:
+        if self.spec.batch_effect and len(pending) > 1:
+            # one call for the wave: an error no item can be blamed for (the wave is then
+            # applied item by item, each with ``effect``)
+            self.spec.batch_effect([ctx for _i, ctx in pending])
+        elif self.spec.effect:
             for i, ctx in pending:
                 try:
                     self.spec.effect(ctx)

@@ -68,6 +68,9 @@ class TransitionSpec:
     notice: Notice | None = None  # what it tells whom
     danger: bool = False  # a destructive action (shown apart, asks for confirmation)
     porteur_action: bool = False  # offered as a button on the porteur's follow-up page
+    # What ``effect`` does, for the items of a wave at once (``engine.batch``, ADR 010):
+    # called instead of ``effect`` when a wave holds several items.
+    batch_effect: Callable[[list[TransitionContext]], None] | None = None
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -427,43 +427,66 @@ register(
 # ---------------------------------------------------------------- derived dossier state
 
 
-def case_follow_up(case_id: int, *, date=None) -> None:
-    """Apply the dossier transitions that follow from its requests (one place only), dated
-    like the event that caused them."""
-    case = Case.objects.get(pk=case_id)
-    data = {"date": date} if date else {}
-    states = list(case.funding_requests.values_list("state", flat=True))
+#: The automatic dossier transitions, with the comment their history carries.
+FOLLOW_UPS = {
+    "record_decisions": "Automatique : toutes les demandes sont décidées.",
+    "reject": "Automatique : aucune demande ne reste en cours ni accordée.",
+    "close": "Automatique : toutes les aides accordées sont versées.",
+    "lapse": "Automatique : plus aucune aide en cours, caducité constatée par le financeur.",
+}
+
+
+def follow_up_name(case: Case, states: list[str]) -> str | None:
+    """The dossier transition that follows from its requests' states, if any (one place
+    for the rule: one dossier or a batch)."""
     if not states:
-        return
+        return None
     live_grants = [s for s in states if s in LIVE_GRANTS]
     if case.state == CaseState.INSTRUCTION and not any(s in REQUEST_UNDECIDED for s in states):
-        transition_apply(
-            instance=case,
-            name="record_decisions",
-            data=data,
-            comment="Automatique : toutes les demandes sont décidées.",
-        )
-    elif case.state in WORKS_STATES and legal_track.no_aid_left(states):
-        transition_apply(
-            instance=case,
-            name="reject",
-            data=data,
-            comment="Automatique : aucune demande ne reste en cours ni accordée.",
-        )
-    elif case.state == CaseState.COMPLETED and not live_grants:
-        transition_apply(
-            instance=case,
-            name="close",
-            data=data,
-            comment="Automatique : toutes les aides accordées sont versées.",
-        )
-    elif lapses(case, states):
-        transition_apply(
-            instance=case,
-            name="lapse",
-            data=data,
-            comment="Automatique : plus aucune aide en cours, caducité constatée par le financeur.",
-        )
+        return "record_decisions"
+    if case.state in WORKS_STATES and legal_track.no_aid_left(states):
+        return "reject"
+    if case.state == CaseState.COMPLETED and not live_grants:
+        return "close"
+    if lapses(case, states):
+        return "lapse"
+    return None
+
+
+def case_follow_up(case_id: int, *, date=None) -> None:
+    """Apply the dossier transition that follows from its requests (one place only), dated
+    like the event that caused them."""
+    cases_follow_up({case_id: date})
+
+
+def cases_follow_up(dates: dict) -> None:
+    """``case_follow_up`` of several dossiers (id → the date of the event), read in two
+    queries and applied through the engine's batch mode, one batch per transition (each
+    dossier at most once: the callers' waves hold one item per dossier)."""
+    from collections import defaultdict
+
+    from engine.batch import BatchItem, transitions_apply_batch
+
+    cases = Case.objects.in_bulk(list(dates))
+    states: dict[int, list[str]] = defaultdict(list)
+    rows = FundingRequest.objects.filter(case_id__in=list(cases)).order_by("case_id", "id")
+    for case_id, state in rows.values_list("case_id", "state"):
+        states[case_id].append(state)
+    todo: dict[str, list] = defaultdict(list)
+    for case_id, date in dates.items():
+        case = cases.get(case_id)
+        name = None if case is None else follow_up_name(case, states[case_id])
+        if name:
+            data = {"date": date} if date else {}
+            todo[name].append(BatchItem(instance=case, comment=FOLLOW_UPS[name], data=data))
+    for name, items in todo.items():
+        if len(items) == 1:
+            item = items[0]
+            transition_apply(
+                instance=item.instance, name=name, comment=item.comment, data=item.data
+            )
+        else:
+            transitions_apply_batch(model=Case, name=name, items=items, isolate=False)
 
 
 #: Where a dossier may be when its funders record lapses (revised rules 4 and 5).
@@ -484,3 +507,9 @@ def lapses(case: Case, states: list[str]) -> bool:
 
 def follow_up_effect(ctx: TransitionContext) -> None:
     case_follow_up(ctx.instance.case_id, date=ctx.data.get("date"))
+
+
+def follow_up_batch(ctxs: list[TransitionContext]) -> None:
+    """``follow_up_effect`` for the items of a wave (``engine.batch``): their dossiers'
+    follow-ups read and applied at once."""
+    cases_follow_up({ctx.instance.case_id: ctx.data.get("date") for ctx in ctxs})

@@ -11,7 +11,7 @@ from engine.transitions import SYSTEM, TransitionContext, TransitionSpec, regist
 from .. import rules
 from ..models import Case, FundingRequest, RequestState
 from ..works_deadlines import lapse_allowed
-from .case import follow_up_effect
+from .case import follow_up_batch, follow_up_effect
 from .common import A, F, P, authorize_request, event_date, not_before_receipt, reason_field, roles
 from .receipt import (
     acknowledge_guard,
@@ -187,6 +187,7 @@ TRANSITIONS = (
         roles(SYSTEM),
         "Rejeté par le comité",
         effect=follow_up_effect,
+        batch_effect=follow_up_batch,
         event="rejetée par le comité",
         notice=Notice(
             ("porteurs", "referent"), "Le comité LEADER a rejeté {case.reference}.", email=True
@@ -201,6 +202,7 @@ TRANSITIONS = (
         "Accorder",
         grant_guard,
         follow_up_effect,
+        batch_effect=follow_up_batch,
         event="aide accordée",
         fields=(
             Field(
@@ -224,6 +226,7 @@ TRANSITIONS = (
         "Refuser",
         refuse_guard,
         follow_up_effect,
+        batch_effect=follow_up_batch,
         event="aide refusée",
         fields=(
             reason_field("motivation", "Motivation du refus", "Indiquez la motivation du refus."),
@@ -258,6 +261,7 @@ TRANSITIONS = (
         roles(SYSTEM),
         "Aide soldée",
         effect=follow_up_effect,
+        batch_effect=follow_up_batch,
         event="aide entièrement versée",
     ),
     TransitionSpec(
@@ -265,6 +269,7 @@ TRANSITIONS = (
         roles(P, A, SYSTEM),
         "Retirer la demande",
         effect=follow_up_effect,
+        batch_effect=follow_up_batch,
         event="demande retirée",
         fields=(reason_field("reason", "Motif du retrait", "Indiquez le motif du retrait."),),
         danger=True,
@@ -275,6 +280,7 @@ TRANSITIONS = (
         "Constater la caducité",
         lapse_guard,
         follow_up_effect,
+        batch_effect=follow_up_batch,
         event="caducité de l'aide constatée par le financeur",
         fields=(
             event_date(
