@@ -411,8 +411,11 @@ FORECAST_STATES = ("decided", "in_progress", "completed")
 def operations_snapshots(organisations, *, today: dt.date, p: Params) -> dict[int, list]:
     """The live operations of each organisation (id → its ``OperationSnap``s) with their
     grants, claims and learned delays, in a constant number of queries whatever the number
-    of organisations and dossiers (a caller streams organisations by chunks)."""
-    from django.db.models import Prefetch
+    of organisations and dossiers (a caller streams organisations by chunks). Plain rows,
+    not model objects: the expense totals are summed by the database."""
+    from django.db.models import Q, Sum
+
+    from schemes.models import Scheme
 
     from .models import (
         CLAIM_UNPAID,
@@ -422,13 +425,17 @@ def operations_snapshots(organisations, *, today: dt.date, p: Params) -> dict[in
         FundingRequest,
         Organisation,
         PaymentClaim,
+        PlannedInvoice,
     )
     from .payments import delays_by_scheme
 
     by_pk = {o.pk: o for o in organisations}
+    live = {"organisation_id__in": list(by_pk), "state__in": FORECAST_STATES}
+    via_case = {f"case__{k}": v for k, v in live.items()}
     cases = list(
-        Case.objects.filter(organisation_id__in=list(by_pk), state__in=FORECAST_STATES)
-        .only(
+        Case.objects.filter(**live)
+        .order_by("id")
+        .values(
             "id",
             "reference",
             "state",
@@ -439,77 +446,89 @@ def operations_snapshots(organisations, *, today: dt.date, p: Params) -> dict[in
             "planned_works_end",
             "organisation_id",
         )
-        .prefetch_related(
-            Prefetch(
-                "expenses", queryset=ExpenseLine.objects.only("case_id", "amount", "eligible")
-            ),
-            "planned_invoices",
-            Prefetch(
-                "funding_requests",
-                queryset=FundingRequest.objects.filter(state__in=LIVE_GRANTS)
-                .select_related("scheme")
-                .prefetch_related(
-                    Prefetch(
-                        "claims",
-                        queryset=PaymentClaim.objects.exclude(
-                            state__in=("draft", "rejected", "withdrawn")
-                        ).order_by("id"),
-                    )
-                ),
-            ),
-        )
-        .order_by("id")
     )
-    schemes = {fr.scheme_id: fr.scheme for c in cases for fr in c.funding_requests.all()}
+    costs = {
+        row["case_id"]: (row["total"] or ZERO, row["eligible"] or ZERO)
+        for row in ExpenseLine.objects.filter(**via_case)
+        .values("case_id")
+        .annotate(total=Sum("amount"), eligible=Sum("amount", filter=Q(eligible=True)))
+        .order_by()
+    }
+    invoices: dict[int, list] = {}
+    for case_id, due_on, amount in (
+        PlannedInvoice.objects.filter(**via_case)
+        .order_by("due_on", "id")
+        .values_list("case_id", "due_on", "amount")
+    ):
+        invoices.setdefault(case_id, []).append((due_on, amount))
+    requests: dict[int, list] = {}
+    for row in (
+        FundingRequest.objects.filter(**via_case, state__in=LIVE_GRANTS)
+        .order_by("id")
+        .values("id", "case_id", "scheme_id", "amount_granted", "amount_paid", "committed_on")
+    ):
+        requests.setdefault(row["case_id"], []).append(row)
+    claims: dict[int, list] = {}
+    for row in (
+        PaymentClaim.objects.filter(
+            **{f"funding_request__{k}": v for k, v in via_case.items()},
+            funding_request__state__in=LIVE_GRANTS,
+        )
+        .exclude(state__in=("draft", "rejected", "withdrawn"))
+        .order_by("id")
+        .values("id", "funding_request_id", "kind", "amount", "filed_on", "state")
+    ):
+        claims.setdefault(row["funding_request_id"], []).append(row)
+    scheme_ids = {r["scheme_id"] for rows in requests.values() for r in rows}
+    schemes = {s.pk: s for s in Scheme.objects.filter(pk__in=scheme_ids)}
     delays = delays_by_scheme(schemes.values(), today=today)
+    terms = {
+        pk: SchemeTerms(
+            code=scheme.code,
+            label=getattr(scheme, "label", None) or scheme.code,
+            p50=delays[pk][0],
+            p80=delays[pk][1],
+            advance_max_rate=scheme.advance_max_rate,
+            installments_max_rate=scheme.installments_max_rate,
+        )
+        for pk, scheme in schemes.items()
+    }
     out: dict[int, list[OperationSnap]] = {pk: [] for pk in by_pk}
     for case in cases:
-        organisation = by_pk[case.organisation_id]
+        organisation = by_pk[case["organisation_id"]]
         pays_vat = organisation.kind != Organisation.Kind.COMPANY
         fctva = organisation.kind in Organisation.PUBLIC_KINDS
-        lines = list(case.expenses.all())
-        total = sum((line.amount for line in lines), ZERO)
-        eligible = sum((line.amount for line in lines if line.eligible), ZERO)
-        ht = case.tax_basis == "HT"
+        total, eligible = costs.get(case["id"], (ZERO, ZERO))
+        ht = case["tax_basis"] == "HT"
         vat = (1 + p.vat_rate) if ht and pays_vat else Decimal(1)
         grants = []
-        for fr in case.funding_requests.all():
-            scheme = fr.scheme
-            p50, p80 = delays[scheme.pk]
-            claims = list(fr.claims.all())
-            terms = SchemeTerms(
-                code=scheme.code,
-                label=getattr(scheme, "label", None) or scheme.code,
-                p50=p50,
-                p80=p80,
-                advance_max_rate=scheme.advance_max_rate,
-                installments_max_rate=scheme.installments_max_rate,
-            )
+        for fr in requests.get(case["id"], ()):
+            mine = claims.get(fr["id"], ())
             grants.append(
                 GrantSnap(
-                    id=fr.pk,
-                    scheme=terms,
-                    granted=fr.amount_granted or ZERO,
-                    paid=fr.amount_paid or ZERO,
+                    id=fr["id"],
+                    scheme=terms[fr["scheme_id"]],
+                    granted=fr["amount_granted"] or ZERO,
+                    paid=fr["amount_paid"] or ZERO,
                     claims=tuple(
-                        ClaimSnap(c.pk, c.kind, c.amount, c.filed_on or today)
-                        for c in claims
-                        if c.state in CLAIM_UNPAID
+                        ClaimSnap(c["id"], c["kind"], c["amount"], c["filed_on"] or today)
+                        for c in mine
+                        if c["state"] in CLAIM_UNPAID
                     ),
-                    advance_claimed=any(c.kind == "advance" for c in claims),
-                    committed_on=fr.committed_on,
+                    advance_claimed=any(c["kind"] == "advance" for c in mine),
+                    committed_on=fr["committed_on"],
                 )
             )
         out[organisation.pk].append(
             OperationSnap(
-                case_id=case.pk,
-                reference=case.reference or f"n° {case.pk}",
+                case_id=case["id"],
+                reference=case["reference"] or f"n° {case['id']}",
                 cost=money(total * vat),
                 fctva_base=money(eligible * (1 + p.vat_rate)) if fctva and ht else ZERO,
-                works_start=case.works_start_date or case.planned_works_start,
-                works_end=case.works_end_date or case.planned_works_end,
-                completed=case.state == "completed",
-                invoices=tuple((i.due_on, i.amount) for i in case.planned_invoices.all()),
+                works_start=case["works_start_date"] or case["planned_works_start"],
+                works_end=case["works_end_date"] or case["planned_works_end"],
+                completed=case["state"] == "completed",
+                invoices=tuple(invoices.get(case["id"], ())),
                 grants=tuple(grants),
             )
         )
@@ -607,7 +626,40 @@ class RankedOrganisation:
         return self.forecast.cash_at_hand is not None
 
 
-RANKING_CHUNK = 200
+#: A chunk of organisations forecast at once holds at most this many live dossiers (and
+#: this many organisations): the memory of a chunk follows its dossiers.
+CHUNK_CASES = 2000
+CHUNK_ORGANISATIONS = 500
+
+
+def live_case_counts(organisation_ids=None) -> dict[int, int]:
+    """Organisation id → its number of live dossiers (those the forecast reads)."""
+    from django.db.models import Count
+
+    from .models import Case
+
+    qs = Case.objects.filter(state__in=FORECAST_STATES)
+    if organisation_ids is not None:
+        qs = qs.filter(organisation_id__in=organisation_ids)
+    rows = qs.values("organisation_id").annotate(n=Count("id")).order_by()
+    return {row["organisation_id"]: row["n"] for row in rows}
+
+
+def chunks_by_cases(
+    ids, counts: dict[int, int], *, max_cases=CHUNK_CASES, max_orgs=CHUNK_ORGANISATIONS
+):
+    """The ids in order, in chunks of at most ``max_orgs`` organisations holding at most
+    ``max_cases`` live dossiers together (an organisation with more is a chunk alone)."""
+    chunk, held = [], 0
+    for pk in ids:
+        n = counts.get(pk, 0)
+        if chunk and (held + n > max_cases or len(chunk) >= max_orgs):
+            yield chunk
+            chunk, held = [], 0
+        chunk.append(pk)
+        held += n
+    if chunk:
+        yield chunk
 
 
 def treasury_ranking(organisations, *, today: dt.date | None = None) -> list[RankedOrganisation]:
@@ -619,14 +671,16 @@ def treasury_ranking(organisations, *, today: dt.date | None = None) -> list[Ran
     today = today or timezone.localdate()
     live = organisations.filter(
         pk__in=Case.objects.filter(state__in=FORECAST_STATES).values("organisation_id")
-    ).select_related("commune")
+    )
+    ids = list(live.order_by("pk").values_list("pk", flat=True))
+    counts = live_case_counts(ids)
     rows: list[RankedOrganisation] = []
-    batch: list = []
-
-    def flush():
-        by_pk = {o.pk: o for o in batch}
-        for pk, forecast in treasury_forecasts(batch, today=today).items():
-            organisation = by_pk[pk]
+    for chunk in chunks_by_cases(ids, counts):
+        batch = list(Organisation.objects.filter(pk__in=chunk).select_related("commune"))
+        forecasts = treasury_forecasts(batch, today=today)
+        for organisation in batch:
+            forecast = forecasts[organisation.pk]
+            forecast.inflows, forecast.outflows = [], []  # the ranking keeps the figures only
             population = (
                 organisation.commune.population
                 if organisation.kind == Organisation.Kind.COMMUNE and organisation.commune_id
@@ -636,14 +690,6 @@ def treasury_ranking(organisations, *, today: dt.date | None = None) -> list[Ran
             depth = max(ZERO, -low)
             per = money(depth / population) if population else None
             rows.append(RankedOrganisation(organisation, population, forecast, depth, per))
-        batch.clear()
-
-    for organisation in live.order_by("pk").iterator(chunk_size=RANKING_CHUNK):
-        batch.append(organisation)
-        if len(batch) >= RANKING_CHUNK:
-            flush()
-    if batch:
-        flush()
     rows.sort(
         key=lambda r: (
             -(r.per_inhabitant if r.per_inhabitant is not None else Decimal(-1)),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from cases.models import Case, Organisation
+from cases.models import Organisation
 from cases.payments import DelayBook, project_claim
-from cases.treasury import FORECAST_STATES, treasury_forecasts
+from cases.treasury import chunks_by_cases, live_case_counts, treasury_forecasts
 
 from .book import AlertBook
 from .common import CHUNK, local_today
@@ -95,17 +95,10 @@ def _claims(
 def _treasuries(book: AlertBook, by_org: dict[int, Receivables], today: dt.date) -> None:
     """Each organisation with a live operation or money to wait for, by chunks: its
     treasury forecast (``cases.treasury``), and the risk its p80 trough shows."""
-    live = set(
-        Case.objects.filter(state__in=FORECAST_STATES)
-        .values_list("organisation_id", flat=True)
-        .distinct()
-    )
-    ids = sorted(live | {pk for pk, rec in by_org.items() if rec.total > 0})
-    for start in range(0, len(ids), CHUNK):
-        chunk = Organisation.objects.filter(pk__in=ids[start : start + CHUNK]).select_related(
-            "commune"
-        )
-        chunk = list(chunk)
+    counts = live_case_counts()
+    ids = sorted(set(counts) | {pk for pk, rec in by_org.items() if rec.total > 0})
+    for pks in chunks_by_cases(ids, counts):
+        chunk = list(Organisation.objects.filter(pk__in=pks).select_related("commune"))
         forecasts = treasury_forecasts(chunk, today=today)
         for organisation in chunk:
             forecast = forecasts[organisation.pk]

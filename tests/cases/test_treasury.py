@@ -323,3 +323,21 @@ def test_the_risk_is_raised_exactly_when_the_p80_trough_crosses_its_threshold(
         assert gap == threshold - f.trough_p80.balance
     loan = bridging_loan(f.months, P.bridging_rate)
     assert (loan is None) == (f.trough_p80 is None or f.trough_p80.balance >= 0)
+
+
+@SETTINGS
+@given(
+    st.lists(st.integers(min_value=0, max_value=3000), max_size=60),
+    st.integers(min_value=1, max_value=2500),
+    st.integers(min_value=1, max_value=20),
+)
+def test_chunks_hold_every_organisation_once_within_their_bounds(sizes, max_cases, max_orgs):
+    from cases.treasury import chunks_by_cases
+
+    ids = list(range(1, len(sizes) + 1))
+    counts = dict(zip(ids, sizes, strict=True))
+    chunks = list(chunks_by_cases(ids, counts, max_cases=max_cases, max_orgs=max_orgs))
+    assert [pk for chunk in chunks for pk in chunk] == ids
+    for chunk in chunks:
+        assert len(chunk) <= max_orgs
+        assert len(chunk) == 1 or sum(counts[pk] for pk in chunk) <= max_cases
