@@ -479,8 +479,9 @@ def operations_snapshots(organisations, *, today: dt.date, p: Params) -> dict[in
         .values("id", "funding_request_id", "kind", "amount", "filed_on", "state")
     ):
         claims.setdefault(row["funding_request_id"], []).append(row)
-    scheme_ids = {r["scheme_id"] for rows in requests.values() for r in rows}
-    schemes = {s.pk: s for s in Scheme.objects.filter(pk__in=scheme_ids)}
+    # Every scheme (a handful), whichever the organisations use: the same statements for
+    # one porteur or many, one dossier or hundreds.
+    schemes = {s.pk: s for s in Scheme.objects.all()}
     delays = delays_by_scheme(schemes.values(), today=today)
     terms = {
         pk: SchemeTerms(
