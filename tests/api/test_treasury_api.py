@@ -104,7 +104,19 @@ def test_who_may_read_a_forecast(world):
 
 @pytest.mark.parametrize(
     "query",
-    ["months=0", "months=61", "months=abc", "months=%C2%B2", "rate=-1", "rate=101", "rate=x"],
+    [
+        "months=0",
+        "months=61",
+        "months=abc",
+        "months=%C2%B2",
+        "months=99999999999999999999",
+        "rate=-1",
+        "rate=101",
+        "rate=x",
+        "rate=1e999999999",
+        "rate=NaN",
+        "rate=" + "9" * 5000,
+    ],
 )
 def test_bad_parameters_are_refused_in_french(world, query):
     response = _client(world["porteur"]).get(url(world["org"]) + "?" + query)
