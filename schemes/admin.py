@@ -3,7 +3,7 @@ data, edited here), the territories, their EPCI and communes."""
 
 from django.contrib import admin
 
-from .models import EPCI, Commune, Funder, LegalCase, Scheme, Territory
+from .models import EPCI, ActionSheet, Commune, Envelope, Funder, LegalCase, Scheme, Territory
 
 
 @admin.register(Funder)
@@ -108,3 +108,18 @@ class CommuneAdmin(admin.ModelAdmin):
     list_display = ("name", "insee", "population", "epci")
     list_filter = ("epci",)
     search_fields = ("name", "insee")
+
+
+@admin.register(ActionSheet)
+class ActionSheetAdmin(admin.ModelAdmin):
+    list_display = ("code", "title", "scheme", "territory", "active")
+    list_filter = ("territory", "scheme", "active")
+
+
+@admin.register(Envelope)
+class EnvelopeAdmin(admin.ModelAdmin):
+    """The envelopes are typed here; their figures are computed (the API, the funders'
+    page and the public page show them)."""
+
+    list_display = ("scheme", "year", "territory", "action_sheet", "amount")
+    list_filter = ("year", "scheme", "territory")

@@ -489,3 +489,88 @@ class Commune(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.insee})"
+
+
+# ---------------------------------------------------------------- programming (issue 14)
+
+
+class ActionSheet(models.Model):
+    """A « fiche-action » of the GAL's LEADER strategy (2023-2027): LEADER envelopes and
+    requests are counted per action sheet."""
+
+    scheme = models.ForeignKey(
+        Scheme, on_delete=models.PROTECT, related_name="action_sheets", verbose_name="dispositif"
+    )
+    territory = models.ForeignKey(
+        Territory,
+        on_delete=models.PROTECT,
+        related_name="action_sheets",
+        verbose_name="territoire",
+    )
+    code = models.CharField("numéro", max_length=20)
+    title = models.CharField("intitulé", max_length=200)
+    active = models.BooleanField("active", default=True)
+
+    class Meta:
+        verbose_name = "fiche-action"
+        verbose_name_plural = "fiches-actions"
+        ordering = ["territory", "scheme", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["territory", "scheme", "code"], name="action_sheet_unique_code"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.code} — {self.title}"
+
+
+class Envelope(models.Model):
+    """What a scheme may grant on a territory in a year (for LEADER: per action sheet, over
+    the programme). Its figures — requested, programmed, committed, paid, remaining — are
+    computed from the dossiers (``cases.envelopes``), never typed."""
+
+    scheme = models.ForeignKey(
+        Scheme, on_delete=models.PROTECT, related_name="envelopes", verbose_name="dispositif"
+    )
+    territory = models.ForeignKey(
+        Territory, on_delete=models.PROTECT, related_name="envelopes", verbose_name="territoire"
+    )
+    year = models.PositiveSmallIntegerField("année")
+    action_sheet = models.ForeignKey(
+        ActionSheet,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="envelopes",
+        verbose_name="fiche-action",
+    )
+    amount = models.DecimalField("montant", max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = "enveloppe"
+        verbose_name_plural = "enveloppes"
+        ordering = ["year", "scheme", "territory", "action_sheet"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "territory", "year"],
+                condition=models.Q(action_sheet__isnull=True),
+                name="envelope_unique_scheme_year",
+            ),
+            models.UniqueConstraint(
+                fields=["scheme", "territory", "year", "action_sheet"],
+                condition=models.Q(action_sheet__isnull=False),
+                name="envelope_unique_action_sheet_year",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0, amount__lte=Decimal("999999999999.99")),
+                name="envelope_amount_bounded",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(year__gte=2000, year__lte=2100), name="envelope_year_bounded"
+            ),
+        ]
+
+    def __str__(self):
+        sheet = f" — {self.action_sheet.code}" if self.action_sheet_id else ""
+        return f"{self.scheme.code} {self.year}{sheet} : {self.amount} €"

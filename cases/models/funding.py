@@ -60,6 +60,15 @@ class FundingRequest(ConcurrentTransitionMixin, models.Model):
     scheme = models.ForeignKey(
         Scheme, on_delete=models.PROTECT, related_name="requests", verbose_name="dispositif"
     )
+    # LEADER: the action sheet (fiche-action) of the GAL's strategy it is counted in.
+    action_sheet = models.ForeignKey(
+        "schemes.ActionSheet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name="fiche-action",
+    )
     state = FSMField(
         default=RequestState.REQUESTED,
         choices=RequestState.choices,

@@ -21,6 +21,7 @@ COLLECTIONS = [
     ("me", "api-me", "L'utilisateur connecté et son rôle."),
     ("schemes", "api-schemes", "Les dispositifs d'aide et leurs pièces requises."),
     ("communes", "api-communes", "Les communes du territoire (filtre epci)."),
+    ("envelopes", "api-envelopes", "Les enveloppes par dispositif et année, et leur consommation."),
     ("organisations", "api-organisations", "Les organisations porteuses de projets."),
     ("cases", "api-cases", "Les dossiers visibles par l'utilisateur."),
     ("committee_sessions", "api-committee-sessions", "Les séances du comité LEADER."),

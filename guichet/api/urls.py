@@ -7,6 +7,7 @@ from . import (
     cases,
     committee,
     documents,
+    envelopes,
     extensions,
     payments,
     reference,
@@ -21,6 +22,7 @@ urlpatterns = [
     path("users/", users.UserCreateView.as_view(), name="api-users"),
     path("schemes/", reference.SchemeListView.as_view(), name="api-schemes"),
     path("communes/", reference.CommuneListView.as_view(), name="api-communes"),
+    path("envelopes/", envelopes.EnvelopeListView.as_view(), name="api-envelopes"),
     path("organisations/", reference.OrganisationListView.as_view(), name="api-organisations"),
     path(
         "organisations/<int:pk>/treasury/",

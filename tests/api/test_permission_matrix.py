@@ -153,6 +153,24 @@ MATRIX = {
     "api/v1/users/": [("post", "/api/v1/users/", {}, E(_=403, admin=400))],
     "api/v1/schemes/": [("get", "/api/v1/schemes/", None, ALL_200)],
     "api/v1/communes/": [("get", "/api/v1/communes/", None, ALL_200)],
+    # envelopes (issue 14): the territory's staff and the funders
+    "api/v1/envelopes/": [
+        (
+            "get",
+            "/api/v1/envelopes/",
+            None,
+            E(
+                _=403,
+                agent=200,
+                epci_partner=200,
+                other_epci_partner=200,
+                director=200,
+                admin=200,
+                funder_etat=200,
+                funder_region=200,
+            ),
+        ),
+    ],
     # the treasury forecast (issue 13): the organisation itself and its territory's staff
     "api/v1/organisations/<int:pk>/treasury/": [
         (

@@ -1,0 +1,153 @@
+"""The figures of the envelopes (issue 14, domain.md « Programming »): per envelope — a
+scheme's amount on a territory for a year, for LEADER per action sheet — what the dossiers
+ask (requested: requests not decided yet), what is programmed (selected by the committee
+or granted), committed and paid, and what remains. Computed from the dossiers in two
+grouped queries whatever their number, never typed twice.
+
+A request counts in the year it is programmed: the year of its decision, else the year its
+decision is expected (its implicit-decision date, else its dossier's receipt, else its
+creation). The states counted as programmed and committed are those of the public page
+(``cases.public_selectors``): one definition.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Case as CaseWhen
+from django.db.models import DecimalField, Q, Sum, Value, When
+from django.db.models.functions import Coalesce, ExtractYear
+
+from .models import REQUEST_UNDECIDED, FundingRequest, Payment, RequestState
+from .public_selectors import COMMITTED_STATES, GRANTED_STATES
+
+ZERO = Decimal("0.00")
+#: Requested (the pipeline): not decided yet, and not programmed by the committee.
+PIPELINE = [s for s in REQUEST_UNDECIDED if s != RequestState.SELECTED]
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+def programming_year(prefix: str = ""):
+    """The year a request counts in (an SQL expression; ``prefix`` reaches the request)."""
+    return Coalesce(
+        ExtractYear(f"{prefix}granted_on"),
+        ExtractYear(f"{prefix}implicit_decision_on"),
+        ExtractYear(f"{prefix}case__receipt_date"),
+        ExtractYear(f"{prefix}created_at"),
+    )
+
+
+@dataclass(frozen=True)
+class EnvelopeFigures:
+    envelope: object
+    requested: Decimal
+    programmed: Decimal
+    committed: Decimal
+    paid: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.envelope.amount
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.envelope.amount - self.programmed
+
+    @property
+    def rate(self) -> Decimal | None:
+        """Part of the envelope programmed (0 to 1 and beyond), None for an empty one."""
+        if not self.envelope.amount:
+            return None
+        return (self.programmed / self.envelope.amount).quantize(Decimal("0.0001"))
+
+
+def _sum(expr, **filter_kw):
+    return Coalesce(Sum(expr, **filter_kw), Value(ZERO), output_field=MONEY)
+
+
+def _request_rows(schemes, territories) -> list[dict]:
+    granted = Coalesce("amount_granted", "amount_requested")
+    return list(
+        FundingRequest.objects.filter(scheme_id__in=schemes, case__territory_id__in=territories)
+        .annotate(year=programming_year())
+        .values("scheme_id", "case__territory_id", "action_sheet_id", "year")
+        .annotate(
+            requested=_sum("amount_requested", filter=Q(state__in=PIPELINE)),
+            programmed=Coalesce(
+                Sum(
+                    CaseWhen(
+                        When(state__in=GRANTED_STATES, then=granted),
+                        When(state=RequestState.SELECTED, then="amount_requested"),
+                        default=None,
+                        output_field=MONEY,
+                    )
+                ),
+                Value(ZERO),
+                output_field=MONEY,
+            ),
+            committed=Coalesce(
+                Sum(
+                    CaseWhen(
+                        When(state__in=COMMITTED_STATES, then=granted),
+                        default=None,
+                        output_field=MONEY,
+                    )
+                ),
+                Value(ZERO),
+                output_field=MONEY,
+            ),
+        )
+        .order_by()
+    )
+
+
+def _paid_rows(schemes, territories) -> list[dict]:
+    fr = "claim__funding_request__"
+    return list(
+        Payment.objects.filter(
+            **{f"{fr}scheme_id__in": schemes, f"{fr}case__territory_id__in": territories}
+        )
+        .annotate(year=programming_year(fr))
+        .values(f"{fr}scheme_id", f"{fr}case__territory_id", f"{fr}action_sheet_id", "year")
+        .annotate(paid=_sum("amount"))
+        .order_by()
+    )
+
+
+def envelope_figures(envelopes) -> list[EnvelopeFigures]:
+    """The figures of each envelope, in the given order (two grouped queries)."""
+    envelopes = list(envelopes)
+    if not envelopes:
+        return []
+    schemes = sorted({e.scheme_id for e in envelopes})
+    territories = sorted({e.territory_id for e in envelopes})
+    # (scheme, territory, year) → action sheet → figures
+    sums: dict[tuple, dict] = defaultdict(lambda: defaultdict(lambda: defaultdict(Decimal)))
+    for row in _request_rows(schemes, territories):
+        key = (row["scheme_id"], row["case__territory_id"], row["year"])
+        for name in ("requested", "programmed", "committed"):
+            sums[key][row["action_sheet_id"]][name] += row[name]
+    fr = "claim__funding_request__"
+    for row in _paid_rows(schemes, territories):
+        key = (row[f"{fr}scheme_id"], row[f"{fr}case__territory_id"], row["year"])
+        sums[key][row[f"{fr}action_sheet_id"]]["paid"] += row["paid"]
+    out = []
+    for e in envelopes:
+        by_sheet = sums.get((e.scheme_id, e.territory_id, e.year), {})
+        sheets = [by_sheet.get(e.action_sheet_id, {})] if e.action_sheet_id else by_sheet.values()
+        total = defaultdict(Decimal)
+        for figures in sheets:
+            for name, value in figures.items():
+                total[name] += value
+        out.append(
+            EnvelopeFigures(
+                envelope=e,
+                requested=total["requested"] + ZERO,
+                programmed=total["programmed"] + ZERO,
+                committed=total["committed"] + ZERO,
+                paid=total["paid"] + ZERO,
+            )
+        )
+    return out
