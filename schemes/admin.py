@@ -3,7 +3,7 @@ data, edited here), the territories, their EPCI and communes."""
 
 from django.contrib import admin
 
-from .models import EPCI, ActionSheet, Commune, Envelope, Funder, LegalCase, Scheme, Territory
+from .models import EPCI, ActionSheet, Call, Commune, Envelope, Funder, LegalCase, Scheme, Territory
 
 
 @admin.register(Funder)
@@ -123,3 +123,10 @@ class EnvelopeAdmin(admin.ModelAdmin):
 
     list_display = ("scheme", "year", "territory", "action_sheet", "amount")
     list_filter = ("year", "scheme", "territory")
+
+
+@admin.register(Call)
+class CallAdmin(admin.ModelAdmin):
+    list_display = ("title", "scheme", "territory", "opens_on", "closes_on", "envelope", "active")
+    list_filter = ("territory", "scheme", "selection", "active")
+    search_fields = ("title",)

@@ -574,3 +574,50 @@ class Envelope(models.Model):
     def __str__(self):
         sheet = f" — {self.action_sheet.code}" if self.action_sheet_id else ""
         return f"{self.scheme.code} {self.year}{sheet} : {self.amount} €"
+
+
+class Call(models.Model):
+    """A call for projects (appel à projets, issue 14 point 5): a scheme's selection between
+    an opening and a closing date, with its criteria and, optionally, its budget. A dossier
+    naming a call may only be deposited inside that window (``cases.calls``)."""
+
+    class Selection(models.TextChoices):
+        ROLLING = "rolling", "Au fil de l'eau"
+        RANKING = "ranking", "Classement des projets à la clôture"
+
+    scheme = models.ForeignKey(
+        Scheme, on_delete=models.PROTECT, related_name="calls", verbose_name="dispositif"
+    )
+    territory = models.ForeignKey(
+        Territory, on_delete=models.PROTECT, related_name="calls", verbose_name="territoire"
+    )
+    title = models.CharField("intitulé", max_length=200)
+    description = models.TextField("présentation et critères", blank=True, default="")
+    opens_on = models.DateField("ouverture")
+    closes_on = models.DateField("clôture")
+    envelope = models.DecimalField(
+        "budget de l'appel", max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    selection = models.CharField(
+        "mode de sélection", max_length=10, choices=Selection, default=Selection.RANKING
+    )
+    active = models.BooleanField("publié", default=True)
+
+    class Meta:
+        verbose_name = "appel à projets"
+        verbose_name_plural = "appels à projets"
+        ordering = ["closes_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes_on__gte=models.F("opens_on")),
+                name="call_closes_after_opening",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(envelope__isnull=True)
+                | models.Q(envelope__gte=0, envelope__lte=Decimal("999999999999.99")),
+                name="call_envelope_bounded",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.opens_on:%d/%m/%Y} – {self.closes_on:%d/%m/%Y})"

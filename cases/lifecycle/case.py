@@ -10,6 +10,7 @@ from engine.lifecycle import Field, Notice, State
 from engine.transitions import SYSTEM, TransitionContext, TransitionSpec, register, transition_apply
 
 from .. import legal_track, rules
+from ..calls import call_window_problem
 from ..models import (
     LIVE_GRANTS,
     REQUEST_GRANTED,
@@ -123,6 +124,10 @@ def submit_guard(ctx: TransitionContext) -> None:
         problems["documents"] = names
         problems["missing_documents"] = [r.code for r in missing]
         messages.append("Pièces obligatoires manquantes : " + ", ".join(names) + ".")
+    call_problem = call_window_problem(case.call, ctx.data["date"])
+    if call_problem:
+        problems["call"] = [call_problem]
+        messages.append(call_problem)
     if problems:
         raise DomainError(" ".join(messages), code="guard", errors=problems)
     case.receipt_date = ctx.data["date"]

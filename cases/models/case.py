@@ -121,6 +121,15 @@ class Case(ConcurrentTransitionMixin, models.Model):
         verbose_name="dérogation à la participation minimale (cas légal)",
     )
     own_share_exception_reason = models.TextField(blank=True, default="")
+    # The call for projects the dossier answers (issue 14 point 5), if any.
+    call = models.ForeignKey(
+        "schemes.Call",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name="appel à projets",
+    )
     # Revised rule 10: the whole plan is HT or TTC; its lines agree with it.
     tax_basis = models.CharField(
         "base du plan", max_length=3, choices=[("HT", "HT"), ("TTC", "TTC")], default="HT"

@@ -12,6 +12,7 @@ from engine.transitions import transition_apply
 from schemes.models import Commune, Territory
 
 from .. import selectors
+from ..calls import call_resolve
 from ..models import CASE_EDITABLE, Case, CaseState, Organisation, User
 from ..permissions import require
 from .common import R, clean_text
@@ -99,6 +100,7 @@ def _case_insert(*, actor, organisation, communes, title: str, data: dict) -> Ca
     case.theme_ref = theme_resolve(data.get("theme"))
     case.theme = case.theme_ref.label if case.theme_ref else ""
     case.territory_id = case.resolve_territory_id()
+    case.call = call_resolve(data.get("call"), territory_id=case.territory_id)
     case.referent_agent = (
         actor
         if actor.effective_role == R.AGENT
@@ -153,7 +155,7 @@ def case_update(*, actor, case: Case, data: dict) -> Case:
         if locked.state != case.state:
             raise DomainError("Le dossier a changé entre-temps : rechargez-le.", code="conflict")
         fields = []
-        before = {k: getattr(case, k) for k in ("title", "description", "theme")}
+        before = {k: getattr(case, k) for k in ("title", "description", "theme", "call")}
         for key, label, max_length in (
             ("title", "le titre", 300),
             ("description", "la description", 20000),
@@ -175,6 +177,14 @@ def case_update(*, actor, case: Case, data: dict) -> Case:
             case.theme_ref = theme_resolve(data["theme"], current=case.theme_ref)
             case.theme = case.theme_ref.label if case.theme_ref else ""
             fields.append("theme")
+        if "call" in data:
+            case.call = call_resolve(
+                data["call"],
+                territory_id=case.territory_id,
+                current=case.call,
+                deposited=case.receipt_date is not None,
+            )
+            fields.append("call")
         if fields:
             linked = ["theme_ref"] if "theme" in fields else []
             case.save(update_fields=[*fields, *linked, "updated_at"])

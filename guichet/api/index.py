@@ -22,6 +22,7 @@ COLLECTIONS = [
     ("schemes", "api-schemes", "Les dispositifs d'aide et leurs pièces requises."),
     ("communes", "api-communes", "Les communes du territoire (filtre epci)."),
     ("envelopes", "api-envelopes", "Les enveloppes par dispositif et année, et leur consommation."),
+    ("calls", "api-calls", "Les appels à projets publiés (filtre state=open|coming)."),
     ("organisations", "api-organisations", "Les organisations porteuses de projets."),
     ("cases", "api-cases", "Les dossiers visibles par l'utilisateur."),
     ("committee_sessions", "api-committee-sessions", "Les séances du comité LEADER."),

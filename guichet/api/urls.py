@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from . import (
     bulk,
+    calls,
     cases,
     committee,
     documents,
@@ -23,6 +24,7 @@ urlpatterns = [
     path("schemes/", reference.SchemeListView.as_view(), name="api-schemes"),
     path("communes/", reference.CommuneListView.as_view(), name="api-communes"),
     path("envelopes/", envelopes.EnvelopeListView.as_view(), name="api-envelopes"),
+    path("calls/", calls.CallListView.as_view(), name="api-calls"),
     path("organisations/", reference.OrganisationListView.as_view(), name="api-organisations"),
     path(
         "organisations/<int:pk>/treasury/",

@@ -153,6 +153,7 @@ class CaseListSerializer(TransitionsMixin, s.ModelSerializer):
     funding_requests = FundingRequestBriefSerializer(many=True, read_only=True)
     own_share_exception = s.BooleanField(read_only=True)
     own_share_case = s.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    call = s.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text="Appel à projets")
 
     class Meta:
         model = Case
@@ -162,6 +163,7 @@ class CaseListSerializer(TransitionsMixin, s.ModelSerializer):
             "title",
             "description",
             "theme",
+            "call",
             "state",
             "state_label",
             "organisation",
@@ -223,6 +225,7 @@ class CaseInputSerializer(s.Serializer):
     title = s.CharField(max_length=300)
     description = s.CharField(max_length=20000, required=False, allow_blank=True)
     theme = s.CharField(max_length=120, required=False, allow_blank=True)
+    call = Id(required=False, allow_null=True, help_text="Appel à projets (facultatif)")
     organisation = Id(required=False, allow_null=True)
     communes = s.ListField(
         child=s.CharField(max_length=10), max_length=100, required=False, help_text="Codes INSEE"
@@ -237,6 +240,7 @@ class CaseUpdateSerializer(s.Serializer):
     title = s.CharField(max_length=300, required=False)
     description = s.CharField(max_length=20000, required=False, allow_blank=True)
     theme = s.CharField(max_length=120, required=False, allow_blank=True)
+    call = Id(required=False, allow_null=True, help_text="Appel à projets (facultatif)")
     communes = s.ListField(child=s.CharField(max_length=10), max_length=100, required=False)
     financing_plan = PlanField(required=False, allow_null=True)
 
