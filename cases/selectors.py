@@ -133,6 +133,24 @@ def treasury_organisation_list(*, user) -> QuerySet[Organisation]:
     return qs
 
 
+#: Who reads the envelopes (issue 14): the territory's staff and the funders' instructors.
+ENVELOPE_STAFF = (R.AGENT, R.DIRECTOR, R.EPCI_PARTNER, R.ADMIN)
+
+
+def envelope_list(*, user) -> QuerySet:
+    """The envelopes the user may read: its territory's (staff), its funder's schemes (a
+    funder's instructor, every territory); none for the others."""
+    from schemes.models import Envelope
+
+    qs = Envelope.objects.select_related("scheme", "territory", "action_sheet")
+    role = user.effective_role
+    if role == R.FUNDER_INSTRUCTOR:
+        return qs.filter(scheme__funder_id=user.funder_id)
+    if role in ENVELOPE_STAFF or user.is_superuser:
+        return in_territory(qs, user)
+    return qs.none()
+
+
 def commune_list(*, user) -> QuerySet:
     """Communes a staff user may attach to an organisation: those of its territory."""
     from schemes.models import Commune

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cases import selectors
+from cases.envelopes import envelope_figures
 from cases.lifecycle.payment_claim import RECOVERABLE
 from cases.models import (
     REQUEST_GRANTED,
@@ -124,9 +125,15 @@ def funders_context(request, submitted: dict | None = None) -> dict:
         + follow_up["orders"]
     ):
         failed = failed or next((a for a in row["actions"] if a.error), None)
+    today = timezone.localdate()
+    envelopes = selectors.envelope_list(user=user).filter(year=today.year)
+    if funder_filter is not None:
+        envelopes = envelopes.filter(scheme__funder=funder_filter)
     return {
         "nav": "funders",
-        "today": timezone.localdate(),
+        "today": today,
+        "envelope_year": today.year,
+        "envelopes": envelope_figures(envelopes.order_by("scheme__code", "action_sheet__code")),
         **_totals(requests),
         "awaiting": awaiting,
         "to_commit": to_commit,

@@ -9,15 +9,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as s
 from rest_framework.response import Response
 
+from cases import selectors
 from cases.envelopes import envelope_figures
-from cases.selectors import R, in_territory
+from cases.selectors import ENVELOPE_STAFF, R
 from engine.errors import DomainError
-from schemes.models import Envelope
 
 from .serializers.fields import Money
 from .views import ApiView, responses
-
-STAFF = (R.AGENT, R.DIRECTOR, R.EPCI_PARTNER, R.ADMIN)
 
 
 class EnvelopeSerializer(s.Serializer):
@@ -35,15 +33,12 @@ class EnvelopeSerializer(s.Serializer):
 
 
 def envelope_list(user):
-    qs = Envelope.objects.select_related("scheme", "territory", "action_sheet")
     role = user.effective_role
-    if role == R.FUNDER_INSTRUCTOR:
-        return qs.filter(scheme__funder_id=user.funder_id)
-    if role in STAFF or user.is_superuser:
-        return in_territory(qs, user)
-    raise DomainError(
-        "Les enveloppes sont réservées aux agents et aux financeurs.", code="forbidden"
-    )
+    if role not in ENVELOPE_STAFF + (R.FUNDER_INSTRUCTOR,) and not user.is_superuser:
+        raise DomainError(
+            "Les enveloppes sont réservées aux agents et aux financeurs.", code="forbidden"
+        )
+    return selectors.envelope_list(user=user)
 
 
 class EnvelopeListView(ApiView):

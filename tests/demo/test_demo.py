@@ -413,3 +413,16 @@ def test_demo_treasuries_show_a_forecast(demo, client):
     client.force_login(User.objects.get(username="agent.carmausin"))
     page = client.get("/tresorerie/")
     assert page.status_code == 200 and org.name in page.content.decode()
+
+
+def test_demo_envelopes_show_the_credits(demo, client):
+    """Issue 14: envelopes of the year for the active schemes, on the funders' page."""
+    from django.utils import timezone
+
+    from schemes.models import Envelope
+
+    year = timezone.localdate().year
+    assert Envelope.objects.filter(year=year, scheme__code="DETR").exists()
+    client.force_login(User.objects.get(username="instr.etat"))
+    page = client.get("/financeurs/").content.decode()
+    assert f"Enveloppes {year} : avancement des crédits" in page
