@@ -15,6 +15,7 @@ from engine.errors import DomainError
 from schemes.models import Call, Scheme, Territory
 
 from .models import Case, FundingRequest, RequestState, User
+from .rules import euros
 
 R = User.Role
 #: Who may publish a call (besides a superuser).
@@ -59,7 +60,7 @@ def calls_public(*, territory_id: int | None = None, state: str = "", today=None
     """The published calls (``state``: ``open`` today, ``coming`` later, else both and the
     closed ones), soonest closing first."""
     today = today or timezone.localdate()
-    qs = Call.objects.filter(active=True).select_related("scheme", "territory")
+    qs = Call.objects.filter(active=True).select_related("scheme__funder", "territory")
     if territory_id is not None:
         qs = qs.filter(territory_id=territory_id)
     if state == "open":
@@ -76,6 +77,38 @@ def call_state(call: Call, today=None) -> str:
     if today < call.opens_on:
         return "coming"
     return "open" if today <= call.closes_on else "closed"
+
+
+def calls_offered(case: Case, today=None) -> list[Call]:
+    """What the intake wizard offers: the open calls of the dossier's territory, those of
+    the schemes in its plan first, and the call it already names (even closed since)."""
+    today = today or timezone.localdate()
+    chosen = set(case.resources.filter(scheme__isnull=False).values_list("scheme_id", flat=True))
+    calls = list(calls_public(territory_id=case.territory_id, state="open", today=today))
+    if case.call_id and all(c.pk != case.call_id for c in calls):
+        calls.insert(0, case.call)
+    return sorted(calls, key=lambda c: c.scheme_id not in chosen)
+
+
+def call_label(call: Call) -> str:
+    """One line for a list: title, scheme, closing date and budget."""
+    budget = f" — budget {euros(call.envelope)}" if call.envelope is not None else ""
+    return f"{call.title} — {call.scheme.label} — clôture le {call.closes_on:%d/%m/%Y}{budget}"
+
+
+def calls_public_rows(*, territory_id: int, today=None) -> list[dict]:
+    """The open and coming calls of a territory as the public page shows them."""
+    today = today or timezone.localdate()
+    return [
+        {
+            "call": c,
+            "open": call_state(c, today) == "open",
+            "state": "Ouvert" if call_state(c, today) == "open" else "À venir",
+            "budget": euros(c.envelope) if c.envelope is not None else "",
+            "selection": c.get_selection_display(),
+        }
+        for c in calls_public(territory_id=territory_id, state="current", today=today)[:100]
+    ]
 
 
 def call_resolve(

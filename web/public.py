@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from cases import public_selectors as ps
+from cases.calls import calls_public_rows
 from cases.payments import expected_delay_days
 from cases.rules import euros, percent
 
@@ -122,6 +123,7 @@ def transparency(request, slug: str | None = None):
             "territories": ps.public_territories(),
             "rules": [_scheme_rules(s, expected_delay_days(s, today=today)) for s in schemes],
             "open_data": open_data_block(territory, schemes),
+            "calls": calls_public_rows(territory_id=territory.pk, today=today),
         },
     )
 

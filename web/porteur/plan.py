@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.shortcuts import redirect
 
 from cases import rules, services
+from cases.calls import call_label, calls_offered
 from schemes.models import Scheme
 
 from .. import porteur_forms as pf
@@ -204,7 +205,10 @@ def step_schemes(request, case):
     errors = []
     if request.method == "POST":
         if form.is_valid():
-            errors = save(request, case, {"financing_plan": plan_with_schemes(case, form.chosen())})
+            data = {"financing_plan": plan_with_schemes(case, form.chosen())}
+            if "call" in request.POST:  # the select « Appel à projets » (issue 14 point 5)
+                data["call"] = request.POST["call"]
+            errors = save(request, case, data)
             if errors is None:
                 return after_save(request, case, "dispositifs")
         else:
@@ -220,5 +224,6 @@ def step_schemes(request, case):
             "cards": _scheme_cards(schemes, form, current),
             "errors": errors,
             "plan": plan_view(case, services.plan_summary(case)),
+            "calls": [(c.pk, call_label(c)) for c in calls_offered(case)],
         },
     )
