@@ -155,6 +155,24 @@ def call_ranking(call: Call) -> list[FundingRequest]:
     )
 
 
+#: Who may read a call's committee agenda (the dossiers awaiting selection are not public).
+AGENDA_READERS = (R.AGENT, R.DIRECTOR, R.COMMITTEE_MEMBER, R.ADMIN)
+
+
+def call_agenda(*, user, call_id: int) -> tuple[Call, list[FundingRequest]]:
+    """A call and its ranked list, for the staff and committee of its territory."""
+    role = user.effective_role
+    if role not in AGENDA_READERS and not user.is_superuser:
+        raise DomainError(
+            "L'ordre du jour d'un appel est réservé aux agents et au comité.", code="forbidden"
+        )
+    call = Call.objects.filter(pk=call_id).select_related("scheme").first()
+    anywhere = user.is_superuser or role == R.ADMIN
+    if call is None or not (anywhere or call.territory_id == user.territory_id):
+        raise DomainError("Appel à projets introuvable.", code="not_found")
+    return call, call_ranking(call)
+
+
 # ---------------------------------------------------------------- writes
 
 

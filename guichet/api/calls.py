@@ -9,7 +9,7 @@ from rest_framework import serializers as s
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from cases.calls import call_create, calls_public
+from cases.calls import call_agenda, call_create, calls_public
 from engine.errors import DomainError
 
 from .serializers.fields import Money
@@ -68,3 +68,27 @@ class CallListView(ApiView):
     def post(self, request):
         call = call_create(actor=request.user, data=body_dict(request))
         return Response(CallSerializer(call).data, status=201)
+
+
+class AgendaItemSerializer(s.Serializer):
+    rank = s.IntegerField()
+    funding_request = s.IntegerField(source="fr.pk")
+    case = s.IntegerField(source="fr.case_id")
+    reference = s.CharField(source="fr.case.reference")
+    title = s.CharField(source="fr.case.title")
+    organisation = s.CharField(source="fr.case.organisation.name")
+    amount_requested = Money(source="fr.amount_requested")
+    pre_score = s.DecimalField(
+        source="fr.pre_score", max_digits=6, decimal_places=2, allow_null=True
+    )
+
+
+class CallAgendaView(ApiView):
+    @extend_schema(
+        responses=responses({200: AgendaItemSerializer(many=True)}),
+        summary="Ordre du jour d'un appel : ses demandes en attente du comité, par pré-notation",
+    )
+    def get(self, request, pk: int):
+        _call, ranked = call_agenda(user=request.user, call_id=pk)
+        rows = [{"rank": i, "fr": fr} for i, fr in enumerate(ranked, start=1)]
+        return Response(AgendaItemSerializer(rows, many=True).data)

@@ -25,6 +25,7 @@ urlpatterns = [
     path("communes/", reference.CommuneListView.as_view(), name="api-communes"),
     path("envelopes/", envelopes.EnvelopeListView.as_view(), name="api-envelopes"),
     path("calls/", calls.CallListView.as_view(), name="api-calls"),
+    path("calls/<int:pk>/agenda/", calls.CallAgendaView.as_view(), name="api-call-agenda"),
     path("organisations/", reference.OrganisationListView.as_view(), name="api-organisations"),
     path(
         "organisations/<int:pk>/treasury/",

@@ -265,3 +265,37 @@ def test_call_no_longer_changes_once_deposited(calls):
     assert patch(client, f"/cases/{case.pk}/", {"call": calls["open"].pk})["call"] == (
         calls["open"].pk
     )
+
+
+def test_call_agenda_api_for_staff_and_committee_only(calls):
+    call = make_call("LEADER agenda", scheme="LEADER")
+    porteur = f.porteur()
+    frs = []
+    for i, score in enumerate([Decimal("8.00"), Decimal("15.00"), None]):
+        case = builders.case_build(porteur=porteur, title=f"Agenda {i}", call=call.pk)
+        frs.append(
+            FundingRequest.objects.create(
+                case=case,
+                scheme=call.scheme,
+                amount_requested=Decimal("20000.00"),
+                state=RequestState.AWAITING_COMMITTEE,
+                pre_score=score,
+            )
+        )
+    for reader in (f.agent(), f.committee_member()):
+        rows = get(_client(reader), f"/calls/{call.pk}/agenda/")
+        assert [(r["rank"], r["funding_request"]) for r in rows] == [
+            (1, frs[1].pk),
+            (2, frs[0].pk),
+            (3, frs[2].pk),
+        ]
+        assert rows[0]["pre_score"] == "15.00" and rows[2]["pre_score"] is None
+        assert rows[0]["title"] == "Agenda 1" and rows[0]["amount_requested"] == "20000.00"
+    body = get(_client(porteur), f"/calls/{call.pk}/agenda/", 403)
+    assert "réservé" in body["detail"]
+    get(_client(f.funder_instructor("ETAT")), f"/calls/{call.pk}/agenda/", 403)
+    check(APIClient().get(f"{V1}/calls/{call.pk}/agenda/"), 401)
+    get(_client(f.agent()), "/calls/999999/agenda/", 404)
+    other = Territory.objects.create(name="Autre PETR", slug="autre", siren="200000001")
+    foreign = make_call("Ailleurs", territory_id=other.pk)
+    get(_client(f.agent()), f"/calls/{foreign.pk}/agenda/", 404)

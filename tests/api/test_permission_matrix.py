@@ -171,6 +171,20 @@ MATRIX = {
             ),
         ),
     ],
+    # calls for projects (issue 14 point 5): public list, published by agents; the ranked
+    # agenda for the staff and the committee
+    "api/v1/calls/": [
+        ("get", "/api/v1/calls/", None, E(_=200, anonymous=200)),
+        ("post", "/api/v1/calls/", {}, E(_=403, anonymous=401, agent=400, admin=400)),
+    ],
+    "api/v1/calls/<int:pk>/agenda/": [
+        (
+            "get",
+            "/api/v1/calls/999999/agenda/",
+            None,
+            E(_=403, anonymous=401, agent=404, committee_member=404, director=404, admin=404),
+        ),
+    ],
     # the treasury forecast (issue 13): the organisation itself and its territory's staff
     "api/v1/organisations/<int:pk>/treasury/": [
         (
