@@ -66,3 +66,50 @@ def xlsx_append(ws, values: Iterable) -> None:
     for column, value in enumerate(values, 1):
         if isinstance(value, str) and value.startswith("="):
             ws.cell(row=row, column=column).data_type = "s"
+
+
+def ods_bytes(header_rows: Iterable[Iterable], rows: Iterable[Iterable], *, sheet: str) -> bytes:
+    """An OpenDocument spreadsheet (ODS, through odfpy) of one sheet: the header rows
+    (repeated on each printed page), then the rows. A text is a text cell, a number a float
+    cell with its ``office:value``, never a formula; a header cell ``(text, span)`` spans
+    ``span`` columns (a column group's title)."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import CoveredTableCell, Table, TableCell, TableHeaderRows, TableRow
+    from odf.teletype import addTextToElement
+    from odf.text import P
+
+    def row_of(values) -> TableRow:
+        tr = TableRow()
+        for value in values:
+            span = 1
+            if isinstance(value, tuple):
+                value, span = value
+            if value is None or value == "":
+                cell = TableCell()
+            elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+                cell = TableCell(valuetype="float", value=str(value))
+                cell.addElement(P(text=str(value)))
+            else:
+                cell = TableCell(valuetype="string")
+                p = P()
+                addTextToElement(p, ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+                cell.addElement(p)
+            if span > 1:
+                cell.setAttribute("numbercolumnsspanned", str(span))
+            tr.addElement(cell)
+            for _ in range(span - 1):
+                tr.addElement(CoveredTableCell())
+        return tr
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name=ILLEGAL_CHARACTERS_RE.sub("", sheet)[:31] or "Feuille 1")
+    headers = TableHeaderRows()
+    for values in header_rows:
+        headers.addElement(row_of(values))
+    table.addElement(headers)
+    for values in rows:
+        table.addElement(row_of(values))
+    doc.spreadsheet.addElement(table)
+    out = io.BytesIO()
+    doc.write(out)
+    return out.getvalue()

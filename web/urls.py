@@ -9,6 +9,7 @@ from . import (
     experts_urls,
     funders_urls,
     habits_urls,
+    maquette_urls,
     observatory_urls,
     porteur_urls,
     public_urls,
@@ -33,5 +34,6 @@ for _module in (
     experts_urls,
     habits_urls,
     treasury_urls,
+    maquette_urls,
 ):
     urlpatterns += _module.urlpatterns

@@ -1,0 +1,261 @@
+"""The maquette (issue 14, point 2): the programming table of the territory — every live
+request of its live dossiers by programming year, funder and EPCI, one row per operation
+(dossier) with a column group per funder, and per funder the totals against the year's
+envelopes.
+
+Read in the database in a bounded number of queries whatever the number of dossiers: the
+requests as ``.values()`` rows (streamed with ``.iterator()`` for the exports), the totals
+per funder as one grouped query, the envelopes' side through ``cases.envelopes``.
+A request counts in its programming year (``cases.envelopes.programming_year``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from schemes.models import EPCI, Envelope, Funder
+
+from . import selectors
+from .envelopes import MONEY, ZERO, envelope_figures, programming_year
+from .models import CASE_TERMINAL, REQUEST_GRANTED, Case, FundingRequest, RequestState, User
+
+R = User.Role
+#: Who reads the maquette: the territory's staff (an EPCI partner: its EPCI's dossiers).
+MAQUETTE_ROLES = (R.AGENT, R.DIRECTOR, R.ADMIN, R.EPCI_PARTNER)
+#: A request no longer in the programme.
+DEAD_REQUESTS = [
+    RequestState.REFUSED,
+    RequestState.WITHDRAWN,
+    RequestState.LAPSED,
+    RequestState.REJECTED,
+]
+STATE_LABELS = dict(RequestState.choices)
+
+ROW_FIELDS = (
+    "case_id",
+    "case__reference",
+    "case__title",
+    "case__organisation__name",
+    "case__epci__name",
+    "scheme__code",
+    "scheme__funder__code",
+    "state",
+    "amount_requested",
+    "amount_granted",
+    "year",
+)
+ORDER = (
+    "case__epci__name",
+    "case__organisation__name",
+    "case__title",
+    "case_id",
+    "scheme__funder__code",
+    "scheme__code",
+)
+
+
+def may_read(user) -> bool:
+    return user.is_superuser or user.effective_role in MAQUETTE_ROLES
+
+
+@dataclass(frozen=True)
+class Filters:
+    year: int | None = None
+    funder: str = ""  # a funder's code
+    epci: int | None = None
+
+
+def requests(*, user, filters: Filters) -> QuerySet[FundingRequest]:
+    """The live requests of the user's live dossiers, filtered (annotated with ``year``)."""
+    qs = FundingRequest.objects.none()
+    if may_read(user):
+        qs = selectors.in_territory(FundingRequest.objects.all(), user, "case__territory_id")
+        if user.effective_role == R.EPCI_PARTNER and not user.is_superuser:
+            qs = qs.filter(case__epci_id=user.epci_id) if user.epci_id else qs.none()
+    qs = (
+        qs.exclude(case__state__in=CASE_TERMINAL)
+        .exclude(state__in=DEAD_REQUESTS)
+        .annotate(year=programming_year())
+    )
+    if filters.year is not None:
+        qs = qs.filter(year=filters.year)
+    if filters.funder:
+        qs = qs.filter(scheme__funder__code=filters.funder)
+    if filters.epci is not None:
+        qs = qs.filter(case__epci_id=filters.epci)
+    return qs
+
+
+def epci_choices(*, user) -> list[tuple[int, str]]:
+    qs = selectors.epci_list(user=user)
+    if user.effective_role == R.EPCI_PARTNER and not user.is_superuser:
+        qs = qs.filter(pk=user.epci_id)
+    return list(qs.order_by("name").values_list("pk", "name"))
+
+
+def funder_choices() -> list[tuple[str, str]]:
+    return list(Funder.objects.order_by("name").values_list("code", "name"))
+
+
+def year_choices(*, user, current: int) -> list[int]:
+    """The programming years of the live requests, and the current year."""
+    years = set(
+        requests(user=user, filters=Filters()).order_by().values_list("year", flat=True).distinct()
+    )
+    years.add(current)
+    return sorted(y for y in years if y is not None)
+
+
+# ---------------------------------------------------------------- the table
+
+
+@dataclass
+class FunderColumns:
+    """A funder's column group: its totals over the rows and its envelopes' figures."""
+
+    code: str
+    name: str
+    requested: Decimal = ZERO
+    granted: Decimal = ZERO
+    count: int = 0
+    envelope: Decimal | None = None  # None: no envelope for the year
+    programmed: Decimal | None = None
+    remaining: Decimal | None = None
+
+
+@dataclass
+class Cell:
+    requested: Decimal = ZERO
+    granted: Decimal | None = None
+    states: list[str] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        return " ; ".join(self.states)
+
+
+@dataclass
+class Operation:
+    case_id: int
+    reference: str
+    title: str
+    organisation: str
+    epci: str
+    years: list[int]
+    cells: dict[str, Cell]  # funder code → cell
+
+    def cells_in(self, funders: Iterable[FunderColumns]) -> list[Cell | None]:
+        return [self.cells.get(f.code) for f in funders]
+
+
+def funder_columns(*, user, filters: Filters) -> list[FunderColumns]:
+    """The column groups: every funder with a request in the table or an envelope for the
+    year, with its totals (one grouped query) and its envelopes (``envelope_figures``)."""
+    totals = {
+        row["scheme__funder__code"]: row
+        for row in requests(user=user, filters=filters)
+        .values("scheme__funder__code")
+        .annotate(
+            requested=Coalesce(Sum("amount_requested"), ZERO, output_field=MONEY),
+            granted=Coalesce(
+                Sum("amount_granted", filter=Q(state__in=REQUEST_GRANTED)),
+                ZERO,
+                output_field=MONEY,
+            ),
+            count=Count("id"),
+        )
+        .order_by()
+    }
+    envelopes = selectors.in_territory(Envelope.objects.all(), user)
+    if not may_read(user):
+        envelopes = envelopes.none()
+    if filters.year is not None:
+        envelopes = envelopes.filter(year=filters.year)
+    if filters.funder:
+        envelopes = envelopes.filter(scheme__funder__code=filters.funder)
+    by_funder: dict[str, list] = {}
+    for figures in envelope_figures(envelopes.select_related("scheme__funder")):
+        by_funder.setdefault(figures.envelope.scheme.funder.code, []).append(figures)
+    codes = set(totals) | set(by_funder)
+    out = []
+    for code, name in (
+        Funder.objects.filter(code__in=codes).order_by("name").values_list("code", "name")
+    ):
+        column = FunderColumns(code=code, name=name)
+        if code in totals:
+            column.requested = totals[code]["requested"]
+            column.granted = totals[code]["granted"]
+            column.count = totals[code]["count"]
+        if code in by_funder:
+            figures = by_funder[code]
+            column.envelope = sum((f.amount for f in figures), ZERO)
+            column.programmed = sum((f.programmed for f in figures), ZERO)
+            column.remaining = column.envelope - column.programmed
+        out.append(column)
+    return out
+
+
+def _group(rows: Iterable[dict]) -> Iterator[Operation]:
+    """Consecutive request rows of one dossier → one operation."""
+    current: Operation | None = None
+    for row in rows:
+        if current is None or current.case_id != row["case_id"]:
+            if current is not None:
+                yield current
+            current = Operation(
+                case_id=row["case_id"],
+                reference=row["case__reference"] or "",
+                title=row["case__title"],
+                organisation=row["case__organisation__name"] or "",
+                epci=row["case__epci__name"] or "",
+                years=[],
+                cells={},
+            )
+        if row["year"] is not None and row["year"] not in current.years:
+            current.years.append(row["year"])
+            current.years.sort()
+        cell = current.cells.setdefault(row["scheme__funder__code"], Cell())
+        cell.requested += row["amount_requested"]
+        if row["state"] in REQUEST_GRANTED and row["amount_granted"] is not None:
+            cell.granted = (cell.granted or ZERO) + row["amount_granted"]
+        label = STATE_LABELS.get(row["state"], row["state"])
+        cell.states.append(f"{row['scheme__code']} : {label}")
+    if current is not None:
+        yield current
+
+
+def _rows(qs: QuerySet) -> QuerySet:
+    return qs.values(*ROW_FIELDS).order_by(*ORDER)
+
+
+def operation_count(*, user, filters: Filters) -> int:
+    return requests(user=user, filters=filters).values("case_id").distinct().count()
+
+
+def operations_page(*, user, filters: Filters, offset: int, limit: int) -> list[Operation]:
+    """One page of operations (two queries: the page's dossiers, then their requests)."""
+    qs = requests(user=user, filters=filters)
+    case_ids = list(
+        Case.objects.filter(pk__in=qs.values("case_id"))
+        .order_by("epci__name", "organisation__name", "title", "pk")
+        .values_list("pk", flat=True)[offset : offset + limit]
+    )
+    if not case_ids:
+        return []
+    return list(_group(_rows(qs.filter(case_id__in=case_ids))))
+
+
+def operations_stream(*, user, filters: Filters) -> Iterator[Operation]:
+    """Every operation, streamed from one query (for the exports)."""
+    return _group(_rows(requests(user=user, filters=filters)).iterator(chunk_size=2000))
+
+
+def epci_name(pk: int | None) -> str:
+    if pk is None:
+        return ""
+    return EPCI.objects.filter(pk=pk).values_list("name", flat=True).first() or ""
