@@ -296,6 +296,18 @@ POSTS: dict[str, Form] = {
         },
     ),
     "traitement-groupe/": Form("instructor", _u("/traitement-groupe/"), _bulk),
+    # issue 13: the porteur's treasury declaration
+    "ma-tresorerie/": Form(
+        "porteur",
+        _u("/ma-tresorerie/"),
+        lambda b: {
+            "formulaire": "organisation",
+            "org-cash_at_hand": "12 000,00",
+            "org-cash_limit": "5 000,00",
+            "org-money_needed_by": TODAY,
+            "org-fctva_regime": "2",
+        },
+    ),
     "dossiers/<int:pk>/etapes/<slug:step>/brouillon/": Form(
         "porteur", _u("/dossiers/{pk}/etapes/plan/brouillon/", "draft"), _plan_form, (200,)
     ),
@@ -423,6 +435,21 @@ GETS: dict[str, tuple[str, Callable[[Bench], str], tuple[str, ...]]] = {
     "deposer/": ("porteur", _u("/deposer/"), ()),
     "comite/seances/nouvelle/": ("agent", _u("/comite/seances/nouvelle/"), ()),
     "connexion/": ("anonymous", _u("/connexion/"), ("next",)),
+    # issue 13: the forecasts, their PDF, the territory's ranking
+    # (the PDFs read « taux » through the page's reader, fuzzed on the page: a PDF per
+    # example would outlast the time bound on a loaded machine)
+    "ma-tresorerie/pret-relais.pdf": ("porteur", _u("/ma-tresorerie/pret-relais.pdf"), ()),
+    "organisations/<int:pk>/tresorerie/": (
+        "agent",
+        lambda b: f"/organisations/{b.porteur.organisation_id}/tresorerie/",
+        ("taux",),
+    ),
+    "organisations/<int:pk>/tresorerie/pret-relais.pdf": (
+        "agent",
+        lambda b: f"/organisations/{b.porteur.organisation_id}/tresorerie/pret-relais.pdf",
+        (),
+    ),
+    "tresorerie/": ("agent", _u("/tresorerie/"), ()),
     # issue 12
     "comite/seances/<int:pk>/grille/": ("agent", _u("/comite/seances/{pk}/grille/", "session"), ()),
     "notifications/": (
