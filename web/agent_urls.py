@@ -2,13 +2,14 @@
 
 from django.urls import path
 
-from . import agent, bulk, treasury_territory
+from . import agent, bulk, pipeline, treasury_territory
 
 urlpatterns = [
     path("agent/", agent.agent_inbox, name="agent-inbox"),
     path("agent/taches/<int:task_id>/prendre/", agent.task_take, name="agent-task-take"),
     path("traitement-groupe/", bulk.bulk, name="bulk"),
     path("tresorerie/", treasury_territory.treasury_territory, name="treasury-territory"),
+    path("revue-des-projets/", pipeline.project_review, name="project-review"),
     path("dossiers/<int:pk>/", agent.case_detail, name="case-detail"),
     path(
         "dossiers/<int:pk>/transitions/<slug:name>/",

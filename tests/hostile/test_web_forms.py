@@ -450,6 +450,8 @@ GETS: dict[str, tuple[str, Callable[[Bench], str], tuple[str, ...]]] = {
         (),
     ),
     "tresorerie/": ("agent", _u("/tresorerie/"), ()),
+    # issue 14
+    "revue-des-projets/": ("agent", _u("/revue-des-projets/"), ("epci",)),
     # issue 12
     "comite/seances/<int:pk>/grille/": ("agent", _u("/comite/seances/{pk}/grille/", "session"), ()),
     "notifications/": (
