@@ -11,6 +11,7 @@ A request counts in its programming year (``cases.envelopes.programming_year``).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -43,6 +44,7 @@ ROW_FIELDS = (
     "case__organisation__name",
     "case__epci__name",
     "scheme__code",
+    "scheme__short_name",
     "scheme__funder__code",
     "state",
     "amount_requested",
@@ -99,7 +101,8 @@ def epci_choices(*, user) -> list[tuple[int, str]]:
 
 
 def funder_choices() -> list[tuple[str, str]]:
-    return list(Funder.objects.order_by("name").values_list("code", "name"))
+    names = Funder.objects.values_list("code", "name")
+    return sorted(names, key=lambda n: (_plain(n[1]), n[0]))
 
 
 def year_choices(*, user, current: int) -> list[int]:
@@ -183,9 +186,8 @@ def funder_columns(*, user, filters: Filters) -> list[FunderColumns]:
         by_funder.setdefault(figures.envelope.scheme.funder.code, []).append(figures)
     codes = set(totals) | set(by_funder)
     out = []
-    for code, name in (
-        Funder.objects.filter(code__in=codes).order_by("name").values_list("code", "name")
-    ):
+    names = Funder.objects.filter(code__in=codes).values_list("code", "name")
+    for code, name in sorted(names, key=lambda n: (_plain(n[1]), n[0])):
         column = FunderColumns(code=code, name=name)
         if code in totals:
             column.requested = totals[code]["requested"]
@@ -198,6 +200,11 @@ def funder_columns(*, user, filters: Filters) -> list[FunderColumns]:
             column.remaining = column.envelope - column.programmed
         out.append(column)
     return out
+
+
+def _plain(text: str) -> str:
+    """A name without its accents, for a French alphabetical order (« État » before « Région »)."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
 
 
 def _group(rows: Iterable[dict]) -> Iterator[Operation]:
@@ -224,7 +231,8 @@ def _group(rows: Iterable[dict]) -> Iterator[Operation]:
         if row["state"] in REQUEST_GRANTED and row["amount_granted"] is not None:
             cell.granted = (cell.granted or ZERO) + row["amount_granted"]
         label = STATE_LABELS.get(row["state"], row["state"])
-        cell.states.append(f"{row['scheme__code']} : {label}")
+        scheme = row["scheme__short_name"] or row["scheme__code"]
+        cell.states.append(f"{scheme} : {label}")
     if current is not None:
         yield current
 

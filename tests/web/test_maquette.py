@@ -140,7 +140,7 @@ def test_rows_and_totals_are_the_live_requests_of_the_year(client, world):
             (fr.amount_granted for fr in mine if fr.state in ("granted", "committed")), D(0)
         )
         assert column.count == len(mine)
-    assert set(columns) == {"ETAT", "UE", "REGION_OCC"}
+    assert list(columns) == ["ETAT", "REGION_OCC", "UE"]  # « État », « Région », « Union »
     # the envelopes' side: the two État envelopes of 2026, through cases.envelopes
     figures = envelope_figures(Envelope.objects.filter(year=2026))
     assert columns["ETAT"].envelope == D("600000")
