@@ -1,5 +1,5 @@
 """The one way the project writes spreadsheet files: every CSV goes through ``csv_bytes`` (or ``csv_stream``),
-every XLSX row through ``xlsx_append``.
+every XLSX row through ``xlsx_append``, every ODS through ``ods_bytes``.
 
 Texts come from people (a dossier's title, an organisation's name, a theme): a spreadsheet
 must show them, never run them. In a CSV, a cell that starts a formula (« = », « + »,

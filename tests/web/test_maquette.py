@@ -293,3 +293,17 @@ def test_a_bounded_number_of_queries(client, world):
         )
     assert Case.objects.count() >= 10
     assert [count_queries(client, u) for u in urls] == before
+
+
+def test_pages_of_operations_keep_the_totals(client, world, monkeypatch):
+    from web import maquette as view
+
+    monkeypatch.setattr(view, "PER_PAGE", 1)
+    first = page(client, world["agent"], "annee=2026")
+    second = page(client, world["agent"], "annee=2026&page=2")
+    titles = [*by_title(first), *by_title(second)]
+    assert sorted(titles) == sorted(["École de Lescure", "=SOMME(A1:A9) Salle des fêtes"])
+    assert "Page suivante" in first.content.decode()
+    assert [(c.code, c.requested) for c in first.context["funders"]] == [
+        (c.code, c.requested) for c in second.context["funders"]
+    ]
