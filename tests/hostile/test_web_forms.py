@@ -452,6 +452,17 @@ GETS: dict[str, tuple[str, Callable[[Bench], str], tuple[str, ...]]] = {
     "tresorerie/": ("agent", _u("/tresorerie/"), ()),
     # issue 14
     "revue-des-projets/": ("agent", _u("/revue-des-projets/"), ("epci",)),
+    "programmation/": ("agent", _u("/programmation/"), ("annee", "financeur", "epci", "page")),
+    "programmation/maquette.xlsx": (
+        "agent",
+        _u("/programmation/maquette.xlsx"),
+        ("annee", "financeur", "epci"),
+    ),
+    "programmation/maquette.ods": (
+        "agent",
+        _u("/programmation/maquette.ods"),
+        ("annee", "financeur", "epci"),
+    ),
     # issue 12
     "comite/seances/<int:pk>/grille/": ("agent", _u("/comite/seances/{pk}/grille/", "session"), ()),
     "notifications/": (

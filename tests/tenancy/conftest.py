@@ -109,6 +109,7 @@ def _side(key: str, territory: Territory, epci: EPCI, commune: Commune, etat: Us
         "alert": alert.pk,
         "note": note.pk,
         "organisation": org.pk,
+        "org": org.pk,  # the permission matrix's name for it
     }
     side.reference = Case.objects.get(pk=case.pk).reference
     return side
