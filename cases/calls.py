@@ -189,9 +189,8 @@ def call_create(*, actor, data: dict) -> Call:
         data.get("description"), field="description", label="les critères", max_length=20000
     )
     code = data.get("scheme")
-    scheme = (
-        Scheme.objects.filter(code=code, active=True).first() if isinstance(code, str) else None
-    )
+    valid = isinstance(code, str) and 0 < len(code) <= 20 and "\x00" not in code
+    scheme = Scheme.objects.filter(code=code, active=True).first() if valid else None
     if scheme is None:
         raise DomainError(
             "Dispositif inconnu (son code, par exemple DETR).",

@@ -109,6 +109,19 @@ ROUTES: dict[tuple[str, str], Target] = {
         _u("/api/v1/organisations/"),
         lambda b: {"name": "Foyer rural", "kind": "association", "siren": "", "commune": _insee(b)},
     ),
+    ("api/v1/calls/", "post"): Target(
+        "agent",
+        _u("/api/v1/calls/"),
+        lambda b: {
+            "scheme": "DETR",
+            "title": "Écoles sobres",
+            "description": "Critères : gain énergétique.",
+            "opens_on": TODAY,
+            "closes_on": "2099-12-31",
+            "envelope": "250000.00",
+            "selection": "ranking",
+        },
+    ),
     ("api/v1/cases/", "post"): Target(
         "porteur",
         _u("/api/v1/cases/"),
