@@ -25,7 +25,7 @@ from .legal_track import LegalTrack
 from .operations import Operations
 from .pdf import tiny_pdf
 from .people import People
-from .programming import envelopes_create
+from .programming import calls_create, envelopes_create
 from .timeline import Report, aware, working_day_before
 from .treasury import treasuries_declare
 
@@ -152,6 +152,7 @@ class DemoBuilder(People, Leader, Consultation, LegalTrack, Operations):
             self.build_operations()
             treasuries_declare()
             envelopes_create()
+            calls_create()
         self.sweep()
         with transaction.atomic():
             self.record_lapses()

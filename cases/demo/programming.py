@@ -9,7 +9,30 @@ import datetime as dt
 
 from django.utils import timezone
 
-from schemes.models import Envelope, Scheme, Territory
+from schemes.models import Call, Envelope, Scheme, Territory
+
+#: The demo's calls for projects: (scheme, title, opens in days, lasts days, budget, criteria).
+CALLS = (
+    (
+        "LEADER",
+        "Appel à projets LEADER « Tiers-lieux et services de proximité »",
+        -30,
+        75,
+        "250000.00",
+        "Projets portés sur le territoire du GAL ; grille de sélection : ancrage local, "
+        "coopération, public touché, viabilité (note minimale 12/20). Dépôt complet avant la "
+        "clôture ; classement par le comité de programmation suivant la clôture.",
+    ),
+    (
+        "REGION_OCC",
+        "Appel à projets « Revitalisation des centres-bourgs »",
+        20,
+        60,
+        "400000.00",
+        "Communes de moins de 3 500 habitants ; opérations d'au moins 50 000 € HT ; "
+        "classement selon l'effet sur le centre-bourg et la sobriété foncière.",
+    ),
+)
 
 
 def envelopes_create(today: dt.date | None = None) -> int:
@@ -26,4 +49,30 @@ def envelopes_create(today: dt.date | None = None) -> int:
                     defaults={"amount": scheme.envelope},
                 )
                 made += created
+    return made
+
+
+def calls_create(today: dt.date | None = None) -> int:
+    """One open LEADER call and one coming Région call per territory (idempotent: by title)."""
+    today = today or timezone.localdate()
+    made = 0
+    for territory in Territory.objects.all():
+        for code, title, opens, lasts, budget, criteria in CALLS:
+            scheme = Scheme.objects.filter(code=code, active=True).first()
+            if scheme is None:
+                continue
+            opens_on = today + dt.timedelta(days=opens)
+            _c, created = Call.objects.get_or_create(
+                territory=territory,
+                title=title,
+                defaults={
+                    "scheme": scheme,
+                    "description": criteria,
+                    "opens_on": opens_on,
+                    "closes_on": opens_on + dt.timedelta(days=lasts),
+                    "envelope": budget,
+                    "selection": Call.Selection.RANKING,
+                },
+            )
+            made += created
     return made

@@ -426,3 +426,13 @@ def test_demo_envelopes_show_the_credits(demo, client):
     client.force_login(User.objects.get(username="instr.etat"))
     page = client.get("/financeurs/").content.decode()
     assert f"Enveloppes {year} : avancement des crédits" in page
+
+
+def test_demo_calls_for_projects(demo, client):
+    """Issue 14: an open LEADER call and a coming Région call, on the public page."""
+    from schemes.models import Call
+
+    assert Call.objects.count() == 2
+    page = client.get("/transparence/").content.decode()
+    assert "Tiers-lieux et services de proximité" in page
+    assert "Revitalisation des centres-bourgs" in page
