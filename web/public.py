@@ -15,8 +15,10 @@ from django.views.decorators.http import require_GET
 
 from cases import public_selectors as ps
 from cases.calls import calls_public_rows
+from cases.envelopes import envelope_figures
 from cases.payments import expected_delay_days
 from cases.rules import euros, percent
+from schemes.models import Envelope
 
 from .committee.minutes import minutes_response
 from .open_data import open_data_block
@@ -124,6 +126,14 @@ def transparency(request, slug: str | None = None):
             "rules": [_scheme_rules(s, expected_delay_days(s, today=today)) for s in schemes],
             "open_data": open_data_block(territory, schemes),
             "calls": calls_public_rows(territory_id=territory.pk, today=today),
+            # the envelopes of the year and their consumption (issue 14): the same figures
+            # as the funders' page and the API
+            "envelope_year": today.year,
+            "envelopes": envelope_figures(
+                Envelope.objects.filter(territory=territory, year=today.year)
+                .select_related("scheme", "action_sheet")
+                .order_by("scheme__code", "action_sheet__code")
+            ),
         },
     )
 
