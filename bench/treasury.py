@@ -1,3 +1,4 @@
+# size: a benchmark script read from top to bottom: the build, one porteur, the streams, the aims
 """Benchmark: the treasury forecast (issue 13) of one porteur, then of every porteur, on
 the 100,000-dossier data set of the load test.
 

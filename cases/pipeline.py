@@ -66,6 +66,7 @@ class PipelineGroup:
 
 
 def pipeline(cases, *, years: list[int]) -> list[PipelineGroup]:
+    # long: one annotated query and its grouping by owner and year: split, the read would be scattered
     """The live projects of ``cases`` (a queryset the user may see) whose expected year is
     in ``years``, grouped by their owner (its name), each owner's projects by year."""
     money = DecimalField(max_digits=14, decimal_places=2)

@@ -20,6 +20,7 @@ to the scheme's ceiling, the balance after completion). Dates a payment should a
 have come by fall in the current month (never in the past).
 """
 
+# size: the forecast's pure projection and the reads of its snapshots share their dataclasses; the property tests drive the projection alone, the benches the reads
 from __future__ import annotations
 
 import datetime as dt
@@ -408,28 +409,25 @@ def forecast_risk(forecast: Forecast, cash_limit: Decimal | None) -> Decimal | N
 FORECAST_STATES = ("decided", "in_progress", "completed")
 
 
-def operations_snapshots(organisations, *, today: dt.date, p: Params) -> dict[int, list]:
-    """The live operations of each organisation (id → its ``OperationSnap``s) with their
-    grants, claims and learned delays, in a constant number of queries whatever the number
-    of organisations and dossiers (a caller streams organisations by chunks). Plain rows,
-    not model objects: the expense totals are summed by the database."""
+def _snapshot_rows(by_pk: dict, today: dt.date):
+    # long: the six bounded reads of a snapshot, a few lines each, in the order they are joined
+    """The rows the snapshots are built from: the live dossiers, their expense totals,
+    planned invoices, live requests, claims, and each scheme's terms with its learned
+    delays — a constant number of queries."""
     from django.db.models import Q, Sum
 
     from schemes.models import Scheme
 
     from .models import (
-        CLAIM_UNPAID,
         LIVE_GRANTS,
         Case,
         ExpenseLine,
         FundingRequest,
-        Organisation,
         PaymentClaim,
         PlannedInvoice,
     )
     from .payments import delays_by_scheme
 
-    by_pk = {o.pk: o for o in organisations}
     live = {"organisation_id__in": list(by_pk), "state__in": FORECAST_STATES}
     via_case = {f"case__{k}": v for k, v in live.items()}
     cases = list(
@@ -494,6 +492,18 @@ def operations_snapshots(organisations, *, today: dt.date, p: Params) -> dict[in
         )
         for pk, scheme in schemes.items()
     }
+    return cases, costs, invoices, requests, claims, terms
+
+
+def operations_snapshots(organisations, *, today: dt.date, p: Params) -> dict[int, list]:
+    """The live operations of each organisation (id → its ``OperationSnap``s) with their
+    grants, claims and learned delays, in a constant number of queries whatever the number
+    of organisations and dossiers (a caller streams organisations by chunks). Plain rows,
+    not model objects: the expense totals are summed by the database."""
+    from .models import CLAIM_UNPAID, Organisation
+
+    by_pk = {o.pk: o for o in organisations}
+    cases, costs, invoices, requests, claims, terms = _snapshot_rows(by_pk, today)
     out: dict[int, list[OperationSnap]] = {pk: [] for pk in by_pk}
     for case in cases:
         organisation = by_pk[case["organisation_id"]]

@@ -6,6 +6,7 @@ The tables keep the names they had in ``workflows`` and ``cases`` before this ap
 (``Meta.db_table``): the models moved, the rows did not.
 """
 
+# size: the territory's reference data and its programming (funders, schemes, territories, EPCI, communes, envelopes, action sheets, calls) are one app's models, read together by every layer
 from __future__ import annotations
 
 from decimal import Decimal

@@ -242,6 +242,7 @@ def _plannable_cases(org):
 
 
 def _page(request, org, *, editable: bool, status=200, errors=(), bound=None):
+    # long: the one context of the page, shared by its reading, its refusals and its forms
     """The page; ``bound`` = (name, case_id, form) of a refused form, shown as typed."""
     rate, rate_typed, rate_error = _rate(request)
     ctx = treasury_context(org, rate=rate)
@@ -350,6 +351,7 @@ def _case_of(org, raw) -> Case:
 
 
 def _save(request, org):
+    # long: the page's four forms dispatched in one place, each a few lines
     which = request.POST.get("formulaire", "")
     page = reverse("web:my-treasury")
     if which == "organisation":

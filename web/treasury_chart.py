@@ -103,6 +103,7 @@ def trough_sentence(trough, label: str) -> str:
 
 
 def forecast_chart(forecast, *, uid: str = "tresorerie") -> SafeString:
+    # long: the SVG chart drawn in one pass: scales, axes, both lines, the zero line, the troughs and their labels
     """The SVG of the forecast's balances; an empty string when it has no month."""
     rows = forecast.months
     if not rows:

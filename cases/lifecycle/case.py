@@ -1,5 +1,6 @@
 """The dossier (``Case``): its states and transitions, declared once."""
 
+# size: the dossier's one state machine: its states, transitions, guards, effects and the follow-up rule, one descriptor module (one place per state and transition)
 from __future__ import annotations
 
 from django.utils import timezone

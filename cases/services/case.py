@@ -143,6 +143,7 @@ def case_create(*, actor, data: dict) -> Case:
 
 
 def case_update(*, actor, case: Case, data: dict) -> Case:
+    # long: each editable field of the dossier checked in the one transaction that holds its lock
     require(actor, "case_update")
     if case.state not in CASE_EDITABLE:
         raise DomainError(

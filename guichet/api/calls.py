@@ -70,7 +70,7 @@ class CallListView(ApiView):
         return Response(CallSerializer(call).data, status=201)
 
 
-class AgendaItemSerializer(s.Serializer):
+class CallAgendaItemSerializer(s.Serializer):
     rank = s.IntegerField()
     funding_request = s.IntegerField(source="fr.pk")
     case = s.IntegerField(source="fr.case_id")
@@ -85,10 +85,10 @@ class AgendaItemSerializer(s.Serializer):
 
 class CallAgendaView(ApiView):
     @extend_schema(
-        responses=responses({200: AgendaItemSerializer(many=True)}),
+        responses=responses({200: CallAgendaItemSerializer(many=True)}),
         summary="Ordre du jour d'un appel : ses demandes en attente du comité, par pré-notation",
     )
     def get(self, request, pk: int):
         _call, ranked = call_agenda(user=request.user, call_id=pk)
         rows = [{"rank": i, "fr": fr} for i, fr in enumerate(ranked, start=1)]
-        return Response(AgendaItemSerializer(rows, many=True).data)
+        return Response(CallAgendaItemSerializer(rows, many=True).data)

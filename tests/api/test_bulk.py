@@ -69,7 +69,7 @@ def trace(fr: FundingRequest) -> dict:
         """The entries, an entry written « now » (not re-dated to its event) as « now »."""
         rows = StateLog.objects.filter(content_type=content_type, object_id=pk).order_by("id")
         return [
-            (*row[:-2], row[-2] if row[-2].date() < today else "now", row[-1])
+            (*row[:-2], row[-2] if timezone.localdate(row[-2]) < today else "now", row[-1])
             for row in rows.values_list(*fields)
         ]
 
