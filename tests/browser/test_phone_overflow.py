@@ -18,7 +18,7 @@ from .conftest import PHONE, _watch_csp, fits, login
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 SKIP = re.compile(
-    r"^/(deconnexion|admin|api|static|media)/|\.(pdf|csv|xlsx|json|zip|xml)$"
+    r"^/(deconnexion|admin|api|static|media)/|\.(pdf|csv|xlsx|ods|json|zip|xml)$"
     r"|/(export|exports|telecharger|pdf|recepisse|accuse|proces-verbal)\b"
 )
 PER_ROLE = 25  # pages visited per role at most
