@@ -379,7 +379,7 @@ def ranking() -> dict:
     from django.db import connection
 
     from cases.models import Organisation
-    from cases.treasury import treasury_ranking
+    from cases.treasury_ranking import treasury_ranking
 
     counter = StatementCounter()
     t0 = time.perf_counter()

@@ -97,7 +97,7 @@ def treasury_lines(today: dt.date, territory_id: int | None) -> list[str]:
     (``cases.treasury.treasury_ranking``), at most ``TREASURY_TOP``."""
     from cases.models import Organisation
     from cases.rules import euros
-    from cases.treasury import treasury_ranking
+    from cases.treasury_ranking import treasury_ranking
 
     if territory_id is None:
         return []

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from cases import selectors
-from cases.treasury import treasury_ranking
+from cases.treasury_ranking import treasury_ranking
 
 R = selectors.R
 

@@ -40,60 +40,63 @@ def _names(model=FundingRequest) -> str:
     return ", ".join(sorted(spec.name for spec in specs if set(spec.roles) - {"system"}))
 
 
-class FundingRequestBulkView(ApiView):
+def _bulk_schema(model, summary: str, description: str):
+    """The OpenAPI description of one bulk route (its transitions named from the model)."""
+    return extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "name",
+                str,
+                OpenApiParameter.PATH,
+                description=f"La transition à appliquer : {_names(model)}.",
+            )
+        ],
+        request=BulkInputSerializer,
+        responses=responses({200: BulkReportSerializer}),
+        summary=summary,
+        description=description,
+    )
+
+
+class _BulkView(ApiView):
+    """Parse → the bulk service of ``apply`` → the per-item report."""
+
     parser_classes = [StrictJSONParser]  # a list of objects: JSON only
+    apply = staticmethod(requests_bulk_transition)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "name",
-                str,
-                OpenApiParameter.PATH,
-                description=f"La transition à appliquer : {_names()}.",
-            )
-        ],
-        request=BulkInputSerializer,
-        responses=responses({200: BulkReportSerializer}),
-        summary="Appliquer une transition à plusieurs demandes de financement",
-        description=(
-            "Chaque demande est traitée seule, avec les mêmes règles, la même trace, les "
-            "mêmes échéances et les mêmes événements qu'une par une ; une demande refusée "
-            "figure dans « refused » avec le statut et le message qu'elle aurait reçus seule."
-        ),
-    )
     def post(self, request, name: str):
-        report = requests_bulk_transition(
+        report = self.apply(
             actor=request.user, name=name, body=body_dict(request), refusal=item_refusal
         )
         return Response(BulkReportSerializer(report.as_dict()).data)
 
 
-class PaymentClaimBulkView(ApiView):
-    parser_classes = [StrictJSONParser]
+class FundingRequestBulkView(_BulkView):
+    apply = staticmethod(requests_bulk_transition)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "name",
-                str,
-                OpenApiParameter.PATH,
-                description=f"La transition à appliquer : {_names(PaymentClaim)}.",
-            )
-        ],
-        request=BulkInputSerializer,
-        responses=responses({200: BulkReportSerializer}),
-        summary="Appliquer une transition à plusieurs demandes de paiement",
-        description=(
-            "Par exemple « pay » avec le montant payé de chacune : chaque demande de paiement "
-            "est traitée seule, avec les mêmes règles (plafond de l'aide, FEADER après ses "
-            "cofinanceurs), la même trace et les mêmes événements qu'une par une."
-        ),
+    @_bulk_schema(
+        FundingRequest,
+        "Appliquer une transition à plusieurs demandes de financement",
+        "Chaque demande est traitée seule, avec les mêmes règles, la même trace, les "
+        "mêmes échéances et les mêmes événements qu'une par une ; une demande refusée "
+        "figure dans « refused » avec le statut et le message qu'elle aurait reçus seule.",
     )
     def post(self, request, name: str):
-        report = claims_bulk_transition(
-            actor=request.user, name=name, body=body_dict(request), refusal=item_refusal
-        )
-        return Response(BulkReportSerializer(report.as_dict()).data)
+        return super().post(request, name)
+
+
+class PaymentClaimBulkView(_BulkView):
+    apply = staticmethod(claims_bulk_transition)
+
+    @_bulk_schema(
+        PaymentClaim,
+        "Appliquer une transition à plusieurs demandes de paiement",
+        "Par exemple « pay » avec le montant payé de chacune : chaque demande de paiement "
+        "est traitée seule, avec les mêmes règles (plafond de l'aide, FEADER après ses "
+        "cofinanceurs), la même trace et les mêmes événements qu'une par une.",
+    )
+    def post(self, request, name: str):
+        return super().post(request, name)
 
 
 class _CaseItemSerializer(s.Serializer):

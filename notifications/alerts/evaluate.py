@@ -7,7 +7,8 @@ from collections import defaultdict
 
 from cases.models import Organisation
 from cases.payments import DelayBook, project_claim
-from cases.treasury import chunks_by_cases, live_case_counts, treasury_forecasts
+from cases.treasury import treasury_forecasts
+from cases.treasury_ranking import chunks_by_cases, live_case_counts
 
 from .book import AlertBook
 from .common import CHUNK, local_today

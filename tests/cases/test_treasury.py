@@ -332,7 +332,7 @@ def test_the_risk_is_raised_exactly_when_the_p80_trough_crosses_its_threshold(
     st.integers(min_value=1, max_value=20),
 )
 def test_chunks_hold_every_organisation_once_within_their_bounds(sizes, max_cases, max_orgs):
-    from cases.treasury import chunks_by_cases
+    from cases.treasury_ranking import chunks_by_cases
 
     ids = list(range(1, len(sizes) + 1))
     counts = dict(zip(ids, sizes, strict=True))
