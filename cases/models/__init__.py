@@ -27,6 +27,15 @@ from .funding import LIVE_GRANTS, REQUEST_GRANTED, REQUEST_UNDECIDED, FundingReq
 from .organisations import TERRITORIAL_ROLES, Organisation, User
 from .payments import CLAIM_UNPAID, ClaimState, Payment, PaymentClaim
 from .plan import ExpenseLine, ResourceLine
+from .programming import (
+    ConferenceItem,
+    ConferencePosition,
+    ConferenceSession,
+    PositionStance,
+    Scenario,
+    ScenarioChoice,
+    ScenarioItem,
+)
 from .recovery import RecoveryOrder, RecoveryState
 from .themes import Theme
 from .treasury import PlannedInvoice
@@ -46,6 +55,9 @@ __all__ = [
     "Case",
     "CaseState",
     "ClaimState",
+    "ConferenceItem",
+    "ConferencePosition",
+    "ConferenceSession",
     "CommitteeDecision",
     "CommitteeSession",
     "CommitteeSubstitute",
@@ -58,6 +70,10 @@ __all__ = [
     "Extension",
     "ExtensionState",
     "FundingRequest",
+    "PositionStance",
+    "Scenario",
+    "ScenarioChoice",
+    "ScenarioItem",
     "InterestDeclaration",
     "PlannedInvoice",
     "Message",
