@@ -8,103 +8,351 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0025_case_call'),
-        ('schemes', '0010_action_sheet_target'),
+        ("cases", "0025_case_call"),
+        ("schemes", "0010_action_sheet_target"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConferenceSession',
+            name="ConferenceSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('title', models.CharField(max_length=200, verbose_name='intitulé')),
-                ('place', models.CharField(blank=True, default='', max_length=200, verbose_name='lieu')),
-                ('notes', models.TextField(blank=True, default='', verbose_name='relevé des échanges')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('funders', models.ManyToManyField(blank=True, related_name='+', to='schemes.funder', verbose_name='financeurs présents')),
-                ('territory', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='conference_sessions', to='schemes.territory', verbose_name='territoire')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                ("title", models.CharField(max_length=200, verbose_name="intitulé")),
+                (
+                    "place",
+                    models.CharField(blank=True, default="", max_length=200, verbose_name="lieu"),
+                ),
+                (
+                    "notes",
+                    models.TextField(blank=True, default="", verbose_name="relevé des échanges"),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "funders",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="schemes.funder",
+                        verbose_name="financeurs présents",
+                    ),
+                ),
+                (
+                    "territory",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="conference_sessions",
+                        to="schemes.territory",
+                        verbose_name="territoire",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'conférence des financeurs',
-                'verbose_name_plural': 'conférences des financeurs',
-                'ordering': ['-date', 'pk'],
+                "verbose_name": "conférence des financeurs",
+                "verbose_name_plural": "conférences des financeurs",
+                "ordering": ["-date", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Scenario',
+            name="Scenario",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='année de programmation')),
-                ('title', models.CharField(max_length=200, verbose_name='intitulé')),
-                ('note', models.TextField(blank=True, default='', verbose_name='note')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='créé le')),
-                ('applied_at', models.DateTimeField(blank=True, null=True, verbose_name='appliqué le')),
-                ('applied_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='appliqué par')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='créé par')),
-                ('territory', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scenarios', to='schemes.territory', verbose_name='territoire')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="année de programmation")),
+                ("title", models.CharField(max_length=200, verbose_name="intitulé")),
+                ("note", models.TextField(blank=True, default="", verbose_name="note")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="créé le"),
+                ),
+                (
+                    "applied_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="appliqué le"),
+                ),
+                (
+                    "applied_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="appliqué par",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="créé par",
+                    ),
+                ),
+                (
+                    "territory",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="scenarios",
+                        to="schemes.territory",
+                        verbose_name="territoire",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'scénario de programmation',
-                'verbose_name_plural': 'scénarios de programmation',
-                'ordering': ['-year', 'title', 'pk'],
+                "verbose_name": "scénario de programmation",
+                "verbose_name_plural": "scénarios de programmation",
+                "ordering": ["-year", "title", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ConferencePosition',
+            name="ConferencePosition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stance', models.CharField(choices=[('fund', 'Financera'), ('decline', 'Ne financera pas'), ('more', 'Demande des compléments')], max_length=10, verbose_name='position')),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='montant envisagé')),
-                ('comment', models.TextField(blank=True, default='', verbose_name='commentaire')),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('funding_request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conference_positions', to='cases.fundingrequest', verbose_name='demande')),
-                ('recorded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='positions', to='cases.conferencesession')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "stance",
+                    models.CharField(
+                        choices=[
+                            ("fund", "Financera"),
+                            ("decline", "Ne financera pas"),
+                            ("more", "Demande des compléments"),
+                        ],
+                        max_length=10,
+                        verbose_name="position",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="montant envisagé",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, default="", verbose_name="commentaire")),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "funding_request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conference_positions",
+                        to="cases.fundingrequest",
+                        verbose_name="demande",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="positions",
+                        to="cases.conferencesession",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "position d'un financeur",
-                'verbose_name_plural': 'positions des financeurs',
-                'ordering': ['session', 'funding_request'],
-                'constraints': [models.UniqueConstraint(fields=('session', 'funding_request'), name='conference_position_unique'), models.CheckConstraint(condition=models.Q(models.Q(('amount__gte', Decimal('-999999999999.99')), ('amount__lte', Decimal('999999999999.99'))), ('amount__isnull', True), _connector='OR'), name='conference_position_amount_bounded')],
+                "verbose_name": "position d'un financeur",
+                "verbose_name_plural": "positions des financeurs",
+                "ordering": ["session", "funding_request"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("session", "funding_request"), name="conference_position_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("amount__gte", Decimal("-999999999999.99")),
+                                ("amount__lte", Decimal("999999999999.99")),
+                            ),
+                            ("amount__isnull", True),
+                            _connector="OR",
+                        ),
+                        name="conference_position_amount_bounded",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ConferenceItem',
+            name="ConferenceItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveIntegerField(default=0, verbose_name='ordre')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.case')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='cases.conferencesession')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("order", models.PositiveIntegerField(default=0, verbose_name="ordre")),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="cases.conferencesession",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "dossier à l'ordre du jour",
-                'verbose_name_plural': 'ordre du jour',
-                'ordering': ['session', 'order', 'pk'],
-                'constraints': [models.UniqueConstraint(fields=('session', 'case'), name='conference_item_unique_case')],
+                "verbose_name": "dossier à l'ordre du jour",
+                "verbose_name_plural": "ordre du jour",
+                "ordering": ["session", "order", "pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("session", "case"), name="conference_item_unique_case"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ScenarioItem',
+            name="ScenarioItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('choice', models.CharField(choices=[('fund', 'À financer'), ('postpone', 'À reporter'), ('refuse', 'À refuser')], max_length=10, verbose_name='choix')),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='montant retenu')),
-                ('motivation', models.TextField(blank=True, default='', verbose_name='motivation')),
-                ('seen_state', models.CharField(max_length=30, verbose_name='état vu')),
-                ('seen_amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='montant demandé vu')),
-                ('result', models.TextField(blank=True, default='', verbose_name="résultat de l'application")),
-                ('funding_request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.fundingrequest', verbose_name='demande')),
-                ('scenario', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='cases.scenario')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "choice",
+                    models.CharField(
+                        choices=[
+                            ("fund", "À financer"),
+                            ("postpone", "À reporter"),
+                            ("refuse", "À refuser"),
+                        ],
+                        max_length=10,
+                        verbose_name="choix",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="montant retenu",
+                    ),
+                ),
+                ("motivation", models.TextField(blank=True, default="", verbose_name="motivation")),
+                ("seen_state", models.CharField(max_length=30, verbose_name="état vu")),
+                (
+                    "seen_amount",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=14, verbose_name="montant demandé vu"
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("applied", "Appliqué"),
+                            ("refused", "Refusé"),
+                            ("postponed", "Reporté"),
+                        ],
+                        default="",
+                        max_length=10,
+                        verbose_name="issue de l'application",
+                    ),
+                ),
+                (
+                    "result",
+                    models.TextField(
+                        blank=True, default="", verbose_name="résultat de l'application"
+                    ),
+                ),
+                (
+                    "funding_request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="cases.fundingrequest",
+                        verbose_name="demande",
+                    ),
+                ),
+                (
+                    "scenario",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="cases.scenario",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "choix d'un scénario",
-                'verbose_name_plural': 'choix des scénarios',
-                'ordering': ['scenario', 'funding_request'],
-                'constraints': [models.UniqueConstraint(fields=('scenario', 'funding_request'), name='scenario_item_unique_request'), models.CheckConstraint(condition=models.Q(models.Q(('amount__gte', Decimal('-999999999999.99')), ('amount__lte', Decimal('999999999999.99'))), ('amount__isnull', True), _connector='OR'), name='scenario_item_amount_bounded'), models.CheckConstraint(condition=models.Q(models.Q(('seen_amount__gte', Decimal('-999999999999.99')), ('seen_amount__lte', Decimal('999999999999.99'))), ('seen_amount__isnull', True), _connector='OR'), name='scenario_item_seen_amount_bounded')],
+                "verbose_name": "choix d'un scénario",
+                "verbose_name_plural": "choix des scénarios",
+                "ordering": ["scenario", "funding_request"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("scenario", "funding_request"), name="scenario_item_unique_request"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("amount__gte", Decimal("-999999999999.99")),
+                                ("amount__lte", Decimal("999999999999.99")),
+                            ),
+                            ("amount__isnull", True),
+                            _connector="OR",
+                        ),
+                        name="scenario_item_amount_bounded",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("seen_amount__gte", Decimal("-999999999999.99")),
+                                ("seen_amount__lte", Decimal("999999999999.99")),
+                            ),
+                            ("seen_amount__isnull", True),
+                            _connector="OR",
+                        ),
+                        name="scenario_item_seen_amount_bounded",
+                    ),
+                ],
             },
         ),
     ]

@@ -59,6 +59,12 @@ class ScenarioChoice(models.TextChoices):
     REFUSE = "refuse", "À refuser"
 
 
+class ItemOutcome(models.TextChoices):
+    APPLIED = "applied", "Appliqué"
+    REFUSED = "refused", "Refusé"
+    POSTPONED = "postponed", "Reporté"
+
+
 class ScenarioItem(models.Model):
     """What the scenario does with one request, and the request as the agent saw it (a
     changed state or amount makes the item stale: it is refused when applied)."""
@@ -72,6 +78,9 @@ class ScenarioItem(models.Model):
     motivation = models.TextField("motivation", blank=True, default="")
     seen_state = models.CharField("état vu", max_length=30)
     seen_amount = money_field("montant demandé vu")
+    outcome = models.CharField(
+        "issue de l'application", max_length=10, choices=ItemOutcome.choices, blank=True, default=""
+    )
     result = models.TextField("résultat de l'application", blank=True, default="")
 
     class Meta:
