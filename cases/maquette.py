@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce
 from schemes.models import EPCI, Envelope, Funder
 
 from . import selectors
+from .conference import latest_positions
 from .envelopes import MONEY, ZERO, envelope_figures, programming_year
 from .models import CASE_TERMINAL, REQUEST_GRANTED, Case, FundingRequest, RequestState, User
 
@@ -136,6 +137,7 @@ class Cell:
     requested: Decimal = ZERO
     granted: Decimal | None = None
     states: list[str] = field(default_factory=list)
+    positions: list[str] = field(default_factory=list)  # the latest conference positions
 
     @property
     def state(self) -> str:
@@ -246,7 +248,8 @@ def operation_count(*, user, filters: Filters) -> int:
 
 
 def operations_page(*, user, filters: Filters, offset: int, limit: int) -> list[Operation]:
-    """One page of operations (two queries: the page's dossiers, then their requests)."""
+    """One page of operations (three queries: the page's dossiers, their requests, the
+    latest funders' conference position on each)."""
     qs = requests(user=user, filters=filters)
     case_ids = list(
         Case.objects.filter(pk__in=qs.values("case_id"))
@@ -255,7 +258,12 @@ def operations_page(*, user, filters: Filters, offset: int, limit: int) -> list[
     )
     if not case_ids:
         return []
-    return list(_group(_rows(qs.filter(case_id__in=case_ids))))
+    operations = list(_group(_rows(qs.filter(case_id__in=case_ids))))
+    positions = latest_positions(case_ids)  # one more query for the page
+    for op in operations:
+        for code, cell in op.cells.items():
+            cell.positions = positions.get((op.case_id, code), [])
+    return operations
 
 
 def operations_stream(*, user, filters: Filters) -> Iterator[Operation]:

@@ -55,6 +55,16 @@ ACTIONS: dict[str, tuple[set[str], str]] = {
     ),
     "funder_act": ({R.FUNDER_INSTRUCTOR, R.ADMIN}, "agir pour un financeur"),
     "audit_read": ({R.ADMIN, R.DIRECTOR}, "lire le journal des accès"),
+    # issue 14: the funders' conference sessions (an instructor: its funder's requests)
+    "conference_read": (
+        {R.AGENT, R.ADMIN, R.DIRECTOR, R.FUNDER_INSTRUCTOR},
+        "consulter les conférences des financeurs",
+    ),
+    "conference_manage": ({R.AGENT, R.ADMIN}, "préparer une conférence des financeurs"),
+    "conference_position": (
+        {R.AGENT, R.ADMIN, R.FUNDER_INSTRUCTOR},
+        "enregistrer la position d'un financeur",
+    ),
     "alert_acknowledge": ({R.AGENT, R.DIRECTOR, R.ADMIN}, "prendre en compte une alerte"),
 }
 
