@@ -5,6 +5,7 @@ from django.urls import path
 
 from . import (
     agent_urls,
+    calls_urls,
     committee_urls,
     experts_urls,
     funders_urls,
@@ -35,5 +36,6 @@ for _module in (
     habits_urls,
     treasury_urls,
     maquette_urls,
+    calls_urls,
 ):
     urlpatterns += _module.urlpatterns

@@ -136,6 +136,33 @@ def _open_correction(b: Bench):
     return b._correction
 
 
+def _call(b: Bench):
+    """An open call for projects of the territory (issue 14 point 5)."""
+    if "_call_for_projects" not in vars(b):
+        from schemes.models import Call, Scheme, Territory
+
+        b._call_for_projects = Call.objects.create(
+            scheme=Scheme.objects.get(code="LEADER"),
+            territory_id=Territory.sole_id(),
+            title="Tiers-lieux",
+            opens_on=b.today,
+            closes_on=b.today.replace(year=b.today.year + 1),
+        )
+    return b._call_for_projects
+
+
+def _new_call(b: Bench) -> dict:
+    return {
+        "scheme": "DETR",
+        "title": "Écoles sobres",
+        "description": "Critères.",
+        "opens_on": "2026-12-15",
+        "closes_on": "15/03/2027",
+        "envelope": "300 000,00",
+        "selection": "ranking",
+    }
+
+
 def _expert_token(b: Bench) -> str:
     """The clear token of an invitation to give an opinion on the submitted dossier."""
     if "_token" not in vars(b):
@@ -295,6 +322,7 @@ POSTS: dict[str, Form] = {
             "present": [str(m.pk) for m in b.members[:2]],
         },
     ),
+    "appels-a-projets/": Form("agent", _u("/appels-a-projets/"), _new_call),
     "traitement-groupe/": Form("instructor", _u("/traitement-groupe/"), _bulk),
     # issue 13: the porteur's treasury declaration
     "ma-tresorerie/": Form(
@@ -463,6 +491,8 @@ GETS: dict[str, tuple[str, Callable[[Bench], str], tuple[str, ...]]] = {
         _u("/programmation/maquette.ods"),
         ("annee", "financeur", "epci"),
     ),
+    "appels-a-projets/": ("agent", _u("/appels-a-projets/"), ()),
+    "appels-a-projets/<int:pk>/": ("agent", lambda b: f"/appels-a-projets/{_call(b).pk}/", ()),
     # issue 12
     "comite/seances/<int:pk>/grille/": ("agent", _u("/comite/seances/{pk}/grille/", "session"), ()),
     "notifications/": (

@@ -30,7 +30,7 @@ def html(response) -> str:
 def make_call(title, opens, closes, scheme="DETR", **kw) -> Call:
     return Call.objects.create(
         scheme=Scheme.objects.get(code=scheme),
-        territory_id=Territory.sole_id(),
+        territory_id=kw.pop("territory_id", None) or Territory.sole_id(),
         title=title,
         description=kw.pop("description", "Critère : sobriété énergétique."),
         opens_on=TODAY + opens * DAY,
@@ -111,3 +111,141 @@ def test_public_page_escapes_the_criteria(client):
 def test_public_page_without_calls(client):
     page = html(client.get("/transparence/"))
     assert "Aucun appel à projets ouvert ou à venir" in page
+
+
+# ---------------------------------------------------------------- the agents' pages
+
+
+def _post_call(client, **fields):
+    data = {
+        "scheme": "DETR",
+        "title": "Écoles sobres 2027",
+        "description": "Critère : gain énergétique d'au moins 40 %.",
+        "opens_on": (TODAY + 5 * DAY).isoformat(),
+        "closes_on": (TODAY + 65 * DAY).isoformat(),
+        "envelope": "250 000,00",
+        "selection": "ranking",
+    }
+    return client.post("/appels-a-projets/", {**data, **fields})
+
+
+def test_agent_publishes_a_call_from_the_list(client, calls):
+    client.force_login(f.agent())
+    page = html(client.get("/appels-a-projets/"))
+    for title in ("Écoles sobres", "Tiers-lieux", "Voirie 2025", "Brouillon interne"):
+        assert title in page  # closed and unpublished too: the territory's calls
+    assert "Clos" in page and "(non publié)" in page
+    assert '<label for="id_title">Intitulé</label>' in page
+
+    response = _post_call(client, opens_on=(TODAY + 5 * DAY).strftime("%d/%m/%Y"))
+    call = Call.objects.get(title="Écoles sobres 2027")
+    assert response.status_code == 302 and response["Location"] == f"/appels-a-projets/{call.pk}/"
+    assert call.envelope == Decimal("250000.00") and call.opens_on == TODAY + 5 * DAY
+    assert call.territory_id == Territory.sole_id() and call.scheme.code == "DETR"
+    detail = html(client.get(response["Location"]))
+    assert "L'appel à projets « Écoles sobres 2027 » est publié." in detail
+    assert "250 000,00 €" in detail and "gain énergétique" in detail
+    assert "Aucune demande de cet appel n'est en attente du comité." in detail
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"closes_on": (TODAY - DAY).isoformat()},
+            "La date de clôture ne peut précéder la date d'ouverture.",
+        ),
+        ({"opens_on": "31/02/2026"}, "La date d'ouverture doit être au format JJ/MM/AAAA."),
+        ({"closes_on": ""}, "Indiquez la date de clôture."),
+        ({"title": "  "}, "Indiquez l'intitulé."),
+        ({"scheme": "NOPE\x00"}, "Dispositif inconnu"),
+        ({"envelope": "beaucoup"}, "Budget de l'appel en euros"),
+        ({"selection": "tirage"}, "mode de sélection"),
+    ],
+)
+def test_bad_call_refused_in_french(client, fields, message):
+    client.force_login(f.agent())
+    response = _post_call(client, **fields)
+    assert response.status_code == 400
+    page = re.sub("[\u202f\xa0]", " ", htmllib.unescape(response.content.decode()))
+    assert "L'appel n'a pas été publié" in page and message in page
+    assert not Call.objects.exists()
+    assert 'value="Écoles sobres 2027"' in page or fields.get("title")  # typed values kept
+
+
+def test_porteur_and_funder_may_not_see_nor_create_calls(client, calls):
+    for user in (f.porteur(), f.funder_instructor("ETAT")):
+        client.force_login(user)
+        assert client.get("/appels-a-projets/").status_code == 403
+        assert _post_call(client).status_code == 403
+        assert client.get(f"/appels-a-projets/{calls['open'].pk}/").status_code == 403
+    assert Call.objects.filter(title="Écoles sobres 2027").count() == 0
+    client.logout()
+    assert client.get("/appels-a-projets/").status_code == 302  # to the login page
+
+
+def test_committee_member_reads_but_does_not_publish(client, calls):
+    client.force_login(f.committee_member())
+    page = html(client.get("/appels-a-projets/"))
+    assert "Écoles sobres" in page and "Publier un appel" not in page
+    assert _post_call(client).status_code == 403
+    assert not Call.objects.filter(title="Écoles sobres 2027").exists()
+
+
+def test_call_of_another_territory_is_404(client):
+    other = Territory.objects.create(name="Autre PETR", slug="autre", siren="200000001")
+    foreign = make_call("Ailleurs", -1, 5, territory_id=other.pk)
+    client.force_login(f.agent())
+    assert client.get(f"/appels-a-projets/{foreign.pk}/").status_code == 404
+    assert client.get("/appels-a-projets/99999999/").status_code == 404
+    assert "Ailleurs" not in html(client.get("/appels-a-projets/"))
+
+
+def test_call_page_shows_the_agenda_in_call_ranking_order(client, calls):
+    from cases.calls import call_ranking
+    from cases.models import FundingRequest, RequestState
+
+    call = make_call("Tiers-lieux LEADER", -30, 10, scheme="LEADER", envelope=Decimal("50000"))
+    porteur = f.porteur()
+    for i, score in enumerate([Decimal("12.00"), None, Decimal("17.50"), Decimal("3.00")]):
+        case = builders.case_build(porteur=porteur, title=f"Projet {'ABCD'[i]}", call=call.pk)
+        FundingRequest.objects.create(
+            case=case,
+            scheme=call.scheme,
+            amount_requested=Decimal("20000.00"),
+            state=RequestState.AWAITING_COMMITTEE,
+            pre_score=score,
+        )
+    elsewhere = builders.case_build(porteur=porteur, title="Projet hors appel")
+    FundingRequest.objects.create(
+        case=elsewhere,
+        scheme=call.scheme,
+        amount_requested=Decimal("1.00"),
+        state=RequestState.AWAITING_COMMITTEE,
+        pre_score=Decimal("99"),
+    )
+    client.force_login(f.agent())
+    listing = html(client.get("/appels-a-projets/"))
+    row = listing[listing.index("Tiers-lieux LEADER") :]
+    assert re.search(r'<td class="num">4</td>\s*</tr>', row)  # four awaiting committee
+    page = html(client.get(f"/appels-a-projets/{call.pk}/"))
+    shown = re.findall(r"Projet [A-D]|Projet hors appel", page)
+    assert (
+        shown
+        == [fr.case.title for fr in call_ranking(call)]
+        == [
+            "Projet C",
+            "Projet A",
+            "Projet D",
+            "Projet B",
+        ]
+    )
+    assert "80 000,00 €" in page  # the total asked
+    assert "dépassent le budget de l'appel (50 000,00 €)" in page
+    assert 'id="imprimer"' in page and "review.css" in page  # printable
+
+
+def test_links_from_programmation_and_committee(client):
+    client.force_login(f.agent())
+    assert 'href="/appels-a-projets/"' in html(client.get("/programmation/"))
+    assert 'href="/appels-a-projets/"' in html(client.get("/comite/"))
