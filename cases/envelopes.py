@@ -67,37 +67,35 @@ def _sum(expr, **filter_kw):
     return Coalesce(Sum(expr, **filter_kw), Value(ZERO), output_field=MONEY)
 
 
-def _request_rows(schemes, territories) -> list[dict]:
+def programmed_amount():
+    """What a request programmes (an SQL expression, None when it programmes nothing):
+    its granted amount (else requested) once granted, its requested amount once selected."""
     granted = Coalesce("amount_granted", "amount_requested")
+    return CaseWhen(
+        When(state__in=GRANTED_STATES, then=granted),
+        When(state=RequestState.SELECTED, then="amount_requested"),
+        default=None,
+        output_field=MONEY,
+    )
+
+
+def committed_amount():
+    """What a request commits (an SQL expression, None when it commits nothing)."""
+    granted = Coalesce("amount_granted", "amount_requested")
+    return CaseWhen(
+        When(state__in=COMMITTED_STATES, then=granted), default=None, output_field=MONEY
+    )
+
+
+def _request_rows(schemes, territories) -> list[dict]:
     return list(
         FundingRequest.objects.filter(scheme_id__in=schemes, case__territory_id__in=territories)
         .annotate(year=programming_year())
         .values("scheme_id", "case__territory_id", "action_sheet_id", "year")
         .annotate(
             requested=_sum("amount_requested", filter=Q(state__in=PIPELINE)),
-            programmed=Coalesce(
-                Sum(
-                    CaseWhen(
-                        When(state__in=GRANTED_STATES, then=granted),
-                        When(state=RequestState.SELECTED, then="amount_requested"),
-                        default=None,
-                        output_field=MONEY,
-                    )
-                ),
-                Value(ZERO),
-                output_field=MONEY,
-            ),
-            committed=Coalesce(
-                Sum(
-                    CaseWhen(
-                        When(state__in=COMMITTED_STATES, then=granted),
-                        default=None,
-                        output_field=MONEY,
-                    )
-                ),
-                Value(ZERO),
-                output_field=MONEY,
-            ),
+            programmed=_sum(programmed_amount()),
+            committed=_sum(committed_amount()),
         )
         .order_by()
     )

@@ -293,6 +293,12 @@ GUICHET_TREASURY_P80_FACTOR = os.environ.get("GUICHET_TREASURY_P80_FACTOR", "1.5
 GUICHET_TREASURY_WORKS_MONTHS = int(os.environ.get("GUICHET_TREASURY_WORKS_MONTHS", "12"))
 GUICHET_TREASURY_BALANCE_LAG_DAYS = int(os.environ.get("GUICHET_TREASURY_BALANCE_LAG_DAYS", "30"))
 GUICHET_BRIDGING_LOAN_RATE = os.environ.get("GUICHET_BRIDGING_LOAN_RATE", "4.00")
+# LEADER programme health (issue 14, cases/programme_health.py): the last programming date
+# is so many months before the programme's end; the unprogrammed remainder counts at risk
+# so many months before it; the alert fires above this share of the action sheet's target.
+GUICHET_PROGRAMMING_LEAD_MONTHS = int(os.environ.get("GUICHET_PROGRAMMING_LEAD_MONTHS", "24"))
+GUICHET_PROGRAMMING_WARNING_MONTHS = int(os.environ.get("GUICHET_PROGRAMMING_WARNING_MONTHS", "12"))
+GUICHET_PROGRAMME_RISK_SHARE = os.environ.get("GUICHET_PROGRAMME_RISK_SHARE", "0.10")
 GUICHET_SITE_URL = os.environ.get("GUICHET_SITE_URL", "http://127.0.0.1:8000")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -29,6 +29,7 @@ def _visible(user) -> QuerySet[Alert]:
         return qs.filter(
             Q(case__territory_id=user.territory_id)
             | Q(case__isnull=True, organisation__territory_id=user.territory_id)
+            | Q(territory_id=user.territory_id)  # about the programme (an action sheet)
         )
     if role == R.PORTEUR:
         if user.organisation_id is None:

@@ -74,6 +74,7 @@ def director_digest_lines(today: dt.date, territory_id: int | None) -> list[str]
         .filter(
             Q(case__territory_id=territory_id)
             | Q(case__isnull=True, organisation__territory_id=territory_id)
+            | Q(territory_id=territory_id)
         )
         .values_list("kind", "severity")
     )

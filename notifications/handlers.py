@@ -90,7 +90,13 @@ def deliver_to(user, *, event, kind, message, subject, aggregate_id, email=None)
 def _alert_audience(alert) -> dict[int, User]:
     """The porteurs of the organisation and the referent agent (of the organisation's live
     dossiers when the alert is about the organisation); for an alert that asks the funder
-    to decide on its request (a works deadline missed), its funder's instructors too."""
+    to decide on its request (a works deadline missed), its funder's instructors too. An
+    alert about the programme (no organisation) reaches its territory's direction and agents."""
+    if alert.organisation_id is None:
+        staff = User.objects.filter(
+            role__in=(R.DIRECTOR, R.AGENT), is_active=True, territory_id=alert.territory_id
+        )
+        return {u.pk: u for u in staff if alert.territory_id is not None}
     users = {
         u.pk: u
         for u in User.objects.filter(
@@ -134,7 +140,9 @@ def handle_alert_event(event) -> int:
         return 0
     users = _alert_audience(alert)
     territory = Territory.name_of(
-        alert.case.territory_id if alert.case else alert.organisation.territory_id
+        alert.case.territory_id
+        if alert.case
+        else (alert.organisation.territory_id if alert.organisation else alert.territory_id)
     )
     count = 0
     for user in users.values():

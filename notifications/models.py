@@ -86,6 +86,7 @@ class Alert(models.Model):
         LATE_FORECAST = "late_forecast", "Paiement prévu trop tard"
         PROGRAMME_END = "programme_end", "Paiement prévu après la fin du programme FEADER"
         WORKS_DEADLINE_MISSED = "works_deadline_missed", "Échéance de travaux dépassée"
+        PROGRAMME_AT_RISK = "programme_at_risk", "Crédits du programme LEADER en danger"
 
     class State(models.TextChoices):
         OPEN = "open", "Ouverte"
@@ -102,8 +103,12 @@ class Alert(models.Model):
     state = models.CharField(max_length=15, choices=State.choices, default=State.OPEN)
     subject_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
     subject_id = models.BigIntegerField()
+    # A programme alert (a LEADER action sheet) has no organisation: its territory's staff.
     organisation = models.ForeignKey(
-        "cases.Organisation", on_delete=models.CASCADE, related_name="alerts"
+        "cases.Organisation", on_delete=models.CASCADE, related_name="alerts", null=True
+    )
+    territory = models.ForeignKey(
+        "schemes.Territory", on_delete=models.CASCADE, related_name="+", null=True, blank=True
     )
     case = models.ForeignKey(
         "cases.Case", on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"

@@ -112,7 +112,7 @@ class CommuneAdmin(admin.ModelAdmin):
 
 @admin.register(ActionSheet)
 class ActionSheetAdmin(admin.ModelAdmin):
-    list_display = ("code", "title", "scheme", "territory", "active")
+    list_display = ("code", "title", "scheme", "territory", "target_amount", "active")
     list_filter = ("territory", "scheme", "active")
 
 

@@ -511,6 +511,15 @@ class ActionSheet(models.Model):
     code = models.CharField("numéro", max_length=20)
     title = models.CharField("intitulé", max_length=200)
     active = models.BooleanField("active", default=True)
+    target_amount = models.DecimalField(
+        "maquette (montant à programmer sur le programme)",
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Le montant de la fiche-action dans la maquette du GAL, à programmer puis "
+        "à payer avant la fin du programme. Vide : la somme de ses enveloppes annuelles.",
+    )
 
     class Meta:
         verbose_name = "fiche-action"
@@ -519,7 +528,12 @@ class ActionSheet(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["territory", "scheme", "code"], name="action_sheet_unique_code"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(target_amount__isnull=True)
+                | models.Q(target_amount__gte=0, target_amount__lte=Decimal("999999999999.99")),
+                name="action_sheet_target_bounded",
+            ),
         ]
 
     def __str__(self):

@@ -21,6 +21,7 @@ from cases import stats
 from cases.rules import euros, percent
 
 from . import svg
+from .programme_chart import programme_section
 
 # ---------------------------------------------------------------- access and filters
 
@@ -221,6 +222,7 @@ def observatory(request):
         "plans_url": export_url("export-financing-plans", filters),
         "etalab_url": export_url("export-etalab", filters),
         "scope": scope_label(request.user),
+        "programme": programme_section(request.user),
     }
     return render(request, "web/observatory/index.html", context)
 

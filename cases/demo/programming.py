@@ -9,7 +9,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from schemes.models import Call, Envelope, Scheme, Territory
+from schemes.models import ActionSheet, Call, Envelope, Scheme, Territory
 
 #: The demo's calls for projects: (scheme, title, opens in days, lasts days, budget, criteria).
 CALLS = (
@@ -49,6 +49,44 @@ def envelopes_create(today: dt.date | None = None) -> int:
                     defaults={"amount": scheme.envelope},
                 )
                 made += created
+    return made + action_sheets_create()
+
+
+#: The demo GAL's action sheets and their maquette amounts (LEADER programme health).
+ACTION_SHEETS = (
+    ("FA1", "Services de proximité et tiers-lieux", "400000.00"),
+    ("FA2", "Tourisme durable et patrimoine", "350000.00"),
+    ("FA3", "Économie de proximité et circuits courts", "300000.00"),
+    ("FA4", "Coopération entre territoires", "100000.00"),
+)
+
+
+def action_sheets_create() -> int:
+    """The LEADER scheme's action sheets on each territory, with their maquette amount, and
+    the territory's LEADER requests not yet on a sheet spread over the first three (so that
+    the observatory's programme health shows something). Idempotent: by code."""
+    scheme = Scheme.objects.filter(code="LEADER").first()
+    if scheme is None:
+        return 0
+    from cases.models import FundingRequest
+
+    made = 0
+    for territory in Territory.objects.all():
+        sheets = []
+        for code, title, target in ACTION_SHEETS:
+            sheet, created = ActionSheet.objects.get_or_create(
+                scheme=scheme,
+                territory=territory,
+                code=code,
+                defaults={"title": title, "target_amount": target},
+            )
+            made += created
+            sheets.append(sheet)
+        loose = FundingRequest.objects.filter(
+            scheme=scheme, case__territory=territory, action_sheet__isnull=True
+        ).order_by("id")
+        for k, pk in enumerate(loose.values_list("pk", flat=True)):
+            FundingRequest.objects.filter(pk=pk).update(action_sheet=sheets[k % 3])
     return made
 
 

@@ -66,6 +66,7 @@ class AlertBook:
                     subject_type=ct,
                     subject_id=finding.subject.pk,
                     organisation_id=finding.organisation_id,
+                    territory_id=finding.territory_id,
                     case_id=finding.case_id,
                     message=finding.message,
                     data=finding.data,

@@ -35,6 +35,7 @@ class Finding:
     severity: int
     message: str
     data: dict
+    territory_id: int | None = None  # an alert about the programme, not an organisation
 
 
 def org_id(claim: PaymentClaim) -> int:

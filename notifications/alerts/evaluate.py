@@ -16,6 +16,7 @@ from .feader_blocked import feader_blocked
 from .installment_ceiling import installment_ceiling
 from .late_forecast import late_forecast
 from .payment_overdue import payment_overdue
+from .programme_at_risk import programmes_at_risk
 from .programme_end import programme_end
 from .receivables import (
     Receivables,
@@ -35,7 +36,8 @@ Room = dict[int, tuple[bool, bool]]
 def alerts_evaluate(*, today: dt.date | None = None) -> int:
     """One idempotent pass over payment delays and treasury risk: the live grants, then the
     unpaid claims, then the organisations that wait for money; then the works deadlines
-    missed and awaiting their funder's decision.
+    missed and awaiting their funder's decision; then the LEADER action sheets whose money
+    is at risk of being lost.
 
     Returns the number of alerts opened, updated or resolved (0 when nothing changed)."""
     today = local_today(today)
@@ -46,6 +48,8 @@ def alerts_evaluate(*, today: dt.date | None = None) -> int:
     _claims(book, by_org, room, today, delays)
     _treasuries(book, by_org, today)
     for finding in works_deadlines_missed(today):
+        book.record(finding)
+    for finding in programmes_at_risk(today):
         book.record(finding)
     book.resolve_the_rest()
     return book.changed
