@@ -63,6 +63,20 @@ class EnvelopeFigures:
         return (self.programmed / self.envelope.amount).quantize(Decimal("0.0001"))
 
 
+def request_contribution(state: str, requested: Decimal, granted: Decimal | None):
+    """What one request adds to its envelope's figures: ``(requested, programmed)``. The
+    rule of ``_request_rows`` below for one request in Python, for the figures of a draft
+    (``cases.scenarios``): requested while in the pipeline; programmed once granted (its
+    amount granted, else requested) or selected by the committee (its amount requested)."""
+    if state in PIPELINE:
+        return requested, ZERO
+    if state in GRANTED_STATES:
+        return ZERO, granted if granted is not None else requested
+    if state == RequestState.SELECTED:
+        return ZERO, requested
+    return ZERO, ZERO
+
+
 def _sum(expr, **filter_kw):
     return Coalesce(Sum(expr, **filter_kw), Value(ZERO), output_field=MONEY)
 

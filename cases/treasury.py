@@ -409,11 +409,12 @@ def forecast_risk(forecast: Forecast, cash_limit: Decimal | None) -> Decimal | N
 FORECAST_STATES = ("decided", "in_progress", "completed")
 
 
-def _snapshot_rows(by_pk: dict, today: dt.date):
+def _snapshot_rows(by_pk: dict, today: dt.date, drafted: dict | None = None):
     # long: the six bounded reads of a snapshot, a few lines each, in the order they are joined
     """The rows the snapshots are built from: the live dossiers, their expense totals,
     planned invoices, live requests, claims, and each scheme's terms with its learned
-    delays — a constant number of queries."""
+    delays — a constant number of queries. ``drafted`` (request id → (dossier id, amount))
+    adds the grants of a draft programme (``cases.scenarios``) as if decided today."""
     from django.db.models import Q, Sum
 
     from schemes.models import Scheme
@@ -428,10 +429,17 @@ def _snapshot_rows(by_pk: dict, today: dt.date):
     )
     from .payments import delays_by_scheme
 
-    live = {"organisation_id__in": list(by_pk), "state__in": FORECAST_STATES}
-    via_case = {f"case__{k}": v for k, v in live.items()}
+    drafted = drafted or {}
+    drafted_cases = sorted({case_id for case_id, _amount in drafted.values()})
+    live_q = Q(organisation_id__in=list(by_pk)) & (
+        Q(state__in=FORECAST_STATES) | Q(pk__in=drafted_cases)
+    )
+    if drafted:
+        via_case = {"case__in": Case.objects.filter(live_q).values("pk")}
+    else:  # the joins of every forecast
+        via_case = {"case__organisation_id__in": list(by_pk), "case__state__in": FORECAST_STATES}
     cases = list(
-        Case.objects.filter(**live)
+        Case.objects.filter(live_q)
         .order_by("id")
         .values(
             "id",
@@ -461,10 +469,13 @@ def _snapshot_rows(by_pk: dict, today: dt.date):
         invoices.setdefault(case_id, []).append((due_on, amount))
     requests: dict[int, list] = {}
     for row in (
-        FundingRequest.objects.filter(**via_case, state__in=LIVE_GRANTS)
+        FundingRequest.objects.filter(**via_case)
+        .filter(Q(state__in=LIVE_GRANTS) | Q(pk__in=list(drafted)))
         .order_by("id")
         .values("id", "case_id", "scheme_id", "amount_granted", "amount_paid", "committed_on")
     ):
+        if row["id"] in drafted:
+            row["amount_granted"] = drafted[row["id"]][1]
         requests.setdefault(row["case_id"], []).append(row)
     claims: dict[int, list] = {}
     for row in (
@@ -495,7 +506,9 @@ def _snapshot_rows(by_pk: dict, today: dt.date):
     return cases, costs, invoices, requests, claims, terms
 
 
-def operations_snapshots(organisations, *, today: dt.date, p: Params) -> dict[int, list]:
+def operations_snapshots(
+    organisations, *, today: dt.date, p: Params, drafted: dict | None = None
+) -> dict[int, list]:
     """The live operations of each organisation (id → its ``OperationSnap``s) with their
     grants, claims and learned delays, in a constant number of queries whatever the number
     of organisations and dossiers (a caller streams organisations by chunks). Plain rows,
@@ -503,7 +516,7 @@ def operations_snapshots(organisations, *, today: dt.date, p: Params) -> dict[in
     from .models import CLAIM_UNPAID, Organisation
 
     by_pk = {o.pk: o for o in organisations}
-    cases, costs, invoices, requests, claims, terms = _snapshot_rows(by_pk, today)
+    cases, costs, invoices, requests, claims, terms = _snapshot_rows(by_pk, today, drafted)
     out: dict[int, list[OperationSnap]] = {pk: [] for pk in by_pk}
     for case in cases:
         organisation = by_pk[case["organisation_id"]]
@@ -581,13 +594,15 @@ def treasury_forecasts(
     today: dt.date | None = None,
     months: int = 24,
     rate: Decimal | None = None,
+    drafted: dict | None = None,
 ) -> dict[int, Forecast]:
     """The forecast of each organisation (id → ``Forecast``) over ``months`` months (1 to
-    60) from today's month, read in a constant number of queries for the whole list."""
+    60) from today's month, read in a constant number of queries for the whole list
+    (``drafted``: a draft programme's grants, see ``_snapshot_rows``)."""
     today = today or timezone.localdate()
     organisations = list(organisations)
     p = params()
-    snapshots = operations_snapshots(organisations, today=today, p=p)
+    snapshots = operations_snapshots(organisations, today=today, p=p, drafted=drafted)
     cash = cash_today(organisations, today=today)
     out = {}
     for organisation in organisations:

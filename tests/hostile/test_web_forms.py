@@ -151,6 +151,27 @@ def _call(b: Bench):
     return b._call_for_projects
 
 
+def _scenario(b: Bench):
+    """A programming scenario of the year of ``b.instructing`` (issue 14 point 3)."""
+    if "_scenario" not in vars(b):
+        from cases.envelopes import programming_year
+        from cases.services.scenarios import scenario_create
+
+        year = FundingRequest.objects.annotate(y=programming_year()).get(pk=b.instructing.pk).y
+        b._scenario = scenario_create(actor=b.agent, title="Programmation", year=year)
+    return b._scenario
+
+
+def _scenario_rows(b: Bench) -> dict:
+    pk = b.instructing.pk
+    return {
+        "request": [str(pk)],
+        f"choice-{pk}": "fund",
+        f"amount-{pk}": "30 000,00",
+        f"motivation-{pk}": "",
+    }
+
+
 def _new_call(b: Bench) -> dict:
     return {
         "scheme": "DETR",
@@ -377,6 +398,18 @@ POSTS: dict[str, Form] = {
         lambda b: (b.notification, "/notifications/tout-lu/")[1],
         lambda b: {"page": "1"},
     ),
+    # issue 14: programming scenarios
+    "programmation/scenarios/": Form(
+        "agent",
+        _u("/programmation/scenarios/"),
+        lambda b: {"title": "Programmation 2026", "year": "2026", "note": "Variante A."},
+    ),
+    "programmation/scenarios/<int:pk>/": Form(
+        "agent", lambda b: f"/programmation/scenarios/{_scenario(b).pk}/", _scenario_rows
+    ),
+    "programmation/scenarios/<int:pk>/appliquer/": Form(
+        "agent", lambda b: f"/programmation/scenarios/{_scenario(b).pk}/appliquer/", lambda b: {}
+    ),
 }
 #: The wizard's steps (one route, ``<slug:step>``).
 STEPS: dict[str, Callable[[Bench], dict]] = {
@@ -490,6 +523,11 @@ GETS: dict[str, tuple[str, Callable[[Bench], str], tuple[str, ...]]] = {
         "agent",
         _u("/programmation/maquette.ods"),
         ("annee", "financeur", "epci"),
+    ),
+    "programmation/scenarios/comparer/": (
+        "agent",
+        _u("/programmation/scenarios/comparer/"),
+        ("s",),
     ),
     "appels-a-projets/": ("agent", _u("/appels-a-projets/"), ()),
     "appels-a-projets/<int:pk>/": ("agent", lambda b: f"/appels-a-projets/{_call(b).pk}/", ()),

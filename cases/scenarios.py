@@ -1,0 +1,341 @@
+"""What-if scenarios of the year's programme (issue 14, point 3; domain.md « Programming »):
+an agent marks requests « à financer / à reporter / à refuser », changes amounts, and sees
+what the programme would do — the envelopes of the year, the 80 % / 20 % rules of each
+dossier's plan, each porteur's treasury — before anything is decided. A scenario never
+changes a dossier: ``cases.services.scenarios.scenario_apply`` does, through the bulk
+transition service.
+
+Every figure is computed by the rule it drafts, never rewritten: the envelopes' by
+``cases.envelopes`` (``request_contribution`` is its rule for one request), the plans' by
+``cases.rules.check_plan``, the treasury's by ``cases.treasury.treasury_forecasts``.
+
+Who: the territory's agents, director and administrators draft; a funder's instructor
+reads the scenarios holding one of its funder's requests, sees only those, and applies
+them (it alone decides its grants).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet
+
+from schemes.models import Envelope
+
+from . import maquette, rules, selectors
+from .envelopes import ZERO, EnvelopeFigures, envelope_figures, request_contribution
+from .models import (
+    REQUEST_UNDECIDED,
+    Case,
+    FundingRequest,
+    ItemOutcome,
+    ResourceLine,
+    Scenario,
+    ScenarioChoice,
+    ScenarioItem,
+    User,
+)
+from .treasury import forecast_risk, treasury_forecasts
+
+R = User.Role
+DRAFTERS = (R.AGENT, R.DIRECTOR, R.ADMIN)
+#: The rules of the plan a draft programme may break: 80 % of public aid, 20 % own share.
+PLAN_RULES = ("public_aid_ceiling", "own_share", "national_match")
+STATE_LABELS = dict(FundingRequest._meta.get_field("state").choices)
+
+
+def may_draft(user) -> bool:
+    return user.is_superuser or user.effective_role in DRAFTERS
+
+
+def scenario_list(*, user) -> QuerySet[Scenario]:
+    qs = Scenario.objects.select_related("territory", "created_by")
+    if may_draft(user):
+        return selectors.in_territory(qs, user)
+    if user.effective_role == R.FUNDER_INSTRUCTOR and user.funder_id:
+        mine = ScenarioItem.objects.filter(funding_request__scheme__funder_id=user.funder_id)
+        return qs.filter(pk__in=mine.values("scenario_id"))
+    return qs.none()
+
+
+def items_of(scenario: Scenario, *, user) -> QuerySet[ScenarioItem]:
+    """The items the user may see, with their requests, dossiers and schemes."""
+    qs = ScenarioItem.objects.filter(scenario=scenario).select_related(
+        "funding_request__scheme__funder",
+        "funding_request__case__organisation",
+        "funding_request__case__epci",
+        "funding_request__action_sheet",
+    )
+    if not may_draft(user):
+        qs = qs.filter(funding_request__scheme__funder_id=user.funder_id)
+    return qs.order_by(
+        "funding_request__case__epci__name",
+        "funding_request__case__organisation__name",
+        "funding_request__case_id",
+        "funding_request_id",
+    )
+
+
+def candidates(scenario: Scenario, *, user, funder: str = "") -> QuerySet[FundingRequest]:
+    """The requests a scenario may decide: the undecided requests of its territory whose
+    programming year is its year (those of the maquette)."""
+    if not may_draft(user):
+        return FundingRequest.objects.none()
+    qs = maquette.requests(user=user, filters=maquette.Filters(year=scenario.year, funder=funder))
+    return (
+        qs.filter(state__in=REQUEST_UNDECIDED, case__territory_id=scenario.territory_id)
+        .select_related("scheme__funder", "case__organisation", "case__epci", "action_sheet")
+        .order_by("case__epci__name", "case__organisation__name", "case_id", "pk")
+    )
+
+
+def stale_reason(item: ScenarioItem, fr: FundingRequest) -> str | None:
+    """Why an item no longer applies: its request changed since the scenario saw it."""
+    if fr.state != item.seen_state:
+        before = STATE_LABELS.get(item.seen_state, item.seen_state)
+        now = STATE_LABELS.get(fr.state, fr.state)
+        return (
+            f"La demande a changé depuis le scénario : elle est passée de « {before} » à « {now} »."
+        )
+    if fr.amount_requested != item.seen_amount:
+        return (
+            f"Le montant demandé a changé depuis le scénario : {rules.euros(item.seen_amount)} "
+            f"alors, {rules.euros(fr.amount_requested)} aujourd'hui."
+        )
+    return None
+
+
+def pending(items) -> list[ScenarioItem]:
+    """The items still drafted: not applied yet, and not stale."""
+    return [i for i in items if not i.outcome and stale_reason(i, i.funding_request) is None]
+
+
+def after_contribution(item: ScenarioItem) -> tuple[Decimal, Decimal]:
+    """``(requested, programmed)`` of the item's request once the scenario is applied:
+    funded, programmed at its amount; refused or postponed to a later year, out of the
+    year's figures."""
+    if item.choice == ScenarioChoice.FUND:
+        return ZERO, item.amount if item.amount is not None else item.seen_amount
+    return ZERO, ZERO
+
+
+# ---------------------------------------------------------------- envelopes
+
+
+@dataclass
+class EnvelopeDraft:
+    figures: EnvelopeFigures
+    requested: Decimal
+    programmed: Decimal
+
+    @property
+    def envelope(self):
+        return self.figures.envelope
+
+    @property
+    def amount(self) -> Decimal:
+        return self.figures.amount
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.amount - self.programmed
+
+    @property
+    def delta(self) -> Decimal:
+        return self.programmed - self.figures.programmed
+
+    @property
+    def over(self) -> bool:
+        return self.remaining < 0
+
+
+def envelopes(scenario: Scenario, items: list[ScenarioItem], *, user) -> list[EnvelopeDraft]:
+    """The year's envelopes as they are, and as the scenario would leave them."""
+    qs = Envelope.objects.filter(territory_id=scenario.territory_id, year=scenario.year)
+    if not may_draft(user):
+        qs = qs.filter(scheme__funder_id=user.funder_id)
+    figures = envelope_figures(
+        qs.select_related("scheme__funder", "action_sheet").order_by(
+            "scheme__funder__name", "scheme__code", "action_sheet__code"
+        )
+    )
+    # (scheme, action sheet) → what the scenario changes
+    deltas: dict[tuple, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for item in pending(items):
+        fr = item.funding_request
+        req0, prog0 = request_contribution(fr.state, fr.amount_requested, fr.amount_granted)
+        req1, prog1 = after_contribution(item)
+        delta = deltas[(fr.scheme_id, fr.action_sheet_id)]
+        delta[0] += req1 - req0
+        delta[1] += prog1 - prog0
+    out = []
+    for f in figures:
+        e = f.envelope
+        requested, programmed = f.requested, f.programmed
+        for (scheme_id, sheet_id), (d_req, d_prog) in deltas.items():
+            if scheme_id == e.scheme_id and e.action_sheet_id in (None, sheet_id):
+                requested += d_req
+                programmed += d_prog
+        out.append(EnvelopeDraft(f, requested, programmed))
+    return out
+
+
+# ---------------------------------------------------------------- plans (80 % / 20 %)
+
+
+@dataclass
+class PlanCheck:
+    case: Case
+    own_added: Decimal  # what the owner must add to cover what the scenario takes away
+    before: list[rules.Violation] = field(default_factory=list)
+    after: list[rules.Violation] = field(default_factory=list)
+
+    @property
+    def broken(self) -> bool:
+        return bool(self.after)
+
+
+def _drafted_resources(resources: list[rules.Resource], mine: list[ScenarioItem]):
+    """The plan's resources with the scenario's amounts; what a request loses is the
+    owner's to cover (added to its own funds)."""
+    by_scheme = {item.funding_request.scheme_id: item for item in mine}
+    out, added = [], ZERO
+    for res in resources:
+        item = by_scheme.get(getattr(res.scheme, "pk", None)) if res.kind == "scheme" else None
+        if item is None:
+            out.append(res)
+            continue
+        _req, kept = after_contribution(item)
+        added += res.amount - kept
+        if kept:
+            out.append(rules.Resource(res.kind, kept, res.scheme, res.label))
+    if added:
+        out.append(rules.Resource("self", added, None, "Autofinancement complémentaire"))
+    return out, added
+
+
+def plan_checks(items: list[ScenarioItem]) -> list[PlanCheck]:
+    """Each dossier the scenario touches, its plan's 80 % / 20 % rules before and after
+    (three queries whatever the number of dossiers)."""
+    by_case: dict[int, list[ScenarioItem]] = defaultdict(list)
+    for item in pending(items):
+        by_case[item.funding_request.case_id].append(item)
+    cases = Case.objects.filter(pk__in=list(by_case)).select_related(
+        "organisation", "own_share_case"
+    )
+    cases = cases.prefetch_related(
+        "expenses", Prefetch("resources", ResourceLine.objects.select_related("scheme__funder"))
+    )
+    out = []
+    for case in cases.order_by("reference", "pk"):
+        expenses, resources = rules.lines_from_rows(case.expenses.all(), case.resources.all())
+        kw = {
+            "owner_kind": case.organisation.kind,
+            "legal_case": case.own_share_case if case.own_share_case_id else None,
+            "tax_basis": case.tax_basis,
+        }
+        drafted, added = _drafted_resources(resources, by_case[case.pk])
+        before = rules.check_plan(expenses, resources, **kw).violations
+        after = rules.check_plan(expenses, drafted, **kw).violations
+        out.append(
+            PlanCheck(
+                case,
+                added,
+                [v for v in before if v.rule in PLAN_RULES],
+                [v for v in after if v.rule in PLAN_RULES],
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- treasury
+
+
+@dataclass
+class Exposure:
+    organisation: object
+    trough_before: Decimal | None
+    trough_after: Decimal | None
+    loan_after: Decimal | None
+    risk_after: Decimal | None
+
+    @property
+    def worse(self) -> bool:
+        return (self.trough_after or ZERO) < (self.trough_before or ZERO)
+
+
+def exposures(items: list[ScenarioItem], *, months: int = 24) -> list[Exposure]:
+    """Each porteur the scenario funds, its treasury's p80 trough today and with the
+    scenario's grants (as if decided today), in the queries of two forecasts."""
+    funded = [i for i in pending(items) if i.choice == ScenarioChoice.FUND]
+    organisations = {
+        i.funding_request.case.organisation_id: i.funding_request.case.organisation for i in funded
+    }
+    if not organisations:
+        return []
+    drafted = {
+        i.funding_request_id: (i.funding_request.case_id, after_contribution(i)[1]) for i in funded
+    }
+    orgs = list(organisations.values())
+    before = treasury_forecasts(orgs, months=months)
+    after = treasury_forecasts(orgs, months=months, drafted=drafted)
+    out = []
+    for org in sorted(orgs, key=lambda o: (o.name, o.pk)):
+        b, a = before[org.pk], after[org.pk]
+        out.append(
+            Exposure(
+                org,
+                b.trough_p80.balance if b.trough_p80 else None,
+                a.trough_p80.balance if a.trough_p80 else None,
+                a.loan.amount if a.loan else None,
+                forecast_risk(a, org.cash_limit),
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- summaries
+
+
+@dataclass
+class Summary:
+    scenario: Scenario
+    counts: dict[str, int]
+    amount_funded: Decimal
+    stale: int
+    envelopes: list[EnvelopeDraft]
+    plans_broken: int
+    porteurs_at_risk: int
+
+    @property
+    def envelopes_over(self) -> int:
+        return sum(1 for e in self.envelopes if e.over)
+
+
+def summary(scenario: Scenario, *, user, with_treasury: bool = True) -> Summary:
+    """One scenario's figures, for the comparison side by side."""
+    items = list(items_of(scenario, user=user))
+    live = pending(items)
+    counts = {c.value: sum(1 for i in live if i.choice == c) for c in ScenarioChoice}
+    funded = sum((after_contribution(i)[1] for i in live), ZERO)
+    stale = sum(
+        1 for i in items if not i.outcome and stale_reason(i, i.funding_request) is not None
+    )
+    risk = 0
+    if with_treasury:
+        risk = sum(1 for e in exposures(items) if e.risk_after)
+    return Summary(
+        scenario,
+        counts,
+        funded,
+        stale,
+        envelopes(scenario, items, user=user),
+        sum(1 for c in plan_checks(items) if c.broken),
+        risk,
+    )
+
+
+def outcome_label(item: ScenarioItem) -> str:
+    return dict(ItemOutcome.choices).get(item.outcome, "")
