@@ -7,6 +7,7 @@ from . import (
     agent_urls,
     calls_urls,
     committee_urls,
+    conference_urls,
     experts_urls,
     funders_urls,
     habits_urls,
@@ -37,5 +38,6 @@ for _module in (
     treasury_urls,
     maquette_urls,
     calls_urls,
+    conference_urls,
 ):
     urlpatterns += _module.urlpatterns

@@ -18,6 +18,7 @@ from .. import builders, services
 from ..builders import fresh
 from ..models import Case, FundingRequest, RequestState, User
 from ..works_deadlines import missed_works_deadline
+from .conference import conference_create
 from .constants import PASSWORD, SCHEME_INSTRUCTOR
 from .consultation import Consultation
 from .leader import Leader
@@ -153,6 +154,7 @@ class DemoBuilder(People, Leader, Consultation, LegalTrack, Operations):
             treasuries_declare()
             envelopes_create()
             calls_create()
+            conference_create()
         self.sweep()
         with transaction.atomic():
             self.record_lapses()

@@ -167,9 +167,7 @@ def test_bad_sessions_and_agenda_are_refused_in_french(world):
     with pytest.raises(DomainError, match="200 caractères au plus"):
         services.session_create(actor=agent, date=dt.date.today(), title="x" * 201)
     with pytest.raises(DomainError, match="un financeur choisi n'existe pas"):
-        services.session_create(
-            actor=agent, date=dt.date.today(), title="T", funder_ids=[10**9]
-        )
+        services.session_create(actor=agent, date=dt.date.today(), title="T", funder_ids=[10**9])
     with pytest.raises(DomainError, match="déjà à l'ordre du jour"):
         services.agenda_add(actor=agent, session=world["session"], case_id=world["case"].pk)
     with pytest.raises(DomainError, match="ne peut pas être inscrit"):

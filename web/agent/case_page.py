@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import request_status, rules, selectors, services
+from cases.conference import case_positions
 from cases.models import (
     PLAN_FREE_STATES,
     Case,
@@ -116,6 +117,7 @@ def case_context(request, case: Case, submitted: dict | None = None) -> dict:
         **_follow_up(user, case, requests, claims, today, read),
         "badge": state_of(Case, case.state).badge,
         "status_line": request_status.status_line(requests),
+        "conference_positions": case_positions(case=case, user=user),
     }
 
 
