@@ -172,6 +172,37 @@ def _scenario_rows(b: Bench) -> dict:
     }
 
 
+def _conference(b: Bench):
+    """A funders' conference session with the instructing dossier on its agenda (issue 14
+    point 6)."""
+    if "_conference_session" not in vars(b):
+        from cases.services import conference
+
+        session = conference.session_create(
+            actor=b.agent,
+            date=b.today,
+            title="Conférence des financeurs",
+            funder_ids=[b.instructing.scheme.funder_id],
+        )
+        conference.agenda_add(actor=b.agent, session=session, case_id=b.instructing.case_id)
+        b._conference_session = session
+    return b._conference_session
+
+
+def _conference_url(tail: str = "") -> Callable[[Bench], str]:
+    return lambda b: f"/programmation/conferences/{_conference(b).pk}/{tail}"
+
+
+def _conference_fields(b: Bench) -> dict:
+    return {
+        "date": "15/01/2027",
+        "title": "Conférence de janvier",
+        "place": "PETR",
+        "funders": [str(b.instructing.scheme.funder_id)],
+        "notes": "Tour de table.",
+    }
+
+
 def _new_call(b: Bench) -> dict:
     return {
         "scheme": "DETR",
@@ -344,6 +375,36 @@ POSTS: dict[str, Form] = {
         },
     ),
     "appels-a-projets/": Form("agent", _u("/appels-a-projets/"), _new_call),
+    # issue 14 point 6: the funders' conference
+    "programmation/conferences/": Form(
+        "agent", _u("/programmation/conferences/"), _conference_fields
+    ),
+    "programmation/conferences/<int:pk>/seance/": Form(
+        "agent", _conference_url("seance/"), _conference_fields
+    ),
+    "programmation/conferences/<int:pk>/ordre-du-jour/": Form(
+        "agent",
+        _conference_url("ordre-du-jour/"),
+        lambda b: {"case": str(b.leader_instructing.case_id)},
+    ),
+    "programmation/conferences/<int:pk>/ordre-du-jour/<int:item_pk>/retirer/": Form(
+        "agent",
+        lambda b: (
+            f"/programmation/conferences/{_conference(b).pk}/ordre-du-jour/"
+            f"{_conference(b).items.get().pk}/retirer/"
+        ),
+        lambda b: {},
+    ),
+    "programmation/conferences/<int:pk>/positions/": Form(
+        "agent",
+        _conference_url("positions/"),
+        lambda b: {
+            "funding_request": str(b.instructing.pk),
+            "stance": "fund",
+            "amount": "1 000,00",
+            "comment": "Accord de principe.",
+        },
+    ),
     "traitement-groupe/": Form("instructor", _u("/traitement-groupe/"), _bulk),
     # issue 13: the porteur's treasury declaration
     "ma-tresorerie/": Form(
@@ -530,6 +591,9 @@ GETS: dict[str, tuple[str, Callable[[Bench], str], tuple[str, ...]]] = {
         ("s",),
     ),
     "appels-a-projets/": ("agent", _u("/appels-a-projets/"), ()),
+    "programmation/conferences/": ("agent", _u("/programmation/conferences/"), ()),
+    "programmation/conferences/<int:pk>/": ("agent", _conference_url(), ()),
+    "programmation/conferences/<int:pk>/releve.pdf": ("agent", _conference_url("releve.pdf"), ()),
     "appels-a-projets/<int:pk>/": ("agent", lambda b: f"/appels-a-projets/{_call(b).pk}/", ()),
     # issue 12
     "comite/seances/<int:pk>/grille/": ("agent", _u("/comite/seances/{pk}/grille/", "session"), ()),
