@@ -82,6 +82,7 @@ _SUBJECTS = {
     "paymentclaim": "payment_claim",
     "organisation": "organisation",
     "deadline": "deadline",
+    "actionsheet": "action_sheet",  # programme_at_risk: a LEADER action sheet
 }
 
 

@@ -109,3 +109,42 @@ def test_seen_by_the_territory_staff_not_by_porteurs(world):
     assert alert_list(user=f.agent()).filter(pk=alert.pk).exists()
     assert not alert_list(user=world["porteur"]).filter(pk=alert.pk).exists()
     assert not alert_list(user=f.porteur()).filter(pk=alert.pk).exists()
+
+
+def test_the_opened_alert_reaches_the_territory_staff_and_the_digest(world, mailoutbox):
+    from engine.models import OutboxEvent
+    from notifications.digest import director_digest_lines
+    from notifications.handlers import handle_alert_event
+    from notifications.models import Notification
+
+    agent, director = f.agent(), f.UserFactory(role="director")
+    granted(world, "50000", dt.date(2029, 8, 1))
+    alerts_evaluate(today=TODAY)
+    alert = live().get()
+    event = OutboxEvent.objects.get(topic="alert.opened", subject_id=alert.pk)
+    assert handle_alert_event(event) == 2
+    told = set(
+        Notification.objects.filter(kind="alert.programme_at_risk").values_list("user", flat=True)
+    )
+    assert told == {agent.pk, director.pk}  # not the porteur: the alert is the programme's
+    assert any("FA2" in m.body for m in mailoutbox)  # critical (50 %): by e-mail too
+    lines = director_digest_lines(TODAY, world["case"].territory_id)
+    assert any("Crédits du programme LEADER en danger" in line for line in lines)
+
+
+def test_the_api_lists_it_to_an_agent_and_an_agent_acknowledges_it(world):
+    from rest_framework.test import APIClient
+
+    granted(world, "50000", dt.date(2029, 8, 1))
+    alerts_evaluate(today=TODAY)
+    api = APIClient()
+    api.force_authenticate(f.agent())
+    [row] = api.get("/api/v1/alerts/", {"kind": "programme_at_risk"}).json()
+    assert row["subject"] == "action_sheet" and row["subject_id"] == world["sheet"].pk
+    assert row["organisation"] is None
+    assert row["kind_label"] == "Crédits du programme LEADER en danger"
+    done = api.post(f"/api/v1/alerts/{row['id']}/acknowledge/")
+    assert done.status_code == 200 and done.json()["state"] == "acknowledged"
+    api.force_authenticate(world["porteur"])
+    assert api.get("/api/v1/alerts/", {"kind": "programme_at_risk"}).json() == []
+    assert api.post(f"/api/v1/alerts/{row['id']}/acknowledge/").status_code == 404
