@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cases import builders
-from cases.envelopes import PIPELINE, envelope_figures
+from cases.envelopes import PIPELINE, envelope_figures, request_contribution
 from cases.models import Case, FundingRequest, Payment, PaymentClaim, RequestState
 from cases.public_selectors import COMMITTED_STATES, GRANTED_STATES
 from schemes.models import ActionSheet, Envelope, Scheme
@@ -79,6 +79,12 @@ def expected(rows, case, sheets) -> dict:
         if fr.state in COMMITTED_STATES:
             sums["committed"] += granted
         sums["paid"] += sum(payments, Decimal(0))
+        # the same rule for one request, as the scenarios use it (cases.scenarios)
+        requested, programmed = request_contribution(
+            fr.state, fr.amount_requested, fr.amount_granted
+        )
+        sums["rule_requested"] += requested
+        sums["rule_programmed"] += programmed
     return out
 
 
@@ -154,6 +160,9 @@ def test_envelope_figures_are_the_sums_of_the_requests(setting, rows):
             total = sum((want[k][name] for k in keys), Decimal(0))
             assert getattr(figures, name) == total, (e, name)
         assert figures.remaining == e.amount - figures.programmed
+        for name in ("requested", "programmed"):
+            total = sum((want[k][f"rule_{name}"] for k in keys), Decimal(0))
+            assert getattr(figures, name) == total, (e, f"rule_{name}")
 
 
 def test_the_api_shows_the_envelopes_to_staff_and_funders(setting):
