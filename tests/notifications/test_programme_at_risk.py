@@ -148,3 +148,20 @@ def test_the_api_lists_it_to_an_agent_and_an_agent_acknowledges_it(world):
     api.force_authenticate(world["porteur"])
     assert api.get("/api/v1/alerts/", {"kind": "programme_at_risk"}).json() == []
     assert api.post(f"/api/v1/alerts/{row['id']}/acknowledge/").status_code == 404
+
+
+def test_another_territory_neither_sees_the_alert_nor_the_section(world, client):
+    from schemes.models import Territory
+
+    granted(world, "50000", dt.date(2029, 8, 1))
+    alerts_evaluate(today=TODAY)
+    alert = live().get()
+    other = Territory.objects.create(name="PETR voisin", slug="petr-voisin")
+    stranger = f.agent(territory=other)
+    assert stranger.territory_id == other.pk
+    assert not alert_list(user=stranger).filter(pk=alert.pk).exists()
+    client.force_login(stranger)
+    html = client.get("/observatoire/").content.decode()
+    assert "Santé du programme LEADER" not in html and "FA2" not in html
+    client.force_login(f.agent())
+    assert "Santé du programme LEADER" in client.get("/observatoire/").content.decode()
