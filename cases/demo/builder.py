@@ -27,6 +27,7 @@ from .operations import Operations
 from .pdf import tiny_pdf
 from .people import People
 from .programming import calls_create, envelopes_create
+from .scenarios import scenarios_create
 from .timeline import Report, aware, working_day_before
 from .treasury import treasuries_declare
 
@@ -155,6 +156,7 @@ class DemoBuilder(People, Leader, Consultation, LegalTrack, Operations):
             envelopes_create()
             calls_create()
             conference_create()
+            scenarios_create()
         self.sweep()
         with transaction.atomic():
             self.record_lapses()
