@@ -114,7 +114,7 @@ def scenario_items_save(*, actor, scenario: Scenario, rows: list[dict]) -> int:
     if len(rows) > MAX_ROWS:
         raise DomainError(
             f"Trop de lignes : {MAX_ROWS} au plus par enregistrement.",
-            errors={"rows": ["Trop de lignes."]},
+            errors={"rows": [f"Trop de lignes : {MAX_ROWS} au plus par enregistrement."]},
         )
     with transaction.atomic():
         scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)

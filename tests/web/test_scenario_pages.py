@@ -129,3 +129,7 @@ def test_the_funder_applies_its_decisions_and_others_are_refused(client, world):
     response = client.post(url + "appliquer/", follow=True)
     assert "1 décision(s) enregistrée(s)" in text(response)
     assert FundingRequest.objects.get(pk=detr[0].pk).state == "granted"
+    client.force_login(agent)  # applied as a whole: the draft no longer changes
+    response = client.post(url, rows((detr[1], "fund", "", "")))
+    assert response.status_code == 400 and "ne se modifie plus" in text(response)
+    assert not ScenarioItem.objects.filter(funding_request=detr[1]).exists()
