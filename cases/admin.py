@@ -10,6 +10,8 @@ from .models import (
     Case,
     CommitteeDecision,
     CommitteeSession,
+    ConferencePosition,
+    ConferenceSession,
     Document,
     ExpenseLine,
     FundingRequest,
@@ -18,6 +20,8 @@ from .models import (
     Payment,
     PaymentClaim,
     ResourceLine,
+    Scenario,
+    ScenarioItem,
     Theme,
     User,
     Vote,
@@ -151,3 +155,36 @@ for model in (Payment, Document, Opinion, Vote, CommitteeDecision):
 class CommitteeSessionAdmin(TerritoryScoped, admin.ModelAdmin):
     list_display = ("date", "scheme", "state", "territory")
     readonly_fields = ("state",)
+
+
+class ScenarioItemInline(admin.TabularInline):
+    """What a programming scenario does with each request: drafted and applied from its
+    page (``web.scenarios``), read here."""
+
+    model = ScenarioItem
+    extra = 0
+    fields = ("funding_request", "choice", "amount", "outcome", "result")
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Scenario)
+class ScenarioAdmin(TerritoryScoped, admin.ModelAdmin):
+    list_display = ("title", "year", "territory", "created_by", "applied_at")
+    list_filter = ("year",)
+    readonly_fields = ("applied_at", "applied_by")
+    inlines = [ScenarioItemInline]
+
+
+class ConferencePositionInline(admin.TabularInline):
+    model = ConferencePosition
+    extra = 0
+    fields = ("funding_request", "stance", "amount", "comment", "recorded_by")
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(ConferenceSession)
+class ConferenceSessionAdmin(TerritoryScoped, admin.ModelAdmin):
+    list_display = ("date", "title", "territory")
+    inlines = [ConferencePositionInline]
