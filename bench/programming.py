@@ -1,0 +1,385 @@
+"""Benchmark: the programming pages of issue 14 — the maquette (``GET /programmation/``)
+and the envelopes' figures — at two sizes of the load test's data set (N and 10 × N
+dossiers, by default 10,000 and 100,000), to see whether their time and their SQL
+statements follow the number of dossiers.
+
+1. Builds one scratch PostgreSQL database per size (migrations, then
+   ``bench/load_data.py``: dossiers across the whole lifecycle with their organisations,
+   plans, funding requests, claims and payments; agent tasks skipped; ``VACUUM
+   (ANALYZE)``), in a child process so that the rows it holds before ``COPY`` do not count
+   in the peak RSS measured. The data set has no envelope: the build then adds one per
+   scheme and programming year of the territory (LEADER per action sheet when the scheme
+   has some), amounts proportional to the requests, so that the maquette shows its
+   envelope rows and ``envelope_figures`` has something to compute. ``--reuse`` skips it.
+2. For each size, in a child process of its own (its own peak RSS), as the first agent of
+   the territory: ``GET /programmation/`` through the Django test client (the current
+   year, the default; every year; one funder), then its selectors one by one
+   (``cases.maquette``: year choices, funder columns, operation count, a page of
+   operations), ``envelope_figures`` over every envelope of the territory, and the XLSX
+   export of the current year (streamed; its time follows the rows, its statements
+   should not) — median of ``--runs`` warm runs, SQL statements of one (a connection
+   ``execute_wrapper``), the peak RSS.
+3. The aims — each page and each recomputation under 300 ms, the same statements at both
+   sizes — and whether each is met.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/programming.py
+
+Options: ``--sizes`` (``10000,100000``), ``--runs`` (7), ``--keep`` / ``--reuse`` (keep the
+scratch databases, reuse them), ``--no-export``. Scratch databases: ``BENCH_DB`` (default
+``guichet_bench_programming``) suffixed by the size; dropped at the end unless ``--keep``
+or ``BENCH_KEEP=1``. The Celery broker is the in-memory transport; ``REDIS_URL`` defaults
+to database 12.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench.transitions import admin_exec, db_url, peak_rss_mb  # noqa: E402
+
+BASE = os.environ.get("BENCH_DB", "guichet_bench_programming")
+AIM_MS = 300.0
+
+
+def db_name(n: int) -> str:
+    return f"{BASE}_{n}"
+
+
+def setup_django(db: str) -> None:
+    os.environ.update(
+        DATABASE_URL=db_url(db),
+        CELERY_BROKER_URL="memory://",
+        CELERY_TASK_ALWAYS_EAGER="0",
+        DEBUG="0",
+        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        LOG_LEVEL="ERROR",
+        DJANGO_SETTINGS_MODULE="guichet.settings",
+    )
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
+    os.environ.setdefault("SECRET_KEY", "bench")
+    import django
+
+    django.setup()
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+class StatementCounter:
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.n += 1
+        return execute(sql, params, many, context)
+
+
+def timed(fn, runs: int) -> tuple[float, int, object]:
+    """Median ms of ``runs`` warm calls, the statements of one (the first, warming), the
+    last result."""
+    from django.db import connection
+
+    counter = StatementCounter()
+    with connection.execute_wrapper(counter):
+        out = fn()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        out = fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times), counter.n, out
+
+
+# ---------------------------------------------------------------- build (child process)
+
+
+def build(n: int) -> None:
+    db = db_name(n)
+    admin_exec(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    admin_exec(f'CREATE DATABASE "{db}"')
+    setup_django(db)
+    import load_data
+    import psycopg
+    from django.core.management import call_command
+
+    t0 = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    print(f"  migrations: {time.perf_counter() - t0:.0f} s")
+    t0 = time.perf_counter()
+    load_data.build(n, tasks_sample=0)
+    print(f"  data set: {time.perf_counter() - t0:.0f} s")
+    print(f"  envelopes added: {add_envelopes()}")
+    with psycopg.connect(db_url(db), autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+    print(f"  peak RSS of the build (not counted below): {peak_rss_mb():.0f} MB")
+
+
+def add_envelopes() -> int:
+    """One envelope per scheme and programming year of each territory (per action sheet for
+    a scheme that has some), 1.2 × what its requests ask, rounded: the data set has none."""
+    from decimal import Decimal
+
+    from django.db.models import Sum
+
+    from cases.envelopes import programming_year
+    from cases.models import FundingRequest
+    from schemes.models import ActionSheet, Envelope
+
+    sheets: dict[int, list[int]] = {}
+    for pk, scheme_id in ActionSheet.objects.values_list("pk", "scheme_id"):
+        sheets.setdefault(scheme_id, []).append(pk)
+    rows = (
+        FundingRequest.objects.annotate(year=programming_year())
+        .values("scheme_id", "case__territory_id", "year")
+        .annotate(asked=Sum("amount_requested"))
+        .order_by()
+    )
+    envelopes = []
+    for row in rows:
+        asked = row["asked"] or Decimal(0)
+        amount = (asked * Decimal("1.2")).quantize(Decimal("1000"))
+        for sheet in sheets.get(row["scheme_id"], [None]):
+            share = len(sheets.get(row["scheme_id"], [None]))
+            envelopes.append(
+                Envelope(
+                    scheme_id=row["scheme_id"],
+                    territory_id=row["case__territory_id"],
+                    year=row["year"],
+                    action_sheet_id=sheet,
+                    amount=(amount / share).quantize(Decimal("0.01")),
+                )
+            )
+    Envelope.objects.bulk_create(envelopes)
+    return len(envelopes)
+
+
+def database_exists(db: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(db_url("postgres"), autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,)).fetchone()
+
+
+# ---------------------------------------------------------------- measures (child process)
+
+
+def summary(agent) -> dict:
+    from django.db.models import Count
+
+    from cases import maquette
+    from cases.maquette import Filters
+    from cases.models import Case
+    from schemes.models import Envelope
+
+    live = maquette.requests(user=agent, filters=Filters())
+    by_year = dict(live.values_list("year").annotate(n=Count("id")).order_by())
+    return {
+        "dossiers": Case.objects.count(),
+        "live requests": sum(by_year.values()),
+        "by year": {str(k): v for k, v in sorted(by_year.items(), key=lambda kv: kv[0] or 0)},
+        "envelopes": Envelope.objects.filter(territory_id=agent.territory_id).count(),
+    }
+
+
+def measures(n: int, runs: int, export: bool) -> dict:
+    """Every measure of one size, as the first agent of the territory."""
+    from django.test import Client
+    from django.utils import timezone
+
+    from cases import maquette
+    from cases.envelopes import envelope_figures
+    from cases.maquette import Filters
+    from cases.models import User
+    from schemes.models import Envelope
+
+    agent = User.objects.filter(role="agent", is_active=True).order_by("pk").first()
+    year = timezone.localdate().year
+    client = Client()
+    client.force_login(agent)
+    out: dict = {"n": n, "summary": summary(agent), "rows": []}
+
+    def row(label, fn, check=None):
+        ms, q, result = timed(fn, runs)
+        extra = check(result) if check else ""
+        out["rows"].append({"label": label, "ms": ms, "q": q, "extra": extra})
+
+    def page(query):
+        def get():
+            response = client.get("/programmation/" + query)
+            assert response.status_code == 200, response.status_code
+            return response
+
+        return get
+
+    def size(response):
+        return f"{len(response.content) / 1024:.0f} KB"
+
+    row(f"GET /programmation/ ({year}, the default)", page(""), size)
+    row("GET /programmation/?annee= (every year)", page("?annee="), size)
+    row(f"GET /programmation/?annee={year}&financeur=ETAT", page(f"?annee={year}&financeur=ETAT"))
+    row(f"  …page 5 ({year})", page(f"?annee={year}&page=5"))
+    filters = Filters(year=year)
+    row(
+        "  maquette.year_choices",
+        lambda: maquette.year_choices(user=agent, current=year),
+        lambda r: f"{len(r)} years",
+    )
+    row(
+        f"  maquette.funder_columns ({year})",
+        lambda: maquette.funder_columns(user=agent, filters=filters),
+        lambda r: f"{len(r)} funders",
+    )
+    row(
+        f"  maquette.operation_count ({year})",
+        lambda: maquette.operation_count(user=agent, filters=filters),
+        lambda r: f"{r:,} operations",
+    )
+    row(
+        f"  maquette.operations_page ({year}, 100)",
+        lambda: maquette.operations_page(user=agent, filters=filters, offset=0, limit=100),
+    )
+    envelopes = Envelope.objects.filter(territory_id=agent.territory_id).select_related("scheme")
+    row(
+        "envelope_figures, every envelope of the territory",
+        lambda: envelope_figures(envelopes),
+        lambda r: f"{len(r)} envelopes",
+    )
+    if export:
+        ms, q, response = timed(lambda: client.get(f"/programmation/maquette.xlsx?annee={year}"), 1)
+        out["rows"].append(
+            {"label": f"XLSX export ({year})", "ms": ms, "q": q, "extra": size(response)}
+        )
+    out["peak"] = peak_rss_mb()
+    return out
+
+
+def child(args) -> int:
+    setup_django(db_name(args.child))
+    print("RESULT " + json.dumps(measures(args.child, args.runs, not args.no_export)))
+    return 0
+
+
+def in_child(args, n: int) -> dict | None:
+    cmd = [sys.executable, __file__, "--child", str(n), "--runs", str(args.runs)]
+    if args.no_export:
+        cmd.append("--no-export")
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+        print(line)
+    print(f"  (child failed: {done.stderr.strip().splitlines()[-3:]})")
+    return None
+
+
+# ---------------------------------------------------------------- report
+
+
+def report(results: list[dict]) -> None:
+    sizes = [r["n"] for r in results]
+    for r in results:
+        s = r["summary"]
+        print(
+            f"\n{r['n']:,} dossiers: {s['dossiers']:,} in the database, {s['live requests']:,} "
+            f"live requests in the maquette (by programming year: "
+            + ", ".join(f"{k} {v:,}" for k, v in s["by year"].items())
+            + f"), {s['envelopes']} envelopes"
+        )
+    head = "".join(f"{n:>12,} dossiers" for n in sizes)
+    print(f"\n{'median of warm runs; SQL statements of one':58}{head}")
+    for i, first in enumerate(results[0]["rows"]):
+        cells = []
+        for r in results:
+            cell = r["rows"][i]
+            cells.append(f"{cell['ms']:>9.1f} ms {cell['q']:>3}q")
+        extras = " / ".join(r["rows"][i]["extra"] for r in results if r["rows"][i]["extra"])
+        print(f"  {first['label'][:56]:56}" + "".join(f"{c:>21}" for c in cells) + f"  {extras}")
+    print("  peak RSS" + " " * 50 + "".join(f"{r['peak']:>18.0f} MB" for r in results))
+
+
+def aims(results: list[dict]) -> None:
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    print("\nAims:")
+    big = results[-1]
+    for cell in big["rows"]:
+        if cell["label"].startswith(("XLSX", "  ")):
+            continue
+        print(
+            f"  {cell['label']} under {AIM_MS:.0f} ms at {big['n']:,}: {cell['ms']:.1f} ms: "
+            f"{verdict(cell['ms'] < AIM_MS)}"
+        )
+    for i, cell in enumerate(results[0]["rows"]):
+        counts = [r["rows"][i]["q"] for r in results]
+        print(
+            f"  same statements at every size, {cell['label'].strip()}: {counts}: "
+            f"{verdict(len(set(counts)) == 1)}"
+        )
+    print(f"  load average: {loadavg()} (1, 5, 15 min; {os.cpu_count()} CPUs)")
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default=os.environ.get("BENCH_SIZES", "10000,100000"))
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--reuse", action="store_true", help="reuse the scratch databases")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch databases")
+    ap.add_argument("--no-export", action="store_true", help="skip the XLSX export")
+    ap.add_argument("--build-only", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    args.keep = args.keep or os.environ.get("BENCH_KEEP") == "1"
+    args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    if args.build_only:
+        build(args.build_only)
+        return 0
+    if args.child:
+        return child(args)
+    print(f"Programming (maquette, envelopes) — sizes {args.sizes}, {os.cpu_count()} CPUs")
+    print(f"load average before: {loadavg()} (shared machine: other engineers' tests may run)")
+    results = []
+    try:
+        for n in args.sizes:
+            db = db_name(n)
+            if args.reuse and database_exists(db):
+                print(f"reusing {db}")
+            else:
+                print(f"building {db} (child process):")
+                t0 = time.perf_counter()
+                subprocess.run([sys.executable, __file__, "--build-only", str(n)], check=True)
+                print(f"  build: {time.perf_counter() - t0:.0f} s")
+            result = in_child(args, n)
+            if result:
+                results.append(result)
+        if results:
+            report(results)
+            aims(results)
+    finally:
+        for n in args.sizes:
+            if args.keep:
+                print(f"kept {db_name(n)} (reuse with --reuse)")
+            else:
+                admin_exec(f'DROP DATABASE IF EXISTS "{db_name(n)}" WITH (FORCE)')
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
