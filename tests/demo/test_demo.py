@@ -436,3 +436,19 @@ def test_demo_calls_for_projects(demo, client):
     page = client.get("/transparence/").content.decode()
     assert "Tiers-lieux et services de proximité" in page
     assert "Revitalisation des centres-bourgs" in page
+
+
+def test_demo_funders_conference(demo, client):
+    """Issue 14 point 6: a held session of the funders' conference, its agenda and the
+    funders' positions, on the session page and in its minutes."""
+    from cases.models import ConferencePosition, ConferenceSession
+
+    session = ConferenceSession.objects.get()
+    assert session.items.count() == 3 and session.funders.exists()
+    stances = set(ConferencePosition.objects.values_list("stance", flat=True))
+    assert stances == {"fund", "more"}
+    client.force_login(User.objects.filter(role="agent", territory=session.territory).first())
+    page = client.get(f"/programmation/conferences/{session.pk}/").content.decode()
+    assert "Reste à couvrir par le porteur ou à trouver" in page
+    minutes = client.get(f"/programmation/conferences/{session.pk}/releve.pdf")
+    assert minutes.status_code == 200 and minutes["Content-Type"] == "application/pdf"
