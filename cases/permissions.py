@@ -66,6 +66,15 @@ ACTIONS: dict[str, tuple[set[str], str]] = {
         "enregistrer la position d'un financeur",
     ),
     "alert_acknowledge": ({R.AGENT, R.DIRECTOR, R.ADMIN}, "prendre en compte une alerte"),
+    # issue 15 point 3: the convention and notification letter of a grant, signed copies
+    "signed_documents_read": (
+        {R.AGENT, R.ADMIN, R.DIRECTOR, R.FUNDER_INSTRUCTOR},
+        "éditer la convention et la lettre de notification",
+    ),
+    "signed_copy_upload": (
+        {R.AGENT, R.ADMIN, R.FUNDER_INSTRUCTOR},
+        "déposer la copie signée d'une convention",
+    ),
 }
 
 

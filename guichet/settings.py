@@ -215,6 +215,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Uploads (documents of a dossier)
 GUICHET_MAX_UPLOAD_BYTES = int(os.environ.get("GUICHET_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+# issue 15 point 3: the PETR's signing certificate (PKCS#12) and its own document
+# templates (convention.docx/.html, notification.docx/.html); README « Documents signés »
+GUICHET_SIGNING_P12 = os.environ.get("GUICHET_SIGNING_P12", "")
+GUICHET_SIGNING_P12_PASSWORD = os.environ.get("GUICHET_SIGNING_P12_PASSWORD", "")
+GUICHET_DOCUMENT_TEMPLATES_DIR = os.environ.get("GUICHET_DOCUMENT_TEMPLATES_DIR", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = GUICHET_MAX_UPLOAD_BYTES + 1024 * 1024
 
 REST_FRAMEWORK = {
@@ -293,6 +298,15 @@ GUICHET_TREASURY_P80_FACTOR = os.environ.get("GUICHET_TREASURY_P80_FACTOR", "1.5
 GUICHET_TREASURY_WORKS_MONTHS = int(os.environ.get("GUICHET_TREASURY_WORKS_MONTHS", "12"))
 GUICHET_TREASURY_BALANCE_LAG_DAYS = int(os.environ.get("GUICHET_TREASURY_BALANCE_LAG_DAYS", "30"))
 GUICHET_BRIDGING_LOAN_RATE = os.environ.get("GUICHET_BRIDGING_LOAN_RATE", "4.00")
+# The public company register (« API Recherche d'entreprises », issue 15): an empty URL
+# turns the SIREN / SIRET look-up off (the intake then asks for the organisation by hand).
+GUICHET_COMPANY_REGISTER_URL = os.environ.get(
+    "GUICHET_COMPANY_REGISTER_URL", "https://recherche-entreprises.api.gouv.fr"
+)
+GUICHET_COMPANY_REGISTER_TIMEOUT = float(os.environ.get("GUICHET_COMPANY_REGISTER_TIMEOUT", "3"))
+GUICHET_COMPANY_REGISTER_CACHE_SECONDS = int(
+    os.environ.get("GUICHET_COMPANY_REGISTER_CACHE_SECONDS", "86400")
+)
 # LEADER programme health (issue 14, cases/programme_health.py): the last programming date
 # is so many months before the programme's end; the unprogrammed remainder counts at risk
 # so many months before it; the alert fires above this share of the action sheet's target.
