@@ -162,14 +162,19 @@ def rebalance(case: Case, requests: list[FundingRequest], positions: dict) -> Re
         fr = by_scheme.get(row.scheme_id) if row.kind == ResourceLine.Kind.SCHEME else None
         if fr is None:
             label = rules.scheme_label(row.scheme) if row.scheme_id else kinds.get(row.kind, "")
-            lines.append(PlanLine(label + (f" « {row.label} »" if row.label else ""), *[res.amount] * 2))
+            lines.append(
+                PlanLine(label + (f" « {row.label} »" if row.label else ""), *[res.amount] * 2)
+            )
             kept.append(res)
             continue
         position = positions.get(fr.pk)
         intended = intended_amount(position, res.amount)
+        note = _note(position)
+        if fr.state in DEAD_REQUESTS:  # refused, rejected, withdrawn or lapsed: nothing
+            intended, note = ZERO, f"demande {fr.get_state_display().lower()}"
         requested_public += res.amount
         intended_public += intended
-        lines.append(PlanLine(rules.scheme_label(row.scheme), res.amount, intended, _note(position)))
+        lines.append(PlanLine(rules.scheme_label(row.scheme), res.amount, intended, note))
         if intended > 0:
             kept.append(replace(res, amount=intended))
     legal = case.own_share_case if case.own_share_case_id else None
@@ -222,16 +227,20 @@ def agenda(*, session: ConferenceSession, user) -> list[AgendaEntry]:
         Prefetch("case__resources", queryset=ResourceLine.objects.select_related("scheme__funder")),
         Prefetch(
             "case__funding_requests",
-            queryset=FundingRequest.objects.exclude(state__in=DEAD_REQUESTS)
-            .select_related("scheme__funder")
-            .order_by("scheme__funder__name", "scheme__code"),
+            queryset=FundingRequest.objects.select_related("scheme__funder").order_by(
+                "scheme__funder__name", "scheme__code"
+            ),
         ),
     )
     positions = {p.funding_request_id: p for p in session_positions(session)}
     out = []
     for item in items:
         requests = list(item.case.funding_requests.all())
-        rows = [RequestRow(fr, positions.get(fr.pk), may_position(user, fr)) for fr in requests]
+        rows = [
+            RequestRow(fr, positions.get(fr.pk), may_position(user, fr))
+            for fr in requests
+            if fr.state not in DEAD_REQUESTS
+        ]
         out.append(AgendaEntry(item, item.case, rows, rebalance(item.case, requests, positions)))
     return out
 

@@ -226,3 +226,18 @@ def test_positions_on_the_dossier_and_latest_per_request(world):
     funder = world["DETR"].scheme.funder.code
     assert len(latest[(world["case"].pk, funder)]) == 1
     assert latest[(world["case"].pk, funder)][0].startswith("Ne financera pas")
+
+
+def test_a_refused_request_counts_for_nothing_in_the_plan(world):
+    builders.transition(
+        world["REGION_OCC"],
+        "refuse",
+        actor=walk.instructor_for("REGION_OCC"),
+        motivation="Enveloppe épuisée.",
+        date="2026-04-16",
+    )
+    only = entry(world)
+    assert [r.fr.scheme.code for r in only.requests] == ["DETR"]  # no position on it
+    line = next(x for x in only.plan.lines if x.label == "Région Occitanie")
+    assert line.intended == 0 and line.note == "demande refusée"
+    assert only.plan.gap == D("20000")
