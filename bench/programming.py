@@ -193,27 +193,12 @@ def summary(agent) -> dict:
     }
 
 
-def measures(n: int, runs: int, export: bool) -> dict:
-    """Every measure of one size, as the first agent of the territory."""
-    from django.test import Client
-    from django.utils import timezone
+def _size(response) -> str:
+    return f"{len(response.content) / 1024:.0f} KB"
 
-    from cases import maquette
-    from cases.envelopes import envelope_figures
-    from cases.maquette import Filters
-    from cases.models import User
-    from schemes.models import Envelope
 
-    agent = User.objects.filter(role="agent", is_active=True).order_by("pk").first()
-    year = timezone.localdate().year
-    client = Client()
-    client.force_login(agent)
-    out: dict = {"n": n, "summary": summary(agent), "rows": []}
-
-    def row(label, fn, check=None):
-        ms, q, result = timed(fn, runs)
-        extra = check(result) if check else ""
-        out["rows"].append({"label": label, "ms": ms, "q": q, "extra": extra})
+def _page_rows(row, client, year: int) -> None:
+    """The page through the test client: the year, every year, one funder, page 5."""
 
     def page(query):
         def get():
@@ -223,13 +208,19 @@ def measures(n: int, runs: int, export: bool) -> dict:
 
         return get
 
-    def size(response):
-        return f"{len(response.content) / 1024:.0f} KB"
-
-    row(f"GET /programmation/ ({year}, the default)", page(""), size)
-    row("GET /programmation/?annee= (every year)", page("?annee="), size)
+    row(f"GET /programmation/ ({year}, the default)", page(""), _size)
+    row("GET /programmation/?annee= (every year)", page("?annee="), _size)
     row(f"GET /programmation/?annee={year}&financeur=ETAT", page(f"?annee={year}&financeur=ETAT"))
     row(f"  …page 5 ({year})", page(f"?annee={year}&page=5"))
+
+
+def _selector_rows(row, agent, year: int) -> None:
+    """The selectors the page calls, then ``envelope_figures`` over the territory."""
+    from cases import maquette
+    from cases.envelopes import envelope_figures
+    from cases.maquette import Filters
+    from schemes.models import Envelope
+
     filters = Filters(year=year)
     row(
         "  maquette.year_choices",
@@ -256,10 +247,32 @@ def measures(n: int, runs: int, export: bool) -> dict:
         lambda: envelope_figures(envelopes),
         lambda r: f"{len(r)} envelopes",
     )
+
+
+def measures(n: int, runs: int, export: bool) -> dict:
+    """Every measure of one size, as the first agent of the territory."""
+    from django.test import Client
+    from django.utils import timezone
+
+    from cases.models import User
+
+    agent = User.objects.filter(role="agent", is_active=True).order_by("pk").first()
+    year = timezone.localdate().year
+    client = Client()
+    client.force_login(agent)
+    out: dict = {"n": n, "summary": summary(agent), "rows": []}
+
+    def row(label, fn, check=None):
+        ms, q, result = timed(fn, runs)
+        extra = check(result) if check else ""
+        out["rows"].append({"label": label, "ms": ms, "q": q, "extra": extra})
+
+    _page_rows(row, client, year)
+    _selector_rows(row, agent, year)
     if export:
         ms, q, response = timed(lambda: client.get(f"/programmation/maquette.xlsx?annee={year}"), 1)
         out["rows"].append(
-            {"label": f"XLSX export ({year})", "ms": ms, "q": q, "extra": size(response)}
+            {"label": f"XLSX export ({year})", "ms": ms, "q": q, "extra": _size(response)}
         )
     out["peak"] = peak_rss_mb()
     return out
