@@ -15,6 +15,7 @@ from . import (
     observatory_urls,
     porteur_urls,
     public_urls,
+    signed_documents_urls,
     treasury_urls,
     views,
 )
@@ -39,5 +40,6 @@ for _module in (
     maquette_urls,
     calls_urls,
     conference_urls,
+    signed_documents_urls,
 ):
     urlpatterns += _module.urlpatterns
