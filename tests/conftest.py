@@ -41,6 +41,13 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _no_company_register(settings):
+    """No test reaches the real company register (CI has no network): the look-up is off
+    unless a test points it at its own local server."""
+    settings.GUICHET_COMPANY_REGISTER_URL = ""
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache (the process-local default): a name cached
     by an earlier test under an id SQLite gives again after a flush must not leak."""

@@ -16,6 +16,7 @@ from . import (
     users,
 )
 from . import notifications as n
+from .company_register import CompanyLookupView
 
 urlpatterns = [
     path("auth/token/", users.TokenView.as_view(), name="api-token"),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("calls/", calls.CallListView.as_view(), name="api-calls"),
     path("calls/<int:pk>/agenda/", calls.CallAgendaView.as_view(), name="api-call-agenda"),
     path("organisations/", reference.OrganisationListView.as_view(), name="api-organisations"),
+    path("company-lookup/", CompanyLookupView.as_view(), name="api-company-lookup"),
     path(
         "organisations/<int:pk>/treasury/",
         treasury.OrganisationTreasuryView.as_view(),

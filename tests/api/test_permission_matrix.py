@@ -153,6 +153,11 @@ MATRIX = {
     "api/v1/users/": [("post", "/api/v1/users/", {}, E(_=403, admin=400))],
     "api/v1/schemes/": [("get", "/api/v1/schemes/", None, ALL_200)],
     "api/v1/communes/": [("get", "/api/v1/communes/", None, ALL_200)],
+    # the company register look-up (issue 15): for the roles that create organisations; no
+    # number is a 400 before any call
+    "api/v1/company-lookup/": [
+        ("get", "/api/v1/company-lookup/", None, E(_=403, agent=400, admin=400))
+    ],
     # envelopes (issue 14): the territory's staff and the funders
     "api/v1/envelopes/": [
         (
