@@ -471,6 +471,10 @@ POSTS: dict[str, Form] = {
     "programmation/scenarios/<int:pk>/appliquer/": Form(
         "agent", lambda b: f"/programmation/scenarios/{_scenario(b).pk}/appliquer/", lambda b: {}
     ),
+    # issue 15 point 3: a scanned signed copy (the bench's PDF has no QR code: refused)
+    "conventions/copies-signees/": Form(
+        "agent", _u("/conventions/copies-signees/"), lambda b: {"file": FILE}
+    ),
 }
 #: The wizard's steps (one route, ``<slug:step>``).
 STEPS: dict[str, Callable[[Bench], dict]] = {
@@ -541,6 +545,11 @@ GETS: dict[str, tuple[str, Callable[[Bench], str], tuple[str, ...]]] = {
     "observatoire/export/maquette-financiere.xlsx": (
         "agent",
         _u("/observatoire/export/maquette-financiere.xlsx"),
+        ("epci", "theme", "scheme", "year"),
+    ),
+    "observatoire/export/maquette-financiere.ods": (
+        "agent",
+        _u("/observatoire/export/maquette-financiere.ods"),
         ("epci", "theme", "scheme", "year"),
     ),
     "observatoire/export/subventions-etalab.csv": (
@@ -628,6 +637,30 @@ GETS: dict[str, tuple[str, Callable[[Bench], str], tuple[str, ...]]] = {
         "anonymous",
         _u("/t/inconnu/transparence/subventions.csv"),
         ("dispositif",),
+    ),
+    # issue 15 point 4: the committee's decisions, SCDL « délibérations »
+    "transparence/deliberations.csv": (
+        "anonymous",
+        _u("/transparence/deliberations.csv"),
+        ("territoire", "dispositif"),
+    ),
+    "t/<slug:slug>/transparence/deliberations.csv": (
+        "anonymous",
+        _u("/t/inconnu/transparence/deliberations.csv"),
+        ("dispositif",),
+    ),
+    # issue 15 point 3: the convention and notification letter of a granted request
+    "dossiers/<int:pk>/demandes/<int:request_pk>/a-signer/<slug:kind>.pdf": (
+        "agent",
+        lambda b: f"/dossiers/{b.granted.case_id}/demandes/{b.granted.pk}/a-signer/convention.pdf",
+        (),
+    ),
+    "dossiers/<int:pk>/demandes/<int:request_pk>/a-signer/<slug:kind>.docx": (
+        "agent",
+        lambda b: (
+            f"/dossiers/{b.granted.case_id}/demandes/{b.granted.pk}/a-signer/notification.docx"
+        ),
+        (),
     ),
 }
 #: Placeholders of ``web.urls`` that only redirect.
