@@ -1,5 +1,6 @@
 """Downloads of the observatory: each table in CSV (UTF-8 with BOM, « ; », for French
-Excel) and XLSX; the dossiers' financing plans (« maquette financière ») in XLSX; the
+Excel), XLSX and its ODS twin; the dossiers' financing plans (« maquette financière ») in
+XLSX and ODS; the
 committed grants in the Etalab format of the essential data of subsidy agreements
 (schema ``scdl/subventions`` 2.1.1) in CSV.
 
@@ -22,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from cases import stats
 
 from .observatory import parse_filters, require_observer
-from .spreadsheets import csv_bytes, safe_text, xlsx_append
+from .spreadsheets import ODS, csv_bytes, ods_sheets, safe_text, xlsx_append
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CENT = Decimal("0.01")
@@ -116,14 +117,19 @@ def _sheet(ws, headers: list[str], rows, formats: list[str | None]) -> None:
                 cell.number_format = number_format
 
 
-def _filters_sheet(wb, filters: stats.Filters, title: str) -> None:
-    ws = wb.create_sheet("Filtres")
-    xlsx_append(ws, ["Export", title])
-    xlsx_append(ws, ["Généré le", timezone.localtime().strftime("%d/%m/%Y %H:%M")])
+def _filter_rows(filters: stats.Filters, title: str) -> list[list[str]]:
+    """The « Filtres » sheet of an export (XLSX and ODS alike)."""
+    rows = [["Export", title], ["Généré le", timezone.localtime().strftime("%d/%m/%Y %H:%M")]]
     labels = {"epci": "EPCI (SIREN)", "theme": "Thème", "scheme": "Dispositif", "year": "Année"}
     params = filters.as_params()
-    for key, label in labels.items():
-        xlsx_append(ws, [label, params.get(key, "Tous")])
+    rows += [[label, params.get(key, "Tous")] for key, label in labels.items()]
+    return rows
+
+
+def _filters_sheet(wb, filters: stats.Filters, title: str) -> None:
+    ws = wb.create_sheet("Filtres")
+    for row in _filter_rows(filters, title):
+        xlsx_append(ws, row)
     ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 40
 
@@ -166,10 +172,24 @@ def table_xlsx(table: stats.Table, filters: stats.Filters) -> bytes:
     return _xlsx_bytes(wb)
 
 
+def table_ods(table: stats.Table, filters: stats.Filters) -> bytes:
+    """The ODS twin of ``table_xlsx``: the same cells, the same « Filtres » sheet."""
+    rows = (
+        [xlsx_value(v, c.kind) for v, c in zip(table.values(row), table.columns, strict=True)]
+        for row in table.rows
+    )
+    return ods_sheets(
+        [
+            (table.title, [[c.label for c in table.columns]], rows),
+            ("Filtres", [], _filter_rows(filters, table.title)),
+        ]
+    )
+
+
 @login_required
 def observatory_export(request, slug: str, fmt: str):
     require_observer(request.user)
-    if slug not in stats.TABLES or fmt not in ("csv", "xlsx"):
+    if slug not in stats.TABLES or fmt not in ("csv", "xlsx", "ods"):
         raise Http404("Export inconnu.")
     filters, error = _checked_filters(request)
     if error:
@@ -178,11 +198,14 @@ def observatory_export(request, slug: str, fmt: str):
     name = f"observatoire-{slug}-{_stamp()}.{fmt}"
     if fmt == "csv":
         return _attachment(table_csv(table), name, "text/csv; charset=utf-8")
+    if fmt == "ods":
+        return _attachment(table_ods(table, filters), name, ODS)
     return _attachment(table_xlsx(table, filters), name, XLSX)
 
 
 # ---------------------------------------------------------------- financing plans
 
+PLAN_TITLE = "Maquette financière (dossier × ligne de ressource)"
 PLAN_COLUMNS = [
     ("Référence", None),
     ("Intitulé", None),
@@ -261,8 +284,25 @@ def financing_plans_export(request):
         (plan_row(r) for r in rows),
         [fmt for _, fmt in PLAN_COLUMNS],
     )
-    _filters_sheet(wb, filters, "Maquette financière (dossier × ligne de ressource)")
+    _filters_sheet(wb, filters, PLAN_TITLE)
     return _attachment(_xlsx_bytes(wb), f"maquette-financiere-{_stamp()}.xlsx", XLSX)
+
+
+@login_required
+def financing_plans_ods(request):
+    """The ODS twin of ``financing_plans_export``: the same rows, the same filters sheet."""
+    require_observer(request.user)
+    filters, error = _checked_filters(request)
+    if error:
+        return error
+    rows = (plan_row(r) for r in stats.financing_plan_rows(user=request.user, filters=filters))
+    content = ods_sheets(
+        [
+            ("Maquette financière", [[label for label, _ in PLAN_COLUMNS]], rows),
+            ("Filtres", [], _filter_rows(filters, PLAN_TITLE)),
+        ]
+    )
+    return _attachment(content, f"maquette-financiere-{_stamp()}.ods", ODS)
 
 
 # ---------------------------------------------------------------- Etalab
@@ -300,7 +340,7 @@ def etalab_row(row: stats.GrantRow) -> list[str]:
         "",
         "oui" if scheme.is_feader else "non",
         "1.00",
-        "",
+        scheme.code,  # dispositifAide (SCDL 2.1.1): the scheme's code
     ]
 
 

@@ -203,6 +203,7 @@ def observatory(request):
         section["chart"] = chart_for(table)
         section["csv"] = export_url("observatory-export", filters, slug=table.slug, fmt="csv")
         section["xlsx"] = export_url("observatory-export", filters, slug=table.slug, fmt="xlsx")
+        section["ods"] = export_url("observatory-export", filters, slug=table.slug, fmt="ods")
         sections[table.slug] = section
     summary = tables["synthese"].rows[0]
     context = {
@@ -220,6 +221,7 @@ def observatory(request):
         "sections": [s for slug, s in sections.items() if slug != "synthese"],
         "summary_section": sections["synthese"],
         "plans_url": export_url("export-financing-plans", filters),
+        "plans_ods_url": export_url("export-financing-plans-ods", filters),
         "etalab_url": export_url("export-etalab", filters),
         "scope": scope_label(request.user),
         "programme": programme_section(request.user),

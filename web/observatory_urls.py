@@ -12,6 +12,11 @@ urlpatterns = [
         name="export-financing-plans",
     ),
     path(
+        "observatoire/export/maquette-financiere.ods",
+        exports.financing_plans_ods,
+        name="export-financing-plans-ods",
+    ),
+    path(
         "observatoire/export/subventions-etalab.csv",
         exports.etalab_export,
         name="export-etalab",

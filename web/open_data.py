@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from cases import open_data
+from cases import open_data, scdl
 from cases import public_selectors as ps
 
 from .exports import ETALAB_COLUMNS, etalab_row
@@ -46,6 +46,13 @@ def open_data_block(territory, schemes) -> dict:
                 }
             )
         if item.minutes:
+            url = reverse("web:public-deliberations-territory", args=[territory.slug])
+            files.append(
+                {
+                    "label": "Décisions du comité au format SCDL « délibérations » (CSV)",
+                    "url": f"{url}?dispositif={item.scheme.code}",
+                }
+            )
             files.append(
                 {
                     "label": f"Procès-verbaux du comité : {item.minutes} séance"
@@ -54,21 +61,17 @@ def open_data_block(territory, schemes) -> dict:
                 }
             )
         rows.append({"scheme": item.scheme, "files": files})
-    return {"csv_url": _csv_url(territory), "rows": rows}
+    deliberations = reverse("web:public-deliberations-territory", args=[territory.slug])
+    return {"csv_url": _csv_url(territory), "deliberations_url": deliberations, "rows": rows}
 
 
 @require_GET
 def subsidies_csv(request, slug: str | None = None):
     """``/transparence/subventions.csv`` (the first territory) or ``/t/<slug>/…``;
     ``?dispositif=CODE`` keeps one scheme. Unknown territory or scheme: the 404 page."""
-    from .public import _not_found
-
-    territory = ps.public_territory(slug or request.GET.get("territoire"))
-    if territory is None:
-        return _not_found(request, "Aucun territoire ne porte ce nom.")
-    code = request.GET.get("dispositif", "")[:20]
-    if code and not ps.public_schemes().filter(code=code).exists():
-        return _not_found(request, "Aucun dispositif ne porte ce code.")
+    territory, code, error = _scope(request, slug)
+    if error:
+        return error
     rows = (
         etalab_row(r)
         for r in open_data.published_grants(territory=territory, scheme_code=code or None)
@@ -78,5 +81,43 @@ def subsidies_csv(request, slug: str | None = None):
     )
     stamp = timezone.localdate().isoformat()
     name = f"subventions-{territory.slug}{'-' + code.lower() if code else ''}-{stamp}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _scope(request, slug):
+    """The territory and the scheme code of an open-data file, or the 404 response."""
+    from .public import _not_found
+
+    territory = ps.public_territory(slug or request.GET.get("territoire"))
+    if territory is None:
+        return None, "", _not_found(request, "Aucun territoire ne porte ce nom.")
+    code = request.GET.get("dispositif", "")[:20]
+    if code and not ps.public_schemes().filter(code=code).exists():
+        return None, "", _not_found(request, "Aucun dispositif ne porte ce code.")
+    return territory, code, None
+
+
+@require_GET
+def deliberations_csv(request, slug: str | None = None):
+    """``/transparence/deliberations.csv`` or ``/t/<slug>/…``: the committee's decisions
+    as the SCDL « délibérations » file, each row linking to its session's public minutes;
+    ``?dispositif=CODE`` keeps one scheme. Unknown territory or scheme: the 404 page."""
+    territory, code, error = _scope(request, slug)
+    if error:
+        return error
+
+    def minutes_url(pk: int) -> str:
+        return request.build_absolute_uri(reverse("web:public-minutes", args=[pk]))
+
+    rows = scdl.deliberation_rows(
+        territory=territory, minutes_url=minutes_url, scheme_code=code or None
+    )
+    response = StreamingHttpResponse(
+        csv_stream(scdl.DELIBERATION_COLUMNS, rows, delimiter=","),
+        content_type="text/csv; charset=utf-8",
+    )
+    stamp = timezone.localdate().isoformat()
+    name = f"deliberations-{territory.slug}{'-' + code.lower() if code else ''}-{stamp}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

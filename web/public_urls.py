@@ -14,6 +14,14 @@ urlpatterns = [
         name="public-subsidies-territory",
     ),
     path(
+        "transparence/deliberations.csv", open_data.deliberations_csv, name="public-deliberations"
+    ),
+    path(
+        "t/<slug:slug>/transparence/deliberations.csv",
+        open_data.deliberations_csv,
+        name="public-deliberations-territory",
+    ),
+    path(
         "transparence/comite/<int:pk>/proces-verbal.pdf",
         public.public_minutes,
         name="public-minutes",

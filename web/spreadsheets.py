@@ -1,5 +1,6 @@
 """The one way the project writes spreadsheet files: every CSV goes through ``csv_bytes`` (or ``csv_stream``),
-every XLSX row through ``xlsx_append``, every ODS through ``ods_bytes``.
+every XLSX row through ``xlsx_append``, every ODS through ``ods_bytes`` / ``ods_sheets``
+(each XLSX export has its ODS twin: the RGI favours open formats).
 
 Texts come from people (a dossier's title, an organisation's name, a theme): a spreadsheet
 must show them, never run them. In a CSV, a cell that starts a formula (« = », « + »,
@@ -12,6 +13,7 @@ string starting with « = » as a formula), without the control characters XLSX 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import itertools
 import re
@@ -74,15 +76,45 @@ def _text_cell(ws, value: str) -> Cell:
     return cell
 
 
+ODS = "application/vnd.oasis.opendocument.spreadsheet"
+
+
 def ods_bytes(header_rows: Iterable[Iterable], rows: Iterable[Iterable], *, sheet: str) -> bytes:
     """An OpenDocument spreadsheet (ODS, through odfpy) of one sheet: the header rows
     (repeated on each printed page), then the rows. A text is a text cell, a number a float
-    cell with its ``office:value``, never a formula; a header cell ``(text, span)`` spans
-    ``span`` columns (a column group's title)."""
+    cell with its ``office:value``, a date a date cell, never a formula; a header cell
+    ``(text, span)`` spans ``span`` columns (a column group's title)."""
+    return ods_sheets([(sheet, header_rows, rows)])
+
+
+def _ods_cell(value, cell_classes):
+    TableCell, P, add_text = cell_classes
+    if value is None or value == "":
+        return TableCell()
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        cell = TableCell(valuetype="float", value=str(value))
+        cell.addElement(P(text=str(value)))
+        return cell
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        cell = TableCell(valuetype="date", datevalue=value.isoformat())
+        cell.addElement(P(text=value.strftime("%d/%m/%Y")))
+        return cell
+    cell = TableCell(valuetype="string")
+    p = P()
+    add_text(p, ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+    cell.addElement(p)
+    return cell
+
+
+def ods_sheets(sheets: Iterable[tuple[str, Iterable[Iterable], Iterable[Iterable]]]) -> bytes:
+    """The ODS twin of an XLSX workbook: one ``(name, header_rows, rows)`` per sheet, the
+    cells as ``ods_bytes`` writes them (the one ODS writer of the project)."""
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import CoveredTableCell, Table, TableCell, TableHeaderRows, TableRow
     from odf.teletype import addTextToElement
     from odf.text import P
+
+    classes = (TableCell, P, addTextToElement)
 
     def row_of(values) -> TableRow:
         tr = TableRow()
@@ -90,16 +122,7 @@ def ods_bytes(header_rows: Iterable[Iterable], rows: Iterable[Iterable], *, shee
             span = 1
             if isinstance(value, tuple):
                 value, span = value
-            if value is None or value == "":
-                cell = TableCell()
-            elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-                cell = TableCell(valuetype="float", value=str(value))
-                cell.addElement(P(text=str(value)))
-            else:
-                cell = TableCell(valuetype="string")
-                p = P()
-                addTextToElement(p, ILLEGAL_CHARACTERS_RE.sub("", str(value)))
-                cell.addElement(p)
+            cell = _ods_cell(value, classes)
             if span > 1:
                 cell.setAttribute("numbercolumnsspanned", str(span))
             tr.addElement(cell)
@@ -108,14 +131,15 @@ def ods_bytes(header_rows: Iterable[Iterable], rows: Iterable[Iterable], *, shee
         return tr
 
     doc = OpenDocumentSpreadsheet()
-    table = Table(name=ILLEGAL_CHARACTERS_RE.sub("", sheet)[:31] or "Feuille 1")
-    headers = TableHeaderRows()
-    for values in header_rows:
-        headers.addElement(row_of(values))
-    table.addElement(headers)
-    for values in rows:
-        table.addElement(row_of(values))
-    doc.spreadsheet.addElement(table)
+    for sheet, header_rows, rows in sheets:
+        table = Table(name=ILLEGAL_CHARACTERS_RE.sub("", sheet)[:31] or "Feuille 1")
+        headers = TableHeaderRows()
+        for values in header_rows:
+            headers.addElement(row_of(values))
+        table.addElement(headers)
+        for values in rows:
+            table.addElement(row_of(values))
+        doc.spreadsheet.addElement(table)
     out = io.BytesIO()
     doc.write(out)
     return out.getvalue()
