@@ -101,10 +101,11 @@ def committed_amount():
     )
 
 
-def _request_rows(schemes, territories) -> list[dict]:
+def _request_rows(schemes, territories, years) -> list[dict]:
     return list(
         FundingRequest.objects.filter(scheme_id__in=schemes, case__territory_id__in=territories)
         .annotate(year=programming_year())
+        .filter(year__in=years)
         .values("scheme_id", "case__territory_id", "action_sheet_id", "year")
         .annotate(
             requested=_sum("amount_requested", filter=Q(state__in=PIPELINE)),
@@ -115,13 +116,14 @@ def _request_rows(schemes, territories) -> list[dict]:
     )
 
 
-def _paid_rows(schemes, territories) -> list[dict]:
+def _paid_rows(schemes, territories, years) -> list[dict]:
     fr = "claim__funding_request__"
     return list(
         Payment.objects.filter(
             **{f"{fr}scheme_id__in": schemes, f"{fr}case__territory_id__in": territories}
         )
         .annotate(year=programming_year(fr))
+        .filter(year__in=years)
         .values(f"{fr}scheme_id", f"{fr}case__territory_id", f"{fr}action_sheet_id", "year")
         .annotate(paid=_sum("amount"))
         .order_by()
@@ -135,14 +137,15 @@ def envelope_figures(envelopes) -> list[EnvelopeFigures]:
         return []
     schemes = sorted({e.scheme_id for e in envelopes})
     territories = sorted({e.territory_id for e in envelopes})
+    years = sorted({e.year for e in envelopes})  # only the envelopes' years are grouped
     # (scheme, territory, year) → action sheet → figures
     sums: dict[tuple, dict] = defaultdict(lambda: defaultdict(lambda: defaultdict(Decimal)))
-    for row in _request_rows(schemes, territories):
+    for row in _request_rows(schemes, territories, years):
         key = (row["scheme_id"], row["case__territory_id"], row["year"])
         for name in ("requested", "programmed", "committed"):
             sums[key][row["action_sheet_id"]][name] += row[name]
     fr = "claim__funding_request__"
-    for row in _paid_rows(schemes, territories):
+    for row in _paid_rows(schemes, territories, years):
         key = (row[f"{fr}scheme_id"], row[f"{fr}case__territory_id"], row["year"])
         sums[key][row[f"{fr}action_sheet_id"]]["paid"] += row["paid"]
     out = []

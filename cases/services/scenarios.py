@@ -157,30 +157,31 @@ def scenario_items_save(*, actor, scenario: Scenario, rows: list[dict]) -> int:
 
 
 def _write_items(scenario, parsed: dict, known: dict, existing: dict) -> int:
-    saved = 0
+    """The rows' items written in three statements whatever their number: the items taken
+    out deleted, the new ones created, the others updated."""
+    gone, new, changed = [], [], []
+    fields = ("choice", "amount", "motivation", "seen_state", "seen_amount")
     for pk, (choice, amount, motivation) in parsed.items():
         item = existing.get(pk)
         if not choice:
             if item is not None:
-                item.delete()
-                saved += 1
+                gone.append(item.pk)
             continue
         fr = known[pk]
-        values = {
-            "choice": choice,
-            "amount": amount,
-            "motivation": motivation,
-            "seen_state": fr.state,
-            "seen_amount": fr.amount_requested,
-        }
+        values = dict(
+            zip(fields, (choice, amount, motivation, fr.state, fr.amount_requested), strict=True)
+        )
         if item is None:
-            ScenarioItem.objects.create(scenario=scenario, funding_request=fr, **values)
+            new.append(ScenarioItem(scenario=scenario, funding_request=fr, **values))
         else:
             for name, value in values.items():
                 setattr(item, name, value)
-            item.save()
-        saved += 1
-    return saved
+            changed.append(item)
+    if gone:
+        ScenarioItem.objects.filter(pk__in=gone).delete()
+    ScenarioItem.objects.bulk_create(new)
+    ScenarioItem.objects.bulk_update(changed, list(fields))
+    return len(gone) + len(new) + len(changed)
 
 
 # ---------------------------------------------------------------- applying
