@@ -30,10 +30,9 @@ def _rows(requests) -> list[dict]:
 
 
 def scenario_rows(row, out: dict, client, agent, year: int) -> None:
-    from django.db import connection, transaction
 
     from cases import scenarios
-    from cases.models import Scenario, User
+    from cases.models import Scenario
     from cases.services import scenarios as services
     from cases.services.scenarios import MAX_ROWS
 
@@ -75,6 +74,16 @@ def scenario_rows(row, out: dict, client, agent, year: int) -> None:
         return response
 
     row("GET /programmation/scenarios/<id>/ (the page)", page)
+    _apply_row(out, scenario)
+
+
+def _apply_row(out: dict, scenario) -> None:
+    """The État's application of the draft, once, in a transaction rolled back."""
+    from django.db import connection, transaction
+
+    from cases.models import User
+    from cases.services import scenarios as services
+
     instructor = User.objects.filter(role="funder_instructor", funder__code="ETAT").first()
     if instructor is None:
         from schemes.models import Funder
