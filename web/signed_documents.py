@@ -67,7 +67,8 @@ def grant_pdf(request, pk: int, request_pk: int, kind: str):
     signed = sd.signing_configured()
     pdf = sd.pdf_render(kind, sd.grant_context(fr, kind, signed=signed))
     try:
-        pdf = sd.pdf_sign(pdf, reason=sd.KINDS[kind], location=fr.case.territory.name)
+        place = getattr(fr.case.territory, "name", "")
+        pdf = sd.pdf_sign(pdf, reason=sd.KINDS[kind], location=place)
     except DomainError as exc:  # a certificate that cannot be read: said, not a 500
         return render(request, "web/signed_documents/error.html", {"message": exc.message}, 503)
     return pdf_response(pdf, _name(fr, kind, ".pdf"))
@@ -110,9 +111,10 @@ def signed_copy_upload(request):
             )
             return redirect(reverse("web:signed-copy-upload") + f"?dossier={doc.case_id}")
     last = None
-    if request.method == "GET" and request.GET.get("dossier", "").isdigit():
+    shown = request.GET.get("dossier", "")
+    if request.method == "GET" and shown.isascii() and shown.isdigit() and len(shown) < 18:
         try:
-            last = selectors.case_get(user=request.user, pk=request.GET["dossier"])
+            last = selectors.case_get(user=request.user, pk=shown)
         except DomainError:
             last = None
     context = {"error": error, "last": last, "max_mb": _max_mb()}

@@ -26,9 +26,12 @@ def _signer():
     from pyhanko.sign import signers
 
     password = getattr(settings, "GUICHET_SIGNING_P12_PASSWORD", "") or ""
-    signer = signers.SimpleSigner.load_pkcs12(
-        settings.GUICHET_SIGNING_P12, passphrase=password.encode() if password else None
-    )
+    try:
+        signer = signers.SimpleSigner.load_pkcs12(
+            settings.GUICHET_SIGNING_P12, passphrase=password.encode() if password else None
+        )
+    except (ValueError, TypeError, OSError):  # a wrong password or a damaged file
+        signer = None
     if signer is None:
         raise DomainError(
             "Le certificat de signature du PETR ne peut pas être lu (fichier PKCS#12 ou mot "

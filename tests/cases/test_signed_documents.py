@@ -201,3 +201,27 @@ def test_a_request_not_granted_has_no_documents(granted):
     assert sd.grant_request(case=granted.case, request_pk=granted.pk) == granted
     with pytest.raises(DomainError):
         sd.grant_request(case=granted.case, request_pk="10" * 30)
+
+
+def test_every_page_carries_the_qr_code(granted):
+    """A long plan runs over several pages: each one carries the same code."""
+    import pypdfium2 as pdfium
+    import zxingcpp
+
+    context = sd.grant_context(granted, "convention")
+    line = {"label": "Lot de travaux", "amount": "1 000,00 €", "tax": "HT"}
+    context["expenses"] = [line] * 60
+    document = pdfium.PdfDocument(sd.pdf_render("convention", context))
+    assert len(document) >= 3
+    for index in range(len(document)):
+        image = document[index].render(scale=2).to_pil()
+        codes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+        assert [c.text for c in codes] == [context["token"]], f"page {index + 1}"
+    document.close()
+
+
+def test_a_wrong_certificate_password_is_said_in_french(granted, certificate, settings):
+    settings.GUICHET_SIGNING_P12_PASSWORD = "pas le bon"
+    pdf = sd.pdf_render("convention", sd.grant_context(granted, "convention", signed=True))
+    with pytest.raises(DomainError, match="certificat de signature du PETR ne peut pas"):
+        sd.pdf_sign(pdf)
