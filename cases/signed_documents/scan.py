@@ -25,6 +25,11 @@ SIGNED_LABELS = {
     "convention": "Convention signée (copie scannée)",
     "notification": "Lettre de notification signée (copie scannée)",
 }
+#: The French label of each of those kinds, for the lists of a dossier's pieces.
+SIGNED_KIND_LABELS = {
+    "signed_convention": "Convention signée",
+    "signed_notification": "Lettre de notification signée",
+}
 PAGES_READ = 3  # the code is on every page: the first few are enough
 MAX_SIDE = 2600  # pixels of the longest side of a page rendered for reading
 MAX_PIXELS = 40_000_000  # an image larger than this is refused, not decoded

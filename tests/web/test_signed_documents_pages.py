@@ -93,6 +93,8 @@ def test_a_scanned_png_of_page_one_is_attached_to_the_right_dossier(client, gran
     assert "Convention signée" in doc.label and granted.scheme.name in doc.label
     page = client.get(response["Location"])
     assert granted.case.reference in page.content.decode()
+    pieces = html.unescape(client.get(f"/dossiers/{granted.case_id}/").content.decode())
+    assert "(Convention signée, Convention signée (copie scannée)" in pieces
     # the PDF of the notification letter, dropped by the funder's instructor
     letter = sd.pdf_render("notification", sd.grant_context(granted, "notification"))
     client.force_login(walk.instructor_for("DETR"))

@@ -28,6 +28,7 @@ from cases.models import (
 )
 from cases.overlap import similar_cases
 from cases.permissions import allowed
+from cases.signed_documents.scan import SIGNED_KIND_LABELS
 from engine.audit import access_record
 from engine.models import Deadline
 from engine.transitions import available_transitions, registration_for, state_of
@@ -196,7 +197,8 @@ def _pieces(case: Case, requests: list[FundingRequest]) -> dict:
     checklist = rules.required_documents(schemes, documents)
     labels = {r.code: r.label for r in checklist}
     for doc in documents:  # the kind's French label, never its code (issue 12, point 7)
-        doc.kind_label = labels.get(doc.kind) or ("Autre pièce" if doc.kind == "other" else "")
+        doc.kind_label = labels.get(doc.kind) or SIGNED_KIND_LABELS.get(doc.kind, "")
+        doc.kind_label = doc.kind_label or ("Autre pièce" if doc.kind == "other" else "")
     return {
         "checklist": checklist,
         "missing": [(r.code, r.label) for r in checklist if r.missing],
