@@ -89,10 +89,13 @@ def _scope(request, slug):
     """The territory and the scheme code of an open-data file, or the 404 response."""
     from .public import _not_found
 
-    territory = ps.public_territory(slug or request.GET.get("territoire"))
+    wanted = slug or request.GET.get("territoire")
+    code = request.GET.get("dispositif", "")[:20]
+    if "\x00" in (wanted or "") + code:  # PostgreSQL refuses a NUL in a text
+        return None, "", _not_found(request, "Paramètre invalide.")
+    territory = ps.public_territory(wanted)
     if territory is None:
         return None, "", _not_found(request, "Aucun territoire ne porte ce nom.")
-    code = request.GET.get("dispositif", "")[:20]
     if code and not ps.public_schemes().filter(code=code).exists():
         return None, "", _not_found(request, "Aucun dispositif ne porte ce code.")
     return territory, code, None
