@@ -162,7 +162,7 @@ def scenario_compare(request):
         raise Http404
     ids = []
     for raw in request.GET.getlist("s")[:MAX_COMPARED]:
-        if raw.isdigit() and len(raw) < 12:
+        if raw.isascii() and raw.isdigit() and len(raw) < 12:
             ids.append(int(raw))
     chosen = list(scenarios.scenario_list(user=user).filter(pk__in=ids).order_by("year", "pk"))
     summaries = [scenarios.summary(s, user=user) for s in chosen]
