@@ -47,7 +47,8 @@ class SessionForm(GuichetForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["funders"].choices = [
-            (str(pk), name) for pk, name in Funder.objects.order_by("name").values_list("pk", "name")
+            (str(pk), name)
+            for pk, name in Funder.objects.order_by("name").values_list("pk", "name")
         ]
 
     def values(self) -> dict:

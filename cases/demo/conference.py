@@ -39,8 +39,13 @@ def conference_create(today: dt.date | None = None) -> int:
     today = today or timezone.localdate()
     made = 0
     for territory in Territory.objects.all():
-        agent = User.objects.filter(role=User.Role.AGENT, territory=territory).order_by("pk").first()
-        if agent is None or ConferenceSession.objects.filter(territory=territory, title=TITLE).exists():
+        agent = (
+            User.objects.filter(role=User.Role.AGENT, territory=territory).order_by("pk").first()
+        )
+        if (
+            agent is None
+            or ConferenceSession.objects.filter(territory=territory, title=TITLE).exists()
+        ):
             continue
         session = services.session_create(
             actor=agent,
@@ -51,9 +56,11 @@ def conference_create(today: dt.date | None = None) -> int:
             "Le Département étudiera un complément si la Région réduit son aide.",
         )
         cases = list(agenda_candidates(session=session)[:3])
-        frs = FundingRequest.objects.filter(
-            case__in=cases, state__in=REQUEST_UNDECIDED
-        ).select_related("scheme__funder").order_by("case_id", "pk")
+        frs = (
+            FundingRequest.objects.filter(case__in=cases, state__in=REQUEST_UNDECIDED)
+            .select_related("scheme__funder")
+            .order_by("case_id", "pk")
+        )
         funders = {fr.scheme.funder_id for fr in frs}
         session.funders.set(Funder.objects.filter(pk__in=funders))
         for case in cases:

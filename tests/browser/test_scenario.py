@@ -44,8 +44,10 @@ def test_an_agent_drafts_a_scenario_live_and_the_funder_applies_it(page, width):
     page.get_by_label("Intitulé").fill("Programmation de printemps")
     page.get_by_label("Année de programmation").fill(str(year))
     page.get_by_role("button", name="Créer le scénario").click()
-    assert page.get_by_role("heading", level=1).inner_text().startswith(
-        "Scénario « Programmation de printemps »"
+    assert (
+        page.get_by_role("heading", level=1)
+        .inner_text()
+        .startswith("Scénario « Programmation de printemps »")
     )
     first = cases[0].reference
     # live: the figures change without a reload
