@@ -13,14 +13,16 @@ Definitions:
 - **money at risk** is the sum of two parts:
 
   1. *late*: what a programmed request still has to be paid (its programmed amount less
-     its payments) when its last payment is projected after the scheme's
-     ``programme_end`` (31/12/2029 for FEADER 2023-2027). The last payment is the balance:
-     claimed on the date of the balance claim already filed and unpaid, else
+     what was paid, ``amount_paid``) when its last payment is projected after the sheet's
+     scheme's ``programme_end`` (31/12/2029 for FEADER 2023-2027). The last payment is the
+     balance: claimed on the date of the balance claim already filed and unpaid, else
      ``GUICHET_TREASURY_BALANCE_LAG_DAYS`` after the end of works (actual, else planned,
-     else ``GUICHET_TREASURY_WORKS_MONTHS`` after their start or today — the treasury
-     forecast's rules), and paid after the scheme's learned median delay
-     (``cases.payments.delays_by_scheme``, the projection of the ``programme_end`` alert),
-     never before today. Requests already paid (state ``paid``) are not at risk.
+     else the last month of ``GUICHET_TREASURY_WORKS_MONTHS`` months of works from their
+     start or today — ``cases.treasury.balance_claim_on``, the treasury forecast's rule),
+     and paid after the learned median delay of the sheet's scheme (whatever the request's
+     own scheme; ``cases.payments.delays_by_scheme``, the projection of the
+     ``programme_end`` alert), never before today. Requests already paid (state ``paid``)
+     are not at risk.
   2. *unprogrammed*: the part of the target not programmed yet, once the last programming
      date is near. The last programming date is ``GUICHET_PROGRAMMING_LEAD_MONTHS`` (24)
      months before ``programme_end`` — the last committee able to programme a project that
@@ -30,7 +32,7 @@ Definitions:
 
 A constant number of queries whatever the number of sheets and dossiers: the sheets, their
 envelopes' sums, one grouped query of the requests, one of the payments, one row per
-programmed and unpaid request for the projection, one of the filed balance claims, and one
+programmed and unpaid request for the projection (with what it was paid), one of the filed balance claims, and one
 small read per scheme for its learned delays.
 """
 
@@ -49,18 +51,20 @@ from django.utils import timezone
 from schemes.models import ActionSheet, Envelope
 
 from .envelopes import ZERO, _sum, committed_amount, programmed_amount
-from .models import CLAIM_UNPAID, FundingRequest, Payment, PaymentClaim, RequestState
+from .models import (
+    CLAIM_UNPAID,
+    LIVE_GRANTS,
+    FundingRequest,
+    Payment,
+    PaymentClaim,
+    RequestState,
+)
 from .payments import delays_by_scheme, project_payment
-from .treasury import add_months, params
+from .rules import rate_of
+from .treasury import balance_claim_on, params, works_end_of
 
-RATE = Decimal("0.0001")
 #: Programmed requests whose money may still come too late (``paid`` is over).
-UNPAID_PROGRAMMED = [
-    RequestState.SELECTED,
-    RequestState.GRANTED,
-    RequestState.COMMITTED,
-    RequestState.PAYING,
-]
+UNPAID_PROGRAMMED = [RequestState.SELECTED, *LIVE_GRANTS]
 
 
 def lead_months() -> int:
@@ -118,7 +122,7 @@ class SheetHealth:
         return max(self.target - self.programmed, ZERO)
 
     def _rate(self, value: Decimal) -> Decimal | None:
-        return (value / self.target).quantize(RATE) if self.target > 0 else None
+        return rate_of(value, self.target) if self.target > 0 else None
 
     @property
     def programming_rate(self) -> Decimal | None:
@@ -183,8 +187,8 @@ def _late_requests(sheets, today: dt.date) -> dict[int, list[LateRequest]]:
         .values(
             "id",
             "action_sheet_id",
-            "scheme_id",
             "programmed",
+            "amount_paid",
             "case__reference",
             "case_id",
             "case__works_start_date",
@@ -194,47 +198,37 @@ def _late_requests(sheets, today: dt.date) -> dict[int, list[LateRequest]]:
         )
         .order_by("id")
     )
-    ids = [r["id"] for r in rows]
-    fr = "claim__funding_request_id"
-    paid = dict(
-        Payment.objects.filter(**{f"{fr}__in": ids})
-        .values(fr)
-        .annotate(total=Sum("amount"))
-        .order_by()
-        .values_list(fr, "total")
-    )
     balance_filed = dict(
         PaymentClaim.objects.filter(
-            funding_request_id__in=ids, kind="balance", state__in=CLAIM_UNPAID
+            funding_request_id__in=[r["id"] for r in rows], kind="balance", state__in=CLAIM_UNPAID
         )
         .values("funding_request_id")
         .annotate(on=Max("filed_on"))
         .order_by()
         .values_list("funding_request_id", "on")
     )
-    schemes = {s.scheme_id: s.scheme for s in sheets}
-    delays = delays_by_scheme(schemes.values(), today=today)
+    # The sheet's scheme decides the delay (a request of another scheme may sit on a sheet).
+    sheet_scheme = {s.pk: s.scheme_id for s in sheets}
+    delays = delays_by_scheme({s.scheme_id: s.scheme for s in sheets}.values(), today=today)
+    p = params()
     out: dict[int, list[LateRequest]] = defaultdict(list)
     for row in rows:
-        unpaid = row["programmed"] - (paid.get(row["id"]) or ZERO)
+        unpaid = row["programmed"] - (row["amount_paid"] or ZERO)
         if unpaid <= 0:
             continue
-        claim_on = balance_filed.get(row["id"]) or _balance_claim_on(row, today)
-        projected = project_payment(claim_on, today, delays[row["scheme_id"]][0]).projected_on
+        works_end = works_end_of(
+            row["case__works_start_date"] or row["case__planned_works_start"],
+            row["case__works_end_date"] or row["case__planned_works_end"],
+            today,
+            p,
+        )
+        claim_on = balance_filed.get(row["id"]) or balance_claim_on(works_end, today, p)
+        delay = delays[sheet_scheme[row["action_sheet_id"]]][0]
+        projected = project_payment(claim_on, today, delay).projected_on
         if projected > ends[row["action_sheet_id"]]:
             reference = row["case__reference"] or f"n° {row['case_id']}"
             out[row["action_sheet_id"]].append(LateRequest(row["id"], reference, unpaid, projected))
     return out
-
-
-def _balance_claim_on(row: dict, today: dt.date) -> dt.date:
-    """When the balance should be claimed: the treasury forecast's rule."""
-    p = params()
-    end = row["case__works_end_date"] or row["case__planned_works_end"]
-    if end is None:
-        start = row["case__works_start_date"] or row["case__planned_works_start"] or today
-        end = add_months(start, p.works_months) - dt.timedelta(days=1)
-    return max(today, end + dt.timedelta(days=p.balance_lag_days))
 
 
 def _unprogrammed_at_risk(remainder: Decimal, last: dt.date | None, today: dt.date) -> Decimal:

@@ -82,6 +82,19 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def works_end_of(start: dt.date | None, end: dt.date | None, today: dt.date, p: Params) -> dt.date:
+    """The end of works: ``end`` when known, else the first day of the last month of a
+    works period of ``works_months`` from ``start`` (else today) — the month the forecast
+    spreads the last expense in."""
+    return end or add_months(start or today, p.works_months - 1)
+
+
+def balance_claim_on(works_end: dt.date, today: dt.date, p: Params) -> dt.date:
+    """When a grant's balance is claimed: ``balance_lag_days`` after the end of works,
+    never before today (the forecast's rule, also the programme health's)."""
+    return max(today, works_end + dt.timedelta(days=p.balance_lag_days))
+
+
 def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
     """The month starts from ``first``'s month to ``last``'s, inclusive."""
     out, month = [], month_of(first)
@@ -166,7 +179,7 @@ def _schedule(op: OperationSnap, today: dt.date, p: Params) -> list[tuple[dt.dat
     if op.invoices:
         return sorted(op.invoices)
     start = op.works_start or today
-    end = op.works_end or add_months(start, p.works_months - 1)
+    end = works_end_of(start, op.works_end, today, p)
     months = months_between(start, max(start, end))
     if op.cost <= 0:
         return []
@@ -242,7 +255,7 @@ def _grant_inflows(op, grant: GrantSnap, schedule, today: dt.date, p: Params) ->
     if rest <= 0:
         return out
     if op.completed:
-        claim_on = max(today, (op.works_end or today) + dt.timedelta(days=p.balance_lag_days))
+        claim_on = balance_claim_on(op.works_end or today, today, p)
         inflow(claim_on, rest, "balance", f"Solde {scheme.label} {op.reference}")
         return out
     advance = ZERO
@@ -274,7 +287,7 @@ def _grant_inflows(op, grant: GrantSnap, schedule, today: dt.date, p: Params) ->
             rest -= amount
     if rest > 0:
         end = op.works_end or (schedule[-1][0] if schedule else today)
-        claim_on = max(today, end + dt.timedelta(days=p.balance_lag_days))
+        claim_on = balance_claim_on(end, today, p)
         inflow(claim_on, rest, "balance", f"Solde {scheme.label} {op.reference}")
     return out
 

@@ -62,6 +62,7 @@ def request(world, sheet, state, asked, granted=None, *, paid=(), works_end=None
         amount_granted=None if granted is None else D(granted),
         granted_on=dt.date(year, 6, 1) if granted is not None else None,
         action_sheet=sheet,
+        amount_paid=sum((D(a) for a in paid), D("0")),  # as the payments' lifecycle keeps it
     )
     for amount in paid:
         claim = PaymentClaim.objects.create(
@@ -190,6 +191,18 @@ def test_the_learned_delays_decide(world):
         )
     h = by_code(programme_health(one.territory_id, today=today))["FA1"]
     assert h.late_amount == 0 and h.paid == D("1.00")
+
+
+def test_a_request_of_another_scheme_on_the_sheet_takes_the_sheets_delay(world):
+    """A sheet's figures count whatever request sits on it; the projection of one of another
+    scheme (here the DETR on a LEADER sheet) follows the sheet's scheme, never a KeyError."""
+    one = world["one"]
+    fr = request(world, one, S.COMMITTED, "10000", "10000", works_end=dt.date(2029, 10, 11))
+    detr = Scheme.objects.get(code="DETR")
+    FundingRequest.objects.filter(pk=fr.pk).update(scheme=detr)
+    h = by_code(programme_health(one.territory_id, today=dt.date(2029, 6, 1)))["FA1"]
+    # claimed 10/11/2029, paid after LEADER's 90 days: 08/02/2030, too late
+    assert [(r.request_id, r.projected_on) for r in h.late] == [(fr.pk, dt.date(2030, 2, 8))]
 
 
 def test_the_unprogrammed_remainder_counts_once_the_last_programming_is_near(world):
