@@ -49,11 +49,20 @@ def _name(fr, kind: str, ext: str) -> str:
     return (get_valid_filename(stem) or kind) + ext
 
 
+def _unavailable(request, exc: DomainError):
+    """A template or a certificate of the PETR that cannot be used: said, not a 500."""
+    context = {"message": exc.message}
+    return render(request, "web/signed_documents/error.html", context, status=503)
+
+
 @login_required
 @require_GET
 def grant_docx(request, pk: int, request_pk: int, kind: str):
     fr = _grant(request, pk, request_pk, kind)
-    data = sd.docx_render(kind, sd.grant_context(fr, kind, signed=False))
+    try:
+        data = sd.docx_render(kind, sd.grant_context(fr, kind, signed=False))
+    except DomainError as exc:
+        return _unavailable(request, exc)
     response = HttpResponse(data, content_type=DOCX)
     response["Content-Disposition"] = f'attachment; filename="{_name(fr, kind, ".docx")}"'
     response["X-Content-Type-Options"] = "nosniff"
@@ -65,12 +74,12 @@ def grant_docx(request, pk: int, request_pk: int, kind: str):
 def grant_pdf(request, pk: int, request_pk: int, kind: str):
     fr = _grant(request, pk, request_pk, kind)
     signed = sd.signing_configured()
-    pdf = sd.pdf_render(kind, sd.grant_context(fr, kind, signed=signed))
+    place = getattr(fr.case.territory, "name", "")
     try:
-        place = getattr(fr.case.territory, "name", "")
+        pdf = sd.pdf_render(kind, sd.grant_context(fr, kind, signed=signed))
         pdf = sd.pdf_sign(pdf, reason=sd.KINDS[kind], location=place)
-    except DomainError as exc:  # a certificate that cannot be read: said, not a 500
-        return render(request, "web/signed_documents/error.html", {"message": exc.message}, 503)
+    except DomainError as exc:
+        return _unavailable(request, exc)
     return pdf_response(pdf, _name(fr, kind, ".pdf"))
 
 

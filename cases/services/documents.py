@@ -56,17 +56,26 @@ def checked_upload(upload, *, field: str = "file", name: str = "") -> tuple[byte
     return data, ctype, safe_filename(getattr(upload, "name", "") or "document", ext)
 
 
-def document_upload(*, actor, case: Case, kind: str, upload, label: str = "") -> Document:
-    require(actor, "document_upload")
+def _require_open(case: Case) -> None:
     if case.is_terminal:
         raise DomainError("Le dossier est clos.", code="unavailable")
-    kind = clean_text(kind, field="kind", label="le type de pièce", max_length=40, required=True)
-    known = {"other"}
-    for scheme in Scheme.objects.all():
-        known.update(scheme.required_document_codes())
-    if kind not in known:
-        raise DomainError(f"Type de pièce inconnu : « {kind} ».", errors={"kind": ["Inconnu."]})
-    data, ctype, filename = checked_upload(upload)
+
+
+def document_store(
+    *,
+    actor,
+    case: Case,
+    kind: str,
+    checked: tuple[bytes, str, str],
+    label: str = "",
+    payload: dict | None = None,
+) -> Document:
+    """The file ``checked`` (``checked_upload``'s bytes, content type and file name)
+    stored as a document ``kind`` of ``case``, answering the porteur's open correction
+    requests for that kind, and announced (``document.uploaded``, with ``payload`` besides
+    its kind). A dossier in a terminal state takes no new document."""
+    _require_open(case)
+    data, ctype, filename = checked
     doc = Document(
         case=case,
         kind=kind,
@@ -75,19 +84,34 @@ def document_upload(*, actor, case: Case, kind: str, upload, label: str = "") ->
         content_type=ctype,
         sha256=hashlib.sha256(data).hexdigest(),
         uploaded_by=actor,
-        label=clean_text(label, field="label", label="le libellé", max_length=200),
+        label=label,
     )
-    doc.file.save(filename, ContentFile(data), save=False)
-    doc.save()
-    corrections_resolve(actor=actor, case=case, kind=CorrectionTarget.DOCUMENT, targets=[kind])
-    event_emit(
-        topic="document.uploaded",
-        subject=doc,
-        aggregate_id=case.pk,
-        actor_id=actor.pk,
-        payload={"kind": kind},
-    )
+    with transaction.atomic():
+        doc.file.save(filename, ContentFile(data), save=False)
+        doc.save()
+        corrections_resolve(actor=actor, case=case, kind=CorrectionTarget.DOCUMENT, targets=[kind])
+        event_emit(
+            topic="document.uploaded",
+            subject=doc,
+            aggregate_id=case.pk,
+            actor_id=actor.pk,
+            payload={"kind": kind, **(payload or {})},
+        )
     return doc
+
+
+def document_upload(*, actor, case: Case, kind: str, upload, label: str = "") -> Document:
+    require(actor, "document_upload")
+    _require_open(case)
+    kind = clean_text(kind, field="kind", label="le type de pièce", max_length=40, required=True)
+    known = {"other"}
+    for scheme in Scheme.objects.all():
+        known.update(scheme.required_document_codes())
+    if kind not in known:
+        raise DomainError(f"Type de pièce inconnu : « {kind} ».", errors={"kind": ["Inconnu."]})
+    checked = checked_upload(upload)
+    label = clean_text(label, field="label", label="le libellé", max_length=200)
+    return document_store(actor=actor, case=case, kind=kind, checked=checked, label=label)
 
 
 def opinion_create(*, actor, case: Case, kind: str, value: str, text: str = "") -> Opinion:

@@ -2,15 +2,24 @@
 
 The PDF's page layout is the guichet's: the template gives the body, this module adds the
 style and, in the bottom-right margin box of every page, the QR code of the document's
-token (``context.token_make``) with a line telling what it is for."""
+token (``context.token_make``) with a line telling what it is for.
+
+A template the PETR edited may be wrong (a Jinja2 or Django template error, a file that is
+not a DOCX or not UTF-8): the document is then unavailable, said in French
+(``DomainError(code="unavailable")``), never a server error."""
 
 from __future__ import annotations
 
 import base64
 import io
+import zipfile
 
 import qrcode
-from django.template import engines
+from django.template import TemplateDoesNotExist, TemplateSyntaxError, engines
+from django.template.base import VariableDoesNotExist
+
+from engine.errors import DomainError
+from engine.pdf import html_to_pdf
 
 from .context import template_path
 
@@ -56,14 +65,33 @@ def qr_png(text: str) -> bytes:
     return out.getvalue()
 
 
+def _template_error(path, exc: Exception) -> DomainError:
+    """The French message of a template that cannot be used, naming the file, with the
+    template engine's own words (a line number in the XML of a DOCX would mislead)."""
+    detail = str(getattr(exc, "message", None) or exc).replace("\n", " ")[:200]
+    return DomainError(
+        f"Le modèle de document « {path.name} » contient une erreur ({detail}) : "
+        "le document ne peut pas être produit. Corrigez le modèle déposé dans "
+        "GUICHET_DOCUMENT_TEMPLATES_DIR (voyez le README) ou retirez-le pour revenir au "
+        "modèle par défaut.",
+        code="unavailable",
+    )
+
+
 def docx_render(kind: str, context: dict) -> bytes:
     """The DOCX of ``kind`` filled with ``context`` (the PETR's template if it set one)."""
+    from docx.opc.exceptions import PackageNotFoundError
     from docxtpl import DocxTemplate
+    from jinja2 import TemplateError
 
-    doc = DocxTemplate(str(template_path(kind, "docx")))
-    doc.render(context, autoescape=True)
+    path = template_path(kind, "docx")
     out = io.BytesIO()
-    doc.save(out)
+    try:
+        doc = DocxTemplate(str(path))
+        doc.render(context, autoescape=True)
+        doc.save(out)
+    except (TemplateError, PackageNotFoundError, zipfile.BadZipFile, KeyError) as exc:
+        raise _template_error(path, exc) from None
     return out.getvalue()
 
 
@@ -71,27 +99,26 @@ def _css_text(value: str) -> str:
     return value.replace("\\", "").replace('"', "'").replace("\n", " ")[:120]
 
 
-def _fetcher():
-    """No resource outside the document (only ``data:`` URLs) while rendering."""
-    from weasyprint.urls import URLFetcher
-
-    return URLFetcher(allowed_protocols={"data"})
+def _html(kind: str, context: dict) -> str:
+    """The HTML template of ``kind`` rendered with ``context`` (Django template language)."""
+    path = template_path(kind, "html")
+    try:
+        source = path.read_text(encoding="utf-8")
+        return engines["django"].from_string(source).render(context)
+    except UnicodeDecodeError:
+        raise _template_error(path, ValueError("le fichier n'est pas en UTF-8")) from None
+    except (TemplateSyntaxError, TemplateDoesNotExist, VariableDoesNotExist) as exc:
+        raise _template_error(path, exc) from None
 
 
 def pdf_render(kind: str, context: dict) -> bytes:
     """The PDF of ``kind``: the HTML template rendered with ``context`` (Django template
     language), the guichet's page style and the QR code on every page. Unsigned."""
-    from weasyprint import CSS, HTML
-
-    source = template_path(kind, "html").read_text(encoding="utf-8")
-    html = engines["django"].from_string(source).render(context)
+    html = _html(kind, context)
     qr = "data:image/png;base64," + base64.b64encode(qr_png(context["token"])).decode()
     style = STYLE % {
         "label": _css_text(context["kind_label"]),
         "reference": _css_text(context["reference"]),
         "qr": qr,
     }
-    fetcher = _fetcher()
-    return HTML(string=html, url_fetcher=fetcher).write_pdf(
-        stylesheets=[CSS(string=style, url_fetcher=fetcher)]
-    )
+    return html_to_pdf(html, stylesheets=[style])

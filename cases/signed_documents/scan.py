@@ -5,18 +5,13 @@ notification signée »), through the checks every upload goes through."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 
-from django.core.files.base import ContentFile
-from django.db import transaction
-
 from engine.errors import DomainError
-from engine.outbox import event_emit
 
 from ..models import Case, Document
 from ..permissions import R, require
-from ..services.documents import checked_upload
+from ..services.documents import checked_upload, document_store
 from .context import KINDS, grant_request, token_read
 
 #: Document kinds of the signed copies (``Document.kind``), by document.
@@ -31,7 +26,9 @@ SIGNED_KIND_LABELS = {
     "signed_notification": "Lettre de notification signée",
 }
 PAGES_READ = 3  # the code is on every page: the first few are enough
-MAX_SIDE = 2600  # pixels of the longest side of a page rendered for reading
+MAX_SIDE = 2600  # pixels of the longest side of an image handed to the QR code reader
+MAX_SCALE = 3.0  # a PDF page is rendered at most at 216 dpi
+MAX_PAGE_POINTS = 14400  # the largest page side the PDF standard allows (200 inches)
 MAX_PIXELS = 40_000_000  # an image larger than this is refused, not decoded
 SCAN_FORMATS = {"application/pdf", "image/png", "image/jpeg"}
 
@@ -41,28 +38,58 @@ NO_CODE = (
 )
 
 
-def _pages(data: bytes):
-    """The first pages of a PDF as PIL images, at most ``MAX_SIDE`` pixels a side."""
+def _too_big() -> DomainError:
+    said = (
+        f"Image trop grande pour être lue (plus de {MAX_PIXELS // 1_000_000} millions de "
+        "pixels) : scannez la copie à 300 points par pouce au plus, ou déposez-la en PDF."
+    )
+    return DomainError(said, errors={"file": ["Image trop grande."]})
+
+
+def _pages(data: bytes) -> list:
+    """The first ``PAGES_READ`` pages of a PDF as PIL images, at most ``MAX_SIDE`` pixels
+    a side; a page larger than the standard allows is not rendered. Every page, bitmap
+    and the document are closed, whatever happens."""
     import pypdfium2 as pdfium
 
+    images = []
     pdf = pdfium.PdfDocument(data)
     try:
         for index in range(min(len(pdf), PAGES_READ)):
             page = pdf[index]
-            width, height = page.get_size()
-            scale = min(3.0, MAX_SIDE / max(width, height, 1))
-            yield page.render(scale=scale).to_pil()
+            try:
+                width, height = page.get_size()
+                if not 0 < max(width, height) <= MAX_PAGE_POINTS:
+                    continue
+                bitmap = page.render(scale=min(MAX_SCALE, MAX_SIDE / max(width, height)))
+                try:
+                    images.append(bitmap.to_pil().copy())
+                finally:
+                    bitmap.close()
+            finally:
+                page.close()
     finally:
         pdf.close()
+    return images
 
 
 def _image(data: bytes):
+    """The uploaded image, reduced to at most ``MAX_SIDE`` pixels a side (a JPEG decoded
+    already reduced); one claiming more than ``MAX_PIXELS`` is refused from its header,
+    before any pixel is decoded."""
+    import warnings
+
     from PIL import Image
 
-    image = Image.open(io.BytesIO(data))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:  # beyond even Pillow's own limit
+        raise _too_big() from None
     if image.width * image.height > MAX_PIXELS:
-        raise DomainError("Image trop grande pour être lue.", errors={"file": [NO_CODE]})
-    image.load()
+        raise _too_big()
+    image.thumbnail((MAX_SIDE, MAX_SIDE))
     return image
 
 
@@ -72,7 +99,7 @@ def qr_decode(data: bytes, content_type: str) -> list[str]:
     import zxingcpp
 
     try:
-        images = list(_pages(data)) if content_type == "application/pdf" else [_image(data)]
+        images = _pages(data) if content_type == "application/pdf" else [_image(data)]
     except DomainError:
         raise
     except Exception:  # a damaged file: no code rather than a 500
@@ -110,45 +137,28 @@ def _visible_case(actor, case_id: int) -> Case:
         ) from None
 
 
-def signed_copy_attach(*, actor, upload, expected_case: Case | None = None) -> Document:
+def signed_copy_attach(*, actor, upload) -> Document:
     """The scanned copy ``upload`` attached to the dossier its QR code names (checked:
     size, real format, the token's signature, the request still granted, the actor may
-    see the dossier and, for a funder's instructor, the request is its funder's)."""
+    see the dossier and, for a funder's instructor, the request is its funder's; a
+    dossier in a terminal state takes no new document, as for every upload)."""
     require(actor, "signed_copy_upload")
-    data, ctype, filename = checked_upload(upload)
+    data, ctype, filename = checked = checked_upload(upload)
     if ctype not in SCAN_FORMATS:
         raise DomainError(
             "Déposez la copie scannée en PDF ou en image (PNG, JPEG).",
             errors={"file": ["Format non accepté pour une copie scannée."]},
         )
     case_id, request_id, kind = _token_of(qr_decode(data, ctype))
-    if expected_case is not None and expected_case.pk != case_id:
-        raise DomainError(
-            "Le code QR de ce document désigne un autre dossier que celui-ci.",
-            errors={"file": ["Document d'un autre dossier."]},
-        )
     case = _visible_case(actor, case_id)
     fr = grant_request(case=case, request_pk=request_id)
     if actor.effective_role == R.FUNDER_INSTRUCTOR and fr.scheme.funder_id != actor.funder_id:
         raise DomainError("Cette aide est celle d'un autre financeur.", code="forbidden")
-    doc = Document(
+    return document_store(
+        actor=actor,
         case=case,
         kind=SIGNED_KINDS[kind],
+        checked=checked,
         label=f"{SIGNED_LABELS[kind]} — {fr.scheme.name}"[:200],
-        filename=filename,
-        size=len(data),
-        content_type=ctype,
-        sha256=hashlib.sha256(data).hexdigest(),
-        uploaded_by=actor,
+        payload={"request": fr.pk, "document": KINDS[kind]},
     )
-    with transaction.atomic():
-        doc.file.save(filename, ContentFile(data), save=False)
-        doc.save()
-        event_emit(
-            topic="document.uploaded",
-            subject=doc,
-            aggregate_id=case.pk,
-            actor_id=actor.pk,
-            payload={"kind": doc.kind, "request": fr.pk, "document": KINDS[kind]},
-        )
-    return doc

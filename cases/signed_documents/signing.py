@@ -3,7 +3,9 @@
 The certificate is a PKCS#12 file (``.p12`` / ``.pfx``: key, certificate and its chain)
 whose path and password come from the settings ``GUICHET_SIGNING_P12`` and
 ``GUICHET_SIGNING_P12_PASSWORD``. Without them, documents are produced unsigned and say
-so (``context.grant_context(signed=False)``)."""
+so (``context.grant_context(signed=False)``). A certificate that cannot be read or used
+(a wrong password, a damaged file, pyHanko refusing to sign) makes the signed document
+unavailable, said in French (``DomainError(code="unavailable")``), never a server error."""
 
 from __future__ import annotations
 
@@ -56,8 +58,18 @@ def pdf_sign(pdf: bytes, *, reason: str = "", location: str = "") -> bytes:
         reason=reason[:200] or None,
         location=location[:200] or None,
     )
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    out = signers.sign_pdf(writer, meta, signer=_signer())
+    from pyhanko.pdf_utils.misc import PdfError
+
+    signer = _signer()
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        out = signers.sign_pdf(writer, meta, signer=signer)
+    except (PdfError, ValueError) as exc:  # pyHanko's SigningError is a ValueError
+        raise DomainError(
+            "Le document n'a pas pu être signé avec le certificat du PETR "
+            f"({str(exc)[:200]}) : vérifiez GUICHET_SIGNING_P12 (voyez le README).",
+            code="unavailable",
+        ) from None
     return out.getvalue()
 
 
