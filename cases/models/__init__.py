@@ -21,6 +21,7 @@ from .committee import (
 )
 from .corrections import CorrectionRequest, CorrectionState, CorrectionTarget
 from .documents import Document, Message, MessageAttachment, Opinion, document_path
+from .ds import DsDemarche, DsImport, DsPush
 from .experts import ExpertInvitation
 from .extensions import Extension, ExtensionState
 from .funding import LIVE_GRANTS, REQUEST_GRANTED, REQUEST_UNDECIDED, FundingRequest, RequestState
@@ -54,6 +55,9 @@ __all__ = [
     "TERRITORIAL_ROLES",
     "ZERO",
     "Case",
+    "DsDemarche",
+    "DsImport",
+    "DsPush",
     "CaseState",
     "ClaimState",
     "ConferenceItem",

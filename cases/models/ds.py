@@ -1,0 +1,153 @@
+"""Démarches Simplifiées (issue 15 point 2): the démarches whose dossiers Guichet imports,
+one import row per DS dossier, one push row per state change sent back to DS.
+
+The API token is never stored here: ``token_env`` names the environment variable that
+holds it (one token per instructor group: each démarche names its own variable)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from schemes.models import Scheme
+
+from .case import Case
+
+ENV_NAME = RegexValidator(
+    r"^[A-Z][A-Z0-9_]{0,99}$",
+    "Nom de variable d'environnement : majuscules, chiffres et « _ » (ex. DS_TOKEN_PETR).",
+)
+
+
+class DsDemarche(models.Model):
+    number = models.PositiveIntegerField("numéro de la démarche DS", unique=True)
+    label = models.CharField("libellé", max_length=200, blank=True, default="")
+    token_env = models.CharField(
+        "variable d'environnement du jeton API",
+        max_length=100,
+        validators=[ENV_NAME],
+        help_text="Le nom de la variable qui contient le jeton, jamais le jeton lui-même.",
+    )
+    instructeur_id = models.CharField(
+        "identifiant DS de l'instructeur",
+        max_length=200,
+        help_text="L'instructeur au nom duquel Guichet change l'état des dossiers sur DS.",
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="agent Guichet",
+        help_text="L'agent au nom duquel les dossiers et leurs pièces sont créés.",
+    )
+    scheme = models.ForeignKey(
+        Scheme,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="dispositif",
+        help_text="Le dispositif de la ligne « dispositif » du plan, dont la décision est "
+        "renvoyée à DS (vide : la première décision d'un financeur).",
+    )
+    mapping = models.JSONField(
+        "correspondance des champs",
+        default=dict,
+        blank=True,
+        help_text="Champs DS (identifiant de descripteur ou libellé) → dossier Guichet : "
+        "voir le README, « Démarches Simplifiées ».",
+    )
+    active = models.BooleanField("import périodique", default=True)
+    push_back = models.BooleanField("renvoyer les décisions à DS", default=True)
+    # The pass in progress: the cursor after the last page fully handled, and the filter
+    # it pages through (``updatedSince``); empty cursor = no pass in progress.
+    cursor = models.CharField(max_length=500, blank=True, default="", editable=False)
+    pass_since = models.DateTimeField(null=True, blank=True, editable=False)
+    pass_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Everything modified on DS before this instant is imported (no failure left).
+    synced_at = models.DateTimeField("synchronisé jusqu'au", null=True, blank=True)
+    last_run_at = models.DateTimeField("dernier import", null=True, blank=True)
+    last_report = models.JSONField("dernier rapport", default=dict, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "démarche Démarches Simplifiées"
+        verbose_name_plural = "démarches Démarches Simplifiées"
+        ordering = ["number"]
+
+    def __str__(self):
+        return f"DS n° {self.number}" + (f" — {self.label}" if self.label else "")
+
+
+class DsImport(models.Model):
+    class Status(models.TextChoices):
+        CREATED = "created", "Créé"
+        UPDATED = "updated", "Mis à jour"
+        SKIPPED = "skipped", "Ignoré"
+        FAILED = "failed", "En échec"
+
+    demarche = models.ForeignKey(DsDemarche, on_delete=models.CASCADE, related_name="imports")
+    ds_number = models.PositiveIntegerField("numéro du dossier DS")
+    ds_id = models.CharField("identifiant GraphQL", max_length=200, blank=True, default="")
+    ds_state = models.CharField("état sur DS", max_length=30, blank=True, default="")
+    ds_modified_at = models.CharField(max_length=40, blank=True, default="")
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ds_imports",
+        verbose_name="dossier Guichet",
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.FAILED)
+    reason = models.TextField("motif", blank=True, default="")
+    warnings = models.JSONField("avertissements", default=list, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "import DS"
+        verbose_name_plural = "imports DS"
+        ordering = ["demarche", "ds_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["demarche", "ds_number"], name="ds_import_unique")
+        ]
+
+    def __str__(self):
+        return f"DS {self.demarche.number}/{self.ds_number} — {self.get_status_display()}"
+
+
+class DsPush(models.Model):
+    class Action(models.TextChoices):
+        INSTRUCTION = "passer_en_instruction", "Passer en instruction"
+        ACCEPT = "accepter", "Accepter"
+        REFUSE = "refuser", "Refuser"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "À envoyer"
+        DONE = "done", "Envoyé"
+        SKIPPED = "skipped", "Sans objet"
+        FAILED = "failed", "Abandonné"
+
+    ds_import = models.ForeignKey(DsImport, on_delete=models.CASCADE, related_name="pushes")
+    action = models.CharField(max_length=30, choices=Action)
+    motivation = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    error = models.TextField(blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "renvoi à DS"
+        verbose_name_plural = "renvois à DS"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ds_import", "action"], name="ds_push_unique")
+        ]
+        indexes = [models.Index(fields=["status"], name="ds_push_status_idx")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} — {self.ds_import}"
