@@ -355,7 +355,31 @@ TEMPLATES[0]["OPTIONS"]["context_processors"].append("guichet.security.csp_nonce
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out username + IP first
     "django.contrib.auth.backends.ModelBackend",
+    # ProConnect (OpenID Connect): acts only on its own callback, when GUICHET_OIDC_ENABLED
+    "web.proconnect.ProConnectBackend",
 ]
+
+# ProConnect / OpenID Connect login (issue 15, docs/adr/012, README « ProConnect »). The
+# endpoints come from the provider's discovery document (GUICHET_OIDC_ISSUER +
+# /.well-known/openid-configuration, or GUICHET_OIDC_DISCOVERY_URL) unless given one by one.
+GUICHET_OIDC_ENABLED = env_bool("GUICHET_OIDC_ENABLED", False)
+GUICHET_OIDC_ISSUER = os.environ.get("GUICHET_OIDC_ISSUER", "")
+GUICHET_OIDC_DISCOVERY_URL = os.environ.get("GUICHET_OIDC_DISCOVERY_URL", "")
+GUICHET_OIDC_CLIENT_ID = os.environ.get("GUICHET_OIDC_CLIENT_ID", "")
+GUICHET_OIDC_CLIENT_SECRET = os.environ.get("GUICHET_OIDC_CLIENT_SECRET", "")
+GUICHET_OIDC_SCOPES = os.environ.get(
+    "GUICHET_OIDC_SCOPES", "openid email given_name usual_name siret"
+)
+GUICHET_OIDC_SIGN_ALGO = os.environ.get("GUICHET_OIDC_SIGN_ALGO", "RS256")
+GUICHET_OIDC_ACR_VALUES = os.environ.get("GUICHET_OIDC_ACR_VALUES", "")
+GUICHET_OIDC_TIMEOUT = float(os.environ.get("GUICHET_OIDC_TIMEOUT", "5"))
+GUICHET_OIDC_AUTHORIZATION_ENDPOINT = os.environ.get("GUICHET_OIDC_AUTHORIZATION_ENDPOINT", "")
+GUICHET_OIDC_TOKEN_ENDPOINT = os.environ.get("GUICHET_OIDC_TOKEN_ENDPOINT", "")
+GUICHET_OIDC_USERINFO_ENDPOINT = os.environ.get("GUICHET_OIDC_USERINFO_ENDPOINT", "")
+GUICHET_OIDC_JWKS_ENDPOINT = os.environ.get("GUICHET_OIDC_JWKS_ENDPOINT", "")
+GUICHET_OIDC_END_SESSION_ENDPOINT = os.environ.get("GUICHET_OIDC_END_SESSION_ENDPOINT", "")
+# The identifier + password form of /connexion/ (the admin's login is Django's own).
+GUICHET_PASSWORD_LOGIN_ENABLED = env_bool("GUICHET_PASSWORD_LOGIN_ENABLED", True)
 
 # Headers sent on every response (also in development: they cost nothing).
 X_FRAME_OPTIONS = "DENY"

@@ -1,6 +1,5 @@
 """Routes of the server-rendered pages (French paths). Each area keeps its own routes."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import (
@@ -14,6 +13,7 @@ from . import (
     maquette_urls,
     observatory_urls,
     porteur_urls,
+    proconnect,
     public_urls,
     signed_documents_urls,
     treasury_urls,
@@ -24,8 +24,10 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("connexion/", auth_views.LoginView.as_view(), name="login"),
-    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("connexion/", proconnect.LoginView.as_view(), name="login"),
+    path("connexion/proconnect/", proconnect.start, name="proconnect_start"),
+    path("connexion/proconnect/retour/", proconnect.callback, name="proconnect_callback"),
+    path("deconnexion/", proconnect.LogoutView.as_view(), name="logout"),
 ]
 for _module in (
     porteur_urls,

@@ -566,6 +566,13 @@ GETS: dict[str, tuple[str, Callable[[Bench], str], tuple[str, ...]]] = {
     "deposer/": ("porteur", _u("/deposer/"), ()),
     "comite/seances/nouvelle/": ("agent", _u("/comite/seances/nouvelle/"), ()),
     "connexion/": ("anonymous", _u("/connexion/"), ("next",)),
+    # issue 15 point 1: ProConnect (off in the tests: 404, whatever the query)
+    "connexion/proconnect/": ("anonymous", _u("/connexion/proconnect/"), ("next",)),
+    "connexion/proconnect/retour/": (
+        "anonymous",
+        _u("/connexion/proconnect/retour/"),
+        ("code", "state", "error"),
+    ),
     # issue 13: the forecasts, their PDF, the territory's ranking
     # (the PDFs read « taux » through the page's reader, fuzzed on the page: a PDF per
     # example would outlast the time bound on a loaded machine)
