@@ -1,13 +1,14 @@
 """The figures of the envelopes (issue 14, domain.md « Programming »): per envelope — a
 scheme's amount on a territory for a year, for LEADER per action sheet — what the dossiers
 ask (requested: requests not decided yet), what is programmed (selected by the committee
-or granted), committed and paid, and what remains. Computed from the dossiers in two
-grouped queries whatever their number, never typed twice.
+or granted), committed and paid, and what remains. Computed from the dossiers in one
+grouped query whatever their number, never typed twice.
 
 A request counts in the year it is programmed: the year of its decision, else the year its
 decision is expected (its implicit-decision date, else its dossier's receipt, else its
-creation). The states counted as programmed and committed are those of the public page
-(``cases.public_selectors``): one definition.
+creation), stored on the request (``cases.programming_year``). The states counted as
+programmed and committed are those of the public page (``cases.public_selectors``): one
+definition.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Case as CaseWhen
-from django.db.models import DecimalField, Q, Sum, Value, When
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 
 from .models import REQUEST_UNDECIDED, FundingRequest, Payment, RequestState
+from .programming_year import stored
 from .public_selectors import COMMITTED_STATES, GRANTED_STATES
 
 ZERO = Decimal("0.00")
@@ -30,13 +32,9 @@ MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
 def programming_year(prefix: str = ""):
-    """The year a request counts in (an SQL expression; ``prefix`` reaches the request)."""
-    return Coalesce(
-        ExtractYear(f"{prefix}granted_on"),
-        ExtractYear(f"{prefix}implicit_decision_on"),
-        ExtractYear(f"{prefix}case__receipt_date"),
-        ExtractYear(f"{prefix}created_at"),
-    )
+    """The year a request counts in (an SQL expression; ``prefix`` reaches the request):
+    the year stored on it by the rule of ``cases.programming_year``."""
+    return stored(prefix)
 
 
 @dataclass(frozen=True)
@@ -101,37 +99,39 @@ def committed_amount():
     )
 
 
-def _request_rows(schemes, territories, years) -> list[dict]:
+def _paid_per_request():
+    """What was paid on the request (a correlated sub-query, through its claims)."""
+    paid = (
+        Payment.objects.filter(claim__funding_request=OuterRef("pk"))
+        .values("claim__funding_request")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Subquery(paid, output_field=MONEY)
+
+
+def _rows(schemes, territories, years) -> list[dict]:
+    """The figures per scheme, territory, action sheet and year: one grouped query over
+    the requests of the envelopes' years (read through the stored, indexed year)."""
     return list(
-        FundingRequest.objects.filter(scheme_id__in=schemes, case__territory_id__in=territories)
-        .annotate(year=programming_year())
-        .filter(year__in=years)
-        .values("scheme_id", "case__territory_id", "action_sheet_id", "year")
+        FundingRequest.objects.filter(
+            scheme_id__in=schemes,
+            case__territory_id__in=territories,
+            programming_year__in=years,
+        )
+        .values("scheme_id", "case__territory_id", "action_sheet_id", "programming_year")
         .annotate(
             requested=_sum("amount_requested", filter=Q(state__in=PIPELINE)),
             programmed=_sum(programmed_amount()),
             committed=_sum(committed_amount()),
+            paid=_sum(_paid_per_request()),
         )
-        .order_by()
-    )
-
-
-def _paid_rows(schemes, territories, years) -> list[dict]:
-    fr = "claim__funding_request__"
-    return list(
-        Payment.objects.filter(
-            **{f"{fr}scheme_id__in": schemes, f"{fr}case__territory_id__in": territories}
-        )
-        .annotate(year=programming_year(fr))
-        .filter(year__in=years)
-        .values(f"{fr}scheme_id", f"{fr}case__territory_id", f"{fr}action_sheet_id", "year")
-        .annotate(paid=_sum("amount"))
         .order_by()
     )
 
 
 def envelope_figures(envelopes) -> list[EnvelopeFigures]:
-    """The figures of each envelope, in the given order (two grouped queries)."""
+    """The figures of each envelope, in the given order (one grouped query)."""
     envelopes = list(envelopes)
     if not envelopes:
         return []
@@ -140,14 +140,10 @@ def envelope_figures(envelopes) -> list[EnvelopeFigures]:
     years = sorted({e.year for e in envelopes})  # only the envelopes' years are grouped
     # (scheme, territory, year) → action sheet → figures
     sums: dict[tuple, dict] = defaultdict(lambda: defaultdict(lambda: defaultdict(Decimal)))
-    for row in _request_rows(schemes, territories, years):
-        key = (row["scheme_id"], row["case__territory_id"], row["year"])
-        for name in ("requested", "programmed", "committed"):
+    for row in _rows(schemes, territories, years):
+        key = (row["scheme_id"], row["case__territory_id"], row["programming_year"])
+        for name in ("requested", "programmed", "committed", "paid"):
             sums[key][row["action_sheet_id"]][name] += row[name]
-    fr = "claim__funding_request__"
-    for row in _paid_rows(schemes, territories, years):
-        key = (row[f"{fr}scheme_id"], row[f"{fr}case__territory_id"], row["year"])
-        sums[key][row[f"{fr}action_sheet_id"]]["paid"] += row["paid"]
     out = []
     for e in envelopes:
         by_sheet = sums.get((e.scheme_id, e.territory_id, e.year), {})

@@ -9,6 +9,7 @@ import datetime as dt
 from django.contrib.contenttypes.models import ContentType
 
 from cases.models import FundingRequest
+from cases.programming_year import year_after_implicit, year_refresh
 from engine.deadlines import LIVE, deadlines_of, deadlines_suspend
 from engine.models import Deadline
 from engine.transitions import TransitionContext
@@ -38,10 +39,14 @@ def legal_track_after(ctx: TransitionContext, key: str, case, request, start: dt
 def implicit_date_store(fr, due: dt.date, instance=None) -> None:
     """The implicit-decision date just planned, on the request (and on the object the
     transition was applied to, when it is that request)."""
-    FundingRequest.objects.filter(pk=fr.pk).update(implicit_decision_on=due)
+    FundingRequest.objects.filter(pk=fr.pk).update(
+        implicit_decision_on=due, programming_year=year_after_implicit(due)
+    )
     fr.implicit_decision_on = due
+    year_refresh(fr)
     if isinstance(instance, FundingRequest) and instance.pk == fr.pk:
         instance.implicit_decision_on = due
+        year_refresh(instance)
 
 
 def implicit_dates_sync(case_id: int, request=None) -> None:
@@ -55,7 +60,8 @@ def implicit_dates_sync(case_id: int, request=None) -> None:
     ).values_list("subject_id", "due_on")
     for fr_id, due in rows:
         FundingRequest.objects.filter(pk=fr_id).exclude(implicit_decision_on=due).update(
-            implicit_decision_on=due
+            implicit_decision_on=due, programming_year=year_after_implicit(due)
         )
         if request is not None and request.pk == fr_id:
             request.implicit_decision_on = due
+            year_refresh(request)

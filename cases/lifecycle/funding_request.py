@@ -10,6 +10,7 @@ from engine.transitions import SYSTEM, TransitionContext, TransitionSpec, regist
 
 from .. import rules
 from ..models import Case, FundingRequest, RequestState
+from ..programming_year import year_refresh
 from ..works_deadlines import lapse_allowed
 from .case import follow_up_batch, follow_up_effect
 from .common import A, F, P, authorize_request, event_date, not_before_receipt, reason_field, roles
@@ -92,6 +93,7 @@ def grant_guard(ctx: TransitionContext) -> None:
     not_before_receipt(fr.case, ctx.data["date"], "date de notification")
     fr.amount_granted = amount
     fr.granted_on = ctx.data["date"]
+    year_refresh(fr)  # the engine's batch mode writes the columns changed, not ``save``
 
 
 def refuse_guard(ctx: TransitionContext) -> None:

@@ -89,6 +89,8 @@ class FundingRequest(ConcurrentTransitionMixin, models.Model):
     eligibility_start = models.DateField("début d'éligibilité des dépenses", null=True, blank=True)
     implicit_decision_on = models.DateField("décision implicite le", null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The year it counts in (``cases.programming_year``: kept by ``save``)
+    programming_year = models.PositiveSmallIntegerField("année de programmation", null=True)
 
     class Meta:
         verbose_name = "demande de financement"
@@ -98,10 +100,24 @@ class FundingRequest(ConcurrentTransitionMixin, models.Model):
             models.UniqueConstraint(fields=["case", "scheme"], name="one_request_per_scheme"),
             *money_bounds("request", "amount_requested", "amount_granted", "amount_paid"),
         ]
-        indexes = [models.Index(fields=["scheme", "state"])]
+        indexes = [
+            models.Index(fields=["scheme", "state"]),
+            models.Index(
+                fields=["programming_year", "scheme", "state"], name="request_year_scheme_state"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.scheme.code} — {self.case}"
+
+    def save(self, *args, **kwargs):
+        from ..programming_year import year_refresh
+
+        year_refresh(self)
+        fields = kwargs.get("update_fields")
+        if fields and "programming_year" not in fields:
+            kwargs["update_fields"] = [*fields, "programming_year"]
+        super().save(*args, **kwargs)
 
     @logged
     @transition(field=state, source=RequestState.REQUESTED, target=RequestState.REQUESTED)
