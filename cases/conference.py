@@ -27,21 +27,15 @@ from .models import (
     ConferenceSession,
     FundingRequest,
     PositionStance,
-    RequestState,
     ResourceLine,
     User,
 )
+from .models.funding import DEAD_REQUESTS
 from .permissions import allowed
+from .services.plan import check_plan_kwargs
 
 R = User.Role
 ZERO = Decimal("0.00")
-#: A request the conference no longer discusses.
-DEAD_REQUESTS = (
-    RequestState.REFUSED,
-    RequestState.WITHDRAWN,
-    RequestState.LAPSED,
-    RequestState.REJECTED,
-)
 GAP_LABEL = "Reste à couvrir par le porteur ou à trouver"
 STANCE_LABELS = dict(PositionStance.choices)
 #: At most this many dossiers offered for the agenda (the most recent first).
@@ -177,8 +171,7 @@ def rebalance(case: Case, requests: list[FundingRequest], positions: dict) -> Re
         lines.append(PlanLine(rules.scheme_label(row.scheme), res.amount, intended, note))
         if intended > 0:
             kept.append(replace(res, amount=intended))
-    legal = case.own_share_case if case.own_share_case_id else None
-    check = {"owner_kind": case.organisation.kind, "legal_case": legal, "tax_basis": case.tax_basis}
+    check = check_plan_kwargs(case)
     first = rules.check_plan(expenses, kept, **check)
     gap = first.total_eligible - first.total_resources
     summary = first
@@ -217,9 +210,12 @@ class AgendaEntry:
     plan: Rebalanced | None = None
 
 
-def agenda(*, session: ConferenceSession, user) -> list[AgendaEntry]:
+def agenda(
+    *, session: ConferenceSession, user, positions: list[ConferencePosition] | None = None
+) -> list[AgendaEntry]:
     """Every dossier of the agenda with its requests, positions and re-balanced plan, in a
-    fixed number of queries whatever the length of the agenda."""
+    fixed number of queries whatever the length of the agenda. ``positions``: the session's
+    (``session_positions``) when the caller has read them already (the minutes)."""
     items = session.items.select_related(
         "case__organisation", "case__own_share_case", "case__epci"
     ).prefetch_related(
@@ -232,16 +228,19 @@ def agenda(*, session: ConferenceSession, user) -> list[AgendaEntry]:
             ),
         ),
     )
-    positions = {p.funding_request_id: p for p in session_positions(session)}
+    if positions is None:
+        positions = session_positions(session)
+    by_request = {p.funding_request_id: p for p in positions}
     out = []
     for item in items:
         requests = list(item.case.funding_requests.all())
         rows = [
-            RequestRow(fr, positions.get(fr.pk), may_position(user, fr))
+            RequestRow(fr, by_request.get(fr.pk), may_position(user, fr))
             for fr in requests
             if fr.state not in DEAD_REQUESTS
         ]
-        out.append(AgendaEntry(item, item.case, rows, rebalance(item.case, requests, positions)))
+        plan = rebalance(item.case, requests, by_request)
+        out.append(AgendaEntry(item, item.case, rows, plan))
     return out
 
 
@@ -252,25 +251,36 @@ def session_positions(session: ConferenceSession) -> QuerySet[ConferencePosition
     ).order_by("funding_request__case__title", "funding_request__scheme__funder__name", "pk")
 
 
+def positions_seen(*, user) -> QuerySet[ConferencePosition]:
+    """The positions ``user`` may read: those of the sessions it sees, none without the
+    right to read the conference (one rule for the dossier page and the maquette)."""
+    if not may_read(user):
+        return ConferencePosition.objects.none()
+    return ConferencePosition.objects.filter(session__in=session_list(user=user))
+
+
 def case_positions(*, case: Case, user) -> list[ConferencePosition]:
     """The positions taken on ``case``'s requests, latest session first (the dossier page);
     only for those who may read the conference, only the sessions they may see."""
     if not may_read(user):
         return []
     return list(
-        ConferencePosition.objects.filter(
-            funding_request__case=case, session__in=session_list(user=user)
-        )
+        positions_seen(user=user)
+        .filter(funding_request__case=case)
         .select_related("session", "funding_request__scheme__funder")
         .order_by("-session__date", "-recorded_at", "-pk")[:50]
     )
 
 
-def latest_positions(case_ids: list[int]) -> dict[tuple[int, str], list[str]]:
-    """The latest position on each live request of ``case_ids``, as text per (dossier,
-    funder code): one query for a page of the maquette, whatever its length."""
+def latest_positions(case_ids: list[int], *, user) -> dict[tuple[int, str], list[str]]:
+    """The latest position ``user`` may read (``positions_seen``) on each live request of
+    ``case_ids``, as text per (dossier, funder code): one query for a page of the maquette,
+    whatever its length (none for who may not read the conference)."""
+    if not may_read(user):
+        return {}
     rows = (
-        ConferencePosition.objects.filter(funding_request__case_id__in=case_ids)
+        positions_seen(user=user)
+        .filter(funding_request__case_id__in=case_ids)
         .exclude(funding_request__state__in=DEAD_REQUESTS)
         .order_by("funding_request_id", "-session__date", "-recorded_at", "-pk")
         .values_list(

@@ -25,17 +25,11 @@ from . import selectors
 from .conference import latest_positions
 from .envelopes import MONEY, ZERO, envelope_figures, programming_year
 from .models import CASE_TERMINAL, REQUEST_GRANTED, Case, FundingRequest, RequestState, User
+from .models.funding import DEAD_REQUESTS
 
 R = User.Role
 #: Who reads the maquette: the territory's staff (an EPCI partner: its EPCI's dossiers).
 MAQUETTE_ROLES = (R.AGENT, R.DIRECTOR, R.ADMIN, R.EPCI_PARTNER)
-#: A request no longer in the programme.
-DEAD_REQUESTS = [
-    RequestState.REFUSED,
-    RequestState.WITHDRAWN,
-    RequestState.LAPSED,
-    RequestState.REJECTED,
-]
 STATE_LABELS = dict(RequestState.choices)
 
 ROW_FIELDS = (
@@ -249,7 +243,7 @@ def operation_count(*, user, filters: Filters) -> int:
 
 def operations_page(*, user, filters: Filters, offset: int, limit: int) -> list[Operation]:
     """One page of operations (three queries: the page's dossiers, their requests, the
-    latest funders' conference position on each)."""
+    latest funders' conference position on each the user may read)."""
     qs = requests(user=user, filters=filters)
     case_ids = list(
         Case.objects.filter(pk__in=qs.values("case_id"))
@@ -259,7 +253,7 @@ def operations_page(*, user, filters: Filters, offset: int, limit: int) -> list[
     if not case_ids:
         return []
     operations = list(_group(_rows(qs.filter(case_id__in=case_ids))))
-    positions = latest_positions(case_ids)  # one more query for the page
+    positions = latest_positions(case_ids, user=user)  # one more query for the page
     for op in operations:
         for code, cell in op.cells.items():
             cell.positions = positions.get((op.case_id, code), [])

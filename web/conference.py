@@ -2,7 +2,8 @@
 session's page — funders present, agenda, each funder's position per request and the plan
 re-balanced with the intended amounts, re-computed at each position —, its minutes as a
 PDF. Reads in ``cases.conference``, writes in ``cases.services.conference``; the views
-parse the forms and render. Anyone who may not read a session gets a 404."""
+parse the forms and render. Anyone who may not read a session gets a 404, and anyone who
+may not prepare it (``conference.may_manage``) on its edit and agenda forms."""
 
 from __future__ import annotations
 
@@ -82,7 +83,10 @@ class AgendaForm(GuichetForm):
 
 class PositionForm(GuichetForm):
     funding_request = forms.IntegerField(
-        widget=forms.HiddenInput, min_value=1, max_value=2**62, error_messages={"invalid": "?"}
+        widget=forms.HiddenInput,
+        min_value=1,
+        max_value=2**62,
+        error_messages={"invalid": "Demande introuvable : rechargez la page."},
     )
     stance = forms.ChoiceField(
         label="Position",
@@ -115,6 +119,13 @@ def _session(request, pk: int):
         return conference.session_get(user=request.user, pk=pk)
     except DomainError:
         raise Http404("Séance introuvable.") from None
+
+
+def _managed_session(request, pk: int):
+    """The session, for who prepares it (``conference.may_manage``): a 404 for anyone else."""
+    if not conference.may_manage(request.user):
+        raise Http404("Séance introuvable.")
+    return _session(request, pk)
 
 
 def _session_url(session, anchor: str = "") -> str:
@@ -203,7 +214,7 @@ def conference_detail(request, pk: int):
 @login_required
 @require_POST
 def conference_edit(request, pk: int):
-    session = _session(request, pk)
+    session = _managed_session(request, pk)
     form = SessionForm(request.POST, auto_id="s_%s")
     if form.is_valid():
         try:
@@ -219,7 +230,7 @@ def conference_edit(request, pk: int):
 @login_required
 @require_POST
 def agenda_add(request, pk: int):
-    session = _session(request, pk)
+    session = _managed_session(request, pk)
     form = AgendaForm(request.POST, session=session)
     if form.is_valid():
         try:
@@ -237,7 +248,7 @@ def agenda_add(request, pk: int):
 @login_required
 @require_POST
 def agenda_remove(request, pk: int, item_pk: int):
-    session = _session(request, pk)
+    session = _managed_session(request, pk)
     try:
         services.agenda_remove(actor=request.user, session=session, item_id=item_pk)
     except DomainError as exc:
@@ -283,11 +294,12 @@ def position_record(request, pk: int):
 @require_GET
 def conference_minutes(request, pk: int):
     session = _session(request, pk)
+    positions = list(conference.session_positions(session))
     context = {
         "session": session,
         "funders": list(session.funders.order_by("name")),
-        "entries": conference.agenda(session=session, user=request.user),
-        "positions": list(conference.session_positions(session)),
+        "entries": conference.agenda(session=session, user=request.user, positions=positions),
+        "positions": positions,
     }
     pdf = render_pdf("web/pdf/conference.html", context, request=request)
     return pdf_response(pdf, f"conference-financeurs-{session.date:%Y-%m-%d}.pdf")

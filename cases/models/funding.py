@@ -43,6 +43,13 @@ REQUEST_GRANTED = [
 ]
 #: Granted requests whose grant still runs (not yet entirely paid).
 LIVE_GRANTS = [RequestState.GRANTED, RequestState.COMMITTED, RequestState.PAYING]
+#: Requests out of the programme: neither in the maquette nor discussed at a conference.
+DEAD_REQUESTS = [
+    RequestState.REFUSED,
+    RequestState.WITHDRAWN,
+    RequestState.LAPSED,
+    RequestState.REJECTED,
+]
 
 
 def _needs_committee(fr) -> bool:

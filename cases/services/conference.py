@@ -12,21 +12,22 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from engine import inputs
 from engine.errors import DomainError
-from schemes.models import Funder, Territory
+from schemes.models import Funder
 
 from .. import conference, rules
+from ..committee import session_territory_id
 from ..models import (
-    CASE_TERMINAL,
-    REQUEST_UNDECIDED,
-    Case,
     ConferenceItem,
     ConferencePosition,
     ConferenceSession,
     FundingRequest,
     PositionStance,
 )
+from ..models.funding import DEAD_REQUESTS
 from ..permissions import require
+from .common import clean_text
 from .plan import plan_summary
 
 #: The dossiers one session may discuss.
@@ -38,34 +39,31 @@ COMMENT_MAX = 2000
 YEARS_AROUND = 5
 
 
-def _text(value: str, limit: int, label: str, *, required: bool = False) -> str:
-    value = (value or "").strip()
-    if "\x00" in value:
-        raise DomainError(f"{label} : caractère non autorisé.", errors={label: ["invalide"]})
-    if required and not value:
-        raise DomainError(f"{label} : ce champ est obligatoire.")
-    if len(value) > limit:
-        raise DomainError(f"{label} : {limit} caractères au plus ({len(value)} saisis).")
-    return value
-
-
-def _date(value: dt.date) -> dt.date:
+def _date(value) -> dt.date:
+    """A session's date (``engine.inputs``), within ``YEARS_AROUND`` years of today."""
+    day = inputs.parse_date(value, field="date", label="date de la séance", required=True)
     today = timezone.localdate()
-    if not isinstance(value, dt.date) or abs(value.year - today.year) > YEARS_AROUND:
+    if abs(day.year - today.year) > YEARS_AROUND:
         raise DomainError(
             f"Date : choisissez une date entre {today.year - YEARS_AROUND} et "
-            f"{today.year + YEARS_AROUND}."
+            f"{today.year + YEARS_AROUND}.",
+            errors={"date": ["Date trop éloignée."]},
         )
-    return value
+    return day
 
 
-def _territory(actor) -> Territory:
-    if actor.territory_id:
-        return actor.territory
-    territory = Territory.objects.order_by("pk").first() if actor.is_superuser else None
-    if territory is None:
-        raise DomainError("Votre compte n'est rattaché à aucun territoire.", code="forbidden")
-    return territory
+def _session_fields(date, title: str, place: str, notes: str) -> dict:
+    """The session's own fields, read from the input (French messages)."""
+    return {
+        "date": _date(date),
+        "title": clean_text(
+            title, field="title", label="l'intitulé", max_length=TITLE_MAX, required=True
+        ),
+        "place": clean_text(place, field="place", label="le lieu", max_length=TITLE_MAX),
+        "notes": clean_text(
+            notes, field="notes", label="le relevé des échanges", max_length=NOTES_MAX
+        ),
+    }
 
 
 def _funders(funder_ids) -> list[Funder]:
@@ -81,12 +79,9 @@ def session_create(
 ) -> ConferenceSession:
     require(actor, "conference_manage")
     session = ConferenceSession(
-        territory=_territory(actor),
-        date=_date(date),
-        title=_text(title, TITLE_MAX, "Intitulé", required=True),
-        place=_text(place, TITLE_MAX, "Lieu"),
-        notes=_text(notes, NOTES_MAX, "Relevé des échanges"),
+        territory_id=session_territory_id(actor),
         created_by=actor,
+        **_session_fields(date, title, place, notes),
     )
     funders = _funders(funder_ids)
     with transaction.atomic():
@@ -109,36 +104,32 @@ def _locked(actor, session: ConferenceSession, action: str) -> ConferenceSession
 def session_update(
     *, actor, session: ConferenceSession, date, title, place="", notes="", funder_ids=()
 ) -> ConferenceSession:
-    date, title = _date(date), _text(title, TITLE_MAX, "Intitulé", required=True)
-    place, notes = _text(place, TITLE_MAX, "Lieu"), _text(notes, NOTES_MAX, "Relevé des échanges")
+    fields = _session_fields(date, title, place, notes)
     funders = _funders(funder_ids)
     with transaction.atomic():
         session = _locked(actor, session, "conference_manage")
-        session.date, session.title, session.place, session.notes = date, title, place, notes
-        session.save(update_fields=["date", "title", "place", "notes"])
+        for name, value in fields.items():
+            setattr(session, name, value)
+        session.save(update_fields=list(fields))
         session.funders.set(funders)
     return session
 
 
 def agenda_add(*, actor, session: ConferenceSession, case_id: int) -> ConferenceItem:
-    """Put a dossier of the session's territory with an undecided request on its agenda."""
+    """Put one of the session's candidates (``conference.agenda_candidates``: a live dossier
+    of its territory with an undecided request) on its agenda."""
     with transaction.atomic():
         session = _locked(actor, session, "conference_manage")
-        case = (
-            Case.objects.filter(pk=case_id, territory_id=session.territory_id)
-            .exclude(state__in=CASE_TERMINAL)
-            .filter(funding_requests__state__in=REQUEST_UNDECIDED)
-            .first()
-        )
+        items = list(session.items.values_list("case_id", "order"))
+        if any(c == case_id for c, _ in items):
+            raise DomainError("Ce dossier est déjà à l'ordre du jour.", code="conflict")
+        case = conference.agenda_candidates(session=session).filter(pk=case_id).first()
         if case is None:
             raise DomainError(
                 "Ce dossier n'est pas un dossier en cours du territoire avec une demande "
                 "à examiner : il ne peut pas être inscrit à l'ordre du jour.",
                 errors={"case": ["dossier introuvable"]},
             )
-        items = list(session.items.values_list("case_id", "order"))
-        if any(c == case.pk for c, _ in items):
-            raise DomainError("Ce dossier est déjà à l'ordre du jour.", code="conflict")
         if len(items) >= AGENDA_MAX:
             raise DomainError(
                 f"L'ordre du jour compte déjà {AGENDA_MAX} dossiers, le maximum d'une séance.",
@@ -180,11 +171,7 @@ def _amount(stance: str, amount: Decimal | None, fr: FundingRequest) -> Decimal 
                 errors={"amount": ["obligatoire"]},
             )
         return None
-    if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise DomainError(
-            "Montant envisagé : un montant positif en euros, au centime près.",
-            errors={"amount": ["invalide"]},
-        )
+    amount = inputs.parse_money(amount, field="amount", label="montant envisagé")
     eligible = plan_summary(fr.case).total_eligible
     if amount > eligible:
         raise DomainError(
@@ -211,13 +198,13 @@ def position_record(
             "compléments ».",
             errors={"stance": ["invalide"]},
         )
-    comment = _text(comment, COMMENT_MAX, "Commentaire")
+    comment = clean_text(comment, field="comment", label="le commentaire", max_length=COMMENT_MAX)
     with transaction.atomic():
         session = _locked(actor, session, "conference_position")
         fr = (
             FundingRequest.objects.select_related("scheme__funder", "case__organisation")
             .filter(pk=funding_request_id, case__in=session.items.values("case_id"))
-            .exclude(state__in=conference.DEAD_REQUESTS)
+            .exclude(state__in=DEAD_REQUESTS)
             .first()
         )
         if fr is None:

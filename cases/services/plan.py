@@ -154,6 +154,16 @@ def _parse_plan(plan) -> tuple[list[dict], list[dict], str | None]:
     return expenses, resources, _check_tax_basis(expenses, basis)
 
 
+def check_plan_kwargs(case: Case) -> dict:
+    """What ``rules.check_plan`` needs of a dossier besides its lines: its owner's kind, its
+    own-share exception, its tax basis (the plan's summary, the conference's plan)."""
+    return {
+        "owner_kind": case.organisation.kind,
+        "legal_case": case.own_share_case if case.own_share_case_id else None,
+        "tax_basis": case.tax_basis,
+    }
+
+
 def plan_summary(case: Case) -> rules.PlanSummary:
     prefetched = getattr(case, "_prefetched_objects_cache", {})
     lines = (
@@ -162,13 +172,7 @@ def plan_summary(case: Case) -> rules.PlanSummary:
         else (case.resources.select_related("scheme__funder"))
     )
     expenses, resources = rules.lines_from_rows(case.expenses.all(), lines)
-    return rules.check_plan(
-        expenses,
-        resources,
-        owner_kind=case.organisation.kind,
-        legal_case=case.own_share_case if case.own_share_case_id else None,
-        tax_basis=case.tax_basis,
-    )
+    return rules.check_plan(expenses, resources, **check_plan_kwargs(case))
 
 
 def plan_check(case: Case) -> rules.PlanSummary:

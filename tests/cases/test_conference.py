@@ -145,8 +145,8 @@ def test_porteur_director_and_other_territory_refused(world):
     [
         ("maybe", None, "Position : choisissez"),
         ("fund", None, "indiquez le montant"),
-        ("fund", "0", "montant positif"),
-        ("fund", "10.001", "au centime"),
+        ("fund", "0", "Le montant envisagé doit être positif"),
+        ("fund", "10.001", "Le montant envisagé a plus de deux décimales"),
         ("fund", "100000.01", "dépasse la dépense éligible"),
         ("decline", "500", "laissez-le vide"),
     ],
@@ -160,9 +160,12 @@ def test_bad_positions_are_refused_in_french(world, stance, amount, words):
 
 def test_bad_sessions_and_agenda_are_refused_in_french(world):
     agent = world["agent"]
-    with pytest.raises(DomainError, match="Intitulé : ce champ est obligatoire"):
+    with pytest.raises(DomainError, match="Indiquez l'intitulé"):
         services.session_create(actor=agent, date=dt.date.today(), title="  ")
+    far = dt.date(dt.date.today().year - 6, 1, 1)
     with pytest.raises(DomainError, match="Date : choisissez une date entre"):
+        services.session_create(actor=agent, date=far, title="Ancienne")
+    with pytest.raises(DomainError, match="La date de la séance est invraisemblable"):
         services.session_create(actor=agent, date=dt.date(1990, 1, 1), title="Ancienne")
     with pytest.raises(DomainError, match="200 caractères au plus"):
         services.session_create(actor=agent, date=dt.date.today(), title="x" * 201)
@@ -181,6 +184,23 @@ def test_bad_sessions_and_agenda_are_refused_in_french(world):
             funding_request_id=other.funding_requests.first().pk,
             stance="decline",
         )
+
+
+def test_only_the_agenda_candidates_go_on_the_agenda(world):
+    """``agenda_add`` takes the dossiers ``agenda_candidates`` offers, nothing else."""
+    agent, session = world["agent"], world["session"]
+    decided, _p, _a = walk.instructing_case(PLAN, title="Tout est décidé", agent=agent)
+    FundingRequest.objects.filter(case=decided).update(state="refused")
+    other = Territory.objects.create(name="Autre PETR", slug="autre", siren="200000001")
+    elsewhere, _p, _a = walk.instructing_case(PLAN, title="Ailleurs", agent=agent)
+    type(elsewhere).objects.filter(pk=elsewhere.pk).update(territory=other)
+    candidates = set(conference.agenda_candidates(session=session).values_list("pk", flat=True))
+    assert decided.pk not in candidates and elsewhere.pk not in candidates
+    for case in (decided, elsewhere):
+        with pytest.raises(DomainError) as exc:
+            services.agenda_add(actor=agent, session=session, case_id=case.pk)
+        assert "il ne peut pas être inscrit à l'ordre du jour" in exc.value.message
+    assert list(session.items.values_list("case_id", flat=True)) == [world["case"].pk]
 
 
 def test_a_dossier_with_positions_stays_on_the_agenda(world):
@@ -222,10 +242,14 @@ def test_positions_on_the_dossier_and_latest_per_request(world):
     shown = conference.case_positions(case=world["case"], user=agent)
     assert [p.session.title for p in shown] == ["Seconde séance", "Conférence de printemps"]
     assert conference.case_positions(case=world["case"], user=world["porteur"]) == []
-    latest = conference.latest_positions([world["case"].pk])
+    latest = conference.latest_positions([world["case"].pk], user=agent)
     funder = world["DETR"].scheme.funder.code
     assert len(latest[(world["case"].pk, funder)]) == 1
     assert latest[(world["case"].pk, funder)][0].startswith("Ne financera pas")
+    # the dossier page's rule: nothing for who may not read the conference
+    partner = f.UserFactory(role="epci_partner", epci=world["case"].epci)
+    for user in (world["porteur"], partner):
+        assert conference.latest_positions([world["case"].pk], user=user) == {}
 
 
 def test_a_refused_request_counts_for_nothing_in_the_plan(world):

@@ -14,6 +14,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
 from cases import builders
@@ -172,6 +174,11 @@ def test_the_minutes_list_every_position(client, world):
     listed = text.split("Positions des financeurs", 1)[1]
     assert len(re.findall(r"Financera|Ne financera pas|Demande des compléments", listed)) >= 4
     assert "Reste à couvrir par le porteur ou à trouver : 30 000,00 €" in text
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url(world["session"], "releve.pdf"))
+    table = ConferencePosition._meta.db_table
+    reads = [q for q in ctx.captured_queries if f'FROM "{table}"' in q["sql"]]
+    assert len(reads) == 1  # the positions are read once for the agenda and the list
 
 
 def test_who_reads_and_who_records(client, world):
@@ -194,7 +201,35 @@ def test_who_reads_and_who_records(client, world):
     assert refused.status_code == 403 and "votre financeur" in body(refused)
     assert ConferencePosition.objects.count() == 1
     agenda = client.post(url(world["session"], "ordre-du-jour/"), {"case": world["halle"].pk})
-    assert agenda.status_code == 400  # an instructor does not prepare the agenda
+    assert agenda.status_code == 404  # an instructor does not prepare the agenda
+
+
+def test_only_who_prepares_the_session_edits_it_and_its_agenda(client, world):
+    """Editing a session, adding to or taking off its agenda: a 404 for anyone who may not
+    prepare it (``conference.may_manage``), whether it reads the session or not."""
+    session, halle = world["session"], world["halle"]
+    third, _p, _a = walk.instructing_case(PLAN, title="Voirie de Lescure", agent=world["agent"])
+    item = session.items.get(case=halle)
+    other = Territory.objects.create(name="Autre PETR", slug="autre", siren="200000001")
+    detr = walk.instructor_for("DETR")
+    session.funders.add(detr.funder)
+    users = (
+        f.agent(territory=other),
+        f.UserFactory(role="epci_partner", epci=halle.epci),
+        f.UserFactory(role="director"),
+        detr,
+    )
+    edit = {"date": "15/01/2027", "title": "Renommée"}
+    for user in users:
+        client.force_login(user)
+        assert client.post(url(session, "seance/"), edit).status_code == 404, user.role
+        added = client.post(url(session, "ordre-du-jour/"), {"case": str(third.pk)})
+        assert added.status_code == 404, user.role
+        removed = client.post(url(session, f"ordre-du-jour/{item.pk}/retirer/"))
+        assert removed.status_code == 404, user.role
+    session.refresh_from_db()
+    assert session.title == "Conférence d'automne"
+    assert set(session.items.values_list("case_id", flat=True)) == {halle.pk, world["ecole"].pk}
 
 
 def test_positions_show_on_the_dossier_and_in_the_maquette(client, world):
@@ -216,6 +251,10 @@ def test_positions_show_on_the_dossier_and_in_the_maquette(client, world):
     maquette = body(client.get("/programmation/?annee="))
     assert "Conférence : Financera 35 000,00 €" in maquette
     assert "/programmation/conferences/" in maquette
+    # an EPCI partner reads its EPCI's maquette, not the conference (as on the dossier)
+    client.force_login(f.UserFactory(role="epci_partner", epci=world["halle"].epci))
+    maquette = body(client.get("/programmation/?annee="))
+    assert "Halle de Lisle" in maquette and "Conférence :" not in maquette
 
 
 def test_agenda_add_and_remove_on_the_page(client, world):
