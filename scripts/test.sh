@@ -37,10 +37,11 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[dev]"
 
-# Browser tests: Debian's Chromium (never a browser download) and axe-core from npm.
+# Browser tests: Debian's Chromium (never a browser download), axe-core and the local
+# OpenID Connect provider of the ProConnect tests (oidc-provider) from npm.
 if [ "$WITH_BROWSER" -eq 1 ]; then
   [ -x /usr/bin/chromium ] || apt_install chromium fonts-dejavu-core
-  if [ ! -f node_modules/axe-core/axe.min.js ]; then
+  if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/oidc-provider/package.json ]; then
     command -v npm >/dev/null || apt_install npm
     npm install --no-audit --no-fund --silent
   fi
