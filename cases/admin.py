@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from . import selectors
+from .ds import admin as _ds_admin  # noqa: F401  (registers the Démarches Simplifiées admin)
 from .models import (
     Case,
     CommitteeDecision,

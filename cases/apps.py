@@ -7,3 +7,4 @@ class CasesConfig(AppConfig):
 
     def ready(self):
         from . import lifecycle  # noqa: F401  (registers the state machines with the engine)
+        from .ds import wiring  # noqa: F401  (Démarches Simplifiées: a hook and a periodic job)
