@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from cases.siren import siret_valid
 from tests import factories as f
 from web import proconnect
 
@@ -121,3 +122,26 @@ def test_a_proconnect_session_logs_out_at_the_provider_too(client, proconnect_on
     assert 'http-equiv="refresh"' in html
     assert "https://proconnect.example/api/v2/session/end?id_token_hint=le.jeton.id&amp;" in html
     assert "post_logout_redirect_uri=http%3A%2F%2Ftestserver%2F" in html
+
+
+def test_the_backend_gives_the_accounts_rule_its_claims_and_keeps_its_refusal(rf, proconnect_on):
+    organisation = f.OrganisationFactory()
+    siret = next(
+        f"{organisation.siren}{n:05d}"
+        for n in range(1, 99999)
+        if siret_valid(f"{organisation.siren}{n:05d}")
+    )
+    backend = proconnect.ProConnectBackend()
+    backend.request = rf.get("/connexion/proconnect/retour/")
+    backend.get_userinfo = lambda *a: {"email": "nouveau@asso.fr", "siret": siret}
+    user = backend.get_or_create_user("access", "id", {})
+    assert user.organisation == organisation and user.role == "porteur"
+
+    backend.get_userinfo = lambda *a: {"email": "autre@ailleurs.fr", "siret": "123"}
+    assert backend.get_or_create_user("access", "id", {}) is None
+    assert "SIRET valide" in backend.request.proconnect_refusal
+
+
+def test_the_backend_ignores_password_logins(rf, proconnect_on):
+    request = rf.post("/connexion/?code=x&state=y")
+    assert proconnect.ProConnectBackend().authenticate(request, username="u", password="p") is None
