@@ -137,6 +137,14 @@ def login_username(request, credentials=None) -> str | None:
     return str(username).replace("\x00", "")[:USERNAME_MAX]
 
 
+def not_a_password_login(request, credentials=None) -> bool:
+    """django-axes ``AXES_WHITELIST_CALLABLE``: the lockouts count failed passwords; an
+    OpenID Connect callback (ProConnect, ``web.proconnect``: a ``nonce``, no password) is
+    neither counted nor locked out, so that people refused for their organisation do not
+    lock out everyone behind the same address."""
+    return bool(credentials) and "nonce" in credentials and not credentials.get("password")
+
+
 def csp_nonce(request) -> dict:
     """Context processor: ``<script nonce="{{ csp_nonce }}">`` for the rare inline script."""
     return {"csp_nonce": getattr(request, "csp_nonce", "")}

@@ -403,6 +403,7 @@ AXES_LOCKOUT_CALLABLE = "guichet.security.lockout_response"
 GUICHET_PROXY_COUNT = int(os.environ.get("GUICHET_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "guichet.security.client_ip"
 AXES_USERNAME_CALLABLE = "guichet.security.login_username"
+AXES_WHITELIST_CALLABLE = "guichet.security.not_a_password_login"  # ProConnect's callback
 AXES_VERBOSE = False
 
 # Requests larger than this are refused (413) before Django reads their body.

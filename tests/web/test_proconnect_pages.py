@@ -145,3 +145,21 @@ def test_the_backend_gives_the_accounts_rule_its_claims_and_keeps_its_refusal(rf
 def test_the_backend_ignores_password_logins(rf, proconnect_on):
     request = rf.post("/connexion/?code=x&state=y")
     assert proconnect.ProConnectBackend().authenticate(request, username="u", password="p") is None
+
+
+def test_refused_proconnect_logins_lock_nobody_out_and_passwords_still_count(
+    client, rf, proconnect_on, monkeypatch
+):
+    """django-axes counts failed passwords; ProConnect refusals (people of organisations
+    Guichet does not know, behind one town hall's address) are not failed passwords."""
+    from axes.models import AccessAttempt
+    from django.contrib.auth import authenticate
+
+    monkeypatch.setattr(proconnect.ProConnectBackend, "authenticate", lambda *a, **k: None)
+    for _ in range(proconnect_on.AXES_FAILURE_LIMIT + 1):
+        request = rf.get("/connexion/proconnect/retour/?code=c&state=s")
+        assert authenticate(request, nonce="n", code_verifier="v") is None
+        assert not getattr(request, "axes_locked_out", False)
+    assert not AccessAttempt.objects.exists()
+    client.post("/connexion/", {"username": "quelqu-un", "password": "mauvais"})
+    assert AccessAttempt.objects.filter(username="quelqu-un").exists()
