@@ -54,22 +54,35 @@ def _wanted(ctx: TransitionContext) -> tuple[int, str, str, int | None] | None:
 
 
 def ds_transition_hook(ctx: TransitionContext) -> None:
-    wanted = _wanted(ctx)
-    if wanted is None:
+    ds_transitions_hook([ctx])
+
+
+def ds_transitions_hook(contexts: list[TransitionContext]) -> None:
+    """The hook for the items of a wave (``engine.batch``): one query for all of them, and
+    none when no transition of the wave is one DS must hear of."""
+    wanted = [w for w in map(_wanted, contexts) if w is not None]
+    if not wanted:
         return
-    case_id, action, motivation, scheme_id = wanted
-    rows = DsImport.objects.filter(case_id=case_id, demarche__push_back=True).select_related(
-        "demarche"
+    rows: dict[int, list[DsImport]] = {}
+    found = DsImport.objects.filter(
+        case_id__in={w[0] for w in wanted}, demarche__push_back=True
+    ).select_related("demarche")
+    for row in found:
+        rows.setdefault(row.case_id, []).append(row)
+    for case_id, action, motivation, scheme_id in wanted:
+        for row in rows.get(case_id, []):
+            _push_add(row, action, motivation, scheme_id)
+
+
+def _push_add(row: DsImport, action: str, motivation: str, scheme_id: int | None) -> None:
+    wanted_scheme = row.demarche.scheme_id
+    if scheme_id is not None and wanted_scheme is not None and scheme_id != wanted_scheme:
+        return
+    push, created = DsPush.objects.get_or_create(
+        ds_import=row, action=action, defaults={"motivation": motivation[:5000]}
     )
-    for row in rows:
-        wanted_scheme = row.demarche.scheme_id
-        if scheme_id is not None and wanted_scheme is not None and scheme_id != wanted_scheme:
-            continue
-        push, created = DsPush.objects.get_or_create(
-            ds_import=row, action=action, defaults={"motivation": motivation[:5000]}
-        )
-        if created:
-            transaction.on_commit(lambda pk=push.pk: _send_later(pk), robust=True)
+    if created:
+        transaction.on_commit(lambda pk=push.pk: _send_later(pk), robust=True)
 
 
 def _send_later(push_id: int) -> None:

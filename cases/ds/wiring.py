@@ -6,7 +6,7 @@ from __future__ import annotations
 from engine.periodic import register_job
 from engine.transitions import register_hook
 
-from .pushback import ds_transition_hook
+from .pushback import ds_transition_hook, ds_transitions_hook
 
 
 def ds_job(*, today=None, inline=False) -> int:
@@ -29,5 +29,5 @@ def ds_job(*, today=None, inline=False) -> int:
     return 1
 
 
-register_hook(ds_transition_hook)
+register_hook(ds_transition_hook, batch=ds_transitions_hook)
 register_job("ds_sync", ds_job)
