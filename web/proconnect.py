@@ -14,6 +14,7 @@ import logging
 import time
 from urllib.parse import urlencode
 
+import jwt
 import requests
 from django.conf import settings
 from django.contrib import auth
@@ -172,7 +173,7 @@ class ProConnectBackend(OIDCAuthenticationBackend):
         except (ProviderUnavailable, requests.RequestException) as exc:
             log.warning("ProConnect: provider unavailable: %s", exc)
             _refuse(request, UNAVAILABLE)
-        except (SuspiciousOperation, ValueError) as exc:
+        except (SuspiciousOperation, ValueError, jwt.PyJWTError) as exc:
             log.warning("ProConnect: answer not verified: %s", exc)
             _refuse(request, NOT_VERIFIED)
         return None
@@ -190,8 +191,10 @@ class ProConnectBackend(OIDCAuthenticationBackend):
 
     def get_or_create_user(self, access_token, id_token, payload):
         claims = self.get_userinfo(access_token, id_token, payload)
-        if not isinstance(claims, dict):
-            raise SuspiciousOperation("userinfo is not an object")
+        # OpenID Connect Core 5.3.2: the userinfo's ``sub`` is the ID token's.
+        if not isinstance(claims, dict) or claims.get("sub") != payload.get("sub"):
+            _refuse(self.request, NOT_VERIFIED)
+            return None
         try:
             return proconnect_account(claims=claims)
         except DomainError as exc:

@@ -133,13 +133,18 @@ def test_the_backend_gives_the_accounts_rule_its_claims_and_keeps_its_refusal(rf
     )
     backend = proconnect.ProConnectBackend()
     backend.request = rf.get("/connexion/proconnect/retour/")
-    backend.get_userinfo = lambda *a: {"email": "nouveau@asso.fr", "siret": siret}
-    user = backend.get_or_create_user("access", "id", {})
+    backend.get_userinfo = lambda *a: {"sub": "s1", "email": "nouveau@asso.fr", "siret": siret}
+    user = backend.get_or_create_user("access", "id", {"sub": "s1"})
     assert user.organisation == organisation and user.role == "porteur"
 
-    backend.get_userinfo = lambda *a: {"email": "autre@ailleurs.fr", "siret": "123"}
-    assert backend.get_or_create_user("access", "id", {}) is None
+    backend.get_userinfo = lambda *a: {"sub": "s2", "email": "autre@ailleurs.fr", "siret": "1"}
+    assert backend.get_or_create_user("access", "id", {"sub": "s2"}) is None
     assert "SIRET valide" in backend.request.proconnect_refusal
+
+    # the userinfo of somebody else than the ID token's subject
+    backend.get_userinfo = lambda *a: {"sub": "s3", "email": "nouveau@asso.fr", "siret": siret}
+    assert backend.get_or_create_user("access", "id", {"sub": "s1"}) is None
+    assert backend.request.proconnect_refusal == proconnect.NOT_VERIFIED
 
 
 def test_the_backend_ignores_password_logins(rf, proconnect_on):
