@@ -191,6 +191,11 @@ def _unchanged(row: DsImport | None, node: dict) -> bool:
     )
 
 
+def _failed(demarche: DsDemarche, node: dict, report: Report, reason: str) -> None:
+    _record(demarche, node, status=S.FAILED, reason=reason, tried=True)
+    report.add(node["number"], S.FAILED, reason)
+
+
 def dossier_import(demarche: DsDemarche, node: dict, report: Report) -> None:
     """Import (or update, or skip) one DS dossier; its outcome goes to ``report``."""
     number = node["number"]
@@ -216,9 +221,11 @@ def dossier_import(demarche: DsDemarche, node: dict, report: Report) -> None:
                 case, status, reason = _create(demarche, mapped, files), S.CREATED, ""
             _record(demarche, node, status=status, reason=reason, case=case, warnings=warnings)
     except (DomainError, client.DsError) as exc:
-        reason = exc.message
-        _record(demarche, node, status=S.FAILED, reason=reason, tried=True)
-        report.add(number, S.FAILED, reason)
+        _failed(demarche, node, report, exc.message)
+        return
+    except Exception:  # one dossier's bug never stops the others: logged, retried next run
+        log.exception("DS dossier %s of démarche %s", number, demarche.number)
+        _failed(demarche, node, report, "Erreur inattendue (voir les journaux du serveur).")
         return
     report.add(number, status, "; ".join([reason, *warnings]).strip("; "), case.reference or "")
 

@@ -223,3 +223,19 @@ def test_the_command_prints_the_report(ds, demarche):
     assert "2 créé(s)" in text and "1 en échec" in text and "n° 104 failed" in text
     with pytest.raises(CommandError, match="inconnue"):
         call_command("ds_import", "9999", stdout=StringIO())
+
+
+def test_an_unexpected_error_on_one_dossier_does_not_stop_the_others(ds, demarche, monkeypatch):
+    from cases.ds import importer
+
+    real = importer.dossier_map
+
+    def broken(node, **kw):
+        if node["number"] == 101:
+            raise KeyError("champs")
+        return real(node, **kw)
+
+    monkeypatch.setattr(importer, "dossier_map", broken)
+    report = demarche_import(demarche=demarche).as_dict()
+    assert report["complete"] and report["created"] == 1
+    assert imported(101).status == "failed" and "inattendue" in imported(101).reason
