@@ -7,6 +7,7 @@ holds it (one token per instructor group: each démarche names its own variable)
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -19,6 +20,16 @@ ENV_NAME = RegexValidator(
     r"^[A-Z][A-Z0-9_]{0,99}$",
     "Nom de variable d'environnement : majuscules, chiffres et « _ » (ex. DS_TOKEN_PETR).",
 )
+#: The keys of a démarche's mapping (``cases.ds.mapping`` reads them).
+MAPPING_KEYS = {
+    "title",
+    "description",
+    "organisation_kind",
+    "tax_basis",
+    "expenses",
+    "resources",
+    "documents",
+}
 
 
 class DsDemarche(models.Model):
@@ -78,6 +89,17 @@ class DsDemarche(models.Model):
 
     def __str__(self):
         return f"DS n° {self.number}" + (f" — {self.label}" if self.label else "")
+
+    def clean(self):
+        errors = {}
+        if self.agent_id and self.agent.role not in ("agent", "admin"):
+            errors["agent"] = "Choisissez un agent du PETR : il crée les dossiers importés."
+        if not isinstance(self.mapping, dict):
+            errors["mapping"] = "La correspondance est un objet JSON { … }."
+        elif unknown := sorted(set(self.mapping) - MAPPING_KEYS):
+            errors["mapping"] = "Clés inconnues : " + ", ".join(unknown)[:200] + "."
+        if errors:
+            raise ValidationError(errors)
 
 
 class DsImport(models.Model):

@@ -239,3 +239,30 @@ def test_an_unexpected_error_on_one_dossier_does_not_stop_the_others(ds, demarch
     report = demarche_import(demarche=demarche).as_dict()
     assert report["complete"] and report["created"] == 1
     assert imported(101).status == "failed" and "inattendue" in imported(101).reason
+
+
+def test_the_admin_lists_and_imports(ds, demarche, client):
+    admin_user = f.UserFactory(is_superuser=True, is_staff=True, role="admin")
+    client.force_login(admin_user)
+    for model in ("dsdemarche", "dsimport", "dspush"):
+        assert client.get(f"/admin/cases/{model}/").status_code == 200, model
+    page = client.post(
+        "/admin/cases/dsdemarche/",
+        {"action": "import_now", "_selected_action": [demarche.pk]},
+        follow=True,
+    )
+    assert "2 créé(s)" in page.content.decode()
+    assert client.get(f"/admin/cases/dsdemarche/{demarche.pk}/change/").status_code == 200
+
+
+def test_the_demarche_checks_its_agent_and_mapping(demarche):
+    from django.core.exceptions import ValidationError
+
+    demarche.full_clean()
+    demarche.mapping = {**MAPPING, "titre": "x"}
+    demarche.agent = f.porteur()
+    demarche.token_env = "ds token"
+    with pytest.raises(ValidationError) as err:
+        demarche.full_clean()
+    assert set(err.value.message_dict) == {"mapping", "agent", "token_env"}
+    assert "titre" in str(err.value.message_dict["mapping"])
