@@ -93,10 +93,12 @@ def _alert_audience(alert) -> dict[int, User]:
     to decide on its request (a works deadline missed), its funder's instructors too. An
     alert about the programme (no organisation) reaches its territory's direction and agents."""
     if alert.organisation_id is None:
+        if alert.territory_id is None:  # no one to tell: no query
+            return {}
         staff = User.objects.filter(
             role__in=(R.DIRECTOR, R.AGENT), is_active=True, territory_id=alert.territory_id
         )
-        return {u.pk: u for u in staff if alert.territory_id is not None}
+        return {u.pk: u for u in staff}
     users = {
         u.pk: u
         for u in User.objects.filter(

@@ -132,7 +132,12 @@ class Alert(models.Model):
                 fields=["subject_type", "subject_id", "kind"],
                 condition=models.Q(state__in=["open", "acknowledged"]),
                 name="one_live_alert_per_subject_kind",
-            )
+            ),
+            # About an organisation, or about a territory's programme: never about no one.
+            models.CheckConstraint(
+                condition=models.Q(organisation__isnull=False) | models.Q(territory__isnull=False),
+                name="alert_has_organisation_or_territory",
+            ),
         ]
         indexes = [models.Index(fields=["state", "kind"], name="alert_state_kind_idx")]
 

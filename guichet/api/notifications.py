@@ -64,6 +64,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "subject_id",
             "case",
             "organisation",
+            "territory",
             "message",
             "data",
             "created_at",

@@ -91,6 +91,10 @@ class AlertBook:
             fields["data"] = finding.data
         if alert.case_id != finding.case_id:
             fields["case_id"] = finding.case_id
+        if alert.organisation_id != finding.organisation_id:
+            fields["organisation_id"] = finding.organisation_id
+        if alert.territory_id != finding.territory_id:
+            fields["territory_id"] = finding.territory_id
         if not fields:
             return
         fields["updated_at"] = self.now

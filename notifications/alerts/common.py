@@ -30,7 +30,7 @@ def local_today(today: dt.date | None) -> dt.date:
 class Finding:
     kind: str
     subject: models.Model
-    organisation_id: int
+    organisation_id: int | None  # None: an alert about the programme (territory_id)
     case_id: int | None
     severity: int
     message: str
