@@ -21,10 +21,9 @@ from openpyxl.utils import get_column_letter
 from cases import maquette
 from cases.maquette import Filters
 
-from .spreadsheets import ods_bytes, xlsx_append
+from .spreadsheets import ODS, ods_bytes, xlsx_append
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ODS = "application/vnd.oasis.opendocument.spreadsheet"
 PER_PAGE = 100
 OPERATION_HEADERS = ["Référence", "Opération", "Porteur", "EPCI", "Année"]
 FUNDER_HEADERS = ["Dispositif et état", "Demandé (€)", "Accordé (€)"]

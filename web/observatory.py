@@ -101,10 +101,6 @@ def format_cell(value, kind: str) -> str:
     return str(value)
 
 
-def short_euros(value) -> str:
-    return f"{number(round(Decimal(value)))} €"
-
-
 # ---------------------------------------------------------------- charts
 
 AMOUNTS = [
@@ -114,14 +110,18 @@ AMOUNTS = [
 ]
 CHARTS = {
     "etats": ([("Dossiers", "cases")], number, "Nombre de dossiers à chaque étape"),
-    "epci": (AMOUNTS, short_euros, "Montants demandés, accordés et versés par EPCI"),
-    "themes": (AMOUNTS, short_euros, "Montants demandés, accordés et versés par thème"),
+    "epci": (AMOUNTS, svg.short_euros, "Montants demandés, accordés et versés par EPCI"),
+    "themes": (AMOUNTS, svg.short_euros, "Montants demandés, accordés et versés par thème"),
     "dispositifs": (
         AMOUNTS,
-        short_euros,
+        svg.short_euros,
         "Montants demandés, accordés et versés par dispositif",
     ),
-    "annees": (AMOUNTS, short_euros, "Montants demandés, accordés et versés par année de dépôt"),
+    "annees": (
+        AMOUNTS,
+        svg.short_euros,
+        "Montants demandés, accordés et versés par année de dépôt",
+    ),
     "etapes": (
         [("Durée médiane", "median_days"), ("Durée moyenne", "avg_days")],
         lambda v: f"{days(v)} j",

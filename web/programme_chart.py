@@ -45,10 +45,6 @@ def _label(h: SheetHealth) -> str:
     return f"{h.sheet.code} — {h.sheet.title}"
 
 
-def _short(value) -> str:
-    return f"{int(round(value)):,}".replace(",", "\u202f") + " €"
-
-
 def _desc(rows: list[SheetHealth]) -> str:
     lines = [
         f"{_label(h)} : programmé à {_rate(h.programming_rate)}, payé à "
@@ -95,7 +91,7 @@ def programme_section(user) -> dict | None:
         desc=_desc(rows),
         labels=[_label(h) for h in rows],
         series=[(name, [getattr(h, key) for h in rows]) for name, key in SERIES],
-        fmt=_short,
+        fmt=svg.short_euros,
     )
     return {
         "title": "Santé du programme LEADER",

@@ -10,6 +10,7 @@ and the series always come in the legend's order, so colour is never the only cu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from django.utils.safestring import SafeString, mark_safe
@@ -35,6 +36,12 @@ def _truncate(text: str, limit: int = 32) -> str:
 
 def _number(value) -> float:
     return 0.0 if value is None else float(value)
+
+
+def short_euros(value) -> str:
+    """An amount at the end of its bar: whole euros, thousands apart (« 12 500 € »), the
+    ``fmt`` of every chart of amounts."""
+    return f"{round(Decimal(value)):,}".replace(",", "\u202f") + " €"
 
 
 def bar_chart(
