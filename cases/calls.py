@@ -6,8 +6,9 @@ creation of a call; the ranked list that is a call's committee agenda."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from engine import inputs
@@ -20,6 +21,23 @@ from .rules import euros
 R = User.Role
 #: Who may publish a call (besides a superuser).
 CALL_AUTHORS = (R.AGENT, R.ADMIN)
+#: Who may read a call's committee agenda (the dossiers awaiting selection are not public).
+AGENDA_READERS = (R.AGENT, R.DIRECTOR, R.COMMITTEE_MEMBER, R.ADMIN)
+#: A call's state (``call_state``) as every list of calls names it.
+STATE_LABELS = {"open": "Ouvert", "coming": "À venir", "closed": "Clos"}
+
+
+def may_create_call(user) -> bool:
+    return user.is_superuser or user.effective_role in CALL_AUTHORS
+
+
+def may_read_agenda(user) -> bool:
+    return user.is_superuser or user.effective_role in AGENDA_READERS
+
+
+def reads_every_territory(user) -> bool:
+    """An administrator reads the calls of every territory; anyone else those of their own."""
+    return user.is_superuser or user.effective_role == R.ADMIN
 
 
 # ---------------------------------------------------------------- the window rule
@@ -96,19 +114,51 @@ def call_label(call: Call) -> str:
     return f"{call.title} — {call.scheme.label} — clôture le {call.closes_on:%d/%m/%Y}{budget}"
 
 
+def call_budget(call: Call, empty: str = "") -> str:
+    """A call's budget in euros, ``empty`` when it has none."""
+    return euros(call.envelope) if call.envelope is not None else empty
+
+
+def call_row(call: Call, today: dt.date, *, no_budget: str = "") -> dict:
+    """A call as a list shows it: its state (code and label), budget and selection."""
+    state = call_state(call, today)
+    return {
+        "call": call,
+        "state_code": state,
+        "open": state == "open",
+        "state": STATE_LABELS[state],
+        "budget": call_budget(call, no_budget),
+        "selection": call.get_selection_display(),
+    }
+
+
 def calls_public_rows(*, territory_id: int, today=None) -> list[dict]:
     """The open and coming calls of a territory as the public page shows them."""
     today = today or timezone.localdate()
-    return [
-        {
-            "call": c,
-            "open": call_state(c, today) == "open",
-            "state": "Ouvert" if call_state(c, today) == "open" else "À venir",
-            "budget": euros(c.envelope) if c.envelope is not None else "",
-            "selection": c.get_selection_display(),
-        }
-        for c in calls_public(territory_id=territory_id, state="current", today=today)[:100]
-    ]
+    calls = calls_public(territory_id=territory_id, state="current", today=today)[:100]
+    return [call_row(c, today) for c in calls]
+
+
+def territory_calls(user) -> QuerySet:
+    """The calls of the user's territory (every territory for an administrator), each
+    with the number of its requests awaiting committee (one query)."""
+    qs = Call.objects.select_related("scheme__funder")
+    if not reads_every_territory(user):
+        qs = qs.filter(territory_id=user.territory_id)
+    waiting = Q(
+        cases__funding_requests__state=RequestState.AWAITING_COMMITTEE,
+        cases__funding_requests__scheme_id=F("scheme_id"),
+    )
+    return qs.annotate(awaiting=Count("cases__funding_requests", filter=waiting)).order_by(
+        "-closes_on", "-opens_on", "-id"
+    )
+
+
+def territory_call_rows(user, today=None) -> list[dict]:
+    """The agents' list of the territory's calls: open, coming and closed, published or
+    not, a budget not set written « — »."""
+    today = today or timezone.localdate()
+    return [call_row(c, today, no_budget="—") for c in territory_calls(user)[:300]]
 
 
 def call_resolve(
@@ -144,8 +194,6 @@ def call_resolve(
 def call_ranking(call: Call) -> list[FundingRequest]:
     """The committee agenda of a call: its requests awaiting committee (of the call's
     scheme), best pre-score first, unscored last, then by receipt."""
-    from django.db.models import F
-
     return list(
         FundingRequest.objects.filter(
             case__call=call, scheme_id=call.scheme_id, state=RequestState.AWAITING_COMMITTEE
@@ -155,22 +203,32 @@ def call_ranking(call: Call) -> list[FundingRequest]:
     )
 
 
-#: Who may read a call's committee agenda (the dossiers awaiting selection are not public).
-AGENDA_READERS = (R.AGENT, R.DIRECTOR, R.COMMITTEE_MEMBER, R.ADMIN)
-
-
 def call_agenda(*, user, call_id: int) -> tuple[Call, list[FundingRequest]]:
     """A call and its ranked list, for the staff and committee of its territory."""
-    role = user.effective_role
-    if role not in AGENDA_READERS and not user.is_superuser:
+    if not may_read_agenda(user):
         raise DomainError(
             "L'ordre du jour d'un appel est réservé aux agents et au comité.", code="forbidden"
         )
     call = Call.objects.filter(pk=call_id).select_related("scheme").first()
-    anywhere = user.is_superuser or role == R.ADMIN
-    if call is None or not (anywhere or call.territory_id == user.territory_id):
+    if call is None or not (reads_every_territory(user) or call.territory_id == user.territory_id):
         raise DomainError("Appel à projets introuvable.", code="not_found")
     return call, call_ranking(call)
+
+
+def call_agenda_figures(call: Call, ranked: list[FundingRequest]) -> dict:
+    """What a call's page shows around its ranked list: its state, budget, each request's
+    rank and amount, the total asked and whether it passes the budget."""
+    total = sum((fr.amount_requested for fr in ranked), Decimal(0))
+    return {
+        "state": STATE_LABELS[call_state(call)],
+        "budget": call_budget(call),
+        "rows": [
+            {"rank": i, "fr": fr, "amount": euros(fr.amount_requested)}
+            for i, fr in enumerate(ranked, start=1)
+        ],
+        "total": euros(total) if ranked else "",
+        "over_budget": call.envelope is not None and total > call.envelope,
+    }
 
 
 # ---------------------------------------------------------------- writes
@@ -178,7 +236,7 @@ def call_agenda(*, user, call_id: int) -> tuple[Call, list[FundingRequest]]:
 
 def call_create(*, actor, data: dict) -> Call:
     """A call published by an agent of the territory (or an administrator)."""
-    if actor.effective_role not in CALL_AUTHORS and not actor.is_superuser:
+    if not may_create_call(actor):
         raise DomainError(
             "Seuls les agents du PETR publient des appels à projets.", code="forbidden"
         )

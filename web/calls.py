@@ -10,33 +10,26 @@ call 404."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, F, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from cases.calls import AGENDA_READERS, CALL_AUTHORS, call_agenda, call_create, call_state
-from cases.models import RequestState
-from cases.rules import euros
+from cases.calls import (
+    call_agenda,
+    call_agenda_figures,
+    call_create,
+    may_create_call,
+    may_read_agenda,
+    territory_call_rows,
+)
 from engine import inputs
 from engine.errors import DomainError
 from schemes.models import Call, Scheme
 
-STATES = {"open": "Ouvert", "coming": "À venir", "closed": "Clos"}
 FIELDS = ("scheme", "title", "description", "opens_on", "closes_on", "envelope", "selection")
 RESERVED = "Les appels à projets du territoire sont réservés à l'équipe du PETR et au comité."
-
-
-def may_read(user) -> bool:
-    return user.is_superuser or user.effective_role in AGENDA_READERS
-
-
-def may_create(user) -> bool:
-    return user.is_superuser or user.effective_role in CALL_AUTHORS
 
 
 def refused(request, message: str, status: int = 403):
@@ -46,38 +39,6 @@ def refused(request, message: str, status: int = 403):
         {"nav": "maquette", "message": message, "status": status},
         status=status,
     )
-
-
-def territory_calls(user):
-    """The calls of the user's territory (every territory for an administrator), each
-    with the number of its requests awaiting committee (one query)."""
-    qs = Call.objects.select_related("scheme__funder")
-    if not (user.is_superuser or user.effective_role == "admin"):
-        qs = qs.filter(territory_id=user.territory_id)
-    waiting = Q(
-        cases__funding_requests__state=RequestState.AWAITING_COMMITTEE,
-        cases__funding_requests__scheme_id=F("scheme_id"),
-    )
-    return qs.annotate(awaiting=Count("cases__funding_requests", filter=waiting)).order_by(
-        "-closes_on", "-opens_on", "-id"
-    )
-
-
-def _rows(user) -> list[dict]:
-    today = timezone.localdate()
-    rows = []
-    for call in territory_calls(user)[:300]:
-        state = call_state(call, today)
-        rows.append(
-            {
-                "call": call,
-                "state": STATES[state],
-                "state_code": state,
-                "budget": euros(call.envelope) if call.envelope is not None else "—",
-                "selection": call.get_selection_display(),
-            }
-        )
-    return rows
 
 
 def _typed(post) -> dict:
@@ -98,14 +59,14 @@ def _typed(post) -> dict:
 @require_http_methods(["GET", "POST"])
 def call_list(request):
     user = request.user
-    if not may_read(user):
+    if not may_read_agenda(user):
         return refused(request, RESERVED)
     values = {name: "" for name in FIELDS} | {"selection": Call.Selection.RANKING}
     errors: dict[str, str] = {}
     message = ""
     status = 200
     if request.method == "POST":
-        if not may_create(user):
+        if not may_create_call(user):
             return refused(request, "Seuls les agents du PETR publient des appels à projets.")
         values = {name: request.POST.get(name, "")[:25000] for name in FIELDS}
         try:
@@ -120,8 +81,8 @@ def call_list(request):
             return redirect("web:call", pk=call.pk)
     context = {
         "nav": "maquette",
-        "rows": _rows(user),
-        "may_create": may_create(user),
+        "rows": territory_call_rows(user),
+        "may_create": may_create_call(user),
         "schemes": Scheme.objects.filter(active=True).order_by("name"),
         "selections": Call.Selection.choices,
         "values": values,
@@ -138,19 +99,10 @@ def call_page(request, pk: int):
         call, ranked = call_agenda(user=request.user, call_id=pk)
     except DomainError as exc:
         return refused(request, exc.message, status=exc.status)
-    rows = [
-        {"rank": i, "fr": fr, "amount": euros(fr.amount_requested)}
-        for i, fr in enumerate(ranked, start=1)
-    ]
-    total = sum((fr.amount_requested for fr in ranked), Decimal(0))
     context = {
         "nav": "maquette",
         "call": call,
-        "state": STATES[call_state(call)],
-        "budget": euros(call.envelope) if call.envelope is not None else "",
-        "rows": rows,
-        "total": euros(total) if ranked else "",
-        "over_budget": call.envelope is not None and total > call.envelope,
+        **call_agenda_figures(call, ranked),
         "today": timezone.localdate(),
     }
     return render(request, "web/calls/detail.html", context)
