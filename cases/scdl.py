@@ -38,7 +38,6 @@ DELIBERATION_COLUMNS = [
     "DELIB_URL",
 ]
 ACTES_CODE, ACTES_NAME = "7.5", "Finances locales/Subventions"
-OUTCOMES = {"selected": "sélectionné", "adjourned": "ajourné", "rejected": "rejeté"}
 
 
 def committee_decisions(*, territory: Territory, scheme_code: str | None = None):
@@ -67,13 +66,13 @@ def _decided_on(session: CommitteeSession):
 def _subject(decision: CommitteeDecision) -> str:
     fr = decision.funding_request
     case, scheme = fr.case, decision.session.scheme
-    outcome = OUTCOMES.get(decision.outcome, decision.outcome)
+    outcome = decision.get_outcome_display().lower()  # the model's label: « sélectionné »
     amount = fr.amount_granted if decision.outcome == "selected" else None
     amount = amount if amount is not None else fr.amount_requested
     label = "aide" if decision.outcome == "selected" else "aide demandée"
     text = (
         f"{scheme.name} : projet « {case.title} » porté par {case.organisation.name}, "
-        f"{outcome} ({label} : {amount:.2f} €)"
+        f"{outcome} ({label} : {amount:.2f} €)"  # a plain decimal, as the SCDL writes amounts
     )
     if decision.outcome == "adjourned" and decision.reason:
         text += f" ; motif : {decision.reason}"

@@ -17,13 +17,15 @@ from .exports import ETALAB_COLUMNS, etalab_row
 from .spreadsheets import csv_stream
 
 
-def _csv_url(territory, scheme_code: str = "") -> str:
-    url = reverse("web:public-subsidies-territory", args=[territory.slug])
+def _with_scheme(url: str, scheme_code: str = "") -> str:
     return f"{url}?dispositif={scheme_code}" if scheme_code else url
 
 
 def open_data_block(territory, schemes) -> dict:
-    """The « Données ouvertes » block: the whole file, and per scheme what it publishes."""
+    """The « Données ouvertes » block: the whole file, and per scheme what it publishes
+    (the files' addresses reversed once, not per scheme)."""
+    csv_url = reverse("web:public-subsidies-territory", args=[territory.slug])
+    deliberations = reverse("web:public-deliberations-territory", args=[territory.slug])
     rows = []
     for item in open_data.open_data_by_scheme(territory=territory, schemes=schemes):
         files = []
@@ -33,7 +35,7 @@ def open_data_block(territory, schemes) -> dict:
                     "label": f"Subventions au format SCDL (CSV) : {item.conventions} "
                     f"convention{'s' if item.conventions > 1 else ''} signée"
                     f"{'s' if item.conventions > 1 else ''}",
-                    "url": _csv_url(territory, item.scheme.code),
+                    "url": _with_scheme(csv_url, item.scheme.code),
                 }
             )
         if item.projects:
@@ -46,11 +48,10 @@ def open_data_block(territory, schemes) -> dict:
                 }
             )
         if item.minutes:
-            url = reverse("web:public-deliberations-territory", args=[territory.slug])
             files.append(
                 {
                     "label": "Décisions du comité au format SCDL « délibérations » (CSV)",
-                    "url": f"{url}?dispositif={item.scheme.code}",
+                    "url": _with_scheme(deliberations, item.scheme.code),
                 }
             )
             files.append(
@@ -61,8 +62,7 @@ def open_data_block(territory, schemes) -> dict:
                 }
             )
         rows.append({"scheme": item.scheme, "files": files})
-    deliberations = reverse("web:public-deliberations-territory", args=[territory.slug])
-    return {"csv_url": _csv_url(territory), "deliberations_url": deliberations, "rows": rows}
+    return {"csv_url": csv_url, "deliberations_url": deliberations, "rows": rows}
 
 
 @require_GET
@@ -110,8 +110,13 @@ def deliberations_csv(request, slug: str | None = None):
     if error:
         return error
 
+    # The minutes' address reversed once, its session's number put in per row.
+    head, tail = request.build_absolute_uri(reverse("web:public-minutes", args=[0])).rsplit(
+        "/0/", 1
+    )
+
     def minutes_url(pk: int) -> str:
-        return request.build_absolute_uri(reverse("web:public-minutes", args=[pk]))
+        return f"{head}/{pk}/{tail}"
 
     rows = scdl.deliberation_rows(
         territory=territory, minutes_url=minutes_url, scheme_code=code or None

@@ -147,3 +147,43 @@ def test_a_planned_session_publishes_nothing(client):
     session = session_for(agent, present)
     vote(agent, session, fr, present, "for")  # voted, not closed
     assert rows(csv_of(client.get("/transparence/deliberations.csv"))) == []
+
+
+def test_the_decisions_are_named_by_the_model_and_amounts_written_as_decimals(client):
+    import re
+
+    from cases.models import CommitteeDecision
+    from tests import factories as f
+
+    _closed_leader_session(f.agent())
+    subjects = [
+        r["DELIB_OBJET"] for r in rows(csv_of(client.get("/transparence/deliberations.csv")))
+    ]
+    labels = dict(CommitteeDecision._meta.get_field("outcome").choices)
+    assert any(f"{labels['selected'].lower()} (aide : " in s for s in subjects)
+    assert any(f"{labels['adjourned'].lower()} (aide demandée : " in s for s in subjects)
+    assert all(re.search(r" : \d+\.\d{2} €\)", s) for s in subjects)  # 12500.00, not 12 500,00
+
+
+def test_the_files_addresses_are_reversed_once_not_per_row(client, monkeypatch):
+    from django.urls import reverse
+
+    from tests import factories as f
+    from web import open_data as web_open_data
+
+    calls = []
+
+    def counting(name, *args, **kwargs):
+        calls.append(name)
+        return reverse(name, *args, **kwargs)
+
+    monkeypatch.setattr(web_open_data, "reverse", counting)
+    session, _, _ = _closed_leader_session(f.agent())
+    published = rows(csv_of(client.get("/transparence/deliberations.csv")))
+    assert len(published) == 2 and calls == ["web:public-minutes"]
+    minutes = f"http://testserver/transparence/comite/{session.pk}/proces-verbal.pdf"
+    assert {r["DELIB_URL"] for r in published} == {minutes}
+    calls.clear()
+    page = client.get("/transparence/").content.decode()
+    assert "deliberations.csv?dispositif=LEADER" in page
+    assert sorted(calls) == ["web:public-deliberations-territory", "web:public-subsidies-territory"]
