@@ -24,6 +24,7 @@ from django.core.cache import cache
 
 from engine.errors import DomainError
 
+from .models import Organisation
 from .siren import siren_valid, siret_valid
 
 log = logging.getLogger(__name__)
@@ -97,20 +98,21 @@ def clean_number(raw) -> tuple[str, str]:
 
 def kind_of(legal_category: str) -> str:
     """The ``Organisation.Kind`` of an INSEE legal category (« catégorie juridique »)."""
+    kind = Organisation.Kind
     code = str(legal_category or "")
     if code == "7210":
-        return "commune"
+        return kind.COMMUNE
     if code in {"7343", "7344", "7346", "7348"}:  # urban, metropolis, communes, agglomeration
-        return "epci"
+        return kind.EPCI
     if code == "7220":
-        return "departement"
+        return kind.DEPARTEMENT
     if code == "7230":
-        return "region"
+        return kind.REGION
     if code.startswith("92"):
-        return "association"
+        return kind.ASSOCIATION
     if code.startswith(("7", "4")):
-        return "public_body"
-    return "company"
+        return kind.PUBLIC_BODY
+    return kind.COMPANY
 
 
 def company_lookup(number) -> Lookup:

@@ -249,3 +249,23 @@ def test_api_lookup_refusals(register):
     assert bad.status_code == 400 and "Luhn" in bad.json()["detail"]
     assert client.get("/api/v1/company-lookup/").status_code == 400
     assert register.hits == []
+
+
+@pytest.mark.parametrize(
+    ("category", "kind"),
+    [
+        ("7210", "COMMUNE"),
+        ("7348", "EPCI"),
+        ("7220", "DEPARTEMENT"),
+        ("7230", "REGION"),
+        ("9220", "ASSOCIATION"),
+        ("7120", "PUBLIC_BODY"),
+        ("5710", "COMPANY"),
+        ("", "COMPANY"),
+    ],
+)
+def test_a_legal_category_maps_onto_the_organisation_kinds(category, kind):
+    from cases.company_register import kind_of
+    from cases.models import Organisation
+
+    assert kind_of(category) is Organisation.Kind[kind]  # the model's own choices
