@@ -36,17 +36,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench.transitions import admin_exec, db_url, peak_rss_mb  # noqa: E402
+from bench.common import (  # noqa: E402
+    build_data_set,
+    built_in_child,
+    child_result,
+    loadavg,
+    median_of_warm_runs,
+    setup_measured,
+)
+from bench.transitions import admin_exec, peak_rss_mb  # noqa: E402
 
 BASE = os.environ.get("BENCH_DB", "guichet_bench_programming")
 AIM_MS = 300.0
@@ -56,74 +61,14 @@ def db_name(n: int) -> str:
     return f"{BASE}_{n}"
 
 
-def setup_django(db: str) -> None:
-    os.environ.update(
-        DATABASE_URL=db_url(db),
-        CELERY_BROKER_URL="memory://",
-        CELERY_TASK_ALWAYS_EAGER="0",
-        DEBUG="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        LOG_LEVEL="ERROR",
-        DJANGO_SETTINGS_MODULE="guichet.settings",
-    )
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
-    os.environ.setdefault("SECRET_KEY", "bench")
-    import django
-
-    django.setup()
-
-
-def loadavg() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-class StatementCounter:
-    def __init__(self):
-        self.n = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.n += 1
-        return execute(sql, params, many, context)
-
-
-def timed(fn, runs: int) -> tuple[float, int, object]:
-    """Median ms of ``runs`` warm calls, the statements of one (the first, warming), the
-    last result."""
-    from django.db import connection
-
-    counter = StatementCounter()
-    with connection.execute_wrapper(counter):
-        out = fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        out = fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times), counter.n, out
-
-
 # ---------------------------------------------------------------- build (child process)
 
 
 def build(n: int) -> None:
-    db = db_name(n)
-    admin_exec(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-    admin_exec(f'CREATE DATABASE "{db}"')
-    setup_django(db)
-    import load_data
-    import psycopg
-    from django.core.management import call_command
+    def envelopes() -> None:
+        print(f"  envelopes added: {add_envelopes()}")
 
-    t0 = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    print(f"  migrations: {time.perf_counter() - t0:.0f} s")
-    t0 = time.perf_counter()
-    load_data.build(n, tasks_sample=0)
-    print(f"  data set: {time.perf_counter() - t0:.0f} s")
-    print(f"  envelopes added: {add_envelopes()}")
-    with psycopg.connect(db_url(db), autocommit=True) as conn:
-        conn.execute("VACUUM (ANALYZE)")
-    print(f"  peak RSS of the build (not counted below): {peak_rss_mb():.0f} MB")
+    build_data_set(db_name(n), n, then=envelopes)
 
 
 def add_envelopes() -> int:
@@ -163,13 +108,6 @@ def add_envelopes() -> int:
             )
     Envelope.objects.bulk_create(envelopes)
     return len(envelopes)
-
-
-def database_exists(db: str) -> bool:
-    import psycopg
-
-    with psycopg.connect(db_url("postgres"), autocommit=True) as conn:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,)).fetchone()
 
 
 # ---------------------------------------------------------------- measures (child process)
@@ -263,14 +201,16 @@ def measures(n: int, runs: int, export: bool) -> dict:
     out: dict = {"n": n, "summary": summary(agent), "rows": []}
 
     def row(label, fn, check=None):
-        ms, q, result = timed(fn, runs)
+        ms, q, result = median_of_warm_runs(fn, runs)
         extra = check(result) if check else ""
         out["rows"].append({"label": label, "ms": ms, "q": q, "extra": extra})
 
     _page_rows(row, client, year)
     _selector_rows(row, agent, year)
     if export:
-        ms, q, response = timed(lambda: client.get(f"/programmation/maquette.xlsx?annee={year}"), 1)
+        ms, q, response = median_of_warm_runs(
+            lambda: client.get(f"/programmation/maquette.xlsx?annee={year}"), 1
+        )
         out["rows"].append(
             {"label": f"XLSX export ({year})", "ms": ms, "q": q, "extra": _size(response)}
         )
@@ -282,22 +222,16 @@ def measures(n: int, runs: int, export: bool) -> dict:
 
 
 def child(args) -> int:
-    setup_django(db_name(args.child))
+    setup_measured(db_name(args.child))
     print("RESULT " + json.dumps(measures(args.child, args.runs, not args.no_export)))
     return 0
 
 
 def in_child(args, n: int) -> dict | None:
-    cmd = [sys.executable, __file__, "--child", str(n), "--runs", str(args.runs)]
+    command = [__file__, "--child", str(n), "--runs", str(args.runs)]
     if args.no_export:
-        cmd.append("--no-export")
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    for line in done.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-        print(line)
-    print(f"  (child failed: {done.stderr.strip().splitlines()[-3:]})")
-    return None
+        command.append("--no-export")
+    return child_result(command)
 
 
 # ---------------------------------------------------------------- report
@@ -374,14 +308,7 @@ def main() -> int:
     results = []
     try:
         for n in args.sizes:
-            db = db_name(n)
-            if args.reuse and database_exists(db):
-                print(f"reusing {db}")
-            else:
-                print(f"building {db} (child process):")
-                t0 = time.perf_counter()
-                subprocess.run([sys.executable, __file__, "--build-only", str(n)], check=True)
-                print(f"  build: {time.perf_counter() - t0:.0f} s")
+            built_in_child(db_name(n), args.reuse, [__file__, "--build-only", str(n)])
             result = in_child(args, n)
             if result:
                 results.append(result)

@@ -1,4 +1,3 @@
-# size: a benchmark script read from top to bottom: the build, one porteur, the streams, the aims
 """Benchmark: the treasury forecast (issue 13) of one porteur, then of every porteur, on
 the 100,000-dossier data set of the load test.
 
@@ -43,8 +42,6 @@ import io
 import json
 import os
 import pstats
-import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -54,7 +51,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench.transitions import admin_exec, db_url, peak_rss_mb  # noqa: E402
+from bench import common  # noqa: E402
+from bench.transitions import admin_exec, peak_rss_mb  # noqa: E402
 
 DB = os.environ.get("BENCH_DB", "guichet_bench_treasury")
 ONE_MS = 100.0  # aim: one porteur's forecast
@@ -62,24 +60,7 @@ STREAM_MB = 300.0  # aim: peak RSS while every porteur is forecast
 
 
 def setup_django() -> None:
-    os.environ.update(
-        DATABASE_URL=db_url(DB),
-        CELERY_BROKER_URL="memory://",
-        CELERY_TASK_ALWAYS_EAGER="0",
-        DEBUG="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        LOG_LEVEL="ERROR",
-        DJANGO_SETTINGS_MODULE="guichet.settings",
-    )
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
-    os.environ.setdefault("SECRET_KEY", "bench")
-    import django
-
-    django.setup()
-
-
-def loadavg() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    common.setup_measured(DB)
 
 
 def rss_mb() -> float:
@@ -89,57 +70,12 @@ def rss_mb() -> float:
     return 0.0
 
 
-class StatementCounter:
-    """A connection ``execute_wrapper`` that counts the statements (and keeps nothing)."""
-
-    def __init__(self):
-        self.n = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.n += 1
-        return execute(sql, params, many, context)
-
-
-def counted(fn):
-    """``fn()``'s result and the SQL statements it ran."""
-    from django.db import connection
-
-    counter = StatementCounter()
-    with connection.execute_wrapper(counter):
-        out = fn()
-    return out, counter.n
-
-
 # ---------------------------------------------------------------- build (child process)
 
 
 def build(n: int) -> None:
     """Scratch database, migrations, the load test's data set, vacuum (a child process)."""
-    admin_exec(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-    admin_exec(f'CREATE DATABASE "{DB}"')
-    setup_django()
-    import load_data
-    import psycopg
-    from django.core.management import call_command
-
-    t0 = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    print(f"  migrations: {time.perf_counter() - t0:.0f} s")
-    t0 = time.perf_counter()
-    load_data.build(n, tasks_sample=0)
-    print(f"  data set: {time.perf_counter() - t0:.0f} s")
-    t0 = time.perf_counter()
-    with psycopg.connect(db_url(DB), autocommit=True) as conn:
-        conn.execute("VACUUM (ANALYZE)")
-    print(f"  vacuum analyze: {time.perf_counter() - t0:.0f} s")
-    print(f"  peak RSS of the build (not counted below): {peak_rss_mb():.0f} MB")
-
-
-def database_exists() -> bool:
-    import psycopg
-
-    with psycopg.connect(db_url("postgres"), autocommit=True) as conn:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB,)).fetchone()
+    common.build_data_set(DB, n)
 
 
 # ---------------------------------------------------------------- what the data set holds
@@ -218,13 +154,7 @@ def time_one(org, runs: int) -> tuple[float, int, object]:
     """Median ms of ``runs`` warm forecasts, the statements of one, the forecast."""
     from cases.treasury import treasury_forecast
 
-    forecast, queries = counted(lambda: treasury_forecast(org))  # warm (and counted)
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        treasury_forecast(org)
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times), queries, forecast
+    return common.median_of_warm_runs(lambda: treasury_forecast(org), runs)
 
 
 def time_api(org, runs: int) -> tuple[float, int, int]:
@@ -240,13 +170,8 @@ def time_api(org, runs: int) -> tuple[float, int, int]:
     client = Client()
     url = f"/api/v1/organisations/{org.pk}/treasury/"
     headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
-    response, queries = counted(lambda: client.get(url, **headers))  # warm (and counted)
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        response = client.get(url, **headers)
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times), queries, response.status_code
+    ms, queries, response = common.median_of_warm_runs(lambda: client.get(url, **headers), runs)
+    return ms, queries, response.status_code
 
 
 def one_porteur(runs: int) -> list[dict]:
@@ -335,7 +260,7 @@ def stream_all(chunk: int, limit: int | None, batch: bool = False) -> dict:
     seen = Counter()
     inflows = Counter()
     rss_start, rss_max = rss_mb(), rss_mb()
-    counter = StatementCounter()
+    counter = common.StatementCounter()
     t0 = time.perf_counter()
     with connection.execute_wrapper(counter):
         for f in forecasts_streamed(orgs, chunk, batch):
@@ -381,7 +306,7 @@ def ranking() -> dict:
     from cases.models import Organisation
     from cases.treasury_ranking import treasury_ranking
 
-    counter = StatementCounter()
+    counter = common.StatementCounter()
     t0 = time.perf_counter()
     with connection.execute_wrapper(counter):
         rows = treasury_ranking(Organisation.objects.all())
@@ -396,19 +321,10 @@ def ranking() -> dict:
 
 def in_child(args, *flags: str) -> dict | None:
     """Run one measure in a child process of its own (its own peak RSS); its figures."""
-    cmd = [sys.executable, __file__, "--reuse", "--keep", *flags]
+    command = [__file__, "--reuse", "--keep", *flags]
     if args.limit:
-        cmd += ["--limit", str(args.limit)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    result = None
-    for line in done.stdout.splitlines():
-        if line.startswith("RESULT "):
-            result = json.loads(line[7:])
-        else:
-            print(line)
-    if done.returncode:
-        print(f"  (child failed: {done.stderr.strip().splitlines()[-1:]})")
-    return result
+        command += ["--limit", str(args.limit)]
+    return common.child_result(command)
 
 
 def child(args) -> int:
@@ -454,7 +370,7 @@ def aims(rows: list[dict], streamed: dict | None, others: list[dict] = ()) -> No
             f"  ({other['label']}, its own process: peak RSS {other['peak']:.0f} MB, "
             f"{other['elapsed']:.1f} s: {verdict(other['peak'] < STREAM_MB)})"
         )
-    print(f"  load average: {loadavg()} (1, 5, 15 min; {os.cpu_count()} CPUs)")
+    print(f"  load average: {common.loadavg()} (1, 5, 15 min; {os.cpu_count()} CPUs)")
 
 
 def parse_args():
@@ -490,16 +406,10 @@ def main() -> int:
     if args.child_batch or args.child_ranking:
         return child(args)
     print(f"Treasury forecast — {args.cases:,} dossiers, {os.cpu_count()} CPUs")
-    print(f"load average before: {loadavg()} (shared machine: other engineers' tests may run)")
-    if args.reuse and database_exists():
-        print(f"reusing {DB}")
-    else:
-        print(f"building {DB} (child process):")
-        t0 = time.perf_counter()
-        subprocess.run(
-            [sys.executable, __file__, "--build-only", "--cases", str(args.cases)], check=True
-        )
-        print(f"  build: {time.perf_counter() - t0:.0f} s")
+    print(
+        f"load average before: {common.loadavg()} (shared machine: other engineers' tests may run)"
+    )
+    common.built_in_child(DB, args.reuse, [__file__, "--build-only", "--cases", str(args.cases)])
     try:
         setup_django()
         from cases import treasury
