@@ -7,7 +7,8 @@ transition service.
 
 Every figure is computed by the rule it drafts, never rewritten: the envelopes' by
 ``cases.envelopes`` (``request_contribution`` is its rule for one request), the plans' by
-``cases.rules.check_plan``, the treasury's by ``cases.treasury.treasury_forecasts``.
+``cases.rules.check_plan``, the treasury's by ``cases.treasury`` (the figures of two
+``treasury_forecasts``, from one read: ``_forecast_pairs``).
 
 Who: the territory's agents, director and administrators draft; a funder's instructor
 reads the scenarios holding one of its funder's requests, sees only those, and applies
@@ -16,15 +17,19 @@ them (it alone decides its grants).
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.core.cache import cache
+from django.db.models import Max, Prefetch, QuerySet
+from django.utils import timezone
 
+from engine.models import OutboxEvent
 from schemes.models import Envelope
 
-from . import maquette, rules, selectors
+from . import maquette, rules, selectors, treasury
 from .envelopes import ZERO, EnvelopeFigures, envelope_figures, request_contribution
 from .models import (
     REQUEST_UNDECIDED,
@@ -37,13 +42,16 @@ from .models import (
     ScenarioItem,
     User,
 )
-from .treasury import forecast_risk, treasury_forecasts
+from .treasury import forecast_risk
 
 R = User.Role
 DRAFTERS = (R.AGENT, R.DIRECTOR, R.ADMIN)
 #: The rules of the plan a draft programme may break: 80 % of public aid, 20 % own share.
 PLAN_RULES = ("public_aid_ceiling", "own_share", "national_match")
-STATE_LABELS = dict(FundingRequest._meta.get_field("state").choices)
+#: How long a porteur's treasury exposure to a draft is kept (seconds) when nothing it
+#: depends on is seen to change (``_exposure_key``): a plan's expenses or a payment
+#: recorded without a transition show at the latest then.
+EXPOSURE_TTL = 600
 
 
 def may_draft(user) -> bool:
@@ -94,8 +102,8 @@ def candidates(scenario: Scenario, *, user, funder: str = "") -> QuerySet[Fundin
 def stale_reason(item: ScenarioItem, fr: FundingRequest) -> str | None:
     """Why an item no longer applies: its request changed since the scenario saw it."""
     if fr.state != item.seen_state:
-        before = STATE_LABELS.get(item.seen_state, item.seen_state)
-        now = STATE_LABELS.get(fr.state, fr.state)
+        before = maquette.STATE_LABELS.get(item.seen_state, item.seen_state)
+        now = maquette.STATE_LABELS.get(fr.state, fr.state)
         return (
             f"La demande a changé depuis le scénario : elle est passée de « {before} » à « {now} »."
         )
@@ -107,9 +115,16 @@ def stale_reason(item: ScenarioItem, fr: FundingRequest) -> str | None:
     return None
 
 
-def pending(items) -> list[ScenarioItem]:
-    """The items still drafted: not applied yet, and not stale."""
-    return [i for i in items if not i.outcome and stale_reason(i, i.funding_request) is None]
+def stale_reasons(items) -> dict[int, str | None]:
+    """Each item not applied yet → why it no longer applies (None: it still does)."""
+    return {i.pk: stale_reason(i, i.funding_request) for i in items if not i.outcome}
+
+
+def pending(items, stale: dict | None = None) -> list[ScenarioItem]:
+    """The items still drafted: not applied yet, and not stale (``stale``: the items'
+    ``stale_reasons`` when already computed)."""
+    stale = stale_reasons(items) if stale is None else stale
+    return [i for i in items if not i.outcome and stale.get(i.pk) is None]
 
 
 def after_contribution(item: ScenarioItem) -> tuple[Decimal, Decimal]:
@@ -151,8 +166,11 @@ class EnvelopeDraft:
         return self.remaining < 0
 
 
-def envelopes(scenario: Scenario, items: list[ScenarioItem], *, user) -> list[EnvelopeDraft]:
-    """The year's envelopes as they are, and as the scenario would leave them."""
+def envelopes(
+    scenario: Scenario, items: list[ScenarioItem], *, user, live: list | None = None
+) -> list[EnvelopeDraft]:
+    """The year's envelopes as they are, and as the scenario would leave them (``live``:
+    the items' ``pending`` when already computed, as for the other figures below)."""
     qs = Envelope.objects.filter(territory_id=scenario.territory_id, year=scenario.year)
     if not may_draft(user):
         qs = qs.filter(scheme__funder_id=user.funder_id)
@@ -163,7 +181,7 @@ def envelopes(scenario: Scenario, items: list[ScenarioItem], *, user) -> list[En
     )
     # (scheme, action sheet) → what the scenario changes
     deltas: dict[tuple, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    for item in pending(items):
+    for item in pending(items) if live is None else live:
         fr = item.funding_request
         req0, prog0 = request_contribution(fr.state, fr.amount_requested, fr.amount_granted)
         req1, prog1 = after_contribution(item)
@@ -216,11 +234,11 @@ def _drafted_resources(resources: list[rules.Resource], mine: list[ScenarioItem]
     return out, added
 
 
-def plan_checks(items: list[ScenarioItem]) -> list[PlanCheck]:
+def plan_checks(items: list[ScenarioItem], *, live: list | None = None) -> list[PlanCheck]:
     """Each dossier the scenario touches, its plan's 80 % / 20 % rules before and after
     (three queries whatever the number of dossiers)."""
     by_case: dict[int, list[ScenarioItem]] = defaultdict(list)
-    for item in pending(items):
+    for item in pending(items) if live is None else live:
         by_case[item.funding_request.case_id].append(item)
     cases = Case.objects.filter(pk__in=list(by_case)).select_related(
         "organisation", "own_share_case"
@@ -266,34 +284,107 @@ class Exposure:
         return (self.trough_after or ZERO) < (self.trough_before or ZERO)
 
 
-def exposures(items: list[ScenarioItem], *, months: int = 24) -> list[Exposure]:
+def _forecast_pairs(orgs, drafted: dict, live_before: set, *, months: int, today) -> dict:
+    """Each organisation's forecast without and with the drafted grants (id → the pair):
+    the figures of two ``treasury_forecasts`` (without, then with ``drafted``) from one
+    read of the snapshot with them; an operation the draft does not touch is projected
+    once for both, a drafted one without its drafted grants for « before » (and left out
+    when its dossier was not live: ``live_before``)."""
+    p = treasury.params()
+    snapshots = treasury.operations_snapshots(orgs, today=today, p=p, drafted=drafted)
+    cash = treasury.cash_today(orgs, today=today)
+    horizon = max(1, min(treasury.MAX_MONTHS, months))
+    out = {}
+    for org in orgs:
+        flows = {"before": ([], []), "after": ([], [])}
+        for op in snapshots[org.pk]:
+            variants = {"after": op}
+            if not any(g.id in drafted for g in op.grants):
+                variants["before"] = op  # the same flows: projected once
+            elif op.case_id in live_before:
+                variants["before"] = replace(
+                    op, grants=tuple(g for g in op.grants if g.id not in drafted)
+                )
+            projected = {}
+            for side, variant in variants.items():
+                if id(variant) not in projected:
+                    projected[id(variant)] = treasury.project_operation(
+                        variant, today=today, regime=org.fctva_regime, p=p
+                    )
+                outflows, inflows = projected[id(variant)]
+                flows[side][0].extend(outflows)
+                flows[side][1].extend(inflows)
+        out[org.pk] = tuple(
+            treasury.forecast_compute(
+                cash=cash[org.pk],
+                today=today,
+                horizon=horizon,
+                outflows=flows[side][0],
+                inflows=flows[side][1],
+                rate=p.bridging_rate,
+                loan_round=p.loan_round,
+            )
+            for side in ("before", "after")
+        )
+    return out
+
+
+def _exposure_key(org, rows: dict, months: int, today, version) -> str:
+    """What a porteur's exposure depends on: its drafted grants, its declared cash and
+    limit, the day, and the newest event recorded (any transition renews the key)."""
+    cash = (org.cash_at_hand, org.cash_at_hand_on, org.cash_limit)
+    raw = repr((org.pk, sorted(rows.items()), cash, months, today, version))
+    return "scenario-exposure:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def exposures(
+    items: list[ScenarioItem], *, months: int = 24, live: list | None = None
+) -> list[Exposure]:
     """Each porteur the scenario funds, its treasury's p80 trough today and with the
-    scenario's grants (as if decided today), in the queries of two forecasts."""
-    funded = [i for i in pending(items) if i.choice == ScenarioChoice.FUND]
-    organisations = {
-        i.funding_request.case.organisation_id: i.funding_request.case.organisation for i in funded
-    }
+    scenario's grants (as if decided today). Computed only for the porteurs whose drafted
+    grants (or cash, or any dossier's state) changed since the last computation — the
+    others are kept in the cache ``EXPOSURE_TTL`` seconds at most —, in one read of the
+    snapshot (``_forecast_pairs``)."""
+    live = pending(items) if live is None else live
+    funded = [i for i in live if i.choice == ScenarioChoice.FUND]
+    organisations, rows = {}, defaultdict(dict)
+    for i in funded:
+        fr = i.funding_request
+        organisations[fr.case.organisation_id] = fr.case.organisation
+        rows[fr.case.organisation_id][fr.pk] = (fr.case_id, after_contribution(i)[1])
     if not organisations:
         return []
-    drafted = {
-        i.funding_request_id: (i.funding_request.case_id, after_contribution(i)[1]) for i in funded
+    today = timezone.localdate()
+    version = OutboxEvent.objects.aggregate(newest=Max("pk"))["newest"]
+    keys = {
+        pk: _exposure_key(org, rows[pk], months, today, version)
+        for pk, org in organisations.items()
     }
-    orgs = list(organisations.values())
-    before = treasury_forecasts(orgs, months=months)
-    after = treasury_forecasts(orgs, months=months, drafted=drafted)
-    out = []
-    for org in sorted(orgs, key=lambda o: (o.name, o.pk)):
-        b, a = before[org.pk], after[org.pk]
-        out.append(
-            Exposure(
-                org,
+    figures = cache.get_many(list(keys.values()))
+    missing = [org for pk, org in organisations.items() if keys[pk] not in figures]
+    if missing:
+        drafted = {fr_id: row for org in missing for fr_id, row in rows[org.pk].items()}
+        live_before = {
+            i.funding_request.case_id
+            for i in funded
+            if i.funding_request.case.state in treasury.FORECAST_STATES
+        }
+        pairs = _forecast_pairs(missing, drafted, live_before, months=months, today=today)
+        fresh = {}
+        for org in missing:
+            b, a = pairs[org.pk]
+            fresh[keys[org.pk]] = (
                 b.trough_p80.balance if b.trough_p80 else None,
                 a.trough_p80.balance if a.trough_p80 else None,
                 a.loan.amount if a.loan else None,
                 forecast_risk(a, org.cash_limit),
             )
-        )
-    return out
+        cache.set_many(fresh, EXPOSURE_TTL)
+        figures |= fresh
+    return [
+        Exposure(org, *figures[keys[org.pk]])
+        for org in sorted(organisations.values(), key=lambda o: (o.name, o.pk))
+    ]
 
 
 # ---------------------------------------------------------------- summaries
@@ -317,22 +408,21 @@ class Summary:
 def summary(scenario: Scenario, *, user, with_treasury: bool = True) -> Summary:
     """One scenario's figures, for the comparison side by side."""
     items = list(items_of(scenario, user=user))
-    live = pending(items)
+    reasons = stale_reasons(items)
+    live = pending(items, reasons)
     counts = {c.value: sum(1 for i in live if i.choice == c) for c in ScenarioChoice}
     funded = sum((after_contribution(i)[1] for i in live), ZERO)
-    stale = sum(
-        1 for i in items if not i.outcome and stale_reason(i, i.funding_request) is not None
-    )
+    stale = sum(1 for reason in reasons.values() if reason is not None)
     risk = 0
     if with_treasury:
-        risk = sum(1 for e in exposures(items) if e.risk_after)
+        risk = sum(1 for e in exposures(items, live=live) if e.risk_after)
     return Summary(
         scenario,
         counts,
         funded,
         stale,
-        envelopes(scenario, items, user=user),
-        sum(1 for c in plan_checks(items) if c.broken),
+        envelopes(scenario, items, user=user, live=live),
+        sum(1 for c in plan_checks(items, live=live) if c.broken),
         risk,
     )
 

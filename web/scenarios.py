@@ -16,16 +16,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import maquette, scenarios
-from cases.models import ScenarioChoice
+from cases.models import ScenarioChoice, User
 from cases.services import scenarios as services
 from engine.errors import DomainError
 
 PER_PAGE = 50
 MAX_COMPARED = 4
+INSTRUCTOR = User.Role.FUNDER_INSTRUCTOR
 
 
 def _may_see(user) -> bool:
-    return scenarios.may_draft(user) or user.effective_role == "funder_instructor"
+    return scenarios.may_draft(user) or user.effective_role == INSTRUCTOR
 
 
 def _scenario(request, pk: int):
@@ -80,6 +81,8 @@ def _rows_from(post) -> list[dict]:
 def _context(request, scenario, *, funder: str, page_number):
     user = request.user
     items = list(scenarios.items_of(scenario, user=user))
+    stale = scenarios.stale_reasons(items)
+    live = scenarios.pending(items, stale)  # once for the three figures below
     by_request = {i.funding_request_id: i for i in items}
     page = None
     if scenarios.may_draft(user) and not scenario.applied_at:
@@ -95,14 +98,12 @@ def _context(request, scenario, *, funder: str, page_number):
         "funders": maquette.funder_choices(),
         "choices": ScenarioChoice.choices,
         "may_draft": scenarios.may_draft(user),
-        "may_apply": user.effective_role == "funder_instructor",
+        "may_apply": user.effective_role == INSTRUCTOR,
         "to_apply": sum(1 for i in items if not i.outcome),
-        "envelopes": scenarios.envelopes(scenario, items, user=user),
-        "plans": scenarios.plan_checks(items),
-        "exposures": scenarios.exposures(items),
-        "stale": {
-            i.pk: scenarios.stale_reason(i, i.funding_request) for i in items if not i.outcome
-        },
+        "envelopes": scenarios.envelopes(scenario, items, user=user, live=live),
+        "plans": scenarios.plan_checks(items, live=live),
+        "exposures": scenarios.exposures(items, live=live),
+        "stale": stale,
     }
 
 
