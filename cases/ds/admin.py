@@ -20,7 +20,15 @@ def _scoped(request, queryset, path: str):
 
 @admin.register(DsDemarche)
 class DsDemarcheAdmin(admin.ModelAdmin):
-    list_display = ("number", "label", "scheme", "active", "push_back", "last_run_at")
+    list_display = (
+        "number",
+        "groupe_instructeur",
+        "label",
+        "scheme",
+        "active",
+        "push_back",
+        "last_run_at",
+    )
     readonly_fields = ("synced_at", "last_run_at", "last_report", "cursor")
     actions = ["import_now"]
 

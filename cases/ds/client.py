@@ -30,10 +30,16 @@ class DsError(Exception):
         self.transient = transient
 
 
+FRAGMENTS = "dossier_fragments"
+
+
 @cache
 def query_text(name: str) -> str:
-    """The GraphQL document ``queries/<name>.graphql``."""
-    return (QUERIES / f"{name}.graphql").read_text(encoding="utf-8")
+    """The GraphQL document ``queries/<name>.graphql``, with the shared fragments it uses."""
+    text = (QUERIES / f"{name}.graphql").read_text(encoding="utf-8")
+    if name != FRAGMENTS and "...Guichet" in text:
+        text += "\n" + query_text(FRAGMENTS)
+    return text
 
 
 DEFAULTS = {

@@ -52,6 +52,7 @@ class Report:
     """What a run did, dossier by dossier (``lines``: number, status, reason)."""
 
     demarche: int
+    group: int | None = None
     lines: list[dict] = field(default_factory=list)
     error: str = ""
     complete: bool = False
@@ -76,8 +77,9 @@ class Report:
 
     def summary(self) -> str:
         d = self.as_dict()
+        group = f" (groupe instructeur {self.group})" if self.group else ""
         said = (
-            f"Démarche DS n° {self.demarche} : {d['created']} créé(s), {d['updated']} mis à "
+            f"Démarche DS n° {self.demarche}{group} : {d['created']} créé(s), {d['updated']} mis à "
             f"jour, {d['skipped']} ignoré(s), {d['failed']} en échec."
         )
         if self.error:
@@ -191,6 +193,19 @@ def _unchanged(row: DsImport | None, node: dict) -> bool:
     )
 
 
+def _imported_elsewhere(demarche: DsDemarche, number: int) -> DsImport | None:
+    """The import of the same DS dossier by another instructor group of the démarche."""
+    if not demarche.groupe_instructeur:
+        return None
+    return (
+        DsImport.objects.filter(demarche__number=demarche.number, ds_number=number)
+        .exclude(demarche=demarche)
+        .exclude(case=None)
+        .select_related("demarche")
+        .first()
+    )
+
+
 def _failed(demarche: DsDemarche, node: dict, report: Report, reason: str) -> None:
     _record(demarche, node, status=S.FAILED, reason=reason, tried=True)
     report.add(node["number"], S.FAILED, reason)
@@ -202,6 +217,12 @@ def dossier_import(demarche: DsDemarche, node: dict, report: Report) -> None:
     row = DsImport.objects.filter(demarche=demarche, ds_number=number).first()
     if _unchanged(row, node):
         report.add(number, S.SKIPPED, "Inchangé sur DS depuis le dernier import.")
+        return
+    other = _imported_elsewhere(demarche, number) if row is None else None
+    if other is not None:
+        reason = f"Déjà importé par « {other.demarche} » (dossier passé d'un groupe à l'autre)."
+        _record(demarche, node, status=S.SKIPPED, reason=reason)
+        report.add(number, S.SKIPPED, reason)
         return
     state = node.get("state") or ""
     if state in DS_DONE and (row is None or row.case_id is None):
@@ -234,18 +255,20 @@ def dossier_import(demarche: DsDemarche, node: dict, report: Report) -> None:
 
 
 def _page(demarche: DsDemarche, after: str | None) -> dict:
-    since = demarche.pass_since.isoformat() if demarche.pass_since else None
-    data = client.graphql(
-        token_env=demarche.token_env,
-        query="demarche_dossiers",
-        variables={
-            "demarcheNumber": demarche.number,
-            "first": int(client.setting("GUICHET_DS_PAGE_SIZE")),
-            "after": after,
-            "updatedSince": since,
-        },
-    )
-    return data["demarche"]["dossiers"]
+    """A page of the démarche's dossiers, or of its instructor group's when it names one."""
+    variables = {
+        "first": int(client.setting("GUICHET_DS_PAGE_SIZE")),
+        "after": after,
+        "updatedSince": demarche.pass_since.isoformat() if demarche.pass_since else None,
+    }
+    if demarche.groupe_instructeur:
+        variables["groupeInstructeurNumber"] = demarche.groupe_instructeur
+        query, root = "groupe_instructeur_dossiers", "groupeInstructeur"
+    else:
+        variables["demarcheNumber"] = demarche.number
+        query, root = "demarche_dossiers", "demarche"
+    data = client.graphql(token_env=demarche.token_env, query=query, variables=variables)
+    return data[root]["dossiers"]
 
 
 def _pass_start(demarche: DsDemarche) -> None:
@@ -267,7 +290,7 @@ def _pass_end(demarche: DsDemarche) -> None:
 def demarche_import(*, demarche: DsDemarche, max_pages: int | None = None) -> Report:
     """One run over the démarche's dossiers, from where the last run stopped. DS errors on
     a page stop the run (kept in the report); the next run resumes at that page."""
-    report = Report(demarche=demarche.number)
+    report = Report(demarche=demarche.number, group=demarche.groupe_instructeur)
     _pass_start(demarche)
     pages = 0
     try:

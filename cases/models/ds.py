@@ -33,7 +33,14 @@ MAPPING_KEYS = {
 
 
 class DsDemarche(models.Model):
-    number = models.PositiveIntegerField("numéro de la démarche DS", unique=True)
+    number = models.PositiveIntegerField("numéro de la démarche DS")
+    groupe_instructeur = models.PositiveIntegerField(
+        "numéro du groupe instructeur",
+        null=True,
+        blank=True,
+        help_text="Vide : toute la démarche. Sinon, seuls les dossiers de ce groupe, lus avec "
+        "le jeton d'un de ses instructeurs (un jeton par groupe instructeur).",
+    )
     label = models.CharField("libellé", max_length=200, blank=True, default="")
     token_env = models.CharField(
         "variable d'environnement du jeton API",
@@ -85,10 +92,21 @@ class DsDemarche(models.Model):
     class Meta:
         verbose_name = "démarche Démarches Simplifiées"
         verbose_name_plural = "démarches Démarches Simplifiées"
-        ordering = ["number"]
+        ordering = ["number", "groupe_instructeur"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["number", "groupe_instructeur"], name="ds_demarche_group_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["number"],
+                condition=models.Q(groupe_instructeur=None),
+                name="ds_demarche_whole_unique",
+            ),
+        ]
 
     def __str__(self):
-        return f"DS n° {self.number}" + (f" — {self.label}" if self.label else "")
+        group = f" (groupe {self.groupe_instructeur})" if self.groupe_instructeur else ""
+        return f"DS n° {self.number}{group}" + (f" — {self.label}" if self.label else "")
 
     def clean(self):
         errors = {}

@@ -21,7 +21,9 @@ from graphql import build_schema, graphql_sync, parse, validate
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data" / "ds"
 SCHEMA = build_schema((ROOT / "cases" / "data" / "ds" / "schema.graphql").read_text())
-TOKEN = "ds-test-token-0123456789"
+TOKEN = "ds-test-token-0123456789"  # an instructor of every group of the démarche
+#: a token sees the dossiers of its instructor's groups (None: all)
+TOKENS = {TOKEN: None, "ds-token-group-11": {11}, "ds-token-group-12": {12}}
 INSTRUCTEUR = "SW5zdHJ1Y3RldXItNzc="  # « Instructeur-77 »
 
 
@@ -45,13 +47,20 @@ class DsServer:
     def _by_id(self, dossier_id: str) -> dict | None:
         return next((d for d in self.demarche["dossiers"] if d["id"] == dossier_id), None)
 
-    def _dossiers(self, info, first=None, after=None, updatedSince=None, **_):
+    @staticmethod
+    def _visible(info, dossier: dict) -> bool:
+        groups = info.context["groups"]
+        return groups is None or dossier["groupeInstructeur"]["number"] in groups
+
+    def _dossiers(self, info, first=None, after=None, updatedSince=None, group=None, **_):
         if after in self.fail_pages_after:
             raise RuntimeError("HTTP 500")
         nodes = [
             d
             for d in self.demarche["dossiers"]
-            if updatedSince is None or d["dateDerniereModification"] >= updatedSince
+            if (updatedSince is None or d["dateDerniereModification"] >= updatedSince)
+            and self._visible(info, d)
+            and (group is None or d["groupeInstructeur"]["number"] == group)
         ]
         start = int(after.removeprefix("cursor-")) if after else 0
         page = nodes[start : start + (first or 100)]
@@ -71,12 +80,38 @@ class DsServer:
             raise ValueError("Demarche not found")
         return {**self.demarche, "dossiers": self._dossiers}
 
+    def _groupe(self, info, number):
+        groups = info.context["groups"]
+        if groups is not None and number not in groups:
+            raise PermissionError(
+                "An object of type GroupeInstructeur was hidden due to permissions"
+            )
+        found = next(
+            (
+                d["groupeInstructeur"]
+                for d in self.demarche["dossiers"]
+                if d["groupeInstructeur"]["number"] == number
+            ),
+            None,
+        )
+        if found is None:
+            raise ValueError("GroupeInstructeur not found")
+
+        def dossiers(info, **kw):
+            return self._dossiers(info, group=number, **kw)
+
+        return {**found, "dossiers": dossiers}
+
     # ------------------------------------------------------------ mutations
     def _mutation(self, name: str, wanted: set[str], target: str):
         def resolve(info, input):
             self.mutations.append((name, copy.deepcopy(input)))
             dossier = self._by_id(input["dossierId"])
-            if dossier is None or input["instructeurId"] != INSTRUCTEUR:
+            if (
+                dossier is None
+                or input["instructeurId"] != INSTRUCTEUR
+                or not self._visible(info, dossier)
+            ):
                 return {"dossier": None, "errors": [{"message": "Dossier ou instructeur inconnu"}]}
             if dossier["state"] not in wanted:
                 message = f"Le dossier est déjà {dossier['state']}"
@@ -90,6 +125,7 @@ class DsServer:
     def _root(self) -> dict:
         return {
             "demarche": self._demarche,
+            "groupeInstructeur": self._groupe,
             "dossierPasserEnInstruction": self._mutation(
                 "dossierPasserEnInstruction", {"en_construction"}, "en_instruction"
             ),
@@ -97,7 +133,7 @@ class DsServer:
             "dossierRefuser": self._mutation("dossierRefuser", {"en_instruction"}, "refuse"),
         }
 
-    def execute(self, body: dict) -> tuple[int, dict]:
+    def execute(self, body: dict, token: str = TOKEN) -> tuple[int, dict]:
         self.received.append(body)
         try:
             document = parse(body["query"])
@@ -113,6 +149,7 @@ class DsServer:
             body["query"],
             root_value=self._root(),
             variable_values=body.get("variables"),
+            context_value={"groups": TOKENS[token]},
         )
         if result.errors and any("HTTP 500" in e.message for e in result.errors):
             return 500, {"errors": [{"message": "Internal server error"}]}
@@ -137,12 +174,13 @@ class DsServer:
                 self.wfile.write(body)
 
             def do_POST(self):
-                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                if token not in TOKENS:
                     self._send(403, b'{"errors":[{"message":"Forbidden"}]}')
                     return
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length))
-                status, answer = server.execute(body)
+                status, answer = server.execute(body, token)
                 self._send(status, json.dumps(answer).encode())
 
             def do_GET(self):

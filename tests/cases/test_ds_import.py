@@ -53,17 +53,23 @@ def ds(settings, monkeypatch):
     assert server.invalid == [], "a query or mutation that DS's schema refuses"
 
 
+def declare(**kw) -> DsDemarche:
+    """A démarche as the administrator declares it in the admin."""
+    fields = {
+        "number": 4242,
+        "label": "DETR 2026",
+        "token_env": "DS_TOKEN_TEST",
+        "instructeur_id": INSTRUCTEUR,
+        "agent": f.agent(),
+        "scheme": f.scheme("DETR"),
+        "mapping": MAPPING,
+    }
+    return DsDemarche.objects.create(**{**fields, **kw})
+
+
 @pytest.fixture
 def demarche():
-    return DsDemarche.objects.create(
-        number=4242,
-        label="DETR 2026",
-        token_env="DS_TOKEN_TEST",
-        instructeur_id=INSTRUCTEUR,
-        agent=f.agent(),
-        scheme=f.scheme("DETR"),
-        mapping=MAPPING,
-    )
+    return declare()
 
 
 def imported(number: int) -> DsImport:
@@ -75,10 +81,10 @@ def pages_asked(ds: DsServer) -> list:
 
 
 def test_every_query_and_mutation_is_valid_against_the_published_schema():
-    files = sorted(client.QUERIES.glob("*.graphql"))
-    assert len(files) == 4
-    for path in files:
-        assert validate(SCHEMA, parse(path.read_text())) == [], path.name
+    names = sorted(p.stem for p in client.QUERIES.glob("*.graphql") if p.stem != client.FRAGMENTS)
+    assert len(names) == 5
+    for name in names:
+        assert validate(SCHEMA, parse(client.query_text(name))) == [], name
 
 
 def test_the_local_server_refuses_what_ds_does_not_have(ds):
@@ -266,3 +272,40 @@ def test_the_demarche_checks_its_agent_and_mapping(demarche):
         demarche.full_clean()
     assert set(err.value.message_dict) == {"mapping", "agent", "token_env"}
     assert "titre" in str(err.value.message_dict["mapping"])
+
+
+def test_one_token_per_instructor_group(ds, monkeypatch):
+    monkeypatch.setenv("DS_TOKEN_G11", "ds-token-group-11")
+    monkeypatch.setenv("DS_TOKEN_G12", "ds-token-group-12")
+    g11 = declare(groupe_instructeur=11, token_env="DS_TOKEN_G11", label="Carmausin")
+    g12 = declare(groupe_instructeur=12, token_env="DS_TOKEN_G12", label="Ségala")
+    first = demarche_import(demarche=g11)
+    assert "(groupe instructeur 11)" in first.summary()
+    assert {line["number"]: line["status"] for line in first.lines} == {
+        101: "created",
+        103: "skipped",
+    }
+    second = demarche_import(demarche=g12).as_dict()
+    assert {line["number"]: line["status"] for line in second["lines"]} == {
+        102: "created",
+        104: "failed",
+    }
+    asked = [b["variables"].get("groupeInstructeurNumber") for b in ds.received]
+    assert asked == [11, 12] and all("groupeInstructeur(number" in b["query"] for b in ds.received)
+
+    # DS hides a group from another group's token
+    g11.token_env = "DS_TOKEN_G12"
+    g11.save()
+    assert "hidden due to permissions" in demarche_import(demarche=g11).error
+
+    # a dossier moved to the other group on DS is not imported a second time
+    moved = ds.dossier(101)
+    moved["groupeInstructeur"] = ds.dossier(102)["groupeInstructeur"]
+    moved["dateDerniereModification"] = "2026-02-10T08:00:00+01:00"
+    third = demarche_import(demarche=g12)
+    line = next(x for x in third.lines if x["number"] == 101)
+    assert (
+        line["status"] == "skipped"
+        and "Déjà importé par « DS n° 4242 (groupe 11)" in line["reason"]
+    )
+    assert Case.objects.filter(ds_imports__ds_number=101).count() == 1

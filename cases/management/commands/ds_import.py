@@ -23,14 +23,19 @@ class Command(BaseCommand):
                 f"Démarche DS n° {demarche} inconnue : déclarez-la d'abord dans "
                 "l'administration (Démarches Simplifiées)."
             )
-        report = demarche_import_locked(found.get())
-        if report is None:
-            raise CommandError(f"Un import de la démarche n° {demarche} est déjà en cours.")
-        if details:
-            for line in report.lines:
-                case = f" → {line['case']}" if line["case"] else ""
-                reason = f" : {line['reason']}" if line["reason"] else ""
-                self.stdout.write(f"  n° {line['number']} {line['status']}{case}{reason}")
-        self.stdout.write(report.summary())
-        if report.error:
+        failed = False
+        for each in found:  # the whole démarche, or each of its instructor groups
+            report = demarche_import_locked(each)
+            if report is None:
+                self.stderr.write(f"{each} : un import est déjà en cours.")
+                failed = True
+                continue
+            if details:
+                for line in report.lines:
+                    case = f" → {line['case']}" if line["case"] else ""
+                    reason = f" : {line['reason']}" if line["reason"] else ""
+                    self.stdout.write(f"  n° {line['number']} {line['status']}{case}{reason}")
+            self.stdout.write(report.summary())
+            failed = failed or bool(report.error)
+        if failed:
             raise CommandError("Import interrompu : relancez la commande pour reprendre.")
