@@ -12,8 +12,13 @@ dossiers are built through the real service (``case_tasks_sync``), so that the a
 inbox has tasks to show, and a pool of submitted dossiers is kept aside for the
 transitions of the load test.
 
-The rows of one dossier are made in ``load_rows.py``, written by ``load_copy.py``; the
-proportions and paths are in ``load_paths.py``.
+The loader streams: dossiers are made and COPYed ``batch`` (10,000) at a time, in one
+transaction, so that only one batch's rows are held (building them all first held
+7.6 GB at 1,000,000 dossiers); only the case ids per organisation and per state are kept
+for the manifest. The peak RSS and the time are printed. The rows of one dossier are made
+in ``load_rows.py``, written by ``load_copy.py``; the proportions and paths are in
+``load_paths.py``. The same seed gives the same rows in the same order (hence the same
+ids) as the loader that built everything first.
 
 ``build(n)`` needs Django set up on the scratch database; it returns a manifest (users,
 tokens, session keys, case ids per organisation, pools) for ``bench/load.py``.
@@ -23,23 +28,36 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import resource
 import time
 
-from load_copy import copy_model, copy_rows, next_id, reset_sequences
+from load_copy import ModelCopy, copy_rows, next_id, reset_sequences
 from load_paths import PASSWORD, STATE_WEIGHTS
 from load_rows import Rows, World, dossier_rows
 
+BATCH = 10_000  # dossiers made, then COPYed, at a time
 
-def build(n: int, *, seed: int = 2026, pool_per_epci: int = 400, tasks_sample: int = 1000):
+
+def build(
+    n: int,
+    *,
+    seed: int = 2026,
+    pool_per_epci: int = 400,
+    tasks_sample: int = 1000,
+    batch: int = BATCH,
+):
     rnd = random.Random(seed)
     t0 = time.perf_counter()
     w, orgs = world(rnd)
-    rows = dossiers(w, orgs, n)
-    pool = set_pool_aside(rows, pool_per_epci)
-    write(rows, t0)
+    rows, pool = write(w, orgs, n, pool_per_epci, batch, t0)
     pool_ids = {pk for ids in pool.values() for pk in ids}
     agent_tasks(rnd, rows, pool_ids, tasks_sample)
     return manifest(w, rows, pool, pool_ids, n, t0)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (Linux: ru_maxrss in KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # ---------------------------------------------------------------- the steps
@@ -123,17 +141,29 @@ def people(rnd, communes, epcis, hashed) -> tuple[list, dict, dict]:
     return orgs, agents, porteur_of
 
 
-def dossiers(w: World, orgs: list, n: int) -> Rows:
-    """``n`` dossiers; communes and EPCI file far more than associations."""
+def dossiers(w: World, orgs: list, n: int, batch: int, flush) -> Rows:
+    """``n`` dossiers, handed to ``flush`` ``batch`` at a time; communes and EPCI file far
+    more than associations."""
     from cases.models import Case, FundingRequest, PaymentClaim
 
     weights = [40 if o.kind == "commune" else 60 if o.kind == "epci" else 1 for o in orgs]
     case_id = next_id(Case)
     rows = Rows(fr_id=next_id(FundingRequest), claim_id=next_id(PaymentClaim))
+    # drawn for all n first, as before streaming: the same seed gives the same data set
     org_choice = w.rnd.choices(orgs, weights=weights, k=n)
     state_choice = w.rnd.choices(list(STATE_WEIGHTS), weights=list(STATE_WEIGHTS.values()), k=n)
-    for i in range(n):
-        dossier_rows(w, rows, case_id + i, org_choice[i], state_choice[i])
+    t0 = time.perf_counter()
+    for start in range(0, n, batch):
+        for i in range(start, min(n, start + batch)):
+            dossier_rows(w, rows, case_id + i, org_choice[i], state_choice[i])
+        flush(rows)
+        done = min(n, start + batch)
+        if done % 100_000 == 0 and done < n:
+            print(
+                f"  {done:,} dossiers written, {time.perf_counter() - t0:.0f} s, "
+                f"peak RSS {peak_rss_mb():.0f} MB",
+                flush=True,
+            )
     return rows
 
 
@@ -163,47 +193,86 @@ def set_pool_aside(rows: Rows, pool_per_epci: int) -> dict[int, list[int]]:
     return pool
 
 
-def write(rows: Rows, t0: float) -> None:
-    """Every row COPYed in one transaction, the sequences reset, the tables analysed."""
-    from django.db import connection, transaction
-    from django_fsm_log.models import StateLog
+TABLES = [  # in the order of their foreign keys
+    ("cases", "cases"),
+    ("expense lines", "expenses"),
+    ("resource lines", "resources"),
+    ("funding requests", "frs"),
+    ("payment claims", "claims"),
+    ("payments", "payments"),
+    ("deadlines", "deadlines"),
+    ("history (StateLog)", "logs"),
+    ("documents", "documents"),
+]
 
-    from cases.models import (
-        Case,
-        Document,
-        ExpenseLine,
-        FundingRequest,
-        Payment,
-        PaymentClaim,
-        ResourceLine,
-    )
-    from engine.models import Deadline
 
-    tables = [
-        ("cases", Case, "cases"),
-        ("expense lines", ExpenseLine, "expenses"),
-        ("resource lines", ResourceLine, "resources"),
-        ("funding requests", FundingRequest, "frs"),
-        ("payment claims", PaymentClaim, "claims"),
-        ("payments", Payment, "payments"),
-        ("deadlines", Deadline, "deadlines"),
-        ("history (StateLog)", StateLog, "logs"),
-        ("documents", Document, "documents"),
-    ]
-    counts = {}
-    with transaction.atomic():
-        for label, model, key in tables:
-            counts[label] = copy_model(model, rows[key])
-            if key == "cases":
-                through = Case.communes.through._meta.db_table
-                counts["case communes"] = copy_rows(
-                    through, ["case_id", "commune_id"], rows["through"]
+class Writer:
+    """COPY of each batch's rows, table after table; counts kept."""
+
+    def __init__(self):
+        from django_fsm_log.models import StateLog
+
+        from cases.models import (
+            Case,
+            Document,
+            ExpenseLine,
+            FundingRequest,
+            Payment,
+            PaymentClaim,
+            ResourceLine,
+        )
+        from engine.models import Deadline
+
+        models = {
+            "cases": Case,
+            "expenses": ExpenseLine,
+            "resources": ResourceLine,
+            "frs": FundingRequest,
+            "claims": PaymentClaim,
+            "payments": Payment,
+            "deadlines": Deadline,
+            "logs": StateLog,
+            "documents": Document,
+        }
+        self.copies = {key: ModelCopy(models[key]) for _, key in TABLES}
+        self.through = Case.communes.through._meta.db_table
+        self.through_count = 0
+
+    def flush(self, rows: Rows) -> None:
+        tables = rows.drain()
+        for _, key in TABLES:
+            self.copies[key].write(tables.get(key, []))
+            if key == "cases" and tables.get("through"):
+                self.through_count += copy_rows(
+                    self.through, ["case_id", "commune_id"], tables["through"]
                 )
-        reset_sequences(*(model for _, model, _ in tables))
+
+    def counts(self) -> dict[str, int]:
+        counts = {label: self.copies[key].count for label, key in TABLES}
+        counts["case communes"] = self.through_count
+        return counts
+
+
+def write(w: World, orgs: list, n: int, pool_per_epci: int, batch: int, t0: float):
+    """Every row COPYed in one transaction, batch after batch (the foreign keys checked at
+    each COPY, not queued to the commit), the pool's documents last, the sequences reset,
+    the tables analysed."""
+    from django.db import connection, transaction
+
+    writer = Writer()
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        rows = dossiers(w, orgs, n, batch, writer.flush)
+        pool = set_pool_aside(rows, pool_per_epci)
+        writer.flush(rows)
+        reset_sequences(*(c.model for c in writer.copies.values()))
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
     t_copy = time.perf_counter() - t0
-    print("  " + ", ".join(f"{v:,} {k}" for k, v in counts.items()) + f" — {t_copy:.0f} s")
+    counts = ", ".join(f"{v:,} {k}" for k, v in writer.counts().items())
+    print(f"  {counts} — {t_copy:.0f} s, peak RSS {peak_rss_mb():.0f} MB", flush=True)
+    return rows, pool
 
 
 def agent_tasks(rnd, rows: Rows, pool_ids: set[int], tasks_sample: int) -> None:
@@ -246,14 +315,14 @@ def credentials(users) -> tuple[dict, dict]:
 def manifest(w: World, rows: Rows, pool, pool_ids, n: int, t0: float) -> dict:
     """Who the virtual users are (the agents, the busiest porteurs and a sample, the
     pool's porteurs), their credentials, the pool and the dossiers in instruction."""
-    from cases.models import User
+    from cases.models import Case, User
 
     by_org, porteur_of = rows.by_org, w.porteur_of
     users = list(w.agents.values())
     busiest = sorted(by_org, key=lambda o: -len(by_org[o]))
     porteur_orgs = busiest[:6] + w.rnd.sample(busiest[6:300], 10)
     users += list(User.objects.filter(organisation_id__in=porteur_orgs, role="porteur"))
-    case_org = {c["id"]: c["organisation_id"] for c in rows["cases"] if c["id"] in pool_ids}
+    case_org = dict(Case.objects.filter(pk__in=pool_ids).values_list("pk", "organisation_id"))
     users += list(User.objects.filter(pk__in={porteur_of[o] for o in case_org.values()}))
     tokens, sessions = credentials(users)
     return {

@@ -52,7 +52,8 @@ class World:
 
 @dataclass
 class Rows:
-    """Rows to COPY, the next ids, and the indexes the manifest is made from."""
+    """Rows to COPY (one batch of dossiers at a time), the next ids, and the indexes the
+    manifest is made from (case ids only)."""
 
     fr_id: int
     claim_id: int
@@ -66,6 +67,12 @@ class Rows:
 
     def __getitem__(self, table: str) -> list:
         return self.tables.get(table, [])
+
+    def drain(self) -> dict[str, list]:
+        """The rows made since the last drain, handed over and forgotten (the loader
+        COPYs them a batch at a time; only the indexes are kept)."""
+        tables, self.tables = self.tables, {}
+        return tables
 
 
 @dataclass
