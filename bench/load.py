@@ -25,13 +25,23 @@
    gunicorn master and workers (sampled every 0.5 s from /proc), and the load average of
    the machine before and after (the figures depend on what else runs).
 
+6. Does 2–5 twice (``--settings both``, the default): with the server's PostgreSQL
+   settings, then with those ``docs/deployment.md`` recommends that can be set per
+   session (``work_mem``, ``jit``, ``random_page_cost``, ``effective_cache_size``,
+   ``statement_timeout``; given to every connection as libpq options, see
+   ``bench/load_settings.py``, so that the server, and a database other benches share,
+   are left as they are), printing the settings each pass ran with (``SHOW``) and both
+   passes' figures side by side.
+
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/load.py
 
 Options: ``--cases`` (100000), ``--users``, ``--duration``, ``--think``, ``--workers``,
+``--db NAME`` (the scratch database, default ``BENCH_DB`` or ``guichet_bench_load``),
 ``--reuse`` (keep and reuse the scratch database built by a previous ``--keep`` run:
-skips the 2-minute load), ``--keep`` (do not drop it), ``--explain``. Scratch database:
-``BENCH_DB`` (default ``guichet_bench_load``). The Celery broker is the in-memory
-transport (outbox relay kicks cost nothing; events stay in the outbox table).
+skips the load) or ``--reuse NAME`` (that kept database, never dropped; its manifest is
+``/tmp/NAME.json``), ``--keep`` (do not drop it), ``--explain``, ``--settings
+default|recommended|both``. The Celery broker is the in-memory transport (outbox relay
+kicks cost nothing; events stay in the outbox table).
 """
 
 from __future__ import annotations
@@ -60,6 +70,35 @@ BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/po
 MANIFEST = Path(os.environ.get("BENCH_MANIFEST", f"/tmp/{DB}.json"))
 
 
+# What a pass runs with: SHOWn before it.
+SHOWN = (
+    "shared_buffers",
+    "effective_cache_size",
+    "work_mem",
+    "maintenance_work_mem",
+    "random_page_cost",
+    "jit",
+    "max_connections",
+    "statement_timeout",
+    "autovacuum_vacuum_scale_factor",
+)
+# docs/deployment.md's settings that a session may set (the others need the server's
+# configuration and a restart: shared_buffers, max_connections).
+RECOMMENDED = {
+    "work_mem": "16MB",
+    "jit": "off",
+    "random_page_cost": "1.1",
+    "effective_cache_size": "12GB",
+    "statement_timeout": "30s",
+}
+
+
+def set_database(name: str) -> None:
+    global DB, MANIFEST
+    DB = name
+    MANIFEST = Path(os.environ.get("BENCH_MANIFEST", f"/tmp/{DB}.json"))
+
+
 def db_url(name: str) -> str:
     return urlunparse(urlparse(BASE_URL)._replace(path=f"/{name}"))
 
@@ -86,7 +125,7 @@ def server_env() -> dict:
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         CONN_MAX_AGE="60",
         LOG_LEVEL="ERROR",
-        DJANGO_SETTINGS_MODULE="guichet.settings",
+        DJANGO_SETTINGS_MODULE="bench.load_settings",
     )
     return env
 
@@ -133,8 +172,9 @@ def build(n: int) -> dict:
 # ---------------------------------------------------------------- in-process probe
 
 
-def probe(manifest: dict, explain: bool) -> None:
-    """One request of each kind through the Django test client: SQL statements and time."""
+def probe(manifest: dict, explain: bool) -> dict:
+    """One request of each kind through the Django test client: SQL statements and time,
+    returned as ``{url: (status, statements, ms)}``."""
     from django.db import connection, reset_queries
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -157,7 +197,8 @@ def probe(manifest: dict, explain: bool) -> None:
         ("agent", agent["id"], f"/dossiers/{case}/"),
     ]
     print("\nIn-process probe (one request each, warm): SQL statements, ms")
-    for _who, uid, url in urls:
+    out = {}
+    for who, uid, url in urls:
         client = Client()
         client.cookies["sessionid"] = manifest["sessions"][str(uid)]
         headers = {"HTTP_AUTHORIZATION": f"Token {tok[str(uid)]}"} if "/api/" in url else {}
@@ -170,10 +211,66 @@ def probe(manifest: dict, explain: bool) -> None:
         slow = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:1]
         top = f"  slowest {float(slow[0]['time']) * 1000:.0f} ms" if slow else ""
         print(f"  {r.status_code} {len(ctx.captured_queries):4d} q {ms:7.1f} ms  {url}{top}")
+        out[f"{who}: {url}"] = (r.status_code, len(ctx.captured_queries), ms)
         if explain and slow and float(slow[0]["time"]) > 0.02:
             with connection.cursor() as cur:
                 cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + slow[0]["sql"])
                 print("      " + "\n      ".join(r[0] for r in cur.fetchall()[:25]))
+    return out
+
+
+# ---------------------------------------------------------------- settings
+
+
+def use_settings(label: str) -> dict:
+    """The session settings of a pass given to every connection (libpq ``options``: the
+    in-process probe's, and gunicorn's through ``bench/load_settings.py``), the
+    connections reopened, and what PostgreSQL then runs with printed and returned.
+    ``default``: the server's settings (the project's ``-c jit=off`` left out)."""
+    from django.db import connection, connections
+
+    options = ""
+    if label == "recommended":
+        options = " ".join(f"-c {k}={v}" for k, v in RECOMMENDED.items())
+    os.environ["BENCH_PG_OPTIONS"] = options
+    connections.close_all()
+    connection.settings_dict.setdefault("OPTIONS", {}).pop("options", None)
+    if options:
+        connection.settings_dict["OPTIONS"]["options"] = options
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT name, current_setting(name), source FROM pg_settings WHERE name = ANY(%s)",
+            [list(SHOWN)],
+        )
+        shown = {name: (value, source) for name, value, source in cur.fetchall()}
+    print(f"\n=== PostgreSQL settings of this pass: {label} ===")
+    for name in SHOWN:
+        value, source = shown.get(name, ("?", "?"))
+        print(f"  {name:32s} {value:>10s}  ({source})")
+    return {name: shown.get(name, ("?",))[0] for name in SHOWN}
+
+
+def side_by_side(results: dict) -> None:
+    """Both passes' settings, probe and load figures in columns."""
+    labels = list(results)
+    if len(labels) < 2:
+        return
+    print("\n=== Side by side: " + " | ".join(labels) + " ===")
+    for name in SHOWN:
+        print(f"  {name:32s} " + " ".join(f"{results[k]['settings'][name]:>12s}" for k in labels))
+    print("  probe (ms, statements):")
+    for url in results[labels[0]]["probe"]:
+        cells = []
+        for k in labels:
+            status, q, ms = results[k]["probe"].get(url, (0, 0, 0.0))
+            cells.append(f"{ms:8.1f} ({q:3d})")
+        print("    " + " ".join(cells) + f"  {url}")
+    for key, fmt in (("rps", "{:12.1f}"), ("p50", "{:12.0f}"), ("p95", "{:12.0f}")):
+        vals = [results[k].get("load", {}).get(key) for k in labels]
+        if all(v is not None for v in vals):
+            print(f"  load {key:27s} " + " ".join(fmt.format(v) for v in vals))
+    errs = [str(results[k].get("load", {}).get("errors", "-")) for k in labels]
+    print(f"  load {'errors':27s} " + " ".join(f"{e:>12s}" for e in errs))
 
 
 # ---------------------------------------------------------------- server
@@ -260,7 +357,16 @@ def parse_args():
     ap.add_argument("--duration", type=float, default=60)
     ap.add_argument("--think", default="0.2-1.0", help="seconds, 'lo-hi' or '0'")
     ap.add_argument("--workers", type=int, default=3)
-    ap.add_argument("--reuse", action="store_true", help="reuse the scratch database")
+    ap.add_argument(
+        "--reuse",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="DBNAME",
+        help="reuse the scratch database, or the kept database DBNAME (never dropped)",
+    )
+    ap.add_argument("--db", default=DB, help="the scratch database's name")
+    ap.add_argument("--settings", choices=["default", "recommended", "both"], default="both")
     ap.add_argument("--keep", action="store_true", help="keep the scratch database")
     ap.add_argument("--explain", action="store_true")
     ap.add_argument("--no-probe", action="store_true")
@@ -269,22 +375,27 @@ def parse_args():
     lo, _, hi = args.think.partition("-")
     args.think = (float(lo), float(hi or lo))
     args.keep = args.keep or os.environ.get("BENCH_KEEP") == "1"
+    if isinstance(args.reuse, str):
+        args.db, args.keep = args.reuse, True
     return args
 
 
 def reuse_manifest() -> dict:
-    """The manifest of a kept database, its pool less the dossiers a run moved."""
+    """The manifest of a kept database."""
     manifest = json.loads(MANIFEST.read_text())
     setup_django()
     print(f"reusing {DB} ({manifest['n']:,} dossiers)")
-    # a previous run moved some of the pool (declare_complete is one-shot)
+    return manifest
+
+
+def fresh_pool(manifest: dict) -> None:
+    """The pool less the dossiers a run moved (declare_complete is one-shot)."""
     from cases.models import Case
 
     ids = [i["case"] for items in manifest["pool"].values() for i in items]
     fresh = set(Case.objects.filter(pk__in=ids, state="submitted").values_list("pk", flat=True))
     for key, items in manifest["pool"].items():
         manifest["pool"][key] = [i for i in items if i["case"] in fresh]
-    return manifest
 
 
 def new_manifest(n: int) -> dict:
@@ -297,7 +408,7 @@ def new_manifest(n: int) -> dict:
     return manifest
 
 
-def serve_and_run(args, manifest: dict) -> bool:
+def serve_and_run(args, manifest: dict) -> dict:
     """gunicorn started, the virtual users run against it, the figures printed."""
     from django.db import connections
 
@@ -316,7 +427,7 @@ def serve_and_run(args, manifest: dict) -> bool:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-    ok = report(rec, elapsed)
+    summary = report(rec, elapsed)
     peaks = sorted(sampler.peak.items())
     print(
         f"  peak RSS: master {sampler.peak.get(proc.pid, 0) / 1024:.0f} MB, workers "
@@ -326,11 +437,12 @@ def serve_and_run(args, manifest: dict) -> bool:
     print(
         f"  load average: {before} at start, {after} at the end (1, 5, 15 min; {os.cpu_count()} CPUs)"
     )
-    return ok
+    return summary
 
 
 def main() -> int:
     args = parse_args()
+    set_database(args.db)
     think = args.think
     print(
         f"Load test — {args.cases:,} dossiers, {args.users} users, {args.duration:.0f} s, "
@@ -339,21 +451,30 @@ def main() -> int:
     print(f"load average before: {loadavg()} (shared machine: other engineers' tests may run)")
     if args.reuse and MANIFEST.exists():
         manifest = reuse_manifest()
+    elif isinstance(args.reuse, str):
+        print(f"no manifest {MANIFEST} for {DB}: not rebuilt (it is kept for others)")
+        return 2
     else:
         manifest = new_manifest(args.cases)
-    if not args.no_probe or args.probe_only:
-        probe(manifest, args.explain)
-    if args.probe_only:
-        return 0
-    ok = serve_and_run(args, manifest)
-    if not args.keep:
+    labels = ["default", "recommended"] if args.settings == "both" else [args.settings]
+    results, ok = {}, True
+    for label in labels:
+        results[label] = {"settings": use_settings(label), "probe": {}}
+        if not args.no_probe or args.probe_only:
+            results[label]["probe"] = probe(manifest, args.explain)
+        if not args.probe_only:
+            fresh_pool(manifest)
+            results[label]["load"] = serve_and_run(args, manifest)
+            ok = ok and results[label]["load"]["ok"]
+    side_by_side(results)
+    if not args.keep and not args.probe_only:
         from django.db import connections
 
         connections.close_all()
         admin_exec(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
         MANIFEST.unlink(missing_ok=True)
     else:
-        print(f"kept {DB} (reuse with --reuse)")
+        print(f"kept {DB} (reuse with --reuse {DB})")
     return 0 if ok else 1
 
 

@@ -228,7 +228,8 @@ def pct(values, p):
     return values[k]
 
 
-def report(rec: Recorder, elapsed: float) -> bool:
+def report(rec: Recorder, elapsed: float) -> dict:
+    """The figures printed; returned as ``{ok, rps, p50, p95, errors}``."""
     every = [v for vs in rec.samples.values() for v in vs]
     total = len(every)
     errors = sum(rec.errors.values())
@@ -252,4 +253,5 @@ def report(rec: Recorder, elapsed: float) -> bool:
     print(
         f"  target: 0 errors and p95 < {TARGET_P95_MS} ms → {'met' if ok else 'NOT met'} (p95 {p95:.0f} ms)"
     )
-    return ok
+    rps = total / elapsed if elapsed else 0.0
+    return {"ok": ok, "rps": rps, "p50": pct(every, 50), "p95": p95, "errors": errors}
