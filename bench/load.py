@@ -4,9 +4,9 @@
    dossiers across the whole lifecycle with their organisations, porteur and agent
    accounts, financing plans, funding requests, deadlines, history, documents metadata,
    claims and payments, agent tasks for a sample of live dossiers).
-2. Counts the SQL statements and times one request of each kind in-process (Django test
-   client), so a slow endpoint can be told from a busy machine; ``--explain`` prints the
-   plans of the case-list queries.
+2. Counts the SQL statements and times each kind of request in-process (Django test
+   client, the median of 3), so a slow endpoint can be told from a busy machine;
+   ``--explain`` prints the plans of the case-list queries.
 3. Starts gunicorn (``--workers``, default 3, sync workers) on a free port of 127.0.0.1.
 4. Runs ``--users`` (20) virtual users for ``--duration`` (60) seconds, each on its own
    keep-alive HTTP connection (threads + ``http.client``: no dependency), with a think
@@ -52,6 +52,7 @@ import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -70,6 +71,7 @@ BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/po
 MANIFEST = Path(os.environ.get("BENCH_MANIFEST", f"/tmp/{DB}.json"))
 
 
+PROBE_RUNS = 3
 # What a pass runs with: SHOWn before it.
 SHOWN = (
     "shared_buffers",
@@ -196,18 +198,21 @@ def probe(manifest: dict, explain: bool) -> dict:
         ("agent", agent["id"], "/agent/"),
         ("agent", agent["id"], f"/dossiers/{case}/"),
     ]
-    print("\nIn-process probe (one request each, warm): SQL statements, ms")
+    print(f"\nIn-process probe (warm, median of {PROBE_RUNS} requests each): SQL statements, ms")
     out = {}
     for who, uid, url in urls:
         client = Client()
         client.cookies["sessionid"] = manifest["sessions"][str(uid)]
         headers = {"HTTP_AUTHORIZATION": f"Token {tok[str(uid)]}"} if "/api/" in url else {}
         client.get(url, **headers)  # warm
-        reset_queries()
-        with CaptureQueriesContext(connection) as ctx:
-            t = time.perf_counter()
-            r = client.get(url, **headers)
-            ms = (time.perf_counter() - t) * 1000
+        times = []
+        for _ in range(PROBE_RUNS):  # the median: one request is at the mercy of the machine
+            reset_queries()
+            with CaptureQueriesContext(connection) as ctx:
+                t = time.perf_counter()
+                r = client.get(url, **headers)
+                times.append((time.perf_counter() - t) * 1000)
+        ms = statistics.median(times)
         slow = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:1]
         top = f"  slowest {float(slow[0]['time']) * 1000:.0f} ms" if slow else ""
         print(f"  {r.status_code} {len(ctx.captured_queries):4d} q {ms:7.1f} ms  {url}{top}")
