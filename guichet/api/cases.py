@@ -28,6 +28,12 @@ class CaseListView(ApiView):
             OpenApiParameter("scheme", str, description="Code d'un dispositif sollicité"),
             OpenApiParameter("epci", str, description="SIREN de l'EPCI"),
             OpenApiParameter("q", str, description="Titre, référence ou porteur"),
+            OpenApiParameter(
+                "after",
+                str,
+                description="Curseur (pages par clé) : vide pour la première page, puis "
+                "celui du lien « next »",
+            ),
         ],
         responses=responses({200: paginated(ser.CaseListSerializer, "PaginatedCases")}),
         operation_id="v1_cases_list",
@@ -46,6 +52,8 @@ class CaseListView(ApiView):
                 errors=errors,
             )
         qs = filterset.qs
+        if "after" in request.query_params:
+            return self.paginate_after(qs, ser.CaseListSerializer)
         return self.paginate(qs, ser.CaseListSerializer)
 
     @extend_schema(

@@ -25,7 +25,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases import selectors
+from cases import paging, selectors
 from engine import inputs
 from engine.errors import DomainError
 from engine.transitions import transition_apply
@@ -37,8 +37,17 @@ from .serializers.fields import ErrorSerializer
 
 
 class Pagination(PageNumberPagination):
+    """Page numbers; the count is exact up to ``paging.COUNT_CAP`` rows, beyond which
+    ``count_capped`` is true and ``count`` means « at least » (``cases.paging``)."""
+
     page_size_query_param = "page_size"
     max_page_size = 200
+    django_paginator_class = paging.CappedPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = self.page.paginator.capped
+        return response
 
 
 def paginated(serializer_class, name: str):
@@ -49,6 +58,7 @@ def paginated(serializer_class, name: str):
             "next": s.URLField(allow_null=True),
             "previous": s.URLField(allow_null=True),
             "results": serializer_class(many=True),
+            "count_capped": s.BooleanField(),
         },
     )
 
@@ -103,6 +113,26 @@ class ApiView(APIView):
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         data = serializer_class(page, many=True, context=self.ctx()).data
         return paginator.get_paginated_response(data)
+
+    def paginate_after(self, queryset, serializer_class) -> Response:
+        """The keyset page (``after=<curseur>``, empty for the first) of a list ordered
+        ``-created_at, -id``: ``next`` carries the cursor of the next page, no
+        ``previous``; ``count`` as in the numbered pages."""
+        from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+        size = Pagination().get_page_size(self.request)
+        cursor = paging.read_cursor(self.param("after", 80))
+        rows, next_cursor = paging.keyset_page(queryset, cursor, size)
+        counter = paging.CappedPaginator(queryset, size)
+        url = remove_query_param(self.request.build_absolute_uri(), "page")
+        data = {
+            "count": counter.count,
+            "next": replace_query_param(url, "after", next_cursor) if next_cursor else None,
+            "previous": None,
+            "results": serializer_class(rows, many=True, context=self.ctx()).data,
+            "count_capped": counter.capped,
+        }
+        return Response(data)
 
 
 def body_dict(request) -> dict:

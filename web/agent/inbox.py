@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from cases import selectors
 from cases.filters import overdue_deadlines
 from cases.models import FundingRequest, ResourceLine
+from cases.paging import CappedPaginator
 from engine.errors import DomainError
 from engine.models import Deadline
 from notifications.labels import when_label
@@ -36,7 +37,9 @@ def agent_inbox(request):
     filters = case_filter(request.GET, cases=base)
     cases = filters.qs if filters.is_bound and filters.is_valid() else base
     today = timezone.localdate()
-    page = Paginator(_listed(cases, today), area.PAGE_SIZE).get_page(request.GET.get("page"))
+    # counted up to paging.COUNT_CAP: « plus de 500 dossiers » beyond (issue 16)
+    listed = _listed(cases, today)
+    page = CappedPaginator(listed, area.PAGE_SIZE, counted=cases).get_page(request.GET.get("page"))
     query = request.GET.copy()
     for param in ("page", "taches", "file", "tri"):
         query.pop(param, None)
