@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from engine.models import Deadline
 
@@ -38,17 +38,24 @@ def case_list(*, user) -> QuerySet[Case]:
         )
     if role == R.EPCI_PARTNER:
         return in_territory(qs.filter(epci_id=user.epci_id), user) if user.epci_id else qs.none()
+    # EXISTS, not a join + DISTINCT over every column: the list then walks the dossiers
+    # newest first and stops at the page (a funder's list at 1 M dossiers, issue 16).
     if role == R.FUNDER_INSTRUCTOR:
         # A Région or the État funds several territories: cross-territory on purpose.
-        return qs.filter(funding_requests__scheme__funder_id=user.funder_id).distinct()
+        return qs.filter(_has_request(scheme__funder_id=user.funder_id))
     if role == R.COMMITTEE_MEMBER:
         return in_territory(
-            qs.filter(funding_requests__scheme__committee=True)
-            .exclude(state__in=["idea", "scoping", "draft"])
-            .distinct(),
+            qs.filter(_has_request(scheme__committee=True)).exclude(
+                state__in=["idea", "scoping", "draft"]
+            ),
             user,
         )
     return qs.none()
+
+
+def _has_request(**lookups) -> Exists:
+    """The dossier (``OuterRef("pk")``) has a funding request matching ``lookups``."""
+    return Exists(FundingRequest.objects.filter(case=OuterRef("pk"), **lookups))
 
 
 def case_detail_queryset(*, user) -> QuerySet[Case]:

@@ -147,14 +147,23 @@ class Case(ConcurrentTransitionMixin, models.Model):
         verbose_name = "dossier"
         verbose_name_plural = "dossiers"
         ordering = ["-created_at", "-id"]
+        # Every list reads newest first (``-created_at, -id``) and stops at its page:
+        # each filter the lists offer has an index in that order, so that PostgreSQL
+        # walks only the matching dossiers (issue 16; bench/list_plans.py). They replace
+        # (state), (epci, state) and (territory, state), their prefixes.
         indexes = [
-            models.Index(fields=["state"]),
-            models.Index(fields=["epci", "state"]),
+            models.Index(fields=["state", "-created_at", "-id"], name="case_state_created_idx"),
+            models.Index(
+                fields=["epci", "state", "-created_at", "-id"], name="case_epci_state_created_idx"
+            ),
             models.Index(fields=["-created_at", "-id"], name="case_created_idx"),
             models.Index(
                 fields=["territory", "-created_at", "-id"], name="case_territory_created_idx"
             ),
-            models.Index(fields=["territory", "state"], name="case_territory_state_idx"),
+            models.Index(
+                fields=["territory", "state", "-created_at", "-id"],
+                name="case_terr_state_created_idx",
+            ),
             # the overlap signal of the dossier page (cases/overlap.py): same theme, in
             # any case, newest first, within the territory
             models.Index(

@@ -48,3 +48,5 @@ class ResourceLine(models.Model):
         verbose_name_plural = "lignes de ressource"
         ordering = ["position", "id"]
         constraints = money_bounds("resource", "amount")
+        # the list's scheme filter probes each dossier's lines by scheme (cases.filters)
+        indexes = [models.Index(fields=["case", "scheme"], name="resource_case_scheme_idx")]
