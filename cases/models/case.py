@@ -157,6 +157,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
                 fields=["epci", "state", "-created_at", "-id"], name="case_epci_state_created_idx"
             ),
             models.Index(fields=["-created_at", "-id"], name="case_created_idx"),
+            # a porteur's list (a commune files hundreds of dossiers over the years)
+            models.Index(
+                fields=["organisation", "-created_at", "-id"], name="case_org_created_idx"
+            ),
             models.Index(
                 fields=["territory", "-created_at", "-id"], name="case_territory_created_idx"
             ),
