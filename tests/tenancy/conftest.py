@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 
 from cases.committee import session_create
 from cases.models import Case, PaymentClaim, User
@@ -115,8 +116,7 @@ def _side(key: str, territory: Territory, epci: EPCI, commune: Commune, etat: Us
     return side
 
 
-@pytest.fixture
-def world(db) -> World:
+def _build() -> World:
     territory_a = Territory.objects.get(slug="albigeois-bastides")
     territory_b = Territory.objects.create(
         name="Pôle territorial du Ségala-Viaur", slug="segala-viaur", siren="200012345"
@@ -133,3 +133,44 @@ def world(db) -> World:
     b = _side("B", territory_b, epci_b, commune_b, etat)
     superuser = f.UserFactory(role=User.Role.ADMIN, is_superuser=True, is_staff=True)
     return World(a=a, b=b, etat=etat, superuser=superuser)
+
+
+def _read_side(rows: Side) -> Side:
+    side = Side(
+        rows.key,
+        Territory.objects.get(pk=rows.territory.pk),
+        EPCI.objects.get(pk=rows.epci.pk),
+        Commune.objects.get(pk=rows.commune.pk),
+    )
+    users = User.objects.in_bulk([user.pk for user in rows.users.values()])
+    side.users = {role: users[user.pk] for role, user in rows.users.items()}
+    side.ids = dict(rows.ids)
+    side.reference = rows.reference
+    return side
+
+
+@pytest.fixture(scope="module")
+def _world_rows(django_db_setup, django_db_blocker):
+    """The two territories are built once per module, inside a transaction rolled back at
+    its end; each test runs in a savepoint of it (pytest-django's ``db``), so every test
+    still starts from these very rows, and none outlives the module."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield _build()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(_world_rows: World, db) -> World:
+    """The module's two territories, read afresh for each test: a test that changes a
+    user or a territory changes only its own copy (its rows are rolled back after it)."""
+    return World(
+        a=_read_side(_world_rows.a),
+        b=_read_side(_world_rows.b),
+        etat=User.objects.get(pk=_world_rows.etat.pk),
+        superuser=User.objects.get(pk=_world_rows.superuser.pk),
+    )

@@ -283,15 +283,3 @@ def test_staff_without_a_territory_sees_nothing_once_there_are_two(world):
     client.force_authenticate(stray)
     assert client.get("/api/v1/cases/").json()["count"] == 0
     assert client.get("/api/v1/organisations/").json()["count"] == 0
-
-
-def test_one_territory_installation_fills_the_staff_territory(db):
-    default = Territory.objects.get(slug="albigeois-bastides")
-    assert Territory.objects.count() == 1
-    agent = User.objects.create_user(username="agent.seul", role=User.Role.AGENT)
-    assert agent.territory_id == default.pk
-    porteur = f.porteur()
-    assert porteur.territory_id is None  # porteurs are scoped by their organisation
-    assert porteur.organisation.territory_id == default.pk
-    superuser = User.objects.create_superuser(username="root", password="x" * 12)
-    assert superuser.territory_id is None
