@@ -450,7 +450,8 @@ def main() -> int:
     set_database(args.db)
     think = args.think
     print(
-        f"Load test — {args.cases:,} dossiers, {args.users} users, {args.duration:.0f} s, "
+        f"Load test — {f'{DB} kept' if args.reuse else f'{args.cases:,} dossiers'}, "
+        f"{args.users} users, {args.duration:.0f} s, "
         f"think {think[0]}–{think[1]} s, gunicorn {args.workers} workers, {os.cpu_count()} CPUs"
     )
     print(f"load average before: {loadavg()} (shared machine: other engineers' tests may run)")
