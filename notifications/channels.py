@@ -13,30 +13,56 @@ from schemes.models import Territory
 from .models import Notification
 
 
+def in_app(
+    *, user_id: int, kind: str, message: str, dedup_key: str, subject=None, aggregate_id=None
+) -> Notification:
+    """The notification, not saved yet: ``notify_in_app`` creates one, a batch of reminders
+    creates many in one statement (the unique key absorbing repeats in both)."""
+    return Notification(
+        user_id=user_id,
+        kind=kind,
+        message=message,
+        dedup_key=dedup_key[:120],
+        subject_type=ContentType.objects.get_for_model(subject) if subject else None,
+        subject_id=getattr(subject, "pk", None),
+        aggregate_id=aggregate_id,
+    )
+
+
 def notify_in_app(
     *, user_id: int, kind: str, message: str, dedup_key: str, subject=None, aggregate_id=None
 ) -> Notification | None:
     """Create the notification once (the unique key absorbs a repeat)."""
+    note = in_app(
+        user_id=user_id,
+        kind=kind,
+        message=message,
+        dedup_key=dedup_key,
+        subject=subject,
+        aggregate_id=aggregate_id,
+    )
     try:
         with transaction.atomic():
-            return Notification.objects.create(
-                user_id=user_id,
-                kind=kind,
-                message=message,
-                dedup_key=dedup_key[:120],
-                subject_type=ContentType.objects.get_for_model(subject) if subject else None,
-                subject_id=getattr(subject, "pk", None),
-                aggregate_id=aggregate_id,
-            )
+            note.save(force_insert=True)
+            return note
     except IntegrityError:
         return None
 
 
-def send_email(*, to: list[str], subject: str, template: str, context: dict, message_id: str):
+def send_email(
+    *,
+    to: list[str],
+    subject: str,
+    template: str,
+    context: dict,
+    message_id: str,
+    connection=None,
+):
     """One email in French, text and HTML. ``message_id`` is deterministic so that a repeat
     can be recognised downstream. Its footer names ``context["territory_name"]``; without
     one, the territory of ``context["case"]``, else the installation's first territory
-    (names are cached: no query)."""
+    (names are cached: no query). ``connection``: an e-mail backend kept open by the caller
+    for many messages (one SMTP session instead of one per message)."""
     to = [addr for addr in to if addr]
     if not to:
         return 0
@@ -53,6 +79,7 @@ def send_email(*, to: list[str], subject: str, template: str, context: dict, mes
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=to,
         headers={"Message-ID": f"<{message_id}@{domain}>", "Auto-Submitted": "auto-generated"},
+        connection=connection,
     )
     msg.attach_alternative(html, "text/html")
     return msg.send()

@@ -48,7 +48,10 @@ class Reminder(models.Model):
         SENT = "sent", "Envoyé"
         CANCELLED = "cancelled", "Annulé"
 
-    deadline = models.ForeignKey("engine.Deadline", on_delete=models.CASCADE, related_name="+")
+    # no index of its own: the unique key ``reminder_once`` starts with the deadline
+    deadline = models.ForeignKey(
+        "engine.Deadline", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     due_on = models.DateField(help_text="Échéance à laquelle le rappel se rapporte.")
     offset = models.SmallIntegerField(help_text="Jours avant l'échéance (négatif : après).")
     recipient = models.ForeignKey(

@@ -4,9 +4,12 @@ Planning reads only the deadlines that have a reminder due today: for each offse
 D-7, D-1, the day itself, and the escalations after the due date) one small range of due
 dates, through the partial index on open deadlines. A reminder row per (deadline, due date,
 offset, recipient) is inserted with ON CONFLICT DO NOTHING: the unique key, not luck, makes
-it exactly once. Sending locks the row (SKIP LOCKED), re-checks it is still pending and
-that its deadline is still open on the same date, delivers, then marks it sent in the same
-transaction: a worker killed before the commit leaves it pending for a retry.
+it exactly once; on PostgreSQL a batch of them in one ``INSERT … SELECT FROM unnest``
+(region scale, issue 16: no model instance per row). Sending locks the rows (SKIP
+LOCKED), re-checks they are still pending and that their deadline is still open on the
+same date, delivers, then marks them sent in the same transaction — ``SEND_BATCH`` at a
+time, their e-mails through one SMTP session: a worker killed before the commit leaves
+them pending for a retry.
 """
 
 from __future__ import annotations
@@ -14,23 +17,26 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import psycopg
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.core.mail import get_connection
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from cases.models import Case, FundingRequest
 from engine.models import Deadline
 from schemes.models import Territory
 
-from .channels import notify_in_app, send_email
+from .channels import in_app, send_email
 from .labels import PARTY_LABELS, deadline_label, when_label
-from .models import Reminder
+from .models import Notification, Reminder
 from .recipients import Recipients
 
 log = logging.getLogger(__name__)
 
-BATCH = 2000
+BATCH = 5000
+SEND_BATCH = 50  # reminders delivered per transaction
 DEFAULT_OFFSETS = (30, 7, 1, 0)
 
 
@@ -82,16 +88,12 @@ def current_offset(due_on: dt.date, today: dt.date, offsets) -> int | None:
     return o
 
 
-def reminders_plan(*, today: dt.date | None = None) -> list[int]:
-    """Insert the reminders due today; return the ids of those still to send."""
-    today = today or timezone.localdate()
-    started = timezone.now()
-    offsets = _scheme_offsets()
-    fr_type = None
-    # Open deadlines at their reminders and escalations, and missed ones (revised rule 7:
-    # the sweep marks them the day after) at their escalations: each read through its
-    # partial index on due dates.
-    rows = (
+def due_deadlines(today: dt.date, offsets: set[int]):
+    """Open deadlines at their reminders and escalations, and missed ones (revised rule 7:
+    the sweep marks them the day after) at their escalations: each read through its
+    partial index on due dates. Rows of (id, due_on, party, aggregate_id, subject_type_id,
+    subject_id, state)."""
+    return (
         Deadline.objects.filter(
             (Q(state=Deadline.State.OPEN) & _due_filter(today, offsets))
             | (Q(state=Deadline.State.MISSED) & _escalation_filter(today))
@@ -101,6 +103,13 @@ def reminders_plan(*, today: dt.date | None = None) -> list[int]:
         )
         .order_by()
     )
+
+
+def reminders_plan(*, today: dt.date | None = None) -> list[int]:
+    """Insert the reminders due today; return the ids of those still to send."""
+    today = today or timezone.localdate()
+    started = timezone.now()
+    rows = due_deadlines(today, _scheme_offsets())
     from django.contrib.contenttypes.models import ContentType
 
     fr_type = ContentType.objects.get_for_model(FundingRequest).pk
@@ -132,7 +141,10 @@ def _plan_batch(rows: list[tuple], today: dt.date, fr_type: int) -> None:
             "pk", "scheme__reminder_offsets"
         )
     }
-    new: list[Reminder] = []
+    catchup = dt.timedelta(days=catchup_days())
+    steps = [(after, audience, dt.timedelta(days=after)) for after, audience in escalations()]
+    new: list[tuple] = []  # (deadline_id, due_on, offset, recipient_id, escalation)
+    reached: dict[tuple, int | None] = {}
     for deadline_id, due_on, party, case_id, type_id, subject_id, state in rows:
         offsets = (
             offsets_by_fr.get(subject_id, DEFAULT_OFFSETS)
@@ -140,38 +152,65 @@ def _plan_batch(rows: list[tuple], today: dt.date, fr_type: int) -> None:
             else (DEFAULT_OFFSETS)
         )
         # a missed deadline only escalates: its reminders « before » are over
-        o = current_offset(due_on, today, offsets) if state == Deadline.State.OPEN else None
+        o = None
+        if state == Deadline.State.OPEN:
+            key = (due_on, offsets)  # many deadlines share a date: computed once per batch
+            if key not in reached:
+                reached[key] = current_offset(due_on, today, offsets)
+            o = reached[key]
         if o is not None:
             for uid in recipients.party(case_id, party):
-                new.append(
-                    Reminder(deadline_id=deadline_id, due_on=due_on, offset=o, recipient_id=uid)
-                )
-        for after, audience in escalations():
-            start = due_on + dt.timedelta(days=after)
-            if start <= today <= start + dt.timedelta(days=catchup_days()):
+                new.append((deadline_id, due_on, o, uid, False))
+        for after, audience, delta in steps:
+            start = due_on + delta
+            if start <= today <= start + catchup:
                 users = (
                     recipients.director(case_id)
                     if audience == "director"
                     else recipients.referent(case_id)
                 )
                 for uid in users:
-                    new.append(
-                        Reminder(
-                            deadline_id=deadline_id,
-                            due_on=due_on,
-                            offset=-after,
-                            recipient_id=uid,
-                            escalation=True,
-                        )
-                    )
-    Reminder.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+                    new.append((deadline_id, due_on, -after, uid, True))
+    _insert_reminders(new)
 
 
-def reminder_send(reminder_id: int, *, today: dt.date | None = None) -> bool:
+def _insert_reminders(rows: list[tuple]) -> None:
+    """Pending reminders from (deadline_id, due_on, offset, recipient_id, escalation) rows;
+    a row already there is skipped (the unique key). On PostgreSQL one ``INSERT … SELECT
+    FROM unnest(arrays)`` for the whole batch, without a model instance per row."""
+    if not rows:
+        return
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        Reminder.objects.bulk_create(
+            [
+                Reminder(deadline_id=d, due_on=due, offset=o, recipient_id=u, escalation=e)
+                for d, due, o, u, e in rows
+            ],
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+        return
+    deadlines, dues, offsets, users, escalated = (list(col) for col in zip(*rows, strict=True))
+    connection.ensure_connection()
+    # a server-side bound cursor: the arrays are sent as parameters, not quoted into the text
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            f'INSERT INTO {Reminder._meta.db_table} (deadline_id, due_on, "offset", '
+            "recipient_id, escalation, state, created_at, attempts) "
+            "SELECT d, due, o, u, e, %s, %s, 0 FROM unnest(%s::bigint[], %s::date[], "
+            "%s::smallint[], %s::bigint[], %s::boolean[]) AS t(d, due, o, u, e) "
+            "ON CONFLICT DO NOTHING",
+            [Reminder.State.PENDING, now, deadlines, dues, offsets, users, escalated],
+        )
+
+
+def reminder_send(reminder_id: int, *, today: dt.date | None = None, mail=None) -> bool:
     """Deliver one reminder if it is still due. Returns True when sent now.
 
     In one transaction: lock the pending row, cancel it if its deadline moved or closed,
-    word it, deliver it (in-app and e-mail), mark it sent (ADR 003)."""
+    word it, deliver it (in-app and e-mail, through ``mail``: an e-mail backend the caller
+    keeps open, if any), mark it sent (ADR 003)."""
     today = today or timezone.localdate()
     with transaction.atomic():
         reminder = _lock_pending(reminder_id)
@@ -181,10 +220,10 @@ def reminder_send(reminder_id: int, *, today: dt.date | None = None) -> bool:
             return False
         case = (
             Case.objects.filter(pk=reminder.deadline.aggregate_id)
-            .only("pk", "reference", "title", "territory_id")
+            .only("pk", "reference", "title", "territory_id", "state")
             .first()
         )
-        _deliver(reminder, case, today)
+        _deliver(reminder, case, today, mail)
         reminder.state = Reminder.State.SENT
         reminder.sent_at = timezone.now()
         reminder.attempts += 1
@@ -208,14 +247,19 @@ def _lock_pending(reminder_id: int) -> Reminder | None:
     return reminder
 
 
-def _still_due(reminder: Reminder) -> bool:
+def _is_due(reminder: Reminder) -> bool:
     """Whether its deadline is still open on the same date (or missed, for an escalation:
-    revised rule 7); if not, the reminder is cancelled."""
+    revised rule 7)."""
     deadline = reminder.deadline
     states = [Deadline.State.OPEN]
     if reminder.escalation:
         states.append(Deadline.State.MISSED)
-    if deadline.state in states and deadline.due_on == reminder.due_on:
+    return deadline.state in states and deadline.due_on == reminder.due_on
+
+
+def _still_due(reminder: Reminder) -> bool:
+    """``_is_due``; if not, the reminder is cancelled."""
+    if _is_due(reminder):
         return True
     reminder.state = Reminder.State.CANCELLED
     reminder.save(update_fields=["state"])
@@ -242,12 +286,18 @@ def _wording(reminder: Reminder, case: Case | None, what: str, today: dt.date) -
     return subject, message
 
 
-def _deliver(reminder: Reminder, case: Case | None, today: dt.date) -> None:
+def _deliver(reminder: Reminder, case: Case | None, today: dt.date, mail=None) -> None:
     """In-app notification and e-mail, both keyed on the reminder (no double delivery)."""
+    note = _email(reminder, case, today, mail)
+    Notification.objects.bulk_create([note], ignore_conflicts=True)  # a repeat is absorbed
+
+
+def _email(reminder: Reminder, case: Case | None, today: dt.date, mail) -> Notification:
+    """Send the reminder's e-mail; return its in-app notification, not saved yet."""
     deadline = reminder.deadline
     what = deadline_label(deadline.kind)
     subject, message = _wording(reminder, case, what, today)
-    notify_in_app(
+    note = in_app(
         user_id=reminder.recipient_id,
         kind="escalation" if reminder.escalation else "reminder",
         message=message,
@@ -269,7 +319,9 @@ def _deliver(reminder: Reminder, case: Case | None, today: dt.date) -> None:
             "territory_name": Territory.name_of(case.territory_id if case else None),
         },
         message_id=f"reminder-{reminder.pk}",
+        connection=mail,
     )
+    return note
 
 
 class ReminderBusy(Exception):
@@ -278,14 +330,73 @@ class ReminderBusy(Exception):
 
 
 def reminders_send(ids, *, today: dt.date | None = None, busy: list | None = None) -> int:
-    """Send these reminders; the ids found busy are appended to ``busy`` for a retry."""
+    """Send these reminders, ``SEND_BATCH`` at a time; the ids found busy are appended to
+    ``busy`` for a retry.
+
+    Their e-mails go through one connection (one SMTP session, not one per message); after
+    a failed delivery it is closed, and opened again by the next one."""
+    today = today or timezone.localdate()
     sent = 0
-    for reminder_id in ids:
-        try:
-            sent += reminder_send(reminder_id, today=today)
-        except ReminderBusy:
-            if busy is not None:
-                busy.append(reminder_id)
-        except Exception:  # one failing delivery must not block the others; retried later
-            log.exception("reminder %s not sent", reminder_id)
+    mail = get_connection()
+    try:
+        for start in range(0, len(ids), SEND_BATCH):
+            chunk = list(ids[start : start + SEND_BATCH])
+            try:
+                mail.open()  # kept open for the batches; a no-op when it already is
+                sent += _send_batch(chunk, today, mail, busy)
+            except Exception:  # one failing batch must not block the others; retried later
+                log.exception("reminders %s not sent", chunk)
+                _close_quietly(mail)
+    finally:
+        _close_quietly(mail)
     return sent
+
+
+def _send_batch(ids: list[int], today: dt.date, mail, busy: list | None) -> int:
+    """One transaction for the batch, a few statements whatever its size (ADR 003 as in
+    ``reminder_send``): lock its pending rows (SKIP LOCKED; the others still pending are
+    busy), cancel those whose deadline moved or closed, send the e-mails of the others, then
+    write their in-app notifications and mark them sent. A failed e-mail leaves its reminder
+    pending without blocking the others; a worker killed before the commit leaves the whole
+    batch pending (e-mails already sent then go again, with the same Message-ID)."""
+    with transaction.atomic():
+        locked = list(
+            Reminder.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("deadline", "recipient")
+            .filter(pk__in=ids, state=Reminder.State.PENDING)
+            .order_by("pk")
+        )
+        held = set(ids) - {r.pk for r in locked}
+        if held and busy is not None:
+            pending = Reminder.objects.filter(pk__in=held, state=Reminder.State.PENDING)
+            busy.extend(pending.values_list("pk", flat=True))
+        due = [r for r in locked if _is_due(r)]
+        stale = {r.pk for r in locked} - {r.pk for r in due}
+        if stale:
+            Reminder.objects.filter(pk__in=stale).update(state=Reminder.State.CANCELLED)
+        cases = Case.objects.only("pk", "reference", "title", "territory_id", "state").in_bulk(
+            {r.deadline.aggregate_id for r in due}
+        )
+        notes, delivered = [], []
+        for reminder in due:
+            try:
+                notes.append(
+                    _email(reminder, cases.get(reminder.deadline.aggregate_id), today, mail)
+                )
+            except Exception:  # left pending: retried by the next pass
+                log.exception("reminder %s not sent", reminder.pk)
+                _close_quietly(mail)
+                continue
+            delivered.append(reminder.pk)
+        Notification.objects.bulk_create(notes, ignore_conflicts=True)
+        Reminder.objects.filter(pk__in=delivered).update(
+            state=Reminder.State.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1
+        )
+        return len(delivered)
+
+
+def _close_quietly(mail) -> None:
+    try:
+        mail.close()
+    except Exception:  # a broken session: the next message opens a new one
+        log.warning("e-mail connection not closed cleanly", exc_info=True)
