@@ -67,3 +67,21 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         if not Scheme.objects.exists():
             reference_data_load()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """A test database needs no durability: PostgreSQL acknowledges a commit before its WAL
+    reaches the disk (``synchronous_commit=off``, this session's setting only, never the
+    server's), SQLite does not wait for the disk either. Transactional tests commit and
+    flush a lot; nothing they check depends on a crash of the test server."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    options = db.setdefault("OPTIONS", {})
+    if db["ENGINE"].endswith("postgresql"):
+        options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
+    elif db["ENGINE"].endswith("sqlite3") and "init_command" in options:
+        options["init_command"] = options["init_command"].replace(
+            "synchronous=NORMAL", "synchronous=OFF"
+        )
