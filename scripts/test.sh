@@ -116,29 +116,41 @@ if [ "$#" -gt 0 ]; then
 else
   # The browser tests run in a session of their own: Playwright's event loop must not
   # live beside the other tests' database handling.
-  # With both databases, the SQLite pass runs beside the PostgreSQL ones (two cores, each
-  # pass one process; its own Redis database for its Celery worker), its output kept in a
-  # file and printed when it ends.
-  SQLITE_PID=""
+  # With both databases, two streams share the two cores: the PostgreSQL pass in front,
+  # and beside it the SQLite pass then the browser tests (on PostgreSQL, a test database
+  # of their own). Each stream has its own Redis database for its Celery worker; the
+  # second stream's output is kept in a file and printed when it ends.
+  SECOND_PID=""
   if [ "$WITH_SQLITE" -eq 1 ] && [ "$WITH_PG" -eq 1 ]; then
     (
-      export REDIS_URL="${TEST_REDIS_URL_SQLITE:-redis://127.0.0.1:6379/10}"
-      start=$SECONDS
       rc=0
-      on_sqlite --ignore=tests/browser -q >"$SQLITE_DIR/sqlite.log" 2>&1 || rc=$?
-      echo "=== SQLite: $((SECONDS - start)) s" >>"$SQLITE_DIR/sqlite.log"
+      start=$SECONDS
+      REDIS_URL="${TEST_REDIS_URL_SQLITE:-redis://127.0.0.1:6379/10}" \
+        on_sqlite --ignore=tests/browser -q >"$SQLITE_DIR/second.log" 2>&1 || rc=1
+      echo "=== SQLite: $((SECONDS - start)) s" >>"$SQLITE_DIR/second.log"
+      [ "$rc" -eq 0 ] || echo "=== SQLite: ÉCHEC" >>"$SQLITE_DIR/second.log"
+      if [ "$WITH_BROWSER" -eq 1 ]; then
+        start=$SECONDS
+        REDIS_URL="${TEST_REDIS_URL_BROWSER:-redis://127.0.0.1:6379/11}" \
+          TEST_DATABASE_NAME="${TEST_DATABASE_NAME:-test_guichet}_browser" \
+          on_postgres tests/browser >>"$SQLITE_DIR/second.log" 2>&1 || rc=$((rc + 2))
+        echo "=== PostgreSQL, browser: $((SECONDS - start)) s" >>"$SQLITE_DIR/second.log"
+      fi
       exit "$rc"
     ) &
-    SQLITE_PID=$!
+    SECOND_PID=$!
   fi
   [ "$WITH_PG" -eq 0 ] || run_pass "PostgreSQL" on_postgres --ignore=tests/browser
-  [ "$WITH_BROWSER" -eq 0 ] || run_pass "PostgreSQL, browser" on_postgres tests/browser
-  if [ -n "$SQLITE_PID" ]; then
-    echo "=== SQLite (run beside PostgreSQL)"
-    wait "$SQLITE_PID" || FAILED+=("SQLite")
-    tail -n 400 "$SQLITE_DIR/sqlite.log"
-  elif [ "$WITH_SQLITE" -eq 1 ]; then
-    run_pass "SQLite" on_sqlite --ignore=tests/browser
+  if [ -n "$SECOND_PID" ]; then
+    echo "=== SQLite, then the browser tests (run beside PostgreSQL)"
+    rc=0
+    wait "$SECOND_PID" || rc=$?
+    tail -n 600 "$SQLITE_DIR/second.log"
+    [ $((rc & 1)) -eq 0 ] || FAILED+=("SQLite")
+    [ $((rc & 2)) -eq 0 ] || FAILED+=("PostgreSQL, browser")
+  else
+    [ "$WITH_BROWSER" -eq 0 ] || run_pass "PostgreSQL, browser" on_postgres tests/browser
+    [ "$WITH_SQLITE" -eq 0 ] || run_pass "SQLite" on_sqlite --ignore=tests/browser
   fi
 fi
 if [ "${#FAILED[@]}" -gt 0 ]; then
