@@ -162,3 +162,27 @@ def test_agent_page_says_the_count_is_capped(client, monkeypatch):
     assert "page=2" in html and "Page 1 sur" not in html
     second = client.get("/agent/?page=2").content.decode()
     assert "Page 2" in second and "page=3" not in second
+
+
+@pytest.mark.parametrize("by_id", [5_000, 0])  # few overdue deadlines (by id), or many
+def test_overdue_filter_lists_the_same_dossiers_either_way(monkeypatch, by_id):
+    from django.contrib.contenttypes.models import ContentType
+
+    from engine.models import Deadline
+
+    monkeypatch.setattr("cases.filters.OVERDUE_BY_ID", by_id)
+    _, cases = dossiers(4, tie=False)
+    today = timezone.localdate()
+    kind = ContentType.objects.get_for_model(Case)
+    for case, days, state in [(cases[0], -3, "open"), (cases[1], 5, "open"), (cases[2], -3, "met")]:
+        Deadline.objects.create(
+            kind="works_start",
+            subject_type=kind,
+            subject_id=case.pk,
+            aggregate_id=case.pk,
+            due_on=today + dt.timedelta(days=days),
+            party="porteur",
+            state=state,
+        )
+    body = api(factories.agent()).get("/api/v1/cases/?overdue=true").json()
+    assert [c["id"] for c in body["results"]] == [cases[0].pk] and body["count"] == 1
