@@ -16,7 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Sum, Window
 from django.db.models.functions import Coalesce
 
 from schemes.models import EPCI, Envelope, Funder
@@ -65,6 +66,29 @@ class Filters:
     year: int | None = None
     funder: str = ""  # a funder's code
     epci: int | None = None
+
+
+def _cases(*, user, filters: Filters) -> QuerySet[Case]:
+    """The user's live dossiers, filtered on the dossier's side (its territory, its EPCI)."""
+    qs = Case.objects.none()
+    if may_read(user):
+        qs = selectors.in_territory(Case.objects.all(), user)
+        if user.effective_role == R.EPCI_PARTNER and not user.is_superuser:
+            qs = qs.filter(epci_id=user.epci_id) if user.epci_id else qs.none()
+    qs = qs.exclude(state__in=CASE_TERMINAL)
+    if filters.epci is not None:
+        qs = qs.filter(epci_id=filters.epci)
+    return qs
+
+
+def _live_requests(filters: Filters) -> QuerySet[FundingRequest]:
+    """The live requests, filtered on the request's side (its year, its funder)."""
+    qs = FundingRequest.objects.exclude(state__in=DEAD_REQUESTS).annotate(year=programming_year())
+    if filters.year is not None:
+        qs = qs.filter(year=filters.year)
+    if filters.funder:
+        qs = qs.filter(scheme__funder__code=filters.funder)
+    return qs
 
 
 def requests(*, user, filters: Filters) -> QuerySet[FundingRequest]:
@@ -238,26 +262,67 @@ def _rows(qs: QuerySet) -> QuerySet:
 
 
 def operation_count(*, user, filters: Filters) -> int:
-    return requests(user=user, filters=filters).values("case_id").distinct().count()
+    return _operations(user=user, filters=filters).count()
+
+
+def _operations(*, user, filters: Filters) -> QuerySet[Case]:
+    """The dossiers of the table's operations: the dossiers' conditions on the dossiers, the
+    requests' on a sub-query of the requests alone (the year's by index; the dossiers of the
+    territory read once, not a second time in the sub-query)."""
+    ids = _live_requests(filters).values("case_id")
+    if connection.vendor != "postgresql":
+        return _cases(user=user, filters=filters).filter(pk__in=ids)
+    # ``id = ANY(ARRAY(…))``: the year's requests read once (an InitPlan), their dossiers
+    # by primary key; with ``IN (…)`` the planner sorted every live dossier of the
+    # territory then probed each for a request of the year, expecting the page early
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    in_array = Func(
+        F("pk"),
+        ArraySubquery(ids.order_by().distinct()),
+        template="(%(expressions)s))",
+        arg_joiner=" = ANY(",
+        output_field=BooleanField(),
+    )
+    return _cases(user=user, filters=filters).filter(in_array)
+
+
+def _operation_ids(
+    *, user, filters: Filters, offset: int, limit: int
+) -> tuple[list[int], int | None]:
+    """A page of the operations' dossiers in the table's order, with the number of
+    operations (one statement: the count is a window over the same rows); ``None`` for
+    the count when the page is past the end."""
+    rows = list(
+        _operations(user=user, filters=filters)
+        .annotate(total=Window(Count("*")))
+        .order_by("epci__name", "organisation__name", "title", "pk")
+        .values_list("pk", "total")[offset : offset + limit]
+    )
+    return [pk for pk, _total in rows], (rows[0][1] if rows else None)
 
 
 def operations_page(*, user, filters: Filters, offset: int, limit: int) -> list[Operation]:
     """One page of operations (three queries: the page's dossiers, their requests, the
     latest funders' conference position on each the user may read)."""
-    qs = requests(user=user, filters=filters)
-    case_ids = list(
-        Case.objects.filter(pk__in=qs.values("case_id"))
-        .order_by("epci__name", "organisation__name", "title", "pk")
-        .values_list("pk", flat=True)[offset : offset + limit]
-    )
+    return operations_counted(user=user, filters=filters, offset=offset, limit=limit)[1]
+
+
+def operations_counted(
+    *, user, filters: Filters, offset: int, limit: int
+) -> tuple[int | None, list[Operation]]:
+    """One page of operations and the number of operations (``None`` past the end, where
+    no row carries it: ``operation_count`` then), in the three queries of a page."""
+    case_ids, count = _operation_ids(user=user, filters=filters, offset=offset, limit=limit)
     if not case_ids:
-        return []
+        return count, []
+    qs = requests(user=user, filters=filters)
     operations = list(_group(_rows(qs.filter(case_id__in=case_ids))))
     positions = latest_positions(case_ids, user=user)  # one more query for the page
     for op in operations:
         for code, cell in op.cells.items():
             cell.positions = positions.get((op.case_id, code), [])
-    return operations
+    return count, operations
 
 
 def operations_stream(*, user, filters: Filters) -> Iterator[Operation]:

@@ -23,17 +23,18 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from engine.models import OutboxEvent
-from schemes.models import Envelope
+from schemes.models import Envelope, Scheme
 
 from . import maquette, rules, selectors, treasury
 from .envelopes import ZERO, EnvelopeFigures, envelope_figures, request_contribution
 from .models import (
     REQUEST_UNDECIDED,
     Case,
+    ExpenseLine,
     FundingRequest,
     ItemOutcome,
     ResourceLine,
@@ -234,21 +235,43 @@ def _drafted_resources(resources: list[rules.Resource], mine: list[ScenarioItem]
     return out, added
 
 
+def _plan_lines(case_ids: list[int]) -> dict[int, tuple[list, list]]:
+    """The plans of ``case_ids`` as rule values, read as plain rows (two queries, and one
+    for their schemes, each model instance once): a prefetch builds a queryset per dossier
+    and a model per line, most of the time of a scenario of 500 changes."""
+    lines: dict[int, tuple[list, list]] = {pk: ([], []) for pk in case_ids}
+    order = ("case_id", "position", "id")  # the lines' order (their ``Meta.ordering``)
+    for case_id, label, amount, tax, eligible in (
+        ExpenseLine.objects.filter(case_id__in=case_ids)
+        .order_by(*order)
+        .values_list("case_id", "label", "amount", "tax", "eligible")
+    ):
+        lines[case_id][0].append(rules.Expense(label, amount, tax, eligible))
+    rows = list(
+        ResourceLine.objects.filter(case_id__in=case_ids)
+        .order_by(*order)
+        .values_list("case_id", "kind", "amount", "scheme_id", "label")
+    )
+    schemes = Scheme.objects.select_related("funder").in_bulk({r[3] for r in rows} - {None})
+    for case_id, kind, amount, scheme_id, label in rows:
+        resource = rules.Resource(kind, amount, schemes.get(scheme_id), label)
+        lines[case_id][1].append(resource)
+    return lines
+
+
 def plan_checks(items: list[ScenarioItem], *, live: list | None = None) -> list[PlanCheck]:
     """Each dossier the scenario touches, its plan's 80 % / 20 % rules before and after
-    (three queries whatever the number of dossiers)."""
+    (four queries whatever the number of dossiers)."""
     by_case: dict[int, list[ScenarioItem]] = defaultdict(list)
     for item in pending(items) if live is None else live:
         by_case[item.funding_request.case_id].append(item)
     cases = Case.objects.filter(pk__in=list(by_case)).select_related(
         "organisation", "own_share_case"
     )
-    cases = cases.prefetch_related(
-        "expenses", Prefetch("resources", ResourceLine.objects.select_related("scheme__funder"))
-    )
+    plans = _plan_lines(list(by_case))
     out = []
     for case in cases.order_by("reference", "pk"):
-        expenses, resources = rules.lines_from_rows(case.expenses.all(), case.resources.all())
+        expenses, resources = plans[case.pk]
         kw = {
             "owner_kind": case.organisation.kind,
             "legal_case": case.own_share_case if case.own_share_case_id else None,

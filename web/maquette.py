@@ -90,12 +90,7 @@ def maquette_page(request):
     form, filters = _parse(request)
     user = request.user
     funders = maquette.funder_columns(user=user, filters=filters)
-    count = maquette.operation_count(user=user, filters=filters)
-    paginator = Paginator(range(count), PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
-    operations = maquette.operations_page(
-        user=user, filters=filters, offset=page.start_index() - 1 if count else 0, limit=PER_PAGE
-    )
+    count, page, operations = _page(request, user, filters)
     rows = [(op, list(zip(funders, op.cells_in(funders), strict=True))) for op in operations]
     query = request.GET.copy()
     query.pop("page", None)
@@ -114,6 +109,25 @@ def maquette_page(request):
         "operation_span": len(OPERATION_HEADERS),
     }
     return render(request, "web/maquette/maquette.html", context)
+
+
+def _page(request, user, filters: Filters):
+    """The asked page of operations and their number, read together (one statement for
+    both); a page past the end (no row to carry the count) is read again as the last."""
+    number = request.GET.get("page")
+    asked = int(number) if number and number.isascii() and number.isdigit() else 1
+    asked = min(max(asked, 1), 10**9)  # past the end anyway, and an OFFSET PostgreSQL takes
+    count, operations = maquette.operations_counted(
+        user=user, filters=filters, offset=(asked - 1) * PER_PAGE, limit=PER_PAGE
+    )
+    if count is None:
+        count = maquette.operation_count(user=user, filters=filters)
+    page = Paginator(range(count), PER_PAGE).get_page(number)
+    if page.number != asked and count:
+        operations = maquette.operations_page(
+            user=user, filters=filters, offset=page.start_index() - 1, limit=PER_PAGE
+        )
+    return count, page, operations
 
 
 # ---------------------------------------------------------------- exports

@@ -307,3 +307,28 @@ def test_pages_of_operations_keep_the_totals(client, world, monkeypatch):
     assert [(c.code, c.requested) for c in first.context["funders"]] == [
         (c.code, c.requested) for c in second.context["funders"]
     ]
+
+
+def test_a_page_past_the_end_or_malformed_is_the_last_or_the_first(client, world, monkeypatch):
+    """The count and the page's dossiers are read together; a page past the end (no row
+    carries the count) is served as the last, as Django's paginator does."""
+    from web import maquette as view
+
+    monkeypatch.setattr(view, "PER_PAGE", 1)
+    first = page(client, world["agent"], "annee=2026")
+    last = page(client, world["agent"], "annee=2026&page=2")
+    assert first.context["count"] == last.context["count"] == 2
+    for query, expected in (
+        ("page=999", last),
+        ("page=99999999999999999999999", last),
+        ("page=0", last),
+        ("page=-1", last),
+        ("page=abc", first),
+        ("page=²", first),
+    ):
+        response = page(client, world["agent"], f"annee=2026&{query}")
+        assert response.context["count"] == 2
+        assert response.context["page"].number == expected.context["page"].number, query
+        assert list(by_title(response)) == list(by_title(expected)), query
+    empty = page(client, world["agent"], f"annee=2027&epci={world['epci_b'].pk}&page=3")
+    assert empty.context["count"] == 0 and empty.context["rows"] == []
