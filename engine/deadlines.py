@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import NotSupportedError, models
+from django.db import NotSupportedError, connections, models, router
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -65,7 +65,20 @@ def deadline_open(
     expiry_transition: str = "",
     note: str = "",
 ) -> Deadline:
-    """Open (or re-plan) the live deadline of this kind on this subject: at most one lives."""
+    """Open (or re-plan) the live deadline of this kind on this subject: at most one lives.
+    One statement when none lives (``_insert_unless_live``), else the live one re-planned
+    (two more)."""
+    new = Deadline(
+        **_subject_filter(subject),
+        aggregate_id=aggregate_id,
+        kind=kind,
+        due_on=due_on,
+        party=party,
+        expiry_transition=expiry_transition,
+        note=note,
+    )
+    if _insert_unless_live(new):
+        return new
     live = Deadline.objects.filter(**_subject_filter(subject), kind=kind, state__in=LIVE)
     existing = live.first()
     if existing:
@@ -77,7 +90,7 @@ def deadline_open(
         existing.note = note
         existing.save()
         return existing
-    return Deadline.objects.create(
+    return Deadline.objects.create(  # the live one ended meanwhile (not under our lock)
         **_subject_filter(subject),
         aggregate_id=aggregate_id,
         kind=kind,
@@ -86,6 +99,38 @@ def deadline_open(
         expiry_transition=expiry_transition,
         note=note,
     )
+
+
+def _insert_unless_live(deadline: Deadline) -> bool:
+    """``INSERT … SELECT … WHERE NOT EXISTS`` a live deadline of the same kind on the same
+    subject, ``RETURNING`` the new id: whether ``deadline`` was inserted (then saved, its
+    id set)."""
+    meta = Deadline._meta
+    connection = connections[router.db_for_write(Deadline)]
+    quote = connection.ops.quote_name
+    columns, values = [], []
+    for f in meta.concrete_fields:
+        if not f.primary_key:
+            columns.append(quote(f.column))
+            values.append(f.get_db_prep_save(f.pre_save(deadline, True), connection))
+    table = quote(meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(['%s'] * len(values))} WHERE NOT EXISTS (SELECT 1 FROM {table} "
+        f"WHERE {quote('subject_type_id')} = %s AND {quote('subject_id')} = %s "
+        f"AND {quote('kind')} = %s AND {quote('state')} IN (%s, %s)) "
+        f"RETURNING {quote(meta.pk.column)}"
+    )
+    live = [deadline.subject_type_id, deadline.subject_id, deadline.kind, *map(str, LIVE)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *live])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    deadline.pk = row[0]
+    deadline._state.adding = False
+    deadline._state.db = connection.alias
+    return True
 
 
 def deadline_extend(*, subject: models.Model, kind: str, due_on: dt.date, today: dt.date):
@@ -187,21 +232,28 @@ def deadlines_suspend(
 
 
 def deadlines_resume(
-    *, aggregate_id: int, kinds: Iterable[str], on: dt.date, subject: models.Model | None = None
+    *,
+    aggregate_id: int,
+    kinds: Iterable[str],
+    on: dt.date,
+    subject: models.Model | None = None,
+    resumed: set | None = None,
 ) -> int:
     """Restart the clock (of ``subject``'s deadlines only, if given) with the days that
-    were left when it stopped.
+    were left when it stopped; ``resumed``, if given, receives the kinds restarted.
 
     The new due date is a working day (``engine.calendar``), computed here: one read,
     then one ``UPDATE`` per distinct new due date (usually one), none if nothing is
     suspended."""
     rows = list(
         _clock_rows(aggregate_id, kinds, subject, Deadline.State.SUSPENDED).values_list(
-            "pk", "days_left_when_suspended"
+            "pk", "days_left_when_suspended", "kind"
         )
     )
+    if resumed is not None:
+        resumed.update(kind for _pk, _days, kind in rows)
     by_due: dict[dt.date, list[int]] = {}
-    for pk, days in rows:
+    for pk, days, _kind in rows:
         due = next_working_day(on + dt.timedelta(days=days or 0))
         by_due.setdefault(due, []).append(pk)
     for due, pks in by_due.items():

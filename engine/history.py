@@ -15,7 +15,8 @@ import datetime as dt
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db.models import Max
+from django.db import models
+from django.db.models.functions import Coalesce, Greatest
 
 _buffer: ContextVar[list | None] = ContextVar("engine_history_buffer", default=None)
 
@@ -76,30 +77,22 @@ def history_write(rows: list, event_times: dict[int, dt.datetime | None]) -> Non
     Events are often recorded after the fact: a row whose object has an event time in
     ``event_times`` (by object id) takes that time, never earlier than the object's
     previous row (the history stays in order); the moment it was recorded stays in the
-    outbox event's ``created_at``. One more statement reads the previous rows, if any row
-    is dated."""
+    outbox event's ``created_at``. The previous row is read by the ``INSERT`` itself (a
+    sub-query per dated row: no statement of its own); such a row's ``timestamp`` is
+    then the expression, its value is the database's."""
     from django_fsm_log.models import StateLog
 
-    dated = [row for row in rows if event_times.get(row.object_id) is not None]
-    if dated:
-        newest = (
-            StateLog.objects.filter(
-                content_type_id__in={row.content_type_id for row in dated},
-                object_id__in=[row.object_id for row in dated],
-            )
-            .values("content_type_id", "object_id")
-            .annotate(last=Max("id"))
-            .values("last")
+    for row in rows:
+        at = event_times.get(row.object_id)
+        if at is None:
+            continue
+        previous = models.Subquery(
+            StateLog.objects.filter(content_type_id=row.content_type_id, object_id=row.object_id)
+            .order_by("-id")
+            .values("timestamp")[:1],
+            output_field=models.DateTimeField(),
         )
-        previous = {
-            (ct, pk): at
-            for ct, pk, at in StateLog.objects.filter(id__in=newest).values_list(
-                "content_type_id", "object_id", "timestamp"
-            )
-        }
-        for row in dated:
-            at = event_times[row.object_id]
-            before = previous.get((row.content_type_id, row.object_id))
-            row.timestamp = max(at, before) if before is not None else at
+        when = models.Value(at, output_field=models.DateTimeField())
+        row.timestamp = Greatest(when, Coalesce(previous, when))
     if rows:
         StateLog.objects.bulk_create(rows)

@@ -24,20 +24,17 @@ request's (the engine's order: the aggregate's root first), then the process row
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 from django.contrib.contenttypes.models import ContentType
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
-from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.lock import lock_scope
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from cases.models import Case, CommitteeSession, Extension, FundingRequest, User
-from engine.errors import ConcurrentChange, DomainError
+from engine.errors import DomainError
 from engine.transitions import (
     TransitionContext,
     register_hook,
@@ -54,8 +51,14 @@ from .flows import (
     expected_steps,
     flow_kind_for,
 )
+from .process_lock import (
+    OPEN,
+    held,
+    live_process_and_tasks_locked,
+    locked,
+)
+from .process_lock import case_process as case_process  # the tests' and callers' name
 
-OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 HUMAN = "HUMAN"
 
 
@@ -64,48 +67,8 @@ def _reference_agent():
     return User(role=User.Role.AGENT)
 
 
-def _case_ct() -> ContentType:
-    return ContentType.objects.get_for_model(Case)
-
-
-def _live_processes(case_id: int):
-    """The dossier's live process first (at most one: created under the dossier's lock)."""
-    return (
-        Process.objects.filter(
-            flow_class__in=FLOWS,
-            artifact_content_type=_case_ct(),
-            artifact_object_id=case_id,
-        )
-        .exclude(status=PROCESS.CANCELED)
-        .order_by("-created", "-pk")
-    )
-
-
-def case_process(case_id: int) -> Process | None:
-    """The dossier's live process."""
-    return _live_processes(case_id).first()
-
-
 def _task_key(task: Task) -> tuple[str, str, int]:
     return (task.flow_task.name, task.seed_content_type.model, task.seed_object_id)
-
-
-class _locked:
-    """``flow_class.lock(pk)`` with a lock failure turned into a 409 domain error."""
-
-    def __init__(self, flow_class, process_pk):
-        self.cm = flow_class.lock(process_pk)
-
-    def __enter__(self):
-        try:
-            return self.cm.__enter__()
-        except FlowLockFailed:
-            raise ConcurrentChange(
-                "Le dossier est en cours de traitement par quelqu'un d'autre : réessayez."
-            ) from None
-
-    def __exit__(self, *exc):
-        return self.cm.__exit__(*exc)
 
 
 def _cancel(task: Task, reason: str) -> None:
@@ -186,7 +149,7 @@ def _replace(process: Process, case, flow_class, ctx: TransitionContext | None) 
     process's open tasks (its tracker among them; agent tasks by the rule) and the
     process, and start one of the right kind."""
     old_flow = process.flow_class
-    with _locked(old_flow, process.pk):
+    with locked(old_flow, process.pk):
         for task in Task.objects.filter(process=process, status__in=OPEN).select_related(
             "seed_content_type"
         ):
@@ -217,7 +180,7 @@ def _sync(case, ctx: TransitionContext | None = None) -> Process | None:
     Reads, in the usual case, three sets of rows: the live process (locked), its open tasks
     (the tracker among them) and the funding requests with their schemes (which also give
     the kind of flow). When the expected steps equal the open tasks, nothing is written."""
-    process = _live_process_locked(case.pk)
+    process, tasks = live_process_and_tasks_locked(case.pk)
     if process is not None and process.status == PROCESS.DONE:
         return process
     requests = case_requests(case, ctx)
@@ -231,32 +194,14 @@ def _sync(case, ctx: TransitionContext | None = None) -> Process | None:
             process = flow_class.start.run(case=case)
         else:
             process = _replace(process, case, flow_class, ctx)
-        with _locked(flow_class, process.pk):
+        with locked(flow_class, process.pk):
             _align(case, process, flow_class, requests, ctx)
         return process
-    # The row lock is held (taken by ``_live_process_locked``); the scope keeps viewflow's
+    # The row lock is held (taken by ``live_process_and_tasks_locked``); the scope keeps viewflow's
     # deferred callbacks (``after_lock_released``) running once the work is done.
-    with lock_scope(_held, flow_class, process.pk):
-        _align(case, process, flow_class, requests, ctx)
+    with lock_scope(held, flow_class, process.pk):
+        _align(case, process, flow_class, requests, ctx, tasks)
     return process
-
-
-def _held(flow_class, process_pk):
-    """A ``lock_impl`` for a process row this transaction has already locked."""
-    return nullcontext()
-
-
-def _live_process_locked(case_id: int) -> Process | None:
-    """``case_process`` and the process lock in one statement: ``SELECT … FOR UPDATE
-    NOWAIT`` on the process row, in the caller's transaction (no savepoint). Every writer
-    of a dossier's process holds the dossier's row lock first, so under that lock the
-    process row is free; if something else holds it, a 409 as with ``_locked``."""
-    try:
-        return _live_processes(case_id).select_for_update(nowait=True).first()
-    except DatabaseError:
-        raise ConcurrentChange(
-            "Le dossier est en cours de traitement par quelqu'un d'autre : réessayez."
-        ) from None
 
 
 def _drop_stale_fk_caches(instance) -> None:
@@ -269,20 +214,23 @@ def _drop_stale_fk_caches(instance) -> None:
                 f.delete_cached_value(instance)
 
 
-def _align(case, process: Process, flow_class, requests, ctx=None) -> None:
+def _align(case, process: Process, flow_class, requests, ctx=None, tasks=None) -> None:
     """Under the process lock: close the open tasks that no longer apply (``_close``: the
     one outcome rule), open the missing ones, end the process when the dossier is final.
-    No write when in step."""
+    No write when in step. ``tasks``: the process's open tasks, when the caller read them
+    (else read here)."""
     _drop_stale_fk_caches(case)
     process.artifact = case  # task_owner reads the dossier through the process
     follow = get_task_ref(flow_class.follow)
     tracker = None
     human = []
-    for task in (
-        Task.objects.filter(process=process, status__in=OPEN)
-        .select_related("seed_content_type")
-        .order_by("pk")
-    ):
+    if tasks is None:
+        tasks = (
+            Task.objects.filter(process=process, status__in=OPEN)
+            .select_related("seed_content_type")
+            .order_by("pk")
+        )
+    for task in tasks:
         task.process = process
         if task.flow_task_type == HUMAN:
             human.append(task)
@@ -430,7 +378,7 @@ def task_assign(*, task: Task, actor) -> Task:
         task, case = _locked_task(task.pk)
         _check_territory(actor, case)
         flow_class = task.process.flow_class
-        with _locked(flow_class, task.process_id):
+        with locked(flow_class, task.process_id):
             task.refresh_from_db()
             _check_open(task)
             if task.owner_id is not None:
@@ -456,7 +404,7 @@ def task_complete(
     with transaction.atomic():
         task, case = _locked_task(task.pk)
         _check_territory(actor, case)
-        with _locked(task.process.flow_class, task.process_id):
+        with locked(task.process.flow_class, task.process_id):
             task.refresh_from_db()
             _check_open(task)
             step = STEPS_BY_NODE[task.flow_task.name]

@@ -69,6 +69,22 @@ RULE_KEYS = _rule_keys()
 SCHEME_RULE_KEYS = frozenset(rule.on for d in DEFINITIONS.values() for rule in d.opens)
 
 
+def _move_clocks(ctx: TransitionContext, key: str, case, start: dt.date) -> set[str]:
+    """Stop or restart the clocks the transition names; the kinds restarted."""
+    resumed: set[str] = set()
+    for clock in COMMON.clocks:
+        if clock.on != key:
+            continue
+        subject = ctx.instance if clock.per == "self" else None
+        if clock.stop:
+            deadlines_suspend(aggregate_id=case.pk, kinds=clock.kinds, on=start, subject=subject)
+        else:
+            deadlines_resume(
+                aggregate_id=case.pk, kinds=clock.kinds, on=start, subject=subject, resumed=resumed
+            )
+    return resumed
+
+
 def plan_deadlines(ctx: TransitionContext) -> None:
     key = f"{ctx.instance._meta.model_name}.{ctx.name}"
     if key not in RULE_KEYS:
@@ -83,11 +99,7 @@ def plan_deadlines(ctx: TransitionContext) -> None:
         transition: the agent tasks' hook shares them)."""
         return case_requests(case, ctx)
 
-    for clock in COMMON.clocks:
-        if clock.on == key:
-            subject = ctx.instance if clock.per == "self" else None
-            move = deadlines_suspend if clock.stop else deadlines_resume
-            move(aggregate_id=case.pk, kinds=clock.kinds, on=start, subject=subject)
+    resumed = _move_clocks(ctx, key, case, start)
 
     for close in COMMON.closes:
         if close.on != key:
@@ -119,7 +131,7 @@ def plan_deadlines(ctx: TransitionContext) -> None:
             for fr in requests():
                 if _concerned(fr, rule.kind, request):
                     _open_on_request(rule, fr, case, start, ctx.instance)
-    legal_track_after(ctx, key, case, request, start)
+    legal_track_after(ctx, key, case, request, start, resumed)
     if key not in SCHEME_RULE_KEYS:
         return
     for fr in requests():

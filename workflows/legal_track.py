@@ -27,12 +27,17 @@ def live_deadline(subject, kind: str) -> bool:
     return deadlines_of(subject, kind=kind, states=LIVE).exists()
 
 
-def legal_track_after(ctx: TransitionContext, key: str, case, request, start: dt.date) -> None:
+def legal_track_after(
+    ctx: TransitionContext, key: str, case, request, start: dt.date, resumed=None
+) -> None:
+    """``resumed``: the kinds whose clock the transition just restarted, when known — the
+    stored implicit-decision dates are read again only when theirs restarted (an opening
+    stores its own date, a stopped clock keeps it)."""
     if key in REQUEST_OPENINGS and request is not None and case.state == "incomplete":
         deadlines_suspend(
             aggregate_id=case.pk, kinds=SUSPENDED_BY_DOCUMENTS, on=start, subject=request
         )
-    if key in IMPLICIT_MOVES:
+    if key in IMPLICIT_MOVES and (resumed is None or "implicit_decision" in resumed):
         implicit_dates_sync(case.pk, request)
 
 
