@@ -60,7 +60,8 @@ class Company:
     postcode: str
     commune_name: str
     commune_insee: str
-    active: bool
+    active: bool  # the company (« état administratif » A), not ceased (C)
+    establishment_active: bool = True  # the SIRET's establishment, when the answer says so
 
 
 @dataclass(frozen=True)
@@ -199,4 +200,5 @@ def _company(payload: dict, siren: str, siret: str) -> Company | None:
         commune_name=_text(place.get("libelle_commune"), 100),
         commune_insee=_text(place.get("commune"), 5),
         active=str(result.get("etat_administratif") or "A") == "A",
+        establishment_active=str(place.get("etat_administratif") or "A") == "A",
     )

@@ -9,18 +9,23 @@ never give a role, a funder or a territory.
   the EPCI partner's EPCI, the agent's PETR), the SIRET's first nine digits must be that
   SIREN: the same address at another employer is not the same account.
 - Without an account, the first login creates a porteur's account, attached to the
-  organisation whose SIREN is the SIRET's: only when the SIRET is valid (Luhn) and the
-  organisation is already known to Guichet, its SIREN checked when it was recorded
-  (``organisation_create``, or the intake through the company register). Anyone else is
-  refused with a French message that says what to do.
+  organisation whose SIREN is the SIRET's, only when the SIRET is valid (Luhn). When
+  Guichet does not know that organisation yet, the public company register is asked
+  (``company_lookup``): a company that exists and is active (its SIRET's establishment
+  too, when the answer says so), whose commune belongs to an EPCI of a Guichet territory,
+  is recorded from the register's data (the intake's mapping), then its porteur. A closed
+  company, an unknown number, a commune off the territories or a register that does not
+  answer: refused with a French message that says what to do.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 
 from engine.errors import DomainError
 
+from ..company_register import FOUND, UNAVAILABLE, Company, company_lookup
 from ..models import Organisation, User
 from ..siren import siret_valid
 
@@ -51,6 +56,32 @@ UNKNOWN_ORGANISATION = (
     "été créé. Demandez au PETR de l'enregistrer, puis connectez-vous à nouveau avec "
     "ProConnect."
 )
+REGISTER_SILENT = (
+    "Votre organisation (SIREN {siren}) n'est pas encore connue du guichet, et le "
+    "répertoire des entreprises ne peut pas la vérifier pour le moment : aucun compte n'a "
+    "été créé. Demandez au PETR d'enregistrer votre organisation, puis connectez-vous à "
+    "nouveau avec ProConnect."
+)
+REGISTER_SILENT_PASSWORD = (
+    " Vous pouvez aussi lui demander de vous créer un compte avec un mot de passe, et vous "
+    "connecter avec votre identifiant et ce mot de passe."
+)
+NOT_IN_REGISTER = (
+    "Votre organisation (SIREN {siren}) n'est pas encore connue du guichet, et le "
+    "répertoire des entreprises ne la connaît pas (ou elle n'y est pas diffusible) : aucun "
+    "compte n'a été créé. Demandez au PETR de l'enregistrer."
+)
+CLOSED = (
+    "Votre organisation (SIREN {siren}) est déclarée cessée dans le répertoire des "
+    "entreprises : aucun compte n'a été créé. Si c'est une erreur, demandez au PETR "
+    "d'enregistrer votre organisation."
+)
+CLOSED_ESTABLISHMENT = (
+    "Votre établissement (SIRET {siret}) est déclaré fermé dans le répertoire des "
+    "entreprises : aucun compte n'a été créé. Connectez-vous avec le compte ProConnect d'un "
+    "établissement ouvert, ou demandez au PETR d'enregistrer votre organisation."
+)
+OFF_TERRITORY = "Votre organisation n'est pas sur le territoire d'un PETR servi par Guichet."
 
 
 def _text(value, limit: int) -> str:
@@ -111,6 +142,56 @@ def _existing(user: User, siret: str, claims: dict) -> User:
     return user
 
 
+def _known(email: str, siret: str) -> bool:
+    """An account with this e-mail, or an organisation with the SIRET's SIREN, exists."""
+    return (
+        User.objects.filter(email__iexact=email).exists()
+        or Organisation.objects.filter(siren=siret[:9]).exists()
+    )
+
+
+def registered_company(siret: str) -> Company:
+    """What the company register says of the SIRET's organisation when it may have a
+    porteur's account: found, active, its establishment open; ``DomainError`` otherwise."""
+    siren = siret[:9]
+    lookup = company_lookup(siret)
+    if lookup.status == UNAVAILABLE:
+        message = REGISTER_SILENT.format(siren=siren)
+        if getattr(settings, "GUICHET_PASSWORD_LOGIN_ENABLED", True):
+            message += REGISTER_SILENT_PASSWORD
+        raise DomainError(message, code="forbidden")
+    company = lookup.company
+    if lookup.status != FOUND or company is None:
+        raise DomainError(NOT_IN_REGISTER.format(siren=siren), code="forbidden")
+    if not company.active:
+        raise DomainError(CLOSED.format(siren=siren), code="forbidden")
+    if not company.establishment_active:
+        raise DomainError(CLOSED_ESTABLISHMENT.format(siret=siret), code="forbidden")
+    return company
+
+
+def _organisation_from(company: Company) -> Organisation:
+    """The organisation the register describes, recorded as the intake records it (name,
+    kind from the legal category, SIREN, commune): its territory is its commune's EPCI's,
+    and a commune outside Guichet's EPCI is refused."""
+    from schemes.models import Commune
+
+    commune = (
+        Commune.objects.select_related("epci").filter(insee=company.commune_insee).first()
+        if company.commune_insee
+        else None
+    )
+    if commune is None:
+        raise DomainError(OFF_TERRITORY, code="forbidden")
+    return Organisation.objects.create(
+        name=company.name[:200] or f"SIREN {company.siren}",
+        kind=company.kind,
+        siren=company.siren,
+        commune=commune,
+        territory_id=commune.epci.territory_id,
+    )
+
+
 def proconnect_account(*, claims: dict) -> User:
     """The account of the person ProConnect vouches for (found, or created on a first
     login); ``DomainError`` (``forbidden``) with the French reason otherwise."""
@@ -118,6 +199,10 @@ def proconnect_account(*, claims: dict) -> User:
     if not email or "@" not in email or len(email) > EMAIL_MAX:
         raise DomainError(NO_EMAIL, code="forbidden")
     siret = _siret(claims)
+    company = None
+    if siret and not _known(email, siret):
+        # outside the transaction: the register may take its whole timeout
+        company = registered_company(siret)
     with transaction.atomic():
         users = list(
             User.objects.select_related("organisation", "funder", "epci", "territory").filter(
@@ -132,7 +217,9 @@ def proconnect_account(*, claims: dict) -> User:
             raise DomainError(NO_SIRET, code="forbidden")
         organisation = Organisation.objects.filter(siren=siret[:9]).first()
         if organisation is None:
-            raise DomainError(UNKNOWN_ORGANISATION.format(siren=siret[:9]), code="forbidden")
+            if company is None:
+                raise DomainError(UNKNOWN_ORGANISATION.format(siren=siret[:9]), code="forbidden")
+            organisation = _organisation_from(company)
         user = User(
             username=_username(email.lower()),
             email=email,
