@@ -52,10 +52,15 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _counted(self) -> int:
-        """The rows, up to ``cap + 1``."""
+        """The rows, up to ``cap + 1``: any ``cap + 1`` of them, so unordered — the
+        database stops at the first ones any index gives, instead of walking the list's
+        order past rows that do not match (a reference prefix matching a quarter of the
+        dossiers, far down the date order: 650 ms ordered, 3 ms not, at 1 M)."""
         rows = self.counted
         count = getattr(rows, "count", None)
         if callable(count) and not inspect.isbuiltin(count) and method_has_no_args(count):
+            if hasattr(rows, "order_by"):
+                rows = rows.order_by()
             return rows[: self.cap + 1].count()
         return min(len(rows), self.cap + 1)
 
