@@ -15,6 +15,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from cases.models.ds import TOKEN_ENV_PREFIX
+
 log = logging.getLogger(__name__)
 
 QUERIES = Path(__file__).resolve().parent / "queries"
@@ -64,6 +66,11 @@ def timeout() -> float:
 
 
 def token_for(env_name: str) -> str:
+    if not (env_name or "").startswith(TOKEN_ENV_PREFIX):
+        raise DsError(
+            f"Variable du jeton refusée : son nom doit commencer par {TOKEN_ENV_PREFIX}.",
+            transient=False,
+        )
     token = os.environ.get(env_name or "", "").strip()
     if not token:
         raise DsError(

@@ -16,6 +16,9 @@ from schemes.models import Scheme
 
 from .case import Case
 
+#: The token's variable must be named so: an admin cannot make Guichet send another of the
+#: server's secrets (SECRET_KEY, a storage key, a certificate's password) to DS as a token.
+TOKEN_ENV_PREFIX = "DS_TOKEN_"
 ENV_NAME = RegexValidator(
     r"^[A-Z][A-Z0-9_]{0,99}$",
     "Nom de variable d'environnement : majuscules, chiffres et « _ » (ex. DS_TOKEN_PETR).",
@@ -112,6 +115,11 @@ class DsDemarche(models.Model):
         errors = {}
         if self.agent_id and self.agent.role not in ("agent", "admin"):
             errors["agent"] = "Choisissez un agent du PETR : il crée les dossiers importés."
+        if self.token_env and not self.token_env.startswith(TOKEN_ENV_PREFIX):
+            errors["token_env"] = (
+                f"Le nom de la variable du jeton commence par {TOKEN_ENV_PREFIX} "
+                f"(ex. {TOKEN_ENV_PREFIX}PETR) : Guichet n'envoie à DS aucune autre variable."
+            )
         if not isinstance(self.mapping, dict):
             errors["mapping"] = "La correspondance est un objet JSON { … }."
         elif unknown := sorted(set(self.mapping) - MAPPING_KEYS):

@@ -222,6 +222,22 @@ def test_token_missing_or_refused(ds, demarche, monkeypatch):
     assert not DsImport.objects.exists()
 
 
+def test_no_other_server_variable_is_sent_as_a_token(ds, demarche, settings):
+    """An admin naming SECRET_KEY as the token's variable: refused by the form, and, for a
+    row written otherwise, by the client before anything is sent."""
+    from django.core.exceptions import ValidationError
+
+    demarche.token_env = "SECRET_KEY"
+    with pytest.raises(ValidationError) as err:
+        demarche.full_clean()
+    assert "DS_TOKEN_" in str(err.value.message_dict["token_env"])
+    demarche.save()
+    ds.received.clear()
+    report = demarche_import(demarche=demarche)
+    assert "DS_TOKEN_" in report.error and settings.SECRET_KEY not in report.error
+    assert ds.received == [] and not DsImport.objects.exists()
+
+
 def test_the_command_prints_the_report(ds, demarche):
     out = StringIO()
     call_command("ds_import", "4242", "--details", stdout=out)
