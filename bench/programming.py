@@ -10,7 +10,9 @@ statements follow the number of dossiers.
    in the peak RSS measured. The data set has no envelope: the build then adds one per
    scheme and programming year of the territory (LEADER per action sheet when the scheme
    has some), amounts proportional to the requests, so that the maquette shows its
-   envelope rows and ``envelope_figures`` has something to compute. ``--reuse`` skips it.
+   envelope rows and ``envelope_figures`` has something to compute. ``--reuse`` skips it
+   (a kept database is brought to the code's migrations, in a child process: the
+   migrations written since it was built fill their columns; the table vacuumed).
 2. For each size, in a child process of its own (its own peak RSS), as the first agent of
    the territory: ``GET /programmation/`` through the Django test client (the current
    year, the default; every year; one funder), then its selectors one by one
@@ -36,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -51,7 +54,7 @@ from bench.common import (  # noqa: E402
     median_of_warm_runs,
     setup_measured,
 )
-from bench.transitions import admin_exec, peak_rss_mb  # noqa: E402
+from bench.transitions import admin_exec, db_url, peak_rss_mb  # noqa: E402
 
 BASE = os.environ.get("BENCH_DB", "guichet_bench_programming")
 AIM_MS = 300.0
@@ -67,6 +70,7 @@ def db_name(n: int) -> str:
 def build(n: int) -> None:
     def envelopes() -> None:
         print(f"  programming years stored: {fill_years():,} requests")
+        print(f"  dossiers' territory and liveness copied: {fill_copies():,} requests")
         print(f"  envelopes added: {add_envelopes()}")
 
     build_data_set(db_name(n), n, then=envelopes)
@@ -79,6 +83,35 @@ def fill_years() -> int:
     from cases.programming_year import years_fill
 
     return years_fill(FundingRequest, Case)
+
+
+def fill_copies() -> int:
+    """The requests' copy of their dossier's territory and liveness, stored as the
+    migration stores it (the data set's ``COPY`` goes around ``FundingRequest.save``)."""
+    from cases.models import Case, FundingRequest
+    from cases.request_copy import copies_fill
+
+    return copies_fill(FundingRequest, Case)
+
+
+def migrate_kept(n: int) -> None:
+    """A kept database (``--reuse``) brought to the code's migrations; the tables an
+    applied migration rewrote are vacuumed and analysed (as the build leaves them)."""
+    import psycopg
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    setup_measured(db_name(n))
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if not plan:
+        return
+    print(f"  {db_name(n)}: applying {', '.join(m.name for m, _back in plan)}")
+    call_command("migrate", verbosity=0)
+    connection.close()
+    with psycopg.connect(db_url(db_name(n)), autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) cases_fundingrequest")
 
 
 def add_envelopes() -> int:
@@ -299,6 +332,7 @@ def parse_args():
     ap.add_argument("--keep", action="store_true", help="keep the scratch databases")
     ap.add_argument("--no-export", action="store_true", help="skip the XLSX export")
     ap.add_argument("--build-only", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--migrate-only", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.keep = args.keep or os.environ.get("BENCH_KEEP") == "1"
@@ -311,6 +345,9 @@ def main() -> int:
     if args.build_only:
         build(args.build_only)
         return 0
+    if args.migrate_only:
+        migrate_kept(args.migrate_only)
+        return 0
     if args.child:
         return child(args)
     print(f"Programming (maquette, envelopes) — sizes {args.sizes}, {os.cpu_count()} CPUs")
@@ -319,6 +356,8 @@ def main() -> int:
     try:
         for n in args.sizes:
             built_in_child(db_name(n), args.reuse, [__file__, "--build-only", str(n)])
+            if args.reuse:  # a kept database: the migrations written since it was built
+                subprocess.run([sys.executable, __file__, "--migrate-only", str(n)], check=True)
             result = in_child(args, n)
             if result:
                 results.append(result)

@@ -101,12 +101,13 @@ def committed_amount():
 
 def _rows(schemes, territories, years):
     """The figures per scheme, territory, action sheet and year, read through the stored,
-    indexed year: the requests grouped, and their payments grouped, in one statement
-    (``UNION ALL``: each side reads only its rows, no sub-query per request)."""
-    keys = ("scheme_id", "case__territory_id", "action_sheet_id", "programming_year")
+    indexed year and the request's copy of its dossier's territory (``cases.request_copy``:
+    no join to the dossiers): the requests grouped, and their payments grouped, in one
+    statement (``UNION ALL``: each side reads only its rows, no sub-query per request)."""
+    keys = ("scheme_id", "case_territory_id", "action_sheet_id", "programming_year")
     requests = (
         FundingRequest.objects.filter(
-            scheme_id__in=schemes, case__territory_id__in=territories, programming_year__in=years
+            scheme_id__in=schemes, case_territory_id__in=territories, programming_year__in=years
         )
         .values(*keys)
         .annotate(
@@ -122,7 +123,7 @@ def _rows(schemes, territories, years):
         Payment.objects.filter(
             **{
                 f"{fr}scheme_id__in": schemes,
-                f"{fr}case__territory_id__in": territories,
+                f"{fr}case_territory_id__in": territories,
                 f"{fr}programming_year__in": years,
             }
         )
@@ -149,7 +150,7 @@ def envelope_figures(envelopes) -> list[EnvelopeFigures]:
     # (scheme, territory, year) → action sheet → figures
     sums: dict[tuple, dict] = defaultdict(lambda: defaultdict(lambda: defaultdict(Decimal)))
     for row in _rows(schemes, territories, years):
-        key = (row["scheme_id"], row["case__territory_id"], row["programming_year"])
+        key = (row["scheme_id"], row["case_territory_id"], row["programming_year"])
         for name in ("requested", "programmed", "committed", "paid"):
             sums[key][row["action_sheet_id"]][name] += row[name]
     out = []

@@ -1,7 +1,8 @@
 """The maquette (issue 14, point 2): the programming table of the territory — every live
 request of its live dossiers by programming year, funder and EPCI, one row per operation
 (dossier) with a column group per funder, and per funder the totals against the year's
-envelopes.
+envelopes. A dossier is live by ``cases.request_copy.case_live``, read on its requests
+(their copy of its territory and liveness: no join to the dossiers to filter them).
 
 Read in the database in a bounded number of queries whatever the number of dossiers: the
 requests as ``.values()`` rows (streamed with ``.iterator()`` for the exports), the totals
@@ -25,7 +26,7 @@ from schemes.models import EPCI, Envelope, Funder
 from . import selectors
 from .conference import latest_positions
 from .envelopes import MONEY, ZERO, envelope_figures, programming_year
-from .models import CASE_TERMINAL, REQUEST_GRANTED, Case, FundingRequest, RequestState, User
+from .models import REQUEST_GRANTED, Case, FundingRequest, RequestState, User
 from .models.funding import DEAD_REQUESTS
 
 R = User.Role
@@ -69,21 +70,28 @@ class Filters:
 
 
 def _cases(*, user, filters: Filters) -> QuerySet[Case]:
-    """The user's live dossiers, filtered on the dossier's side (its territory, its EPCI)."""
-    qs = Case.objects.none()
-    if may_read(user):
-        qs = selectors.in_territory(Case.objects.all(), user)
-        if user.effective_role == R.EPCI_PARTNER and not user.is_superuser:
-            qs = qs.filter(epci_id=user.epci_id) if user.epci_id else qs.none()
-    qs = qs.exclude(state__in=CASE_TERMINAL)
+    """The dossiers the user may read, filtered on the dossier's side (its EPCI); their
+    territory and liveness are read on their requests (``_scope``)."""
+    qs = Case.objects.all() if may_read(user) else Case.objects.none()
+    if user.effective_role == R.EPCI_PARTNER and not user.is_superuser:
+        qs = qs.filter(epci_id=user.epci_id) if user.epci_id else qs.none()
     if filters.epci is not None:
         qs = qs.filter(epci_id=filters.epci)
     return qs
 
 
-def _live_requests(filters: Filters) -> QuerySet[FundingRequest]:
-    """The live requests, filtered on the request's side (its year, its funder)."""
-    qs = FundingRequest.objects.exclude(state__in=DEAD_REQUESTS).annotate(year=programming_year())
+def _scope(*, user, filters: Filters) -> QuerySet[FundingRequest]:
+    """The live requests of the user's territory's live dossiers, filtered on the request's
+    side (its year, its funder), annotated with ``year``: no join to the dossiers (their
+    territory and liveness are copied on the request, ``cases.request_copy``)."""
+    qs = FundingRequest.objects.none()
+    if may_read(user):
+        qs = selectors.in_territory(FundingRequest.objects.all(), user, "case_territory_id")
+    qs = (
+        qs.filter(case_live=True)  # its dossier is live: ``request_copy.case_live``
+        .exclude(state__in=DEAD_REQUESTS)
+        .annotate(year=programming_year())
+    )
     if filters.year is not None:
         qs = qs.filter(year=filters.year)
     if filters.funder:
@@ -93,20 +101,9 @@ def _live_requests(filters: Filters) -> QuerySet[FundingRequest]:
 
 def requests(*, user, filters: Filters) -> QuerySet[FundingRequest]:
     """The live requests of the user's live dossiers, filtered (annotated with ``year``)."""
-    qs = FundingRequest.objects.none()
-    if may_read(user):
-        qs = selectors.in_territory(FundingRequest.objects.all(), user, "case__territory_id")
-        if user.effective_role == R.EPCI_PARTNER and not user.is_superuser:
-            qs = qs.filter(case__epci_id=user.epci_id) if user.epci_id else qs.none()
-    qs = (
-        qs.exclude(case__state__in=CASE_TERMINAL)
-        .exclude(state__in=DEAD_REQUESTS)
-        .annotate(year=programming_year())
-    )
-    if filters.year is not None:
-        qs = qs.filter(year=filters.year)
-    if filters.funder:
-        qs = qs.filter(scheme__funder__code=filters.funder)
+    qs = _scope(user=user, filters=filters)
+    if user.effective_role == R.EPCI_PARTNER and not user.is_superuser:
+        qs = qs.filter(case__epci_id=user.epci_id) if user.epci_id else qs.none()
     if filters.epci is not None:
         qs = qs.filter(case__epci_id=filters.epci)
     return qs
@@ -262,14 +259,18 @@ def _rows(qs: QuerySet) -> QuerySet:
 
 
 def operation_count(*, user, filters: Filters) -> int:
+    """The number of operations: the distinct dossiers of the table's requests, counted on
+    the requests alone unless an EPCI condition needs the dossiers."""
+    epci_bound = user.effective_role == R.EPCI_PARTNER and not user.is_superuser
+    if filters.epci is None and not epci_bound:
+        return _scope(user=user, filters=filters).values("case_id").distinct().count()
     return _operations(user=user, filters=filters).count()
 
 
 def _operations(*, user, filters: Filters) -> QuerySet[Case]:
-    """The dossiers of the table's operations: the dossiers' conditions on the dossiers, the
-    requests' on a sub-query of the requests alone (the year's by index; the dossiers of the
-    territory read once, not a second time in the sub-query)."""
-    ids = _live_requests(filters).values("case_id")
+    """The dossiers of the table's operations: those of its requests (the territory and
+    liveness read on the requests, by index), the EPCI's conditions on the dossiers."""
+    ids = _scope(user=user, filters=filters).values("case_id")
     if connection.vendor != "postgresql" or filters.year is None:
         return _cases(user=user, filters=filters).filter(pk__in=ids)
     # ``id = ANY(ARRAY(…))``: the year's requests read once (an InitPlan), their dossiers

@@ -98,6 +98,16 @@ class FundingRequest(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # The year it counts in (``cases.programming_year``: kept by ``save``)
     programming_year = models.PositiveSmallIntegerField("année de programmation", null=True)
+    # Its dossier's territory and liveness, copied (``cases.request_copy``: kept there only)
+    case_territory = models.ForeignKey(
+        "schemes.Territory",
+        on_delete=models.PROTECT,
+        null=True,
+        db_index=False,  # the first column of request_territory_year
+        related_name="+",
+        verbose_name="territoire du dossier",
+    )
+    case_live = models.BooleanField("dossier en cours", default=True)
 
     class Meta:
         verbose_name = "demande de financement"
@@ -112,6 +122,10 @@ class FundingRequest(ConcurrentTransitionMixin, models.Model):
             models.Index(
                 fields=["programming_year", "scheme", "state"], name="request_year_scheme_state"
             ),
+            models.Index(
+                fields=["case_territory", "programming_year", "scheme", "state"],
+                name="request_territory_year",
+            ),
         ]
 
     def __str__(self):
@@ -119,8 +133,10 @@ class FundingRequest(ConcurrentTransitionMixin, models.Model):
 
     def save(self, *args, **kwargs):
         from ..programming_year import year_refresh
+        from ..request_copy import copy_on_save
 
         year_refresh(self)
+        kwargs = copy_on_save(self, kwargs)
         fields = kwargs.get("update_fields")
         if fields and "programming_year" not in fields:
             kwargs["update_fields"] = [*fields, "programming_year"]

@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from cases import builders
 from cases.envelopes import envelope_figures
 from cases.models import Case, FundingRequest, User
+from cases.request_copy import cases_copy_refresh
 from schemes.models import Commune, Envelope, Scheme
 from tests import factories as f
 
@@ -42,8 +43,9 @@ def operation(porteur, title, requests, case_state=None):
             granted_on=dt.date(year, 5, 1) if granted is not None else None,
             implicit_decision_on=dt.date(year, 9, 1),
         )
-    if case_state:
+    if case_state:  # a raw UPDATE, outside the engine: the requests' copy read again
         Case.objects.filter(pk=case.pk).update(state=case_state)
+        cases_copy_refresh([case.pk])
     return case
 
 
