@@ -70,12 +70,12 @@ def scenario_list(*, user) -> QuerySet[Scenario]:
 
 
 def items_of(scenario: Scenario, *, user) -> QuerySet[ScenarioItem]:
-    """The items the user may see, with their requests, dossiers and schemes."""
+    """The items the user may see, with their requests, schemes, dossiers and porteurs
+    (what the figures and the page read of them: no more models than needed)."""
     qs = ScenarioItem.objects.filter(scenario=scenario).select_related(
-        "funding_request__scheme__funder",
+        "funding_request__scheme",
         "funding_request__case__organisation",
-        "funding_request__case__epci",
-        "funding_request__action_sheet",
+        "funding_request__case__own_share_case",
     )
     if not may_draft(user):
         qs = qs.filter(funding_request__scheme__funder_id=user.funder_id)
@@ -261,16 +261,17 @@ def _plan_lines(case_ids: list[int]) -> dict[int, tuple[list, list]]:
 
 def plan_checks(items: list[ScenarioItem], *, live: list | None = None) -> list[PlanCheck]:
     """Each dossier the scenario touches, its plan's 80 % / 20 % rules before and after
-    (four queries whatever the number of dossiers)."""
+    (three queries whatever the number of dossiers; the dossiers are the items' own, read
+    with them by ``items_of``)."""
     by_case: dict[int, list[ScenarioItem]] = defaultdict(list)
+    cases = {}
     for item in pending(items) if live is None else live:
         by_case[item.funding_request.case_id].append(item)
-    cases = Case.objects.filter(pk__in=list(by_case)).select_related(
-        "organisation", "own_share_case"
-    )
+        cases[item.funding_request.case_id] = item.funding_request.case
     plans = _plan_lines(list(by_case))
     out = []
-    for case in cases.order_by("reference", "pk"):
+    by_reference = lambda c: (c.reference is None, c.reference or "", c.pk)  # noqa: E731
+    for case in sorted(cases.values(), key=by_reference):
         expenses, resources = plans[case.pk]
         kw = {
             "owner_kind": case.organisation.kind,
@@ -311,39 +312,37 @@ def _forecast_pairs(orgs, drafted: dict, live_before: set, *, months: int, today
     """Each organisation's forecast without and with the drafted grants (id → the pair):
     the figures of two ``treasury_forecasts`` (without, then with ``drafted``) from one
     read of the snapshot with them; an operation the draft does not touch is projected
-    once for both, a drafted one without its drafted grants for « before » (and left out
-    when its dossier was not live: ``live_before``)."""
+    and summed by month once for both, a drafted one without its drafted grants for
+    « before » (and left out when its dossier was not live: ``live_before``)."""
     p = treasury.params()
     snapshots = treasury.operations_snapshots(orgs, today=today, p=p, drafted=drafted)
     cash = treasury.cash_today(orgs, today=today)
     horizon = max(1, min(treasury.MAX_MONTHS, months))
     out = {}
     for org in orgs:
-        flows = {"before": ([], []), "after": ([], [])}
+        flows = {"both": ([], []), "before": ([], []), "after": ([], [])}
         for op in snapshots[org.pk]:
-            variants = {"after": op}
             if not any(g.id in drafted for g in op.grants):
-                variants["before"] = op  # the same flows: projected once
-            elif op.case_id in live_before:
-                variants["before"] = replace(
-                    op, grants=tuple(g for g in op.grants if g.id not in drafted)
-                )
-            projected = {}
+                variants = {"both": op}  # the same flows on both sides
+            else:
+                variants = {"after": op}
+                if op.case_id in live_before:
+                    grants = tuple(g for g in op.grants if g.id not in drafted)
+                    variants["before"] = replace(op, grants=grants)
             for side, variant in variants.items():
-                if id(variant) not in projected:
-                    projected[id(variant)] = treasury.project_operation(
-                        variant, today=today, regime=org.fctva_regime, p=p
-                    )
-                outflows, inflows = projected[id(variant)]
+                outflows, inflows = treasury.project_operation(
+                    variant, today=today, regime=org.fctva_regime, p=p
+                )
                 flows[side][0].extend(outflows)
                 flows[side][1].extend(inflows)
+        shared = treasury.flows_by_month(today, horizon, *flows["both"])
         out[org.pk] = tuple(
-            treasury.forecast_compute(
+            treasury.forecast_of_months(
                 cash=cash[org.pk],
                 today=today,
-                horizon=horizon,
-                outflows=flows[side][0],
-                inflows=flows[side][1],
+                totals=treasury.add_totals(
+                    shared, treasury.flows_by_month(today, horizon, *flows[side])
+                ),
                 rate=p.bridging_rate,
                 loan_round=p.loan_round,
             )

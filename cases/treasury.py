@@ -24,6 +24,7 @@ have come by fall in the current month (never in the past).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
@@ -97,11 +98,9 @@ def balance_claim_on(works_end: dt.date, today: dt.date, p: Params) -> dt.date:
 
 def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
     """The month starts from ``first``'s month to ``last``'s, inclusive."""
-    out, month = [], month_of(first)
-    while month <= month_of(last):
-        out.append(month)
-        month = add_months(month, 1)
-    return out
+    start = first.year * 12 + first.month - 1
+    end = last.year * 12 + last.month - 1
+    return [dt.date(i // 12, i % 12 + 1, 1) for i in range(start, end + 1)]
 
 
 # ---------------------------------------------------------------- snapshots (input)
@@ -199,11 +198,16 @@ def _fctva_on(expense_month: dt.date, regime: int, p: Params) -> dt.date:
 def _paid_on(claim_on: dt.date, scheme: SchemeTerms, today: dt.date) -> tuple[dt.date, dt.date]:
     """(p50, p80) payment dates of a claim made on ``claim_on``, never before today: the
     projection of the alerts and pages (``cases.payments.project_payment``)."""
-    from .payments import project_payment
+    return _paid_dates(claim_on, today, scheme.p50, scheme.p80)
+
+
+@functools.lru_cache(maxsize=4096)
+def _paid_dates(claim_on: dt.date, today: dt.date, p50: int, p80: int) -> tuple[dt.date, dt.date]:
+    from .payments import project_payment  # pure: the same dates for the same arguments
 
     return (
-        project_payment(claim_on, today, scheme.p50).projected_on,
-        project_payment(claim_on, today, scheme.p80).projected_on,
+        project_payment(claim_on, today, p50).projected_on,
+        project_payment(claim_on, today, p80).projected_on,
     )
 
 
@@ -212,10 +216,12 @@ def project_operation(
 ) -> tuple[list[Outflow], list[Inflow]]:
     """The flows of one operation from ``today`` on (pure)."""
     schedule = _schedule(op, today, p)
+    this_month = month_of(today)
+    label = f"Dépenses {op.reference}"
     outflows = [
-        Outflow(on, amount, op.case_id, f"Dépenses {op.reference}")
+        Outflow(on, amount, op.case_id, label)
         for on, amount in schedule
-        if on >= month_of(today) and not op.completed and (op.invoices == () or on >= today)
+        if on >= this_month and not op.completed and (op.invoices == () or on >= today)
     ]
     inflows: list[Inflow] = []
     total = sum((a for _on, a in schedule), ZERO)
@@ -231,7 +237,7 @@ def project_operation(
         for k, (refund_on, amount) in enumerate(dated):
             value = whole - given if k == len(dated) - 1 else money(whole * amount / total)
             given += value
-            if refund_on < month_of(today) or value <= 0:
+            if refund_on < this_month or value <= 0:
                 continue  # refunded already: in the cash at hand
             label = f"FCTVA {op.reference}"
             inflows.append(Inflow(refund_on, refund_on, value, "fctva", op.case_id, label))
@@ -273,7 +279,8 @@ def _grant_inflows(op, grant: GrantSnap, schedule, today: dt.date, p: Params) ->
         - advance,
     )
     total = sum((a for _on, a in schedule), ZERO)
-    future = [(on, a) for on, a in schedule if on >= month_of(today)]
+    this_month = month_of(today)
+    future = [(on, a) for on, a in schedule if on >= this_month]
     if room > 0 and total > 0 and future:
         step = max(1, p.installment_every)
         for start in range(0, len(future), step):
@@ -343,38 +350,67 @@ def forecast_compute(
     loan_round: Decimal = Decimal("1000"),
 ) -> Forecast:
     """The months from ``today``'s, each flow in its month (pure)."""
-    first = month_of(today)
-    months = [add_months(first, i) for i in range(horizon)]
-    index = {m: i for i, m in enumerate(months)}
-    out = [ZERO] * horizon
-    in50 = [ZERO] * horizon
-    in80 = [ZERO] * horizon
+    totals = flows_by_month(today, horizon, outflows, inflows)
+    forecast = forecast_of_months(
+        cash=cash, today=today, totals=totals, rate=rate, loan_round=loan_round
+    )
+    forecast.outflows, forecast.inflows = outflows, inflows
+    return forecast
+
+
+def flows_by_month(today: dt.date, horizon: int, outflows, inflows) -> tuple[list, ...]:
+    """``(out, in_p50, in_p80)``: the flows summed by month over ``horizon`` months from
+    ``today``'s (a flow dated before falls in the first month, one after the last month
+    is left out). Sums of two lists add month by month (``add_totals``): what several
+    forecasts share is summed once."""
+    y0, m0 = today.year, today.month
+    out, in50, in80 = [ZERO] * horizon, [ZERO] * horizon, [ZERO] * horizon
+    if horizon <= 0:
+        return out, in50, in80
     for flow in outflows:
-        i = index.get(max(first, month_of(flow.on)))
-        if i is not None:
-            out[i] += flow.amount
+        on = flow.on
+        k = (on.year - y0) * 12 + on.month - m0
+        if k < horizon:
+            out[k if k > 0 else 0] += flow.amount
     for flow in inflows:
-        i = index.get(max(first, month_of(flow.on_p50)))
-        if i is not None:
-            in50[i] += flow.amount
-        i = index.get(max(first, month_of(flow.on_p80)))
-        if i is not None:
-            in80[i] += flow.amount
+        on = flow.on_p50
+        k = (on.year - y0) * 12 + on.month - m0
+        if k < horizon:
+            in50[k if k > 0 else 0] += flow.amount
+        on = flow.on_p80
+        k = (on.year - y0) * 12 + on.month - m0
+        if k < horizon:
+            in80[k if k > 0 else 0] += flow.amount
+    return out, in50, in80
+
+
+def add_totals(a: tuple[list, ...], b: tuple[list, ...]) -> tuple[list, ...]:
+    return tuple([x + y for x, y in zip(xs, ys, strict=True)] for xs, ys in zip(a, b, strict=True))
+
+
+def forecast_of_months(
+    *,
+    cash: Decimal | None,
+    today: dt.date,
+    totals: tuple[list, ...],
+    rate: Decimal,
+    loan_round: Decimal = Decimal("1000"),
+) -> Forecast:
+    """The forecast of the monthly totals of ``flows_by_month`` (pure): the cumulative
+    balances from ``cash``, the troughs, the bridging loan."""
+    out, in50, in80 = totals
+    first = month_of(today)
     rows, b50, b80 = [], cash or ZERO, cash or ZERO
-    for i, month in enumerate(months):
+    for i in range(len(out)):
         b50 += in50[i] - out[i]
         b80 += in80[i] - out[i]
-        rows.append(Month(month, out[i], in50[i], in80[i], b50, b80))
-    t50 = _trough(rows, "balance_p50")
-    t80 = _trough(rows, "balance_p80")
+        rows.append(Month(add_months(first, i), out[i], in50[i], in80[i], b50, b80))
     return Forecast(
         cash_at_hand=cash,
         months=rows,
-        trough_p50=t50,
-        trough_p80=t80,
+        trough_p50=_trough(rows, "balance_p50"),
+        trough_p80=_trough(rows, "balance_p80"),
         loan=bridging_loan(rows, rate, loan_round),
-        outflows=outflows,
-        inflows=inflows,
     )
 
 
@@ -420,6 +456,10 @@ def forecast_risk(forecast: Forecast, cash_limit: Decimal | None) -> Decimal | N
 #: Dossiers whose operation is live for the forecast: decided, in works, completed (the
 #: grants are known; before the decision nothing is committed).
 FORECAST_STATES = ("decided", "in_progress", "completed")
+#: Up to this many ids, a snapshot's reads name the dossiers (or grants) read before them
+#: (an index scan each); beyond, they repeat its conditions as a sub-query (the bound of
+#: the parameters of one statement: 32,766 in SQLite, 65,535 in PostgreSQL).
+MAX_LISTED_IDS = 10_000
 
 
 def _snapshot_rows(by_pk: dict, today: dt.date, drafted: dict | None = None):
@@ -466,6 +506,9 @@ def _snapshot_rows(by_pk: dict, today: dt.date, drafted: dict | None = None):
             "organisation_id",
         )
     )
+    ids = [case["id"] for case in cases]
+    if len(ids) <= MAX_LISTED_IDS:  # each read below an index scan of these dossiers
+        via_case = {"case_id__in": ids}
     costs = {
         row["case_id"]: (row["total"] or ZERO, row["eligible"] or ZERO)
         for row in ExpenseLine.objects.filter(**via_case)
@@ -481,21 +524,28 @@ def _snapshot_rows(by_pk: dict, today: dt.date, drafted: dict | None = None):
     ):
         invoices.setdefault(case_id, []).append((due_on, amount))
     requests: dict[int, list] = {}
+    granted = []  # the live grants' ids: their claims
     for row in (
         FundingRequest.objects.filter(**via_case)
         .filter(Q(state__in=LIVE_GRANTS) | Q(pk__in=list(drafted)))
         .order_by("id")
-        .values("id", "case_id", "scheme_id", "amount_granted", "amount_paid", "committed_on")
+        .values(
+            "id", "case_id", "scheme_id", "amount_granted", "amount_paid", "committed_on", "state"
+        )
     ):
         if row["id"] in drafted:
             row["amount_granted"] = drafted[row["id"]][1]
+        if row["state"] in LIVE_GRANTS:
+            granted.append(row["id"])
         requests.setdefault(row["case_id"], []).append(row)
+    if len(granted) <= MAX_LISTED_IDS:
+        of_grants = {"funding_request_id__in": granted}
+    else:
+        of_grants = {f"funding_request__{k}": v for k, v in via_case.items()}
+        of_grants["funding_request__state__in"] = LIVE_GRANTS
     claims: dict[int, list] = {}
     for row in (
-        PaymentClaim.objects.filter(
-            **{f"funding_request__{k}": v for k, v in via_case.items()},
-            funding_request__state__in=LIVE_GRANTS,
-        )
+        PaymentClaim.objects.filter(**of_grants)
         .exclude(state__in=("draft", "rejected", "withdrawn"))
         .order_by("id")
         .values("id", "funding_request_id", "kind", "amount", "filed_on", "state")

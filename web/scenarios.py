@@ -21,6 +21,7 @@ from cases.services import scenarios as services
 from engine.errors import DomainError
 
 PER_PAGE = 50
+ITEMS_PER_PAGE = 100  # the scenario's choices, listed by pages (« choix »)
 MAX_COMPARED = 4
 INSTRUCTOR = User.Role.FUNDER_INSTRUCTOR
 
@@ -81,6 +82,7 @@ def _rows_from(post) -> list[dict]:
 def _context(request, scenario, *, funder: str, page_number):
     user = request.user
     items = list(scenarios.items_of(scenario, user=user))
+    items_page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("choix", "1")[:10])
     stale = scenarios.stale_reasons(items)
     live = scenarios.pending(items, stale)  # once for the three figures below
     by_request = {i.funding_request_id: i for i in items}
@@ -91,6 +93,7 @@ def _context(request, scenario, *, funder: str, page_number):
     return {
         "scenario": scenario,
         "items": items,
+        "items_page": items_page,
         "by_request": by_request,
         "page": page,
         "rows": [(fr, by_request.get(fr.pk)) for fr in page] if page else [],

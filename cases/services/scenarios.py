@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,8 +25,9 @@ from ..models import ItemOutcome, Scenario, ScenarioChoice, ScenarioItem
 from .bulk import requests_bulk_transition
 from .common import clean_text
 
-#: At most this many requests in one save of the scenario page.
-MAX_ROWS = 200
+#: At most this many requests in one save (the page sends one page of 50; a whole
+#: programme of 500 changes is one save, in a constant number of statements).
+MAX_ROWS = 500
 YEARS = (2000, 2100)
 
 
@@ -64,7 +66,29 @@ def _row_error(errors: dict, pk: int, message: str) -> None:
     errors.setdefault(str(pk), []).append(message)
 
 
-def _parse_row(row: dict, fr, errors: dict):
+class _Candidate(NamedTuple):
+    """What a save needs of a request it may draft: read as one plain row (no model)."""
+
+    pk: int
+    state: str
+    amount_requested: Decimal
+    name: str  # the dossier's reference, or its title
+    scheme: str
+
+
+def _candidates(scenario: Scenario, actor, ids: list[int]) -> dict[int, _Candidate]:
+    rows = (
+        scenarios.candidates(scenario, user=actor)
+        .filter(pk__in=ids)
+        .order_by()
+        .values_list(
+            "pk", "state", "amount_requested", "case__reference", "case__title", "scheme__code"
+        )
+    )
+    return {r[0]: _Candidate(r[0], r[1], r[2], r[3] or r[4], r[5]) for r in rows}
+
+
+def _parse_row(row: dict, fr: _Candidate, errors: dict):
     """``(choice, amount, motivation)`` of one row of the page, or None after an error."""
     choice = str(row.get("choice") or "")
     if choice and choice not in ScenarioChoice.values:
@@ -81,14 +105,14 @@ def _parse_row(row: dict, fr, errors: dict):
                 required=False,
             )
         except DomainError as exc:
-            _row_error(errors, fr.pk, f"{fr.case.reference or fr.case.title} : {exc.message}")
+            _row_error(errors, fr.pk, f"{fr.name} : {exc.message}")
             return None
         amount = amount if amount is not None else fr.amount_requested
         if amount > fr.amount_requested:
             _row_error(
                 errors,
                 fr.pk,
-                f"{fr.case.reference or fr.case.title} ({fr.scheme.code}) : le montant retenu "
+                f"{fr.name} ({fr.scheme}) : le montant retenu "
                 f"({rules.euros(amount)}) dépasse le montant demandé "
                 f"({rules.euros(fr.amount_requested)}).",
             )
@@ -98,7 +122,7 @@ def _parse_row(row: dict, fr, errors: dict):
         _row_error(
             errors,
             fr.pk,
-            f"{fr.case.reference or fr.case.title} ({fr.scheme.code}) : indiquez la motivation "
+            f"{fr.name} ({fr.scheme}) : indiquez la motivation "
             "du refus (elle sera notifiée au porteur).",
         )
         return None
@@ -109,7 +133,8 @@ def scenario_items_save(*, actor, scenario: Scenario, rows: list[dict]) -> int:
     """Save what the scenario does with each request of ``rows`` (``{"request": id,
     "choice": "fund" | "postpone" | "refuse" | "", "amount", "motivation"}``; an empty
     choice takes the request out). All or nothing: a row in error saves none, and the
-    error names the row. Returns the number of rows saved."""
+    error names the row. Returns the number of rows saved. Five statements at most
+    whatever the number of rows (``MAX_ROWS`` at most)."""
     _drafter(actor)
     if len(rows) > MAX_ROWS:
         raise DomainError(
@@ -125,26 +150,21 @@ def scenario_items_save(*, actor, scenario: Scenario, rows: list[dict]) -> int:
             )
         wanted = {inputs.read_id(r.get("request")): r for r in rows}
         wanted.pop(None, None)
-        known = {
-            fr.pk: fr
-            for fr in scenarios.candidates(scenario, user=actor).filter(pk__in=list(wanted))
-        }
-        existing = {
-            i.funding_request_id: i
-            for i in ScenarioItem.objects.filter(
+        known = _candidates(scenario, actor, list(wanted))
+        existing = dict(  # request → the item's outcome (applied items are kept)
+            ScenarioItem.objects.filter(
                 scenario=scenario, funding_request_id__in=list(wanted)
-            )
-        }
+            ).values_list("funding_request_id", "outcome")
+        )
         errors: dict[str, list[str]] = {}
         parsed = {}
         for pk, row in wanted.items():
-            item = existing.get(pk)
-            if item is not None and item.outcome:
+            if existing.get(pk):
                 continue  # applied already: kept as it is
             if pk not in known:
                 if row.get("choice"):
                     _row_error(errors, pk, f"Demande {pk} : elle n'est plus à décider cette année.")
-                elif item is not None:
+                elif pk in existing:
                     parsed[pk] = ("", None, "")  # taken out of the scenario
                 continue
             result = _parse_row(row, known[pk], errors)
@@ -153,35 +173,35 @@ def scenario_items_save(*, actor, scenario: Scenario, rows: list[dict]) -> int:
         if errors:
             messages = [m for ms in errors.values() for m in ms]
             raise DomainError(" ".join(messages[:5]), errors=errors)
-        return _write_items(scenario, parsed, known, existing)
+        return _write_items(scenario, parsed, known)
 
 
-def _write_items(scenario, parsed: dict, known: dict, existing: dict) -> int:
-    """The rows' items written in three statements whatever their number: the items taken
-    out deleted, the new ones created, the others updated."""
-    gone, new, changed = [], [], []
-    fields = ("choice", "amount", "motivation", "seen_state", "seen_amount")
+FIELDS = ("choice", "amount", "motivation", "seen_state", "seen_amount")
+
+
+def _write_items(scenario, parsed: dict, known: dict) -> int:
+    """The rows' items written in two statements whatever their number: those taken out
+    deleted, the others inserted or updated in place (one ``INSERT … ON CONFLICT``)."""
+    gone, kept = [], []
     for pk, (choice, amount, motivation) in parsed.items():
-        item = existing.get(pk)
         if not choice:
-            if item is not None:
-                gone.append(item.pk)
+            gone.append(pk)
             continue
         fr = known[pk]
         values = dict(
-            zip(fields, (choice, amount, motivation, fr.state, fr.amount_requested), strict=True)
+            zip(FIELDS, (choice, amount, motivation, fr.state, fr.amount_requested), strict=True)
         )
-        if item is None:
-            new.append(ScenarioItem(scenario=scenario, funding_request=fr, **values))
-        else:
-            for name, value in values.items():
-                setattr(item, name, value)
-            changed.append(item)
+        kept.append(ScenarioItem(scenario=scenario, funding_request_id=pk, **values))
     if gone:
-        ScenarioItem.objects.filter(pk__in=gone).delete()
-    ScenarioItem.objects.bulk_create(new)
-    ScenarioItem.objects.bulk_update(changed, list(fields))
-    return len(gone) + len(new) + len(changed)
+        ScenarioItem.objects.filter(scenario=scenario, funding_request_id__in=gone).delete()
+    if kept:
+        ScenarioItem.objects.bulk_create(
+            kept,
+            update_conflicts=True,
+            unique_fields=["scenario", "funding_request"],
+            update_fields=list(FIELDS),
+        )
+    return len(gone) + len(kept)
 
 
 # ---------------------------------------------------------------- applying

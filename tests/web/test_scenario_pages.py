@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from cases.models import FundingRequest, Scenario, ScenarioItem
+from cases.services import scenarios as services
 from schemes.models import Envelope, Scheme
 from tests import factories as f
 from tests.cases.test_scenarios import instructing, requests_of, year_of
@@ -90,7 +91,7 @@ def test_a_bad_row_saves_nothing_keeps_what_was_typed_and_names_the_row(client, 
     assert "Rien n'a été enregistré" in page and "dépasse le montant demandé" in page
     assert "motivation du refus" in page and 'value="99 999 999,00"' in page
     assert not ScenarioItem.objects.exists()
-    huge = client.post(url, {"request": [str(i) for i in range(500)]})
+    huge = client.post(url, {"request": [str(i) for i in range(services.MAX_ROWS + 1)]})
     assert huge.status_code == 400 and "Trop de lignes" in text(huge)
     bad_year = client.post("/programmation/scenarios/", {"title": "X", "year": "1e9"})
     assert bad_year.status_code == 400 and "année de programmation" in text(bad_year)
@@ -133,3 +134,24 @@ def test_the_funder_applies_its_decisions_and_others_are_refused(client, world):
     response = client.post(url, rows((detr[1], "fund", "", "")))
     assert response.status_code == 400 and "ne se modifie plus" in text(response)
     assert not ScenarioItem.objects.filter(funding_request=detr[1]).exists()
+
+
+def test_the_scenario_choices_are_listed_by_pages(client, world, monkeypatch):
+    from web import scenarios as views
+
+    cases, agent, detr, year = world
+    scenario = Scenario.objects.create(
+        territory_id=cases[0].territory_id, year=year, title="S", created_by=agent
+    )
+    url = f"/programmation/scenarios/{scenario.pk}/"
+    every = requests_of(cases)
+    client.post(url, rows(*[(fr, "postpone", "", "") for fr in every]))
+    monkeypatch.setattr(views, "ITEMS_PER_PAGE", 3)
+    first = text(client.get(url))
+    assert f"Les {len(every)} demandes du scénario (page 1 sur 2)" in first
+    assert "Choix suivants" in first and "Choix précédents" not in first
+    second = text(client.get(url + "?choix=2"))
+    assert "(page 2 sur 2)" in second and "Choix précédents" in second
+    recap = lambda page: page.split('id="h-choix"')[1].split("</table>")[0]  # noqa: E731
+    assert recap(first).count("À reporter") + recap(second).count("À reporter") == len(every)
+    assert client.get(url + "?choix=x%00").status_code == 200  # a bad page number: page 1
