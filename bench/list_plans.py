@@ -53,6 +53,8 @@ def parse_args():
 
 def probes(agent, porteur, funder, epci: str, deep_cursor: str) -> list[tuple]:
     """(who, URL): every filter combination the lists offer."""
+    from cases.paging import reference_cursor
+
     api = "/api/v1/cases/?page_size=20"
     return [
         (porteur, api),
@@ -66,6 +68,15 @@ def probes(agent, porteur, funder, epci: str, deep_cursor: str) -> list[tuple]:
         (agent, f"{api}&q=halle&state=closed"),
         (agent, f"{api}&q=association%200042"),
         (agent, f"{api}&q=zzqxw"),  # nothing matches: the trigram indexes answer
+        # reference-shaped: a year's range (a sixth of the dossiers), narrower ones, the
+        # year first, the keyset of the reference order (cases/search.py)
+        (agent, f"{api}&q=GU-2024"),
+        (agent, f"{api}&q=GU-2024&page=20"),
+        (agent, f"{api}&q=GU-2024&after="),
+        (agent, f"{api}&q=GU-2024&after={reference_cursor('GU-2024-500000')}"),  # deep
+        (agent, f"{api}&q=GU-2024-0001"),
+        (agent, f"{api}&q=2024-00012"),
+        (agent, f"{api}&q=GU-2024&state=instruction"),
         (agent, f"{api}&scheme=DEPT_TARN&state=lapsed"),  # a rare combination
         (agent, f"{api}&theme=Voirie"),
         (agent, f"{api}&overdue=true"),
@@ -81,6 +92,7 @@ def probes(agent, porteur, funder, epci: str, deep_cursor: str) -> list[tuple]:
         (agent, f"/agent/?epci={epci}&state=submitted"),
         (agent, "/agent/?scheme=DETR"),
         (agent, "/agent/?q=halle"),
+        (agent, "/agent/?q=GU-2024"),
         (agent, "/agent/?page=30"),
     ]
 
@@ -152,6 +164,35 @@ def deep_cursor(depth: int = 10_000) -> str:
     return cursor_of(row["created_at"], row["pk"])
 
 
+TITLED = "q=GU-2024"
+
+
+def titled_reference(client, agent, args) -> list[tuple]:
+    """``q=GU-2024`` again once one dossier's title holds it too (« suite du dossier
+    GU-2024-… »): the title matches join the range, in the same order but not from the
+    index (cases/search.py) — the plan bounded by the matches. Rolled back with the rest."""
+    from django.db import connection
+
+    from cases.models import Case
+
+    case = Case.objects.filter(reference__startswith="GU-2025").order_by("pk").first()
+    if case is None:
+        return []
+    Case.objects.filter(pk=case.pk).update(title=f"Suite du dossier {TITLED[2:]}-000042")
+    url = f"/api/v1/cases/?page_size=20&{TITLED}"
+    response, ms, queries = measure(client, url, args.runs)
+    sql, slow_ms = slowest_statement(queries)
+    in_sql = sum(float(q["time"]) for q in queries) * 1000
+    print(
+        f"{ms:8.1f} {len(queries):4d} {in_sql:7.1f} {slow_ms:8.1f}  {url} ({agent.role}), "
+        f"one title holding it ({response.status_code})"
+    )
+    if args.plans and sql is not None:
+        with connection.cursor() as cur:
+            print(explain(cur, sql, None, args.lines))
+    return [(url + " + title", agent.role, ms, len(queries))]
+
+
 def run(args) -> None:
     from django.db import connection, transaction
     from django.test import Client
@@ -189,6 +230,8 @@ def run(args) -> None:
             if args.plans and sql is not None:
                 with connection.cursor() as cur:
                     print(explain(cur, sql, None, args.lines))
+        if not args.only or args.only in TITLED:
+            rows += titled_reference(clients[agent.pk], agent, args)
         over = [r for r in rows if r[2] >= 100]
         top = max(r[2] for r in rows) if rows else 0
         print(f"\n{len(rows)} requests, {len(over)} at 100 ms or more; max {top:.0f} ms")

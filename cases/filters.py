@@ -16,7 +16,7 @@ from engine.models import Deadline
 from schemes.models import EPCI
 
 from .models import CaseState, FundingRequest, ResourceLine
-from .search import case_text_filter
+from .search import case_text_filter, reference_prefixes, reference_search
 
 # up to this many overdue deadlines, the overdue filter reads their dossiers by id
 OVERDUE_BY_ID = 5_000
@@ -65,6 +65,9 @@ class CaseFilter(df.FilterSet):
     )
 
     def filter_text(self, qs, name, value):
+        # a reference or its beginning: the same rows, newest reference first (an index)
+        if prefixes := reference_prefixes(value):
+            return reference_search(qs, value, prefixes)
         return qs.filter(case_text_filter(value)) if value else qs
 
     def filter_scheme(self, qs, name, value):

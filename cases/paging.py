@@ -9,7 +9,9 @@
 - the keyset (« curseur ») of the dossier list, ordered ``-created_at, -id``
   (``case_created_idx`` and ``case_territory_created_idx``): ``after=<curseur>`` gives the
   dossiers after the last one read, in the time of the first page whatever the depth,
-  where ``OFFSET`` reads and drops every row before the page.
+  where ``OFFSET`` reads and drops every row before the page. A reference-shaped search
+  is ordered ``-reference`` (``cases.search.reference_search``): its cursor is the last
+  reference read (``order="-reference"``).
 """
 
 from __future__ import annotations
@@ -19,15 +21,20 @@ import binascii
 import datetime as dt
 import inspect
 import math
+import re
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Q, QuerySet
+from django.db.models.lookups import LessThan
 from django.utils.functional import cached_property
 from django.utils.inspect import method_has_no_args
 
 from engine.errors import DomainError
 
+from .search import reference_key
+
 COUNT_CAP = 500  # exact counts up to this many rows; « plus de 500 » beyond
+REFERENCE_RE = re.compile(r"[A-Z0-9-]{1,20}")  # a cursor's reference (Case.reference)
 
 
 class CappedPage(Page):
@@ -123,17 +130,31 @@ def _invalid() -> DomainError:
     )
 
 
-def read_cursor(value: str) -> tuple[dt.datetime, int] | None:
-    """The (``created_at``, id) of a cursor; None for an empty one (the first page)."""
+def reference_cursor(reference: str) -> str:
+    """The cursor of a dossier in a list ordered by reference (its reference)."""
+    return base64.urlsafe_b64encode(f"R~{reference}".encode()).decode().rstrip("=")
+
+
+def read_cursor(value: str, order: str = "-created_at"):
+    """The (``created_at``, id) of a cursor, or its reference with ``order="-reference"``;
+    None for an empty one (the first page). A cursor of the other order is invalid."""
     if not value:
         return None
     if not value.isascii() or len(value) > 80:
         raise _invalid()
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise _invalid() from None
+    if order == "-reference":
+        kind, _, reference = raw.partition("~")
+        if kind != "R" or not REFERENCE_RE.fullmatch(reference):
+            raise _invalid()
+        return reference
+    try:
         when, _, pk = raw.partition("~")
         created_at = dt.datetime.fromisoformat(when)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+    except ValueError:
         raise _invalid() from None
     if created_at.tzinfo is None or not (pk.isascii() and pk.isdigit()) or len(pk) > 18:
         raise _invalid()
@@ -152,10 +173,23 @@ def after(queryset: QuerySet, cursor: tuple[dt.datetime, int] | None) -> QuerySe
     )
 
 
-def keyset_page(queryset: QuerySet, cursor, size: int) -> tuple[list, str | None]:
-    """One page after ``cursor`` and the cursor of the next page (None at the end)."""
-    rows = list(after(queryset, cursor)[: size + 1])
+def after_reference(queryset: QuerySet, reference: str | None) -> QuerySet:
+    """The rows of a list ordered by reference, newest first (its order kept: see
+    ``reference_search``), after ``reference``: an index condition, the scan starts there."""
+    return queryset if reference is None else queryset.filter(LessThan(reference_key(), reference))
+
+
+def keyset_page(
+    queryset: QuerySet, cursor, size: int, order: str = "-created_at"
+) -> tuple[list, str | None]:
+    """One page after ``cursor`` and the cursor of the next page (None at the end), in
+    ``order`` (``-created_at``, or ``-reference`` for a reference-shaped search)."""
+    by_reference = order == "-reference"
+    rows = after_reference(queryset, cursor) if by_reference else after(queryset, cursor)
+    rows = list(rows[: size + 1])
     if len(rows) <= size:
         return rows, None
     last = rows[size - 1]
+    if by_reference:
+        return rows[:size], reference_cursor(last.reference)
     return rows[:size], cursor_of(last.created_at, last.pk)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers as s
 from rest_framework.response import Response
 
 from cases import selectors, services
 from cases.filters import CaseFilter, case_filter_errors
 from cases.models import CaseState
 from cases.permissions import require
+from cases.search import list_ordering
 from engine.audit import access_record
 from engine.errors import DomainError
 from engine.models import Deadline
@@ -27,7 +29,14 @@ class CaseListView(ApiView):
             OpenApiParameter("state", str, enum=CaseState.values),
             OpenApiParameter("scheme", str, description="Code d'un dispositif sollicité"),
             OpenApiParameter("epci", str, description="SIREN de l'EPCI"),
-            OpenApiParameter("q", str, description="Titre, référence ou porteur"),
+            OpenApiParameter(
+                "q",
+                str,
+                description="Titre, référence ou porteur. Une référence ou son début "
+                "(GU-2024, GU-ALB-2026-00042, 2024-0001) : dossiers triés par référence "
+                "décroissante (« ordering » : « -reference ») ; sinon du plus récent au "
+                "plus ancien (« -created_at »)",
+            ),
             OpenApiParameter(
                 "after",
                 str,
@@ -35,7 +44,15 @@ class CaseListView(ApiView):
                 "celui du lien « next »",
             ),
         ],
-        responses=responses({200: paginated(ser.CaseListSerializer, "PaginatedCases")}),
+        responses=responses(
+            {
+                200: paginated(
+                    ser.CaseListSerializer,
+                    "PaginatedCases",
+                    ordering=s.ChoiceField(choices=["-created_at", "-reference"]),
+                )
+            }
+        ),
         operation_id="v1_cases_list",
         summary="Dossiers visibles par l'utilisateur",
     )
@@ -52,9 +69,13 @@ class CaseListView(ApiView):
                 errors=errors,
             )
         qs = filterset.qs
+        ordering = list_ordering(filterset.form.cleaned_data.get("q") or "")
         if "after" in request.query_params:
-            return self.paginate_after(qs, ser.CaseListSerializer)
-        return self.paginate(qs, ser.CaseListSerializer)
+            response = self.paginate_after(qs, ser.CaseListSerializer, ordering)
+        else:
+            response = self.paginate(qs, ser.CaseListSerializer)
+        response.data["ordering"] = ordering  # the order of the results, stated
+        return response
 
     @extend_schema(
         request=ser.CaseInputSerializer,

@@ -50,7 +50,7 @@ class Pagination(PageNumberPagination):
         return response
 
 
-def paginated(serializer_class, name: str):
+def paginated(serializer_class, name: str, **extra):
     return inline_serializer(
         name=name,
         fields={
@@ -59,6 +59,7 @@ def paginated(serializer_class, name: str):
             "previous": s.URLField(allow_null=True),
             "results": serializer_class(many=True),
             "count_capped": s.BooleanField(),
+            **extra,
         },
     )
 
@@ -114,15 +115,15 @@ class ApiView(APIView):
         data = serializer_class(page, many=True, context=self.ctx()).data
         return paginator.get_paginated_response(data)
 
-    def paginate_after(self, queryset, serializer_class) -> Response:
+    def paginate_after(self, queryset, serializer_class, order: str = "-created_at") -> Response:
         """The keyset page (``after=<curseur>``, empty for the first) of a list ordered
-        ``-created_at, -id``: ``next`` carries the cursor of the next page, no
-        ``previous``; ``count`` as in the numbered pages."""
+        ``-created_at, -id`` (or ``-reference``, ``order``): ``next`` carries the cursor of
+        the next page, no ``previous``; ``count`` as in the numbered pages."""
         from rest_framework.utils.urls import remove_query_param, replace_query_param
 
         size = Pagination().get_page_size(self.request)
-        cursor = paging.read_cursor(self.param("after", 80))
-        rows, next_cursor = paging.keyset_page(queryset, cursor, size)
+        cursor = paging.read_cursor(self.param("after", 80), order)
+        rows, next_cursor = paging.keyset_page(queryset, cursor, size, order)
         counter = paging.CappedPaginator(queryset, size)
         url = remove_query_param(self.request.build_absolute_uri(), "page")
         data = {

@@ -16,6 +16,7 @@ from cases import selectors
 from cases.filters import overdue_deadlines
 from cases.models import FundingRequest, ResourceLine
 from cases.paging import CappedPaginator
+from cases.search import list_ordering
 from engine.errors import DomainError
 from engine.models import Deadline
 from notifications.labels import when_label
@@ -36,6 +37,7 @@ def agent_inbox(request):
     base = selectors.case_list(user=user)
     filters = case_filter(request.GET, cases=base)
     cases = filters.qs if filters.is_bound and filters.is_valid() else base
+    searched = filters.form.cleaned_data.get("q") or "" if cases is not base else ""
     today = timezone.localdate()
     # counted up to paging.COUNT_CAP: « plus de 500 dossiers » beyond (issue 16)
     listed = _listed(cases, today)
@@ -50,6 +52,7 @@ def agent_inbox(request):
         "nav": "agent",
         "form": filters.form,
         "page": page,
+        "by_reference": list_ordering(searched) == "-reference",
         "today": today,
         "query": query.urlencode(),
         "is_agent": is_agent,
@@ -64,8 +67,9 @@ def agent_inbox(request):
 
 
 def _listed(cases, today):
-    """The dossiers of the list, newest first, each with its next due date, whether a
-    deadline is overdue, its requests and its plan's schemes."""
+    """The dossiers of the list, newest first (a reference-shaped search: newest reference
+    first, its own order kept), each with its next due date, whether a deadline is
+    overdue, its requests and its plan's schemes."""
     next_due = (
         Deadline.objects.filter(aggregate_id=OuterRef("pk"), state=Deadline.State.OPEN)
         .values("aggregate_id")
@@ -82,7 +86,7 @@ def _listed(cases, today):
                 to_attr="scheme_lines",
             ),
         )
-        .order_by("-created_at", "-id")
+        .order_by(*(cases.query.order_by or ("-created_at", "-id")))
     )
 
 
