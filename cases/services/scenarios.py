@@ -173,19 +173,21 @@ def scenario_items_save(*, actor, scenario: Scenario, rows: list[dict]) -> int:
         if errors:
             messages = [m for ms in errors.values() for m in ms]
             raise DomainError(" ".join(messages[:5]), errors=errors)
-        return _write_items(scenario, parsed, known)
+        return _write_items(scenario, parsed, known, existing)
 
 
 FIELDS = ("choice", "amount", "motivation", "seen_state", "seen_amount")
 
 
-def _write_items(scenario, parsed: dict, known: dict) -> int:
+def _write_items(scenario, parsed: dict, known: dict, existing: dict) -> int:
     """The rows' items written in two statements whatever their number: those taken out
-    deleted, the others inserted or updated in place (one ``INSERT … ON CONFLICT``)."""
+    deleted, the others inserted or updated in place (one ``INSERT … ON CONFLICT``).
+    Returns the number of items written (a row without choice nor item writes none)."""
     gone, kept = [], []
     for pk, (choice, amount, motivation) in parsed.items():
         if not choice:
-            gone.append(pk)
+            if pk in existing:
+                gone.append(pk)
             continue
         fr = known[pk]
         values = dict(

@@ -93,3 +93,16 @@ def test_the_snapshot_reads_give_the_same_forecasts_by_ids_or_by_conditions(monk
     assert any("IN (SELECT" in q["sql"] for q in ctx.captured_queries)
     assert by_conditions.months == by_ids.months
     assert len(by_ids.inflows) == len(by_conditions.inflows) > 0
+
+
+@pytest.mark.django_db
+def test_the_count_saved_leaves_out_the_rows_without_choice_nor_item():
+    cases = instructing(2)
+    agent = f.agent(epci=cases[0].organisation.epci)
+    requests = requests_of(cases)
+    scenario = scenario_create(actor=agent, title="S", year=year_of(requests[0]))
+    rows = _rows(requests[:1]) + [{"request": fr.pk, "choice": ""} for fr in requests[1:]]
+    assert scenario_items_save(actor=agent, scenario=scenario, rows=rows) == 1
+    out = [{"request": requests[0].pk, "choice": ""}] + rows[1:]
+    assert scenario_items_save(actor=agent, scenario=scenario, rows=out) == 1  # the one taken out
+    assert not ScenarioItem.objects.filter(scenario=scenario).exists()
