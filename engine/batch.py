@@ -30,13 +30,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django_fsm import ConcurrentTransition
 
 from .deadlines import deadlines_cancel_aggregates, deadlines_close_many
 from .errors import ConcurrentChange, DomainError
 from .history import history_buffer, history_write
 from .outbox import events_emit
+from .prepared import prepared_rows
 from .transitions import (
     ModelRegistration,
     TransitionContext,
@@ -47,6 +48,7 @@ from .transitions import (
     _read_inputs,
     _reset_state,
     hooks_for_batch,
+    lock_related,
     registration_for,
 )
 
@@ -305,11 +307,25 @@ def _event(ctx: TransitionContext, aggregate_id) -> dict:
 
 def rows_lock(model: type[models.Model], pks) -> dict:
     """``SELECT … FOR UPDATE`` of these rows, in the order of their ids (one lock order for
-    every writer), read under the lock: id → object. On SQLite, whose write transactions are
-    serialised, a plain read."""
+    every writer), read under the lock: id → object, with the foreign keys a layer asked
+    for (``register_lock_related``: joined, not locked). On SQLite, whose write
+    transactions are serialised, a plain read. One row (a single transition): its SQL
+    compiled once (``engine.prepared``)."""
     pks = sorted(set(pks))
-    qs = model._default_manager.select_for_update().filter(pk__in=pks).order_by("pk")
-    return {obj.pk: obj for obj in qs}
+    related = lock_related(model)
+    using = router.db_for_write(model)
+
+    def locking(*ids):
+        qs = model._default_manager.filter(pk__in=ids).order_by("pk")
+        if related:
+            return qs.select_related(*related).select_for_update(of=("self",))
+        return qs.select_for_update()
+
+    if len(pks) == 1:
+        rows = prepared_rows(("engine.lock", model, related), locking, pks, using)
+    else:
+        rows = locking(*pks).using(using)
+    return {obj.pk: obj for obj in rows}
 
 
 def roots_lock_for(reg: ModelRegistration, instances) -> dict:
@@ -335,6 +351,9 @@ def _refresh(instance, fresh, state_field: str, root=None) -> None:
     # request) may be stale: the guards read them again, under the lock.
     instance._state.fields_cache.clear()
     getattr(instance, "_prefetched_objects_cache", {}).clear()
+    for name in lock_related(type(instance)):  # read with the row, under the lock
+        if name in fresh._state.fields_cache:
+            instance._state.fields_cache[name] = fresh._state.fields_cache[name]
     if root is not None:  # the root row just read under its lock (e.g. a request's dossier)
         for f in instance._meta.concrete_fields:
             if f.is_relation and f.related_model is type(root):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import lru_cache
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import NotSupportedError, connections, models, router
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from .calendar import next_working_day
+from .calendar import is_working_day, next_working_day
 from .lifecycle import DeadlineKind
 from .models import Deadline
 
@@ -168,17 +168,34 @@ def deadlines_close_many(
     state: str = Deadline.State.MET,
 ) -> int:
     """Close the live deadlines (of these kinds) of the subjects, all of one model: one
-    ``UPDATE``."""
+    ``UPDATE`` (its SQL built once per shape: ``_close_sql``)."""
     if not subjects:
         return 0
-    qs = Deadline.objects.filter(
-        subject_type=ContentType.objects.get_for_model(subjects[0], for_concrete_model=False),
-        subject_id__in=[s.pk for s in subjects],
-        state__in=LIVE,
+    connection = connections[router.db_for_write(Deadline)]
+    ct = ContentType.objects.get_for_model(subjects[0], for_concrete_model=False)
+    kinds = None if kinds is None else list(kinds)
+    closed_at = Deadline._meta.get_field("closed_at").get_db_prep_save(timezone.now(), connection)
+    sql = _close_sql(len(subjects), None if kinds is None else len(kinds))
+    params = [str(state), closed_at, ct.pk, *(s.pk for s in subjects), *map(str, LIVE)]
+    return _execute(connection, sql, [*params, *(kinds or ())])
+
+
+@lru_cache(maxsize=64)
+def _close_sql(subjects: int, kinds: int | None) -> str:
+    """What ``Deadline.objects.filter(subject_type, subject_id__in, state__in=LIVE[,
+    kind__in]).update(state, closed_at)`` sends."""
+    sql = (
+        f"UPDATE {Deadline._meta.db_table} SET state = %s, closed_at = %s "
+        f"WHERE subject_type_id = %s AND subject_id IN ({', '.join(['%s'] * subjects)}) "
+        f"AND state IN (%s, %s)"
     )
-    if kinds is not None:
-        qs = qs.filter(kind__in=list(kinds))
-    return qs.update(state=state, closed_at=timezone.now())
+    return sql if kinds is None else sql + f" AND kind IN ({', '.join(['%s'] * kinds)})"
+
+
+def _execute(connection, sql: str, params: list) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 class DaysBetween(models.Func):
@@ -210,9 +227,19 @@ class DaysBetween(models.Func):
         raise NotSupportedError(f"DaysBetween: no SQL for {connection.vendor}.")
 
 
-def _clock_rows(aggregate_id: int, kinds: Iterable[str], subject, state: str):
-    qs = Deadline.objects.filter(aggregate_id=aggregate_id, kind__in=list(kinds), state=state)
-    return qs.filter(**_subject_filter(subject)) if subject is not None else qs
+def _clock_where(kinds: int, per_subject: bool) -> str:
+    """The aggregate's deadlines of these kinds in a state (of one subject, if given).
+    Parameters: the aggregate, the kinds, the state[, the content type, the id]."""
+    where = f"aggregate_id = %s AND kind IN ({', '.join(['%s'] * kinds)}) AND state = %s"
+    return where + (" AND subject_type_id = %s AND subject_id = %s" if per_subject else "")
+
+
+def _clock_params(aggregate_id: int, kinds: list, state: str, subject) -> list:
+    params = [aggregate_id, *kinds, str(state)]
+    if subject is not None:
+        ct = ContentType.objects.get_for_model(subject, for_concrete_model=False)
+        params += [ct.pk, subject.pk]
+    return params
 
 
 def deadlines_suspend(
@@ -221,13 +248,27 @@ def deadlines_suspend(
     """Stop the clock of the aggregate's deadlines of these kinds (only ``subject``'s, if
     given): remember the days left, the due date no longer runs.
 
-    One ``UPDATE``: days left = ``max(due_on - on, 0)``, computed by the database."""
-    return _clock_rows(aggregate_id, kinds, subject, Deadline.State.OPEN).update(
-        days_left_when_suspended=Greatest(
-            DaysBetween(models.F("due_on"), models.Value(on, output_field=models.DateField())),
-            models.Value(0),
-        ),
-        state=Deadline.State.SUSPENDED,
+    One ``UPDATE``: days left = ``max(due_on - on, 0)``, computed by the database (the
+    ``Greatest(DaysBetween(…), 0)`` of the ORM, its SQL built once per shape)."""
+    connection = connections[router.db_for_write(Deadline)]
+    kinds = list(kinds)
+    sql = _suspend_sql(connection.vendor, len(kinds), subject is not None)
+    on_value = Deadline._meta.get_field("due_on").get_db_prep_save(on, connection)
+    params = _clock_params(aggregate_id, kinds, Deadline.State.OPEN, subject)
+    return _execute(connection, sql, [on_value, *params])
+
+
+@lru_cache(maxsize=64)
+def _suspend_sql(vendor: str, kinds: int, per_subject: bool) -> str:
+    if vendor == "postgresql":
+        left = "GREATEST((due_on - %s), 0)"
+    elif vendor == "sqlite":
+        left = "MAX(CAST(julianday(due_on) - julianday(%s) AS INTEGER), 0)"
+    else:
+        raise NotSupportedError(f"deadlines_suspend: no SQL for {vendor}.")
+    return (
+        f"UPDATE {Deadline._meta.db_table} SET days_left_when_suspended = {left}, "
+        f"state = '{Deadline.State.SUSPENDED.value}' WHERE {_clock_where(kinds, per_subject)}"
     )
 
 
@@ -238,29 +279,100 @@ def deadlines_resume(
     on: dt.date,
     subject: models.Model | None = None,
     resumed: set | None = None,
+    meet: tuple[models.Model, Iterable[str]] | None = None,
 ) -> int:
     """Restart the clock (of ``subject``'s deadlines only, if given) with the days that
     were left when it stopped; ``resumed``, if given, receives the kinds restarted.
+    ``meet`` (a subject, kinds other than ``kinds``): its live deadlines of those kinds are
+    met by the same statement (``deadlines_close`` of them, as if called after).
 
-    The new due date is a working day (``engine.calendar``), computed here: one read,
-    then one ``UPDATE`` per distinct new due date (usually one), none if nothing is
-    suspended."""
-    rows = list(
-        _clock_rows(aggregate_id, kinds, subject, Deadline.State.SUSPENDED).values_list(
-            "pk", "days_left_when_suspended", "kind"
+    The new due date is a working day (``engine.calendar``): one ``UPDATE … RETURNING``
+    computes it in the database, the days that land on a non-working day moved by a
+    ``CASE`` worked out here for ``on`` (``_resume_sql``); a due date still not a working
+    day (more than ``RESUME_HORIZON`` days left: rare) is moved by one more ``UPDATE``."""
+    connection = connections[router.db_for_write(Deadline)]
+    kinds = list(kinds)
+    met = [] if meet is None else list(meet[1])
+    if set(met) & set(kinds):  # one deadline both restarted and met: one after the other
+        count = deadlines_resume(
+            aggregate_id=aggregate_id, kinds=kinds, on=on, subject=subject, resumed=resumed
         )
-    )
+        deadlines_close(subject=meet[0], kinds=met)
+        return count
+    params = [*kinds, on.isoformat()]
+    if met:
+        closed_at = Deadline._meta.get_field("closed_at").get_db_prep_save(
+            timezone.now(), connection
+        )
+        params += [*kinds, *kinds, *kinds, closed_at]
+    params += _clock_params(aggregate_id, kinds, Deadline.State.SUSPENDED, subject)
+    if met:
+        ct = ContentType.objects.get_for_model(meet[0], for_concrete_model=False)
+        params += [ct.pk, meet[0].pk, *met, *map(str, LIVE)]
+    sql = _resume_sql(connection.vendor, on, len(kinds), subject is not None, len(met))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = [row for row in cursor.fetchall() if row[1] in kinds]  # not the ones met
     if resumed is not None:
-        resumed.update(kind for _pk, _days, kind in rows)
+        resumed.update(kind for _pk, kind, _due in rows)
     by_due: dict[dt.date, list[int]] = {}
-    for pk, days, _kind in rows:
-        due = next_working_day(on + dt.timedelta(days=days or 0))
-        by_due.setdefault(due, []).append(pk)
+    for pk, _kind, due in rows:
+        due = dt.date.fromisoformat(due) if isinstance(due, str) else due
+        if not is_working_day(due):
+            by_due.setdefault(next_working_day(due), []).append(pk)
     for due, pks in by_due.items():
-        Deadline.objects.filter(pk__in=pks).update(
-            due_on=due, state=Deadline.State.OPEN, days_left_when_suspended=None
-        )
+        Deadline.objects.filter(pk__in=pks).update(due_on=due)
     return len(rows)
+
+
+#: Days left whose landing on a non-working day the resuming ``UPDATE`` moves itself.
+RESUME_HORIZON = 400
+
+
+@lru_cache(maxsize=64)
+def _resume_sql(vendor: str, on: dt.date, kinds: int, per_subject: bool, met: int) -> str:
+    """The resuming ``UPDATE`` for clocks restarted on ``on``: due = ``on`` + the days
+    left + the shift to the next working day, ``CASE days WHEN k THEN k + shift`` for
+    each ``k`` ≤ ``RESUME_HORIZON`` with ``on + k`` a weekend day or a public holiday.
+    With ``met`` kinds, the rows of another kind (the subject's live deadlines of the
+    ``met`` kinds) are met instead. Parameters: the kinds, ``on`` (ISO), [the kinds three
+    times, the closing time], the aggregate, the kinds, the state, [content type, id],
+    [the met subject's content type and id, the met kinds, the live states]."""
+    whens = []
+    for k in range(RESUME_HORIZON + 1):
+        day = on + dt.timedelta(days=k)
+        landing = next_working_day(day)
+        if landing != day:
+            whens.append(f"WHEN {k} THEN {k + (landing - day).days}")
+    days = "COALESCE(days_left_when_suspended, 0)"
+    offset = f"(CASE {days} {' '.join(whens)} ELSE {days} END)"
+    if vendor == "postgresql":
+        due = f"CAST(%s AS date) + {offset}"
+    elif vendor == "sqlite":
+        due = f"date(%s, '+' || {offset} || ' days')"
+    else:
+        raise NotSupportedError(f"deadlines_resume: no SQL for {vendor}.")
+    restarted = f"kind IN ({', '.join(['%s'] * kinds)})"
+    where = _clock_where(kinds, per_subject)
+    if not met:
+        sets = [f"due_on = CASE WHEN {restarted} THEN {due} END", "state = 'open'"]
+        sets.append("days_left_when_suspended = NULL")
+    else:
+        sets = [
+            f"due_on = CASE WHEN {restarted} THEN {due} ELSE due_on END",
+            f"state = CASE WHEN {restarted} THEN 'open' ELSE 'met' END",
+            f"days_left_when_suspended = CASE WHEN {restarted} THEN NULL "
+            "ELSE days_left_when_suspended END",
+            f"closed_at = CASE WHEN {restarted} THEN closed_at ELSE %s END",
+        ]
+        where = (
+            f"({where}) OR (subject_type_id = %s AND subject_id = %s "
+            f"AND kind IN ({', '.join(['%s'] * met)}) AND state IN (%s, %s))"
+        )
+    return (
+        f"UPDATE {Deadline._meta.db_table} SET {', '.join(sets)} "
+        f"WHERE {where} RETURNING id, kind, due_on"
+    )
 
 
 def deadlines_cancel_aggregate(*, aggregate_id: int) -> int:

@@ -15,8 +15,10 @@ import datetime as dt
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import models
+from django.db import connections, models, router
 from django.db.models.functions import Coalesce, Greatest
+
+from .prepared import insert_one
 
 _buffer: ContextVar[list | None] = ContextVar("engine_history_buffer", default=None)
 
@@ -79,9 +81,12 @@ def history_write(rows: list, event_times: dict[int, dt.datetime | None]) -> Non
     previous row (the history stays in order); the moment it was recorded stays in the
     outbox event's ``created_at``. The previous row is read by the ``INSERT`` itself (a
     sub-query per dated row: no statement of its own); such a row's ``timestamp`` is
-    then the expression, its value is the database's."""
+    then the expression, its value is the database's. One row: ``_write_one``."""
     from django_fsm_log.models import StateLog
 
+    if len(rows) == 1:
+        _write_one(rows[0], event_times.get(rows[0].object_id))
+        return
     for row in rows:
         at = event_times.get(row.object_id)
         if at is None:
@@ -96,3 +101,25 @@ def history_write(rows: list, event_times: dict[int, dt.datetime | None]) -> Non
         row.timestamp = Greatest(when, Coalesce(previous, when))
     if rows:
         StateLog.objects.bulk_create(rows)
+
+
+def _write_one(row, at: dt.datetime | None) -> None:
+    """One row (a single transition), as ``history_write`` dates it, by an ``INSERT`` whose
+    SQL is built once (``engine.prepared``): the same statement, without compiling it."""
+    from django_fsm_log.models import StateLog
+
+    using = router.db_for_write(StateLog)
+    if at is None:
+        insert_one(row, using)
+        return
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    previous = (
+        f"SELECT U0.{quote('timestamp')} FROM {quote(StateLog._meta.db_table)} U0 "
+        f"WHERE U0.{quote('content_type_id')} = %s AND U0.{quote('object_id')} = %s "
+        f"ORDER BY U0.{quote('id')} DESC LIMIT 1"
+    )
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"  # as ``Greatest``
+    when = StateLog._meta.get_field("timestamp").get_db_prep_save(at, connection)
+    sql = f"{greatest}(%s, COALESCE(({previous}), %s))"
+    insert_one(row, using, {"timestamp": (sql, [when, row.content_type_id, row.object_id, when])})

@@ -99,6 +99,8 @@ _registry: dict[type[models.Model], ModelRegistration] = {}
 _hooks: list[Effect] = []
 #: hook → its batch variant (called once with the contexts of a wave), if it has one
 _batch_hooks: dict[Effect, Callable[[list[TransitionContext]], None]] = {}
+#: model → the foreign keys read with its rows under the engine's lock
+_lock_related: dict[type[models.Model], tuple[str, ...]] = {}
 
 
 def register(
@@ -152,6 +154,18 @@ def register_hook(
         _hooks.append(hook)
     if batch is not None:
         _batch_hooks[hook] = batch
+
+
+def register_lock_related(model: type[models.Model], *names: str) -> None:
+    """A layer whose hooks read these foreign keys of ``model``'s rows (e.g. the dossier's
+    referent agent, owner of the tasks opened): the engine reads them in the statement
+    that locks the rows (a join; only the model's own rows are locked)."""
+    known = _lock_related.get(model, ())
+    _lock_related[model] = known + tuple(n for n in names if n not in known)
+
+
+def lock_related(model: type[models.Model]) -> tuple[str, ...]:
+    return _lock_related.get(model, ())
 
 
 def hooks_for_batch() -> list[tuple[Effect, Callable | None]]:

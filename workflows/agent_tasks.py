@@ -38,6 +38,7 @@ from engine.errors import DomainError
 from engine.transitions import (
     TransitionContext,
     register_hook,
+    register_lock_related,
     registration_for,
     transition_apply,
 )
@@ -314,6 +315,9 @@ def _on_case_created(sender, instance, created, raw=False, **kwargs):
 
 def connect() -> None:
     register_hook(tasks_sync_hook)
+    # the tasks opened go to the dossier's referent agent (``flows.task_owner``): read
+    # with the dossier's row when the engine locks it
+    register_lock_related(Case, "referent_agent")
     post_save.connect(_on_case_created, sender=Case, dispatch_uid="workflows.case_tasks")
 
 

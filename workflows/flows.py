@@ -73,8 +73,9 @@ from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.lock import select_for_update_lock
 
-from cases.models import LIVE_GRANTS, RequestState, User
+from cases.models import LIVE_GRANTS, FundingRequest, RequestState, User
 from cases.works_deadlines import lapse_decision_due, lapse_decision_label
+from engine.prepared import prepared_rows
 from engine.transitions import available_transitions
 from schemes.models import Scheme
 
@@ -324,13 +325,22 @@ def case_requests(case, ctx=None) -> list:
 
     With ``ctx`` (the context of the transition whose hooks are running), read once for
     all the hooks of that transition: hooks run after the transition's effects, and none
-    of them changes a funding request."""
+    of them changes a funding request. The query's SQL is compiled once
+    (``engine.prepared``)."""
     cache = None
     if ctx is not None:
         cache = ctx.__dict__.setdefault("_workflows_case_requests", {})
         if case.pk in cache:
             return cache[case.pk]
-    requests = list(case.funding_requests.select_related("scheme"))
+    requests = prepared_rows(
+        ("workflows.case_requests",),
+        lambda case_id: FundingRequest.objects.filter(case_id=case_id).select_related("scheme"),
+        [case.pk],
+        case._state.db or "default",
+    )
+    case_field = FundingRequest._meta.get_field("case")
+    for fr in requests:
+        case_field.set_cached_value(fr, case)  # as ``case.funding_requests`` sets it
     if cache is not None:
         cache[case.pk] = requests
     return requests

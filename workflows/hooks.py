@@ -8,7 +8,7 @@ import datetime as dt
 from cases.models import Case, FundingRequest, PaymentClaim
 from engine.calendar import period_end
 from engine.deadlines import deadline_open, deadlines_close, deadlines_resume, deadlines_suspend
-from engine.transitions import TransitionContext, register_hook
+from engine.transitions import TransitionContext, register_hook, register_lock_related
 
 from .definitions import COMMON, DEFINITIONS, Open, definition_for
 from .flows import case_requests
@@ -69,20 +69,33 @@ RULE_KEYS = _rule_keys()
 SCHEME_RULE_KEYS = frozenset(rule.on for d in DEFINITIONS.values() for rule in d.opens)
 
 
-def _move_clocks(ctx: TransitionContext, key: str, case, start: dt.date) -> set[str]:
-    """Stop or restart the clocks the transition names; the kinds restarted."""
+def _move_clocks(
+    ctx: TransitionContext, key: str, case, start: dt.date, closes: list
+) -> tuple[set[str], list]:
+    """Stop or restart the clocks the transition names; the kinds restarted, and those of
+    ``closes`` (the dossier's deadlines the transition meets) met by a restart's own
+    statement (``deadlines_resume(meet=…)``)."""
     resumed: set[str] = set()
+    met: list = []
     for clock in COMMON.clocks:
         if clock.on != key:
             continue
         subject = ctx.instance if clock.per == "self" else None
         if clock.stop:
             deadlines_suspend(aggregate_id=case.pk, kinds=clock.kinds, on=start, subject=subject)
-        else:
-            deadlines_resume(
-                aggregate_id=case.pk, kinds=clock.kinds, on=start, subject=subject, resumed=resumed
-            )
-    return resumed
+            continue
+        close = next((c for c in closes if c not in met), None)
+        deadlines_resume(
+            aggregate_id=case.pk,
+            kinds=clock.kinds,
+            on=start,
+            subject=subject,
+            resumed=resumed,
+            meet=None if close is None else (case, close.kinds),
+        )
+        if close is not None:
+            met.append(close)
+    return resumed, met
 
 
 def plan_deadlines(ctx: TransitionContext) -> None:
@@ -99,10 +112,11 @@ def plan_deadlines(ctx: TransitionContext) -> None:
         transition: the agent tasks' hook shares them)."""
         return case_requests(case, ctx)
 
-    resumed = _move_clocks(ctx, key, case, start)
+    case_closes = [c for c in COMMON.closes if c.on == key and c.per == "case"]
+    resumed, met = _move_clocks(ctx, key, case, start, case_closes)
 
     for close in COMMON.closes:
-        if close.on != key:
+        if close.on != key or close in met:
             continue
         if close.per == "case":
             deadlines_close(subject=case, kinds=close.kinds)
@@ -174,3 +188,6 @@ def _works_already_started(fr, case) -> None:
 
 
 register_hook(plan_deadlines)
+# A funding request's scheme (its periods, its kind of flow; its transitions' conditions
+# read it too): read with the request's row when the engine locks it.
+register_lock_related(FundingRequest, "scheme")

@@ -17,6 +17,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 
 from cases.models import Case
 from engine.errors import ConcurrentChange
+from engine.prepared import prepared_rows
 
 from .flows import FLOWS
 
@@ -67,18 +68,12 @@ def held(flow_class, process_pk):
     return nullcontext()
 
 
-def live_process_and_tasks_locked(case_id: int) -> tuple[Process | None, list | None]:
-    """The live process, locked, with its open tasks (by id), in one statement: the open
-    tasks joined to their process, ``SELECT … FOR UPDATE OF`` the process ``NOWAIT``, in
-    the caller's transaction (no savepoint). Every writer of a dossier's process holds the
-    dossier's row lock first, so under that lock the process row is free; if something
-    else holds it, a 409 as with ``locked``. A live process has an open task (its
-    tracker) until it ends: when none is found, the process alone is read and locked, its
-    tasks left to ``_align`` (None)."""
-    open_tasks = (
+def _open_tasks_locking(ct_id: int, case_id: int):
+    """The open tasks of the dossier's live process, joined to it, the process locked."""
+    return (
         Task.objects.filter(
             process__flow_class__in=FLOWS,
-            process__artifact_content_type=case_ct(),
+            process__artifact_content_type_id=ct_id,
             process__artifact_object_id=case_id,
             status__in=OPEN,
         )
@@ -87,8 +82,23 @@ def live_process_and_tasks_locked(case_id: int) -> tuple[Process | None, list | 
         .select_for_update(nowait=True, of=("process",))
         .order_by("-process__created", "-process__pk", "pk")
     )
+
+
+def live_process_and_tasks_locked(
+    case_id: int, using: str = "default"
+) -> tuple[Process | None, list | None]:
+    """The live process, locked, with its open tasks (by id), in one statement: the open
+    tasks joined to their process, ``SELECT … FOR UPDATE OF`` the process ``NOWAIT``, in
+    the caller's transaction (no savepoint). Every writer of a dossier's process holds the
+    dossier's row lock first, so under that lock the process row is free; if something
+    else holds it, a 409 as with ``locked``. A live process has an open task (its
+    tracker) until it ends: when none is found, the process alone is read and locked, its
+    tasks left to ``_align`` (None). The statement's SQL is compiled once
+    (``engine.prepared``)."""
     try:
-        tasks = list(open_tasks)
+        tasks = prepared_rows(
+            ("workflows.process_and_tasks",), _open_tasks_locking, [case_ct().pk, case_id], using
+        )
         if not tasks:
             return live_processes(case_id).select_for_update(nowait=True).first(), None
     except DatabaseError:

@@ -30,30 +30,32 @@ from workflows.agent_tasks import case_tasks_sync
 
 pytestmark = pytest.mark.django_db
 
-# Engine core: savepoint (2), row lock, guard reads, StateLog, UPDATE, outbox event.
-# request_documents: core (6); deadlines: requests + schemes (read once for both hooks),
-# suspend (one UPDATE), documents deadline (read, insert); tasks: process (read and
-# locked), its open tasks, the completeness task cancelled.
-REQUEST_DOCUMENTS = 13
-# provide_documents: core and the guard's document check (7); deadlines: resume (read,
-# update), documents deadline met; tasks: process, requests, tasks, the completeness task
-# opened (its owner, the task, its link to the tracker).
-# (+1, revised rule 3: the requests' implicit-decision dates follow their clocks)
-PROVIDE_DOCUMENTS = 17
+# Engine core: savepoint (2), row lock (the referent agent joined), StateLog, UPDATE,
+# outbox event.
+# request_documents: core (6); deadlines: completeness suspended (one UPDATE), the
+# requests with their schemes (read once for both hooks), the documents deadline opened
+# (one INSERT … WHERE NOT EXISTS); tasks: process and its open tasks (one statement,
+# locked), the completeness task done.
+REQUEST_DOCUMENTS = 11
+# provide_documents: core and the guard's document check (7); deadlines: completeness
+# resumed and the documents deadline met (one UPDATE … RETURNING, the working day
+# computed by the database); tasks: process and tasks, requests, the completeness task
+# opened (the task, its link to the tracker; its owner, the referent, read with the
+# engine's lock).
+PROVIDE_DOCUMENTS = 12
 # declare_complete: core (6); deadlines: completeness met, requests, implicit-decision
-# deadline (read, insert); tasks: process, tasks, completeness task cancelled, the
-# request's task opened (owner, task, link).
-DECLARE_COMPLETE = 16
+# deadline opened, its date stored on the request; tasks: process and tasks, the
+# completeness task done, the request's task opened (task, link).
+DECLARE_COMPLETE = 14
 # start_instruction by the funder: core (6) and the dossier's row locked first (the
-# aggregate's root, read once and reused by the guard); no deadline rule on it (no read at
-# all); tasks: the dossier row read again after the effects, process, requests, tasks, the
-# request's task cancelled.
-# Revised rules 1-3 (+6): the request's own completeness met (UPDATE), the requests read,
-# its implicit-decision deadline opened once (live one?, read, insert) and its date
-# stored on the request.
-START_INSTRUCTION = 18
-# a sync with nothing to change: savepoint (2), dossier lock, process, requests, tasks.
-SYNC_UNCHANGED = 6
+# aggregate's root, read once and reused by the guard; the request's scheme read with its
+# row); deadlines: the request's own completeness met (UPDATE), the requests (read once
+# for both hooks), its implicit-decision deadline opened once (live one?, insert) and its
+# date stored on the request; tasks: the dossier row read again after the effects,
+# process and tasks, the request's task cancelled.
+START_INSTRUCTION = 15
+# a sync with nothing to change: savepoint (2), dossier lock, process and tasks, requests.
+SYNC_UNCHANGED = 5
 
 
 def test_every_layer_hook_is_registered():
@@ -121,7 +123,7 @@ def test_documents_cycle_and_instruction_stay_within_their_queries(
 
 def test_a_sync_with_nothing_to_change_writes_no_task(django_assert_max_num_queries):
     """The agent's tasks already match the dossier: reads only (savepoint, dossier lock,
-    process lock, its tasks, the requests), no viewflow row written."""
+    process locked with its tasks, the requests), no viewflow row written."""
     case, porteur, referent = _submitted_case()
     with CaptureQueriesContext(connection) as ctx:
         with django_assert_max_num_queries(SYNC_UNCHANGED):
