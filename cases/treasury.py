@@ -460,6 +460,18 @@ FORECAST_STATES = ("decided", "in_progress", "completed")
 #: (an index scan each); beyond, they repeat its conditions as a sub-query (the bound of
 #: the parameters of one statement: 32,766 in SQLite, 65,535 in PostgreSQL).
 MAX_LISTED_IDS = 10_000
+#: The dossier's columns a snapshot reads, in the order ``operations_snapshots`` unpacks.
+CASE_COLUMNS = (
+    "id",
+    "reference",
+    "state",
+    "tax_basis",
+    "works_start_date",
+    "works_end_date",
+    "planned_works_start",
+    "planned_works_end",
+    "organisation_id",
+)
 
 
 def _snapshot_rows(by_pk: dict, today: dt.date, drafted: dict | None = None):
@@ -494,27 +506,18 @@ def _snapshot_rows(by_pk: dict, today: dt.date, drafted: dict | None = None):
     cases = list(
         Case.objects.filter(live_q)
         .order_by("id")
-        .values(
-            "id",
-            "reference",
-            "state",
-            "tax_basis",
-            "works_start_date",
-            "works_end_date",
-            "planned_works_start",
-            "planned_works_end",
-            "organisation_id",
-        )
+        .values_list(*CASE_COLUMNS)  # plain tuples: thousands of rows for a territory
     )
-    ids = [case["id"] for case in cases]
+    ids = [case[0] for case in cases]
     if len(ids) <= MAX_LISTED_IDS:  # each read below an index scan of these dossiers
         via_case = {"case_id__in": ids}
     costs = {
-        row["case_id"]: (row["total"] or ZERO, row["eligible"] or ZERO)
-        for row in ExpenseLine.objects.filter(**via_case)
+        case_id: (total or ZERO, eligible or ZERO)
+        for case_id, total, eligible in ExpenseLine.objects.filter(**via_case)
         .values("case_id")
         .annotate(total=Sum("amount"), eligible=Sum("amount", filter=Q(eligible=True)))
         .order_by()
+        .values_list("case_id", "total", "eligible")
     }
     invoices: dict[int, list] = {}
     for case_id, due_on, amount in (
@@ -525,32 +528,32 @@ def _snapshot_rows(by_pk: dict, today: dt.date, drafted: dict | None = None):
         invoices.setdefault(case_id, []).append((due_on, amount))
     requests: dict[int, list] = {}
     granted = []  # the live grants' ids: their claims
-    for row in (
+    for pk, case_id, scheme_id, amount_granted, paid, committed_on, state in (
         FundingRequest.objects.filter(**via_case)
         .filter(Q(state__in=LIVE_GRANTS) | Q(pk__in=list(drafted)))
         .order_by("id")
-        .values(
+        .values_list(
             "id", "case_id", "scheme_id", "amount_granted", "amount_paid", "committed_on", "state"
         )
     ):
-        if row["id"] in drafted:
-            row["amount_granted"] = drafted[row["id"]][1]
-        if row["state"] in LIVE_GRANTS:
-            granted.append(row["id"])
-        requests.setdefault(row["case_id"], []).append(row)
+        if pk in drafted:
+            amount_granted = drafted[pk][1]
+        if state in LIVE_GRANTS:
+            granted.append(pk)
+        requests.setdefault(case_id, []).append((pk, scheme_id, amount_granted, paid, committed_on))
     if len(granted) <= MAX_LISTED_IDS:
         of_grants = {"funding_request_id__in": granted}
     else:
         of_grants = {f"funding_request__{k}": v for k, v in via_case.items()}
         of_grants["funding_request__state__in"] = LIVE_GRANTS
     claims: dict[int, list] = {}
-    for row in (
+    for pk, request_id, kind, amount, filed_on, state in (
         PaymentClaim.objects.filter(**of_grants)
         .exclude(state__in=("draft", "rejected", "withdrawn"))
         .order_by("id")
-        .values("id", "funding_request_id", "kind", "amount", "filed_on", "state")
+        .values_list("id", "funding_request_id", "kind", "amount", "filed_on", "state")
     ):
-        claims.setdefault(row["funding_request_id"], []).append(row)
+        claims.setdefault(request_id, []).append((pk, kind, amount, filed_on, state))
     # Every scheme (a handful), whichever the organisations use: the same statements for
     # one porteur or many, one dossier or hundreds.
     schemes = {s.pk: s for s in Scheme.objects.all()}
@@ -581,41 +584,41 @@ def operations_snapshots(
     by_pk = {o.pk: o for o in organisations}
     cases, costs, invoices, requests, claims, terms = _snapshot_rows(by_pk, today, drafted)
     out: dict[int, list[OperationSnap]] = {pk: [] for pk in by_pk}
-    for case in cases:
-        organisation = by_pk[case["organisation_id"]]
+    for case_id, reference, state, tax_basis, start, end, planned_start, planned_end, org in cases:
+        organisation = by_pk[org]
         pays_vat = organisation.kind != Organisation.Kind.COMPANY
         fctva = organisation.kind in Organisation.PUBLIC_KINDS
-        total, eligible = costs.get(case["id"], (ZERO, ZERO))
-        ht = case["tax_basis"] == "HT"
+        total, eligible = costs.get(case_id, (ZERO, ZERO))
+        ht = tax_basis == "HT"
         vat = (1 + p.vat_rate) if ht and pays_vat else Decimal(1)
         grants = []
-        for fr in requests.get(case["id"], ()):
-            mine = claims.get(fr["id"], ())
+        for pk, scheme_id, granted, paid, committed_on in requests.get(case_id, ()):
+            mine = claims.get(pk, ())
             grants.append(
                 GrantSnap(
-                    id=fr["id"],
-                    scheme=terms[fr["scheme_id"]],
-                    granted=fr["amount_granted"] or ZERO,
-                    paid=fr["amount_paid"] or ZERO,
+                    id=pk,
+                    scheme=terms[scheme_id],
+                    granted=granted or ZERO,
+                    paid=paid or ZERO,
                     claims=tuple(
-                        ClaimSnap(c["id"], c["kind"], c["amount"], c["filed_on"] or today)
-                        for c in mine
-                        if c["state"] in CLAIM_UNPAID
+                        ClaimSnap(c_id, kind, amount, filed_on or today)
+                        for c_id, kind, amount, filed_on, c_state in mine
+                        if c_state in CLAIM_UNPAID
                     ),
-                    advance_claimed=any(c["kind"] == "advance" for c in mine),
-                    committed_on=fr["committed_on"],
+                    advance_claimed=any(c[1] == "advance" for c in mine),
+                    committed_on=committed_on,
                 )
             )
-        out[organisation.pk].append(
+        out[org].append(
             OperationSnap(
-                case_id=case["id"],
-                reference=case["reference"] or f"n° {case['id']}",
+                case_id=case_id,
+                reference=reference or f"n° {case_id}",
                 cost=money(total * vat),
                 fctva_base=money(eligible * (1 + p.vat_rate)) if fctva and ht else ZERO,
-                works_start=case["works_start_date"] or case["planned_works_start"],
-                works_end=case["works_end_date"] or case["planned_works_end"],
-                completed=case["state"] == "completed",
-                invoices=tuple(invoices.get(case["id"], ())),
+                works_start=start or planned_start,
+                works_end=end or planned_end,
+                completed=state == "completed",
+                invoices=tuple(invoices.get(case_id, ())),
                 grants=tuple(grants),
             )
         )
