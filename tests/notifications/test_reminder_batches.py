@@ -115,3 +115,31 @@ def test_send_batch_one_session_cancels_the_closed_and_keeps_the_refused(setting
     assert reminders_send(ids) == 1  # the next pass: only the refused one, once
     assert Reminder.objects.get(pk=refused).state == "sent"
     assert notes.count() == 5 and len(mail.outbox) == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_planning_batch_commits_without_waiting_for_the_disk_and_only_it(monkeypatch):
+    """Each batch's insert runs in its own transaction with ``synchronous_commit`` off
+    (``SET LOCAL``): the setting ends with it, the connection's next transactions — the
+    sending's, which mark reminders sent — wait for the disk as before."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (marker « postgres »)")
+    seen = []
+    insert = reminders._insert_reminders
+
+    def spy(rows):
+        insert(rows)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            seen.append(cursor.fetchone()[0])
+
+    monkeypatch.setattr(reminders, "BATCH", 2)
+    monkeypatch.setattr(reminders, "_insert_reminders", spy)
+    porteur, agent, _, _ = people()
+    _deadlines(3, porteur, agent)
+    with connection.cursor() as cursor:  # the session's setting (the test settings lower it)
+        cursor.execute("SET synchronous_commit TO on")
+    ids = reminders_plan()
+    assert len(ids) == 3 and Reminder.objects.filter(pk__in=ids).count() == 3
+    assert seen == ["on", "on"]  # after each batch's commit: back to the session's setting
