@@ -29,7 +29,7 @@ from django.utils import timezone
 from engine.models import OutboxEvent
 from schemes.models import Envelope, Scheme
 
-from . import maquette, rules, selectors, treasury
+from . import maquette, rules, selectors, treasury, treasury_reads
 from .envelopes import ZERO, EnvelopeFigures, envelope_figures, request_contribution
 from .models import (
     REQUEST_UNDECIDED,
@@ -315,8 +315,8 @@ def _forecast_pairs(orgs, drafted: dict, live_before: set, *, months: int, today
     and summed by month once for both, a drafted one without its drafted grants for
     « before » (and left out when its dossier was not live: ``live_before``)."""
     p = treasury.params()
-    snapshots = treasury.operations_snapshots(orgs, today=today, p=p, drafted=drafted)
-    cash = treasury.cash_today(orgs, today=today)
+    snapshots = treasury_reads.operations_snapshots(orgs, today=today, p=p, drafted=drafted)
+    cash = treasury_reads.cash_today(orgs, today=today)
     horizon = max(1, min(treasury.MAX_MONTHS, months))
     out = {}
     for org in orgs:

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases import treasury
+from cases import treasury, treasury_reads
 from cases.models import FundingRequest, ItemOutcome, ScenarioItem
 from cases.services.scenarios import scenario_create, scenario_items_save
 from tests import factories as f
@@ -88,7 +88,7 @@ def test_the_snapshot_reads_give_the_same_forecasts_by_ids_or_by_conditions(monk
     drafted = {fr.pk: (fr.case_id, Decimal("15000")) for fr in requests_of(cases, "DSIL")}
     with CaptureQueriesContext(connection) as listed:
         by_ids = treasury.treasury_forecasts([org], drafted=drafted)[org.pk]
-    monkeypatch.setattr(treasury, "MAX_LISTED_IDS", 0)
+    monkeypatch.setattr(treasury_reads, "MAX_LISTED_IDS", 0)
     with CaptureQueriesContext(connection) as ctx:
         by_conditions = treasury.treasury_forecasts([org], drafted=drafted)[org.pk]
     assert len(listed.captured_queries) == len(ctx.captured_queries)
