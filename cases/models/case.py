@@ -12,8 +12,9 @@ from django.db import models
 from django.db.models import F
 from django.db.models.functions import Upper
 from django.utils import timezone
-from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import RETURN_VALUE, FSMField, transition
 
+from engine.fsm import ConcurrentTransitionMixin
 from schemes.models import EPCI, Commune, Territory
 
 from .base import logged

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 
+from engine.fsm import ConcurrentTransitionMixin
 from schemes.models import Scheme
 
 from .base import ZERO, logged, money_bounds, money_field

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import RETURN_VALUE, FSMField, transition
 
+from engine.fsm import ConcurrentTransitionMixin
 from schemes.models import Scheme
 
 from .base import logged, money_bounds, money_field

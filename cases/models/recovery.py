@@ -6,7 +6,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
+
+from engine.fsm import ConcurrentTransitionMixin
 
 from .base import logged, money_bounds, money_field
 from .funding import FundingRequest
