@@ -27,6 +27,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.utils import timezone
@@ -151,16 +152,19 @@ class OperationSnap:
 # ---------------------------------------------------------------- flows (output)
 
 
-@dataclass(frozen=True)
-class Outflow:
+class Outflow(NamedTuple):
+    """An expense the porteur pays (immutable: a named tuple, ten times cheaper to build
+    than a frozen dataclass — a territory's forecast builds tens of thousands)."""
+
     on: dt.date
     amount: Decimal
     case_id: int
     label: str
 
 
-@dataclass(frozen=True)
-class Inflow:
+class Inflow(NamedTuple):
+    """A payment the porteur receives, at its median and prudent dates (a named tuple)."""
+
     on_p50: dt.date
     on_p80: dt.date
     amount: Decimal
@@ -241,12 +245,17 @@ def project_operation(
                 continue  # refunded already: in the cash at hand
             label = f"FCTVA {op.reference}"
             inflows.append(Inflow(refund_on, refund_on, value, "fctva", op.case_id, label))
+    future = [(on, a) for on, a in schedule if on >= this_month]
     for grant in op.grants:
-        inflows += _grant_inflows(op, grant, schedule, today, p)
+        inflows += _grant_inflows(op, grant, schedule, total, future, today, p)
     return outflows, inflows
 
 
-def _grant_inflows(op, grant: GrantSnap, schedule, today: dt.date, p: Params) -> list[Inflow]:
+def _grant_inflows(
+    op, grant: GrantSnap, schedule, total: Decimal, future: list, today: dt.date, p: Params
+) -> list[Inflow]:
+    """A grant's inflows (``total``: the schedule's sum; ``future``: its entries from this
+    month on — both computed once per operation)."""
     scheme, out = grant.scheme, []
 
     def inflow(claim_on, amount, kind, label, claim_id=None):
@@ -278,9 +287,6 @@ def _grant_inflows(op, grant: GrantSnap, schedule, today: dt.date, p: Params) ->
         - pending
         - advance,
     )
-    total = sum((a for _on, a in schedule), ZERO)
-    this_month = month_of(today)
-    future = [(on, a) for on, a in schedule if on >= this_month]
     if room > 0 and total > 0 and future:
         step = max(1, p.installment_every)
         for start in range(0, len(future), step):
@@ -302,8 +308,9 @@ def _grant_inflows(op, grant: GrantSnap, schedule, today: dt.date, p: Params) ->
 # ---------------------------------------------------------------- the forecast
 
 
-@dataclass(frozen=True)
-class Month:
+class Month(NamedTuple):
+    """One month of a forecast (a named tuple: 24 per porteur, thousands per territory)."""
+
     month: dt.date
     outflows: Decimal
     inflows_p50: Decimal
@@ -312,8 +319,7 @@ class Month:
     balance_p80: Decimal
 
 
-@dataclass(frozen=True)
-class Trough:
+class Trough(NamedTuple):
     month: dt.date
     balance: Decimal
 
