@@ -12,6 +12,11 @@ urlpatterns = [
     path("programmation/scenarios/comparer/", scenarios.scenario_compare, name="scenario-compare"),
     path("programmation/scenarios/<int:pk>/", scenarios.scenario_page, name="scenario"),
     path(
+        "programmation/scenarios/<int:pk>/tresorerie/",
+        scenarios.scenario_treasury,
+        name="scenario-treasury",
+    ),
+    path(
         "programmation/scenarios/<int:pk>/appliquer/",
         scenarios.scenario_apply,
         name="scenario-apply",

@@ -23,6 +23,11 @@ from engine.errors import DomainError
 PER_PAGE = 50
 ITEMS_PER_PAGE = 100  # the scenario's choices, listed by pages (« choix »)
 MAX_COMPARED = 4
+#: A page computes the treasury of at most this many porteurs not kept in the cache (the
+#: few a save changed); more — a scenario seen cold, after a transition anywhere — and the
+#: page shows at once what it has, the treasury by a request of its own
+#: (``scenario_treasury``: ``scenario.js`` fetches it, a link without JavaScript).
+TREASURY_INLINE = 20
 INSTRUCTOR = User.Role.FUNDER_INSTRUCTOR
 
 
@@ -79,7 +84,7 @@ def _rows_from(post) -> list[dict]:
     ]
 
 
-def _context(request, scenario, *, funder: str, page_number):
+def _context(request, scenario, *, funder: str, page_number, at_most: int | None = None):
     user = request.user
     items = list(scenarios.items_of(scenario, user=user))
     items_page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("choix", "1")[:10])
@@ -105,7 +110,7 @@ def _context(request, scenario, *, funder: str, page_number):
         "to_apply": sum(1 for i in items if not i.outcome),
         "envelopes": scenarios.envelopes(scenario, items, user=user, live=live),
         "plans": scenarios.plan_checks(items, live=live),
-        "exposures": scenarios.exposures(items, live=live),
+        "exposures": scenarios.exposures(items, live=live, at_most=at_most),
         "stale": stale,
     }
 
@@ -132,11 +137,30 @@ def scenario_page(request, pk: int):
             messages.success(request, f"{saved} choix enregistré{'s' if saved > 1 else ''}.")
             query = request.GET.urlencode()
             return redirect(f"{request.path}?{query}" if query else request.path)
-    context = _context(request, scenario, funder=funder, page_number=page_number)
+    context = _context(
+        request, scenario, funder=funder, page_number=page_number, at_most=TREASURY_INLINE
+    )
     context |= {"error": error, "posted": posted}
     if error is not None and request.headers.get("X-Scenario-Live"):
         return render(request, "web/scenarios/_figures.html", context, status=400)
     return render(request, "web/scenarios/page.html", context, status=400 if error else 200)
+
+
+@login_required
+@require_http_methods(["GET"])
+def scenario_treasury(request, pk: int):
+    """The treasury of the porteurs the scenario funds, computed whatever their number:
+    the section alone for ``scenario.js`` (``X-Scenario-Live``), a page without it."""
+    scenario = _scenario(request, pk)
+    funded = scenarios.items_of(scenario, user=request.user).filter(choice=ScenarioChoice.FUND)
+    items = list(funded.filter(outcome=""))  # what the treasury reads of the scenario
+    context = {
+        "scenario": scenario,
+        "exposures": scenarios.exposures(items, live=scenarios.pending(items)),
+    }
+    if request.headers.get("X-Scenario-Live"):
+        return render(request, "web/scenarios/_treasury.html", context)
+    return render(request, "web/scenarios/treasury.html", context)
 
 
 @login_required

@@ -10,6 +10,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from cases.models import FundingRequest, Scenario
 from schemes.models import Envelope, Scheme
@@ -85,3 +86,31 @@ def test_an_agent_drafts_a_scenario_live_and_the_funder_applies_it(page, width):
     )
     assert states == {detr[0].pk: "granted", detr[1].pk: "refused"}
     assert FundingRequest.objects.get(pk=detr[0].pk).amount_granted == Decimal("25000.00")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_cold_treasury_fills_in_after_the_page(page, width, monkeypatch):
+    """Many porteurs not computed yet: the page shows its other figures at once and
+    scenario.js fetches the treasury section, announced to screen readers."""
+    from cases.services.scenarios import scenario_create, scenario_items_save
+    from web import scenarios as views
+
+    cases = instructing(2)
+    agent = f.agent(epci=cases[0].organisation.epci)
+    detr = requests_of(cases, "DETR")
+    scenario = scenario_create(actor=agent, title="Froid", year=year_of(detr[0]))
+    rows = [{"request": fr.pk, "choice": "fund", "amount": "", "motivation": ""} for fr in detr]
+    scenario_items_save(actor=agent, scenario=scenario, rows=rows)
+    monkeypatch.setattr(views, "TREASURY_INLINE", 0)
+    page.set_viewport_size({"width": width, "height": 900})
+    login(page, agent, f.PASSWORD)
+    page.goto(f"/programmation/scenarios/{scenario.pk}/")
+    expect(page.locator("[data-scenario-status]")).to_contain_text("calculée")
+    section = plain_of(page, "#scenario-treasury")
+    assert "Point bas de trésorerie" in section and cases[0].organisation.name in section
+    assert page.locator("[data-treasury-src]").count() == 0
+    fits(page, width)
+
+
+def plain_of(page, selector: str) -> str:
+    return re.sub("[\u202f\xa0]", " ", text(page, selector))

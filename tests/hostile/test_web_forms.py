@@ -606,6 +606,11 @@ GETS: dict[str, tuple[str, Callable[[Bench], str], tuple[str, ...]]] = {
         _u("/programmation/scenarios/comparer/"),
         ("s",),
     ),
+    "programmation/scenarios/<int:pk>/tresorerie/": (
+        "agent",
+        lambda b: f"/programmation/scenarios/{_scenario(b).pk}/tresorerie/",
+        (),
+    ),
     "appels-a-projets/": ("agent", _u("/appels-a-projets/"), ()),
     "programmation/conferences/": ("agent", _u("/programmation/conferences/"), ()),
     "programmation/conferences/<int:pk>/": ("agent", _conference_url(), ()),

@@ -155,3 +155,32 @@ def test_the_scenario_choices_are_listed_by_pages(client, world, monkeypatch):
     recap = lambda page: page.split('id="h-choix"')[1].split("</table>")[0]  # noqa: E731
     assert recap(first).count("À reporter") + recap(second).count("À reporter") == len(every)
     assert client.get(url + "?choix=x%00").status_code == 200  # a bad page number: page 1
+
+
+def test_a_cold_treasury_comes_by_its_own_request_then_stays_on_the_page(
+    client, world, monkeypatch
+):
+    from web import scenarios as views
+
+    cases, agent, detr, year = world
+    scenario = Scenario.objects.create(
+        territory_id=cases[0].territory_id, year=year, title="S", created_by=agent
+    )
+    url = f"/programmation/scenarios/{scenario.pk}/"
+    client.post(url, rows((detr[0], "fund", "", ""), (detr[1], "fund", "", "")))
+    monkeypatch.setattr(views, "TREASURY_INLINE", 0)  # any porteur not kept is « many »
+    caption = "Point bas de trésorerie"
+    page = text(client.get(url))
+    treasury_url = f"{url}tresorerie/"
+    assert f'data-treasury-src="{treasury_url}"' in page and caption not in page
+    assert "80 000,00 €" in page  # the other figures at once: the envelope with the two grants
+    section = text(client.get(treasury_url, headers={"X-Scenario-Live": "1"}))
+    assert "<html" not in section and caption in section
+    assert cases[0].organisation.name in section and "data-treasury-src" not in section
+    alone = text(client.get(treasury_url))
+    assert "<html" in alone and caption in alone and "Retour au scénario" in alone
+    page = text(client.get(url))  # computed once: kept, on the page itself
+    assert caption in page and "data-treasury-src" not in page
+    client.force_login(cases[0].created_by)  # the porteur: not its page
+    assert client.get(treasury_url).status_code == 404
+    assert client.post(treasury_url).status_code == 405

@@ -27,6 +27,7 @@
         return response.text().then(function (html) {
           figures.innerHTML = html;
           figures.setAttribute("data-updated", String(Date.now()));
+          loadTreasury();
           say(response.ok ? "Figures recalculées." : "Choix non enregistré : voyez le message ci-dessus.");
         });
       }).catch(function () {
@@ -40,8 +41,31 @@
     });
   }
 
+  /* The treasury of many porteurs not computed yet comes by a request of its own: the
+     page shows its other figures at once, then this section when it is computed. */
+  function loadTreasury() {
+    var pending = document.querySelector("[data-treasury-src]");
+    var status = document.querySelector("[data-scenario-status]");
+    if (!pending) return;
+    fetch(pending.getAttribute("data-treasury-src"), {
+      credentials: "same-origin",
+      headers: { "X-Scenario-Live": "1" }
+    }).then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      return response.text();
+    }).then(function (html) {
+      var current = document.querySelector("[data-treasury-src]");
+      if (!current) return;
+      current.outerHTML = html;
+      if (status) status.textContent = "Trésorerie des porteurs calculée.";
+    }).catch(function () {
+      if (status) status.textContent = "La trésorerie n'a pu être calculée : suivez le lien pour l'afficher.";
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.querySelector("form[data-scenario-live]");
     if (form) setup(form);
+    loadTreasury();
   });
 })();
