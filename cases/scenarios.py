@@ -17,6 +17,7 @@ them (it alone decides its grants).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -98,7 +99,7 @@ def candidates(scenario: Scenario, *, user, funder: str = "") -> QuerySet[Fundin
         return FundingRequest.objects.none()
     qs = maquette.requests(user=user, filters=maquette.Filters(year=scenario.year, funder=funder))
     return (
-        qs.filter(state__in=REQUEST_UNDECIDED, case__territory_id=scenario.territory_id)
+        qs.filter(state__in=REQUEST_UNDECIDED, case_territory_id=scenario.territory_id)
         .select_related("scheme__funder", "case__organisation", "case__epci", "action_sheet")
         .order_by("case__epci__name", "case__organisation__name", "case_id", "pk")
     )
@@ -212,12 +213,24 @@ def envelopes(
 class PlanCheck:
     case: Case
     own_added: Decimal  # what the owner must add to cover what the scenario takes away
-    before: list[rules.Violation] = field(default_factory=list)
     after: list[rules.Violation] = field(default_factory=list)
+    #: The plan as it is: (expenses, resources, the rule's keywords), checked on demand.
+    plan: tuple = ((), (), {})
 
     @property
     def broken(self) -> bool:
         return bool(self.after)
+
+    @functools.cached_property
+    def before(self) -> list[rules.Violation]:
+        """The plan's rules without the scenario (a page shows what it breaks: ``after``;
+        this is computed only when read)."""
+        expenses, resources, kw = self.plan
+        return [
+            v
+            for v in rules.check_plan(expenses, resources, **kw).violations
+            if v.rule in PLAN_RULES
+        ]
 
 
 def _drafted_resources(resources: list[rules.Resource], mine: list[ScenarioItem]):
@@ -264,9 +277,9 @@ def _plan_lines(case_ids: list[int]) -> dict[int, tuple[list, list]]:
 
 
 def plan_checks(items: list[ScenarioItem], *, live: list | None = None) -> list[PlanCheck]:
-    """Each dossier the scenario touches, its plan's 80 % / 20 % rules before and after
-    (three queries whatever the number of dossiers; the dossiers are the items' own, read
-    with them by ``items_of``)."""
+    """Each dossier the scenario touches, its plan's 80 % / 20 % rules with the scenario
+    (and without, when read: ``PlanCheck.before``) — three queries whatever the number of
+    dossiers; the dossiers are the items' own, read with them by ``items_of``."""
     by_case: dict[int, list[ScenarioItem]] = defaultdict(list)
     cases = {}
     for item in pending(items) if live is None else live:
@@ -283,14 +296,13 @@ def plan_checks(items: list[ScenarioItem], *, live: list | None = None) -> list[
             "tax_basis": case.tax_basis,
         }
         drafted, added = _drafted_resources(resources, by_case[case.pk])
-        before = rules.check_plan(expenses, resources, **kw).violations
         after = rules.check_plan(expenses, drafted, **kw).violations
         out.append(
             PlanCheck(
                 case,
                 added,
-                [v for v in before if v.rule in PLAN_RULES],
                 [v for v in after if v.rule in PLAN_RULES],
+                (expenses, resources, kw),
             )
         )
     return out

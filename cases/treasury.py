@@ -37,7 +37,9 @@ CENT = Decimal("0.01")
 
 
 def money(value) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    if type(value) is not Decimal:  # a Decimal is rounded as is, not copied first
+        value = Decimal(value)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # ---------------------------------------------------------------- parameters
@@ -193,6 +195,8 @@ def _schedule(op: OperationSnap, today: dt.date, p: Params) -> list[tuple[dt.dat
 
 
 def _fctva_on(expense_month: dt.date, regime: int, p: Params) -> dt.date:
+    """When the FCTVA of an expense of ``expense_month`` (any day of it: only its year and
+    month are read) comes back."""
     if regime <= 0:  # year N: claimed quarterly, refunded the month after the quarter
         quarter_end = dt.date(expense_month.year, ((expense_month.month - 1) // 3) * 3 + 3, 1)
         return add_months(quarter_end, p.fctva_quarter_lag)
@@ -234,7 +238,7 @@ def project_operation(
         # last date takes the rounding: the same total whatever the regime).
         refunds: dict[dt.date, Decimal] = {}
         for on, amount in schedule:
-            refund_on = _fctva_on(month_of(on), regime, p)
+            refund_on = _fctva_on(on, regime, p)
             refunds[refund_on] = refunds.get(refund_on, ZERO) + amount
         whole, given = money(op.fctva_base * p.fctva_rate), ZERO
         dated = sorted(refunds.items())
@@ -259,7 +263,7 @@ def _grant_inflows(
     scheme, out = grant.scheme, []
 
     def inflow(claim_on, amount, kind, label, claim_id=None):
-        p50, p80 = _paid_on(claim_on, scheme, today)
+        p50, p80 = _paid_dates(claim_on, today, scheme.p50, scheme.p80)  # ``_paid_on``
         out.append(Inflow(p50, p80, amount, kind, op.case_id, label, grant.id, claim_id))
 
     pending = ZERO

@@ -21,7 +21,7 @@ from cases.services import scenarios as services
 from engine.errors import DomainError
 
 PER_PAGE = 50
-ITEMS_PER_PAGE = 100  # the scenario's choices, listed by pages (« choix »)
+ITEMS_PER_PAGE = 50  # the scenario's choices, listed by pages (« choix »), as the requests
 MAX_COMPARED = 4
 #: A page computes the treasury of at most this many porteurs not kept in the cache (the
 #: few a save changed); more — a scenario seen cold, after a transition anywhere — and the
