@@ -443,15 +443,18 @@ class Summary:
     stale: int
     envelopes: list[EnvelopeDraft]
     plans_broken: int
-    porteurs_at_risk: int
+    porteurs_at_risk: int | None  # None: the treasury not computed (``at_most``)
 
     @property
     def envelopes_over(self) -> int:
         return sum(1 for e in self.envelopes if e.over)
 
 
-def summary(scenario: Scenario, *, user, with_treasury: bool = True) -> Summary:
-    """One scenario's figures, for the comparison side by side."""
+def summary(
+    scenario: Scenario, *, user, with_treasury: bool = True, at_most: int | None = None
+) -> Summary:
+    """One scenario's figures, for the comparison side by side (``at_most``: as for
+    ``exposures`` — more porteurs to compute and the count of those at risk is None)."""
     items = list(items_of(scenario, user=user))
     reasons = stale_reasons(items)
     live = pending(items, reasons)
@@ -460,7 +463,8 @@ def summary(scenario: Scenario, *, user, with_treasury: bool = True) -> Summary:
     stale = sum(1 for reason in reasons.values() if reason is not None)
     risk = 0
     if with_treasury:
-        risk = sum(1 for e in exposures(items, live=live) if e.risk_after)
+        shown = exposures(items, live=live, at_most=at_most)
+        risk = None if shown is None else sum(1 for e in shown if e.risk_after)
     return Summary(
         scenario,
         counts,

@@ -193,7 +193,7 @@ def scenario_compare(request):
         if raw.isascii() and raw.isdigit() and len(raw) < 12:
             ids.append(int(raw))
     chosen = list(scenarios.scenario_list(user=user).filter(pk__in=ids).order_by("year", "pk"))
-    summaries = [scenarios.summary(s, user=user) for s in chosen]
+    summaries = [scenarios.summary(s, user=user, at_most=TREASURY_INLINE) for s in chosen]
     envelope_rows = []
     if summaries:
         keys = {}

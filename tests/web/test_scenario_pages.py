@@ -184,3 +184,20 @@ def test_a_cold_treasury_comes_by_its_own_request_then_stays_on_the_page(
     client.force_login(cases[0].created_by)  # the porteur: not its page
     assert client.get(treasury_url).status_code == 404
     assert client.post(treasury_url).status_code == 405
+
+
+def test_side_by_side_a_cold_treasury_is_left_to_its_page(client, world, monkeypatch):
+    from web import scenarios as views
+
+    cases, agent, detr, year = world
+    a = Scenario.objects.create(territory_id=cases[0].territory_id, year=year, title="A")
+    client.post(f"/programmation/scenarios/{a.pk}/", rows((detr[0], "fund", "", "")))
+    monkeypatch.setattr(views, "TREASURY_INLINE", 0)
+    compare = f"/programmation/scenarios/comparer/?s={a.pk}"
+    row = lambda page: page.split("passe sous le seuil</th>")[1].split("</tr>")[0]  # noqa: E731
+    cold = text(client.get(compare))
+    assert f'href="/programmation/scenarios/{a.pk}/tresorerie/"' in row(cold)
+    assert "à calculer" in row(cold)
+    assert client.get(f"/programmation/scenarios/{a.pk}/tresorerie/").status_code == 200
+    kept = row(text(client.get(compare)))
+    assert "à calculer" not in kept and re.search(r'class="num">\d+</td>', kept)
