@@ -110,6 +110,10 @@ def test_a_cold_treasury_fills_in_after_the_page(page, width, monkeypatch):
     assert "Point bas de trésorerie" in section and cases[0].organisation.name in section
     assert page.locator("[data-treasury-src]").count() == 0
     fits(page, width)
+    check_page(page, f"scenario-tresorerie-{width}", widths=(width,))
+    page.goto(f"/programmation/scenarios/{scenario.pk}/tresorerie/")  # without JavaScript's fetch
+    assert "Point bas de trésorerie" in plain_of(page, "main")
+    check_page(page, f"scenario-tresorerie-seule-{width}", widths=(width,))
 
 
 def plain_of(page, selector: str) -> str:
