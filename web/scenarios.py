@@ -132,7 +132,13 @@ def scenario_page(request, pk: int):
         else:
             if request.headers.get("X-Scenario-Live"):
                 scenario.refresh_from_db()
-                context = _context(request, scenario, funder=funder, page_number=page_number)
+                context = _context(
+                    request,
+                    scenario,
+                    funder=funder,
+                    page_number=page_number,
+                    at_most=TREASURY_INLINE,  # the porteurs a change touches, not a cold lot
+                )
                 return render(request, "web/scenarios/_figures.html", context)
             messages.success(request, f"{saved} choix enregistré{'s' if saved > 1 else ''}.")
             query = request.GET.urlencode()

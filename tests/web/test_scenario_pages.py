@@ -181,6 +181,10 @@ def test_a_cold_treasury_comes_by_its_own_request_then_stays_on_the_page(
     assert "<html" in alone and caption in alone and "Retour au scénario" in alone
     page = text(client.get(url))  # computed once: kept, on the page itself
     assert caption in page and "data-treasury-src" not in page
+    live = text(  # a live change of a cold lot: the figures at once, the treasury after
+        client.post(url, rows((detr[0], "postpone", "", "")), headers={"X-Scenario-Live": "1"})
+    )
+    assert "data-treasury-src" in live and caption not in live
     client.force_login(cases[0].created_by)  # the porteur: not its page
     assert client.get(treasury_url).status_code == 404
     assert client.post(treasury_url).status_code == 405
