@@ -203,14 +203,11 @@ def _fctva_on(expense_month: dt.date, regime: int, p: Params) -> dt.date:
     return dt.date(expense_month.year + regime, p.fctva_month, 1)
 
 
-def _paid_on(claim_on: dt.date, scheme: SchemeTerms, today: dt.date) -> tuple[dt.date, dt.date]:
-    """(p50, p80) payment dates of a claim made on ``claim_on``, never before today: the
-    projection of the alerts and pages (``cases.payments.project_payment``)."""
-    return _paid_dates(claim_on, today, scheme.p50, scheme.p80)
-
-
 @functools.lru_cache(maxsize=4096)
 def _paid_dates(claim_on: dt.date, today: dt.date, p50: int, p80: int) -> tuple[dt.date, dt.date]:
+    """(p50, p80) payment dates of a claim made on ``claim_on`` at a scheme's learned
+    delays, never before today: the projection of the alerts and pages
+    (``cases.payments.project_payment``)."""
     from .payments import project_payment  # pure: the same dates for the same arguments
 
     return (
@@ -263,7 +260,7 @@ def _grant_inflows(
     scheme, out = grant.scheme, []
 
     def inflow(claim_on, amount, kind, label, claim_id=None):
-        p50, p80 = _paid_dates(claim_on, today, scheme.p50, scheme.p80)  # ``_paid_on``
+        p50, p80 = _paid_dates(claim_on, today, scheme.p50, scheme.p80)
         out.append(Inflow(p50, p80, amount, kind, op.case_id, label, grant.id, claim_id))
 
     pending = ZERO

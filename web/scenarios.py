@@ -84,7 +84,7 @@ def _rows_from(post) -> list[dict]:
     ]
 
 
-def _context(request, scenario, *, funder: str, page_number, at_most: int | None = None):
+def _context(request, scenario, *, funder: str, page_number):
     user = request.user
     items = list(scenarios.items_of(scenario, user=user))
     items_page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("choix", "1")[:10])
@@ -110,7 +110,7 @@ def _context(request, scenario, *, funder: str, page_number, at_most: int | None
         "to_apply": sum(1 for i in items if not i.outcome),
         "envelopes": scenarios.envelopes(scenario, items, user=user, live=live),
         "plans": scenarios.plan_checks(items, live=live),
-        "exposures": scenarios.exposures(items, live=live, at_most=at_most),
+        "exposures": scenarios.exposures(items, live=live, at_most=TREASURY_INLINE),
         "stale": stale,
     }
 
@@ -132,20 +132,12 @@ def scenario_page(request, pk: int):
         else:
             if request.headers.get("X-Scenario-Live"):
                 scenario.refresh_from_db()
-                context = _context(
-                    request,
-                    scenario,
-                    funder=funder,
-                    page_number=page_number,
-                    at_most=TREASURY_INLINE,  # the porteurs a change touches, not a cold lot
-                )
+                context = _context(request, scenario, funder=funder, page_number=page_number)
                 return render(request, "web/scenarios/_figures.html", context)
             messages.success(request, f"{saved} choix enregistré{'s' if saved > 1 else ''}.")
             query = request.GET.urlencode()
             return redirect(f"{request.path}?{query}" if query else request.path)
-    context = _context(
-        request, scenario, funder=funder, page_number=page_number, at_most=TREASURY_INLINE
-    )
+    context = _context(request, scenario, funder=funder, page_number=page_number)
     context |= {"error": error, "posted": posted}
     if error is not None and request.headers.get("X-Scenario-Live"):
         return render(request, "web/scenarios/_figures.html", context, status=400)
@@ -162,7 +154,7 @@ def scenario_treasury(request, pk: int):
     items = list(funded.filter(outcome=""))  # what the treasury reads of the scenario
     context = {
         "scenario": scenario,
-        "exposures": scenarios.exposures(items, live=scenarios.pending(items)),
+        "exposures": scenarios.exposures(items),
     }
     if request.headers.get("X-Scenario-Live"):
         return render(request, "web/scenarios/_treasury.html", context)
