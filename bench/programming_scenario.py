@@ -137,6 +137,7 @@ def _apply_row(out: dict, scenario) -> None:
         count[0] += 1
         return execute(sql, params, many, context)
 
+    items = scenario.items.count()
     with transaction.atomic():
         t = time.perf_counter()
         with connection.execute_wrapper(counter):
@@ -149,7 +150,8 @@ def _apply_row(out: dict, scenario) -> None:
             "ms": ms,
             "q": count[0],
             "extra": f"{report['applied']} applied, {report['refused']} refused, "
-            f"{report['postponed']} postponed",
+            f"{report['postponed']} postponed, {count[0] / max(1, items):.1f} statements "
+            "per item",
             "no_aim": True,
         }
     )

@@ -27,6 +27,7 @@ from django.core.cache import cache
 from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 
+from engine.memory import gc_paused
 from engine.models import OutboxEvent
 from schemes.models import Envelope, Scheme
 
@@ -414,7 +415,8 @@ def exposures(
             for i in funded
             if i.funding_request.case.state in treasury.FORECAST_STATES
         }
-        pairs = _forecast_pairs(missing, drafted, live_before, months=months, today=today)
+        with gc_paused():  # bounded: the porteurs of one scenario
+            pairs = _forecast_pairs(missing, drafted, live_before, months=months, today=today)
         fresh = {}
         for org in missing:
             b, a = pairs[org.pk]

@@ -32,6 +32,8 @@ from typing import NamedTuple
 from django.conf import settings
 from django.utils import timezone
 
+from engine.memory import gc_paused
+
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 
@@ -483,24 +485,25 @@ def treasury_forecasts(
     from .treasury_reads import cash_today, operations_snapshots
 
     p = params()
-    snapshots = operations_snapshots(organisations, today=today, p=p, drafted=drafted)
-    cash = cash_today(organisations, today=today)
     out = {}
-    for organisation in organisations:
-        outflows, inflows = [], []
-        for op in snapshots[organisation.pk]:
-            o, i = project_operation(op, today=today, regime=organisation.fctva_regime, p=p)
-            outflows += o
-            inflows += i
-        out[organisation.pk] = forecast_compute(
-            cash=cash[organisation.pk],
-            today=today,
-            horizon=max(1, min(MAX_MONTHS, months)),
-            outflows=outflows,
-            inflows=inflows,
-            rate=p.bridging_rate if rate is None else rate,
-            loan_round=p.loan_round,
-        )
+    with gc_paused():  # bounded: the callers pass a chunk of organisations
+        snapshots = operations_snapshots(organisations, today=today, p=p, drafted=drafted)
+        cash = cash_today(organisations, today=today)
+        for organisation in organisations:
+            outflows, inflows = [], []
+            for op in snapshots[organisation.pk]:
+                o, i = project_operation(op, today=today, regime=organisation.fctva_regime, p=p)
+                outflows += o
+                inflows += i
+            out[organisation.pk] = forecast_compute(
+                cash=cash[organisation.pk],
+                today=today,
+                horizon=max(1, min(MAX_MONTHS, months)),
+                outflows=outflows,
+                inflows=inflows,
+                rate=p.bridging_rate if rate is None else rate,
+                loan_round=p.loan_round,
+            )
     return out
 
 

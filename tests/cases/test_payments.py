@@ -254,6 +254,9 @@ def test_request_goes_paying_then_paid_and_the_dossier_closes_itself(detr):
     settle(porteur, prefecture, fr, "installment", "17500.00")
     fr.refresh_from_db()
     assert fr.state == RequestState.PAYING and fr.amount_paid == Decimal("28000.00")
+    # the envelopes' « paid » reads amount_paid: the sum of the payments recorded
+    recorded = Payment.objects.filter(claim__funding_request=fr).values_list("amount", flat=True)
+    assert fr.amount_paid == sum(recorded, Decimal(0))
 
     complete_works(case, porteur)
     balance = claim_filed(porteur, fr, "balance", "7000.00")
