@@ -123,9 +123,17 @@ class FundingRequest(ConcurrentTransitionMixin, models.Model):
             models.Index(
                 fields=["programming_year", "scheme", "state"], name="request_year_scheme_state"
             ),
+            # ``include``: PostgreSQL reads the maquette's years and its operations' count
+            # (every live request of a territory) from the index alone (SQLite ignores it)
             models.Index(
                 fields=["case_territory", "programming_year", "scheme", "state"],
                 name="request_territory_year",
+                include=["case_live"],
+            ),
+            models.Index(
+                fields=["case_territory", "case"],
+                name="request_territory_case",
+                include=["case_live", "state"],
             ),
         ]
 
