@@ -40,12 +40,14 @@ CASE_COLUMNS = (
 def _listed(ids: list[int]):
     """``ids`` for an ``__in`` lookup: on PostgreSQL one array parameter (``unnest``), not
     one placeholder per id — thousands of them cost more to build and parse than the
-    index scans they serve."""
+    index scans they serve —, sent as one literal (``engine.pg_arrays``)."""
     from django.db import connection
     from django.db.models.expressions import RawSQL
 
+    from engine.pg_arrays import array_literal
+
     if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
+        return RawSQL("SELECT unnest(%s::bigint[])", (array_literal(ids),))
     return ids
 
 

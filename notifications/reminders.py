@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from cases.models import Case, FundingRequest
 from engine.models import Deadline
+from engine.pg_arrays import array_literal
 from schemes.models import Territory
 
 from .channels import in_app, send_email
@@ -191,7 +192,10 @@ def _insert_reminders(rows: list[tuple]) -> None:
             batch_size=1000,
         )
         return
-    deadlines, dues, offsets, users, escalated = (list(col) for col in zip(*rows, strict=True))
+    # each column as one array literal: psycopg dumps a list value by value in Python
+    deadlines, dues, offsets, users, escalated = (
+        array_literal(col) for col in zip(*rows, strict=True)
+    )
     connection.ensure_connection()
     # a server-side bound cursor: the arrays are sent as parameters, not quoted into the text
     with transaction.atomic(), psycopg.Cursor(connection.connection) as cursor:
