@@ -101,11 +101,15 @@ def balance_claim_on(works_end: dt.date, today: dt.date, p: Params) -> dt.date:
     return max(today, works_end + dt.timedelta(days=p.balance_lag_days))
 
 
-def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
+def months_between(first: dt.date, last: dt.date) -> tuple[dt.date, ...]:
     """The month starts from ``first``'s month to ``last``'s, inclusive."""
-    start = first.year * 12 + first.month - 1
-    end = last.year * 12 + last.month - 1
-    return [dt.date(i // 12, i % 12 + 1, 1) for i in range(start, end + 1)]
+    return _month_range(first.year * 12 + first.month - 1, last.year * 12 + last.month - 1)
+
+
+@functools.lru_cache(maxsize=2048)
+def _month_range(start: int, end: int) -> tuple[dt.date, ...]:
+    """Kept: a territory's operations share a few hundred works periods, by month."""
+    return tuple(dt.date(i // 12, i % 12 + 1, 1) for i in range(start, end + 1))
 
 
 # ---------------------------------------------------------------- snapshots (input)
@@ -408,12 +412,12 @@ def forecast_of_months(
     """The forecast of the monthly totals of ``flows_by_month`` (pure): the cumulative
     balances from ``cash``, the troughs, the bridging loan."""
     out, in50, in80 = totals
-    first = month_of(today)
     rows, b50, b80 = [], cash or ZERO, cash or ZERO
-    for i in range(len(out)):
-        b50 += in50[i] - out[i]
-        b80 += in80[i] - out[i]
-        rows.append(Month(add_months(first, i), out[i], in50[i], in80[i], b50, b80))
+    months = months_between(month_of(today), add_months(today, len(out) - 1))
+    for month, o, i50, i80 in zip(months, out, in50, in80, strict=True):
+        b50 += i50 - o
+        b80 += i80 - o
+        rows.append(Month(month, o, i50, i80, b50, b80))
     return Forecast(
         cash_at_hand=cash,
         months=rows,
