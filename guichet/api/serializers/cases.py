@@ -11,7 +11,7 @@ from cases import selectors, services
 from cases.models import Case, CaseState
 
 from .deadlines import SUBJECTS, DeadlineSerializer
-from .fields import Id, Money, TransitionsMixin
+from .fields import Id, Label, Money, TransitionsMixin
 from .reference import OrganisationBriefSerializer
 from .requests import FundingRequestBriefSerializer, FundingRequestInCaseSerializer, by_request
 
@@ -144,7 +144,7 @@ class HistorySerializer(s.Serializer):
 
 
 class CaseListSerializer(TransitionsMixin, s.ModelSerializer):
-    state_label = s.CharField(source="get_state_display", read_only=True)
+    state_label = Label("state")
     organisation = OrganisationBriefSerializer(read_only=True)
     epci = s.SlugRelatedField(slug_field="siren", read_only=True, allow_null=True)
     communes = s.SlugRelatedField(slug_field="insee", many=True, read_only=True)

@@ -18,7 +18,7 @@ from cases.models import (
     Vote,
 )
 
-from .fields import Id, Money, TransitionsMixin
+from .fields import Id, Label, Money, TransitionsMixin
 
 
 class VoteSerializer(s.ModelSerializer):
@@ -136,14 +136,14 @@ class SubstitutionSerializer(s.Serializer):
 
 class CommitteeSessionSerializer(TransitionsMixin, s.ModelSerializer):
     scheme = s.SlugRelatedField(slug_field="code", read_only=True)
-    state_label = s.CharField(source="get_state_display", read_only=True)
+    state_label = Label("state")
     members = s.PrimaryKeyRelatedField(many=True, read_only=True)
     agenda = s.PrimaryKeyRelatedField(many=True, read_only=True)
     agenda_items = AgendaItemSerializer(source="agenda", many=True, read_only=True)
     votes = VoteSerializer(many=True, read_only=True)
     decisions = DecisionSerializer(many=True, read_only=True)
     kind = s.CharField(read_only=True, help_text="« meeting » ou « written »")
-    kind_label = s.CharField(source="get_kind_display", read_only=True)
+    kind_label = Label("kind")
     declarations = DeclarationSerializer(many=True, read_only=True)
     validity = s.SerializerMethodField()
     substitutions = s.SerializerMethodField()

@@ -7,6 +7,8 @@ from rest_framework import serializers as s
 
 from engine.models import Deadline
 
+from .fields import Label
+
 SUBJECTS = {
     "case": "case",
     "fundingrequest": "funding_request",
@@ -17,7 +19,7 @@ SUBJECTS = {
 
 
 class DeadlineSerializer(s.ModelSerializer):
-    state_label = s.CharField(source="get_state_display", read_only=True)
+    state_label = Label("state")
     subject = s.SerializerMethodField()
     case = s.IntegerField(source="aggregate_id", read_only=True)
 

@@ -6,6 +6,8 @@ from rest_framework import serializers as s
 
 from cases.models import Document, Opinion
 
+from .fields import Label
+
 
 class DocumentSerializer(s.ModelSerializer):
     uploaded_by = s.SlugRelatedField(slug_field="username", read_only=True)
@@ -33,8 +35,8 @@ class DocumentInputSerializer(s.Serializer):
 
 class OpinionSerializer(s.ModelSerializer):
     author = s.SlugRelatedField(slug_field="username", read_only=True)
-    kind_label = s.CharField(source="get_kind_display", read_only=True)
-    value_label = s.CharField(source="get_value_display", read_only=True)
+    kind_label = Label("kind")
+    value_label = Label("value")
 
     class Meta:
         model = Opinion

@@ -6,14 +6,14 @@ from rest_framework import serializers as s
 
 from cases.models import Extension
 
-from .fields import TransitionsMixin
+from .fields import Label, TransitionsMixin
 
 
 class ExtensionSerializer(TransitionsMixin, s.ModelSerializer):
     case = s.IntegerField(source="funding_request.case_id", read_only=True)
     scheme = s.CharField(source="funding_request.scheme.code", read_only=True)
-    deadline_label = s.CharField(source="get_deadline_display", read_only=True)
-    state_label = s.CharField(source="get_state_display", read_only=True)
+    deadline_label = Label("deadline")
+    state_label = Label("state")
 
     class Meta:
         model = Extension

@@ -32,6 +32,20 @@ def Id(**kw):  # noqa: N802 - a field factory
     return IdField(min_value=1, max_value=BIGINT, **kw)
 
 
+class ChoiceLabelField(s.CharField):
+    """The label of a choice (``get_<field>_display``), called directly: DRF reads a
+    callable source through ``inspect.signature`` on every row (~70 µs; 1.5 ms of a page
+    of 20 dossiers, bench/load.py)."""
+
+    def get_attribute(self, instance):
+        return getattr(instance, self.source)()
+
+
+def Label(field: str) -> ChoiceLabelField:  # noqa: N802 - a field factory
+    """The read-only label of ``field``'s choice, as ``get_<field>_display`` gives it."""
+    return ChoiceLabelField(source=f"get_{field}_display", read_only=True)
+
+
 class TransitionsMixin(s.Serializer):
     available_transitions = s.SerializerMethodField()
 

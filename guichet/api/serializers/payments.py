@@ -6,14 +6,14 @@ from rest_framework import serializers as s
 
 from cases.models import PaymentClaim, RecoveryOrder
 
-from .fields import Money, TransitionsMixin
+from .fields import Label, Money, TransitionsMixin
 
 
 class PaymentClaimSerializer(TransitionsMixin, s.ModelSerializer):
     case = s.IntegerField(source="funding_request.case_id", read_only=True)
     scheme = s.CharField(source="funding_request.scheme.code", read_only=True)
-    kind_label = s.CharField(source="get_kind_display", read_only=True)
-    state_label = s.CharField(source="get_state_display", read_only=True)
+    kind_label = Label("kind")
+    state_label = Label("state")
     amount = Money()
     paid_amount = Money(allow_null=True)
     actual_cost = Money(allow_null=True)
@@ -52,7 +52,7 @@ class PaymentClaimInputSerializer(s.Serializer):
 class RecoveryOrderSerializer(TransitionsMixin, s.ModelSerializer):
     case = s.IntegerField(source="funding_request.case_id", read_only=True)
     scheme = s.CharField(source="funding_request.scheme.code", read_only=True)
-    state_label = s.CharField(source="get_state_display", read_only=True)
+    state_label = Label("state")
     amount = Money()
     date = s.DateField(source="issued_on", read_only=True)
 

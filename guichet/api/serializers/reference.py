@@ -7,6 +7,8 @@ from rest_framework import serializers as s
 from cases.models import Organisation
 from schemes.models import EPCI, Commune, Scheme
 
+from .fields import Label
+
 
 class EPCISerializer(s.ModelSerializer):
     class Meta:
@@ -71,7 +73,7 @@ class OrganisationBriefSerializer(s.ModelSerializer):
 
 
 class OrganisationSerializer(s.ModelSerializer):
-    kind_label = s.CharField(source="get_kind_display", read_only=True)
+    kind_label = Label("kind")
     commune = s.SlugRelatedField(slug_field="insee", read_only=True, allow_null=True)
     epci = s.SlugRelatedField(slug_field="siren", read_only=True, allow_null=True)
 

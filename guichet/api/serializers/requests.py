@@ -10,7 +10,7 @@ from cases.models import FundingRequest
 from engine.deadlines import deadlines_of
 
 from .deadlines import DeadlineSerializer
-from .fields import Money, TransitionsMixin
+from .fields import Label, Money, TransitionsMixin
 from .payments import PaymentClaimSerializer
 
 #: The request's own legal track (revised rules 1-3).
@@ -29,7 +29,7 @@ def by_request(deadlines: list) -> dict[int, list]:
 class FundingRequestBriefSerializer(TransitionsMixin, s.ModelSerializer):
     scheme = s.SlugRelatedField(slug_field="code", read_only=True)
     scheme_name = s.CharField(source="scheme.name", read_only=True)
-    state_label = s.CharField(source="get_state_display", read_only=True)
+    state_label = Label("state")
     amount_requested = Money()
     amount_granted = Money(allow_null=True)
     amount_paid = Money()
