@@ -376,6 +376,7 @@ def parse_args():
     ap.add_argument("--explain", action="store_true")
     ap.add_argument("--no-probe", action="store_true")
     ap.add_argument("--probe-only", action="store_true", help="build/reuse and probe, no run")
+    ap.add_argument("--json", metavar="FILE", help="also write the figures there (bench/scale.py)")
     args = ap.parse_args()
     lo, _, hi = args.think.partition("-")
     args.think = (float(lo), float(hi or lo))
@@ -473,6 +474,8 @@ def main() -> int:
             results[label]["load"] = serve_and_run(args, manifest)
             ok = ok and results[label]["load"]["ok"]
     side_by_side(results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results))
     if not args.keep and not args.probe_only:
         from django.db import connections
 
