@@ -24,3 +24,8 @@ def test_label_is_read_only_and_named_by_its_source():
     assert field.read_only
     assert field.source == "get_state_display"
     assert _CaseLabels(data={"state_label": "x"}).is_valid()  # ignored on input
+
+
+def test_label_of_something_else_than_a_model_is_read_as_drf_reads_it():
+    # a read-only field absent from a dict is left out, as DRF's CharField does
+    assert _CaseLabels({"state": "submitted"}).data == {}

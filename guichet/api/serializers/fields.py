@@ -38,7 +38,10 @@ class ChoiceLabelField(s.CharField):
     of 20 dossiers, bench/load.py)."""
 
     def get_attribute(self, instance):
-        return getattr(instance, self.source)()
+        display = getattr(instance, self.source, None)
+        if display is None:  # not a model instance (a dict): DRF's own reading
+            return super().get_attribute(instance)
+        return display()
 
 
 def Label(field: str) -> ChoiceLabelField:  # noqa: N802 - a field factory
